@@ -1,0 +1,88 @@
+using Ops.Core.Envelopes;
+
+namespace Ops.Core.Capabilities;
+
+/// <summary>Scope of a capability (constitution A4): what it allows. Patterns are an exact name, a prefix ending in <c>*</c>, or <c>*</c>.</summary>
+/// <param name="CommandTypes">Command and query type patterns, for example <c>pack.notes.*</c>.</param>
+/// <param name="Targets">target_ref patterns, for example <c>note-*</c> or <c>*</c>.</param>
+/// <param name="SafetyClasses">Allowed safety classes (constitution A5).</param>
+public sealed record CapabilityScope(IReadOnlyList<string> CommandTypes, IReadOnlyList<string> Targets, IReadOnlyList<SafetyClass> SafetyClasses)
+{
+    /// <summary>Everything: every type, every target, every safety class. Only <c>init</c> grants it.</summary>
+    public static CapabilityScope All { get; } = new(["*"], ["*"], [SafetyClass.Read, SafetyClass.WriteInternal, SafetyClass.WriteExternalSideEffect]);
+}
+
+/// <summary><c>core.ActorRegistered</c>: an actor exists. Payload schema version 1.</summary>
+/// <param name="ActorId">Stable id, <c>[a-z0-9][a-z0-9._-]*</c>.</param>
+/// <param name="Kind">Human, service or agent.</param>
+/// <param name="TenantId">The actor's tenant; every record it makes carries it.</param>
+/// <param name="DisplayName">Name shown to people.</param>
+public sealed record ActorRegistered(string ActorId, ActorKind Kind, string TenantId, string DisplayName);
+
+/// <summary><c>core.ApiKeyIssued</c>: a bearer API key for an actor. Only the SHA-256 of the secret is stored.</summary>
+/// <param name="KeyId">Public part of the key.</param>
+/// <param name="ActorId">The actor the key authenticates.</param>
+/// <param name="SecretSha256">SHA-256 of the secret part, 64 hex.</param>
+public sealed record ApiKeyIssued(string KeyId, string ActorId, string SecretSha256);
+
+/// <summary><c>core.CapabilityGranted</c> (constitution A4).</summary>
+/// <param name="CapabilityId">Deterministic id, 64 hex.</param>
+/// <param name="HolderActorId">Who may act under it.</param>
+/// <param name="Scope">What it allows.</param>
+/// <param name="NotBefore">Start of validity (UTC), inclusive.</param>
+/// <param name="ExpiresAt">End of validity (UTC), exclusive; <see langword="null"/> for none.</param>
+/// <param name="ParentCapabilityId">The delegating capability, when this is a delegation.</param>
+/// <param name="GrantedBy">The granting actor.</param>
+public sealed record CapabilityGranted(string CapabilityId, string HolderActorId, CapabilityScope Scope, DateTimeOffset NotBefore, DateTimeOffset? ExpiresAt, string? ParentCapabilityId, string GrantedBy);
+
+/// <summary><c>core.CapabilityScopeChanged</c>: the capability's scope from now on.</summary>
+/// <param name="CapabilityId">The capability.</param>
+/// <param name="Scope">The new scope.</param>
+public sealed record CapabilityScopeChanged(string CapabilityId, CapabilityScope Scope);
+
+/// <summary><c>core.CapabilityRevoked</c>: the capability and every delegation under it stop being valid.</summary>
+/// <param name="CapabilityId">The capability.</param>
+/// <param name="Reason">Why.</param>
+public sealed record CapabilityRevoked(string CapabilityId, string Reason);
+
+/// <summary><c>core.CapabilityExpired</c>: recorded when the kernel observes that expires_at has passed.</summary>
+/// <param name="CapabilityId">The capability.</param>
+/// <param name="ExpiresAt">The bound that passed (UTC).</param>
+public sealed record CapabilityExpired(string CapabilityId, DateTimeOffset ExpiresAt);
+
+/// <summary><c>core.SecretHandleIssued</c>: the secret access receipt of constitution §12. Never holds the secret's value.</summary>
+/// <param name="HandleId">Deterministic id of the handle.</param>
+/// <param name="SecretId">Secret class, for example <c>github_token</c>.</param>
+/// <param name="TokenType">How it is presented, for example the authorization scheme.</param>
+/// <param name="Audience">Origin the secret is bound to.</param>
+/// <param name="Scope">What the handle may be used for, for example <c>connector:github.issues</c>.</param>
+/// <param name="Requester">The pack or component that asked.</param>
+/// <param name="IssuedAt">Issue time (UTC).</param>
+/// <param name="ExpiresAt">End of validity (UTC).</param>
+/// <param name="CapabilityId">The capability under which the requesting action ran, if any.</param>
+public sealed record SecretHandleIssued(string HandleId, string SecretId, string TokenType, string Audience, string Scope, string Requester, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string? CapabilityId);
+
+/// <summary>Names of the core event types.</summary>
+public static class CoreEventTypes
+{
+    /// <summary><c>core.ActorRegistered</c>.</summary>
+    public const string ActorRegistered = "core.ActorRegistered";
+
+    /// <summary><c>core.ApiKeyIssued</c>.</summary>
+    public const string ApiKeyIssued = "core.ApiKeyIssued";
+
+    /// <summary><c>core.CapabilityGranted</c>.</summary>
+    public const string CapabilityGranted = "core.CapabilityGranted";
+
+    /// <summary><c>core.CapabilityScopeChanged</c>.</summary>
+    public const string CapabilityScopeChanged = "core.CapabilityScopeChanged";
+
+    /// <summary><c>core.CapabilityRevoked</c>.</summary>
+    public const string CapabilityRevoked = "core.CapabilityRevoked";
+
+    /// <summary><c>core.CapabilityExpired</c>.</summary>
+    public const string CapabilityExpired = "core.CapabilityExpired";
+
+    /// <summary><c>core.SecretHandleIssued</c>.</summary>
+    public const string SecretHandleIssued = "core.SecretHandleIssued";
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Ops.Core;
+
+/// <summary>Source-generated log messages of Ops.Core.</summary>
+internal static partial class CoreLog
+{
+    [LoggerMessage(1, LogLevel.Error, "Log batch of {Count} could not commit; nothing of it was written")]
+    public static partial void BatchCommitFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(2, LogLevel.Information, "Command {CommandType} {CommandId} {Status}")]
+    public static partial void CommandDecided(ILogger logger, string commandType, string commandId, string status);
+
+    [LoggerMessage(3, LogLevel.Information, "Projection {Projection} v{Version} rebuilt from the log: {Events} events")]
+    public static partial void ProjectionRebuilt(ILogger logger, string projection, int version, long events);
+
+    [LoggerMessage(4, LogLevel.Error, "Projection {Projection} failed at position {Position}; it stops here until restarted")]
+    public static partial void ProjectionFailed(ILogger logger, string projection, long position, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Information, "Connector {Connector}: page {Page}, {Observed} observed, {Appended} appended")]
+    public static partial void ConnectorPage(ILogger logger, string connector, int page, int observed, int appended);
+
+    [LoggerMessage(6, LogLevel.Warning, "Route {Kind} uses {Provider}: LAB ONLY, not durable")]
+    public static partial void LabRoute(ILogger logger, string kind, string provider);
+}

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Ops.Core.Commands;
+using Ops.Core.Connectors;
+using Ops.Core.Log;
+using Ops.Core.Packs;
+using Ops.Core.Projections;
+using Ops.Core.Routing;
+using Ops.Core.Secrets;
+using Ops.Core.Storage;
+
+namespace Ops.Core.Hosting;
+
+/// <summary>
+/// The running kernel: routes validated, databases migrated, the single log writer, the gateway,
+/// projections and connectors. The worker and the admin CLI both open one; tests too.
+/// </summary>
+internal sealed class OpsKernel : IAsyncDisposable
+{
+    private readonly Dictionary<string, SqliteDatabase> _databases = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteDatabase> _byKind = new(StringComparer.Ordinal);
+
+    private OpsKernel(KernelOptions options, RoutingRegistry routes, KernelRegistry registry, IConfiguration opsSection, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        Options = options;
+        Routes = routes;
+        Registry = registry;
+        Time = time;
+        var requiredKinds = RoutingRegistry.CoreKinds.Concat(registry.Projections.Values.Select(p => p.ResourceKind));
+        routes.EnsureRouted(requiredKinds);
+        var logger = loggerFactory.CreateLogger("Ops.Core");
+        foreach (var route in routes.All)
+        {
+            if (route.IsLab)
+            {
+                CoreLog.LabRoute(logger, route.ResourceKind, route.Label);
+            }
+
+            if (!_databases.TryGetValue(route.ConnectionString, out var database))
+            {
+                database = new SqliteDatabase(route.ConnectionString, options.Synchronous);
+                database.Migrate();
+                _databases[route.ConnectionString] = database;
+            }
+
+            _byKind[route.ResourceKind] = database;
+        }
+
+        EventLog = new SqliteEventLog(DatabaseFor("event_log"));
+        Writer = new LogWriter(EventLog.Database, time, logger);
+        Gateway = new CommandGateway(registry, Writer, options, time, loggerFactory.CreateLogger<CommandGateway>());
+        Projections = new ProjectionEngine(registry, EventLog, DatabaseFor, time, logger);
+        Secrets = new SecretsProvider(opsSection, time);
+        Connectors = new ConnectorRunner(registry, Writer, Secrets, options, time, logger);
+    }
+
+    public KernelOptions Options { get; }
+
+    public RoutingRegistry Routes { get; }
+
+    public KernelRegistry Registry { get; }
+
+    public TimeProvider Time { get; }
+
+    public SqliteEventLog EventLog { get; }
+
+    public LogWriter Writer { get; }
+
+    public ICommandGateway Gateway { get; }
+
+    public ProjectionEngine Projections { get; }
+
+    public SecretsProvider Secrets { get; }
+
+    public ConnectorRunner Connectors { get; }
+
+    /// <summary>Validates routes (throws <see cref="RouteMissingException"/>), migrates every routed database and opens the writer.</summary>
+    public static OpsKernel Open(IConfiguration configuration, KernelRegistry registry, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
+    {
+        var opsSection = configuration.GetSection("Ops");
+        var options = new KernelOptions();
+        opsSection.Bind(options);
+        var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
+        {
+            throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", errors.Select(e => e.ErrorMessage)) + " Nothing was started.");
+        }
+
+        var routes = new RoutingRegistry(opsSection, options.Mode, contentRoot);
+        return new OpsKernel(options, routes, registry, opsSection, time, loggerFactory);
+    }
+
+    public SqliteDatabase DatabaseFor(string resourceKind) =>
+        _byKind.TryGetValue(resourceKind, out var database) ? database : throw new RouteMissingException([resourceKind]);
+
+    public IProjectionReader ReaderFor(string owner) => new ProjectionReader(Registry, DatabaseFor, owner);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Writer.DisposeAsync();
+        foreach (var database in _databases.Values)
+        {
+            database.Dispose();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Ops.Core.Capabilities;
+using Ops.Core.Storage;
+
+namespace Ops.Core.Log;
+
+/// <summary>
+/// The single writer of the log (DESIGN.md §3, group commit): concurrent units of work queue here;
+/// the writer takes up to <see cref="MaxBatch"/> at a time, runs each in its own savepoint against
+/// the state left by the ones before it, and commits the batch in one transaction. A unit's result
+/// is released only after the commit is durable; if the commit fails, every unit of the batch fails
+/// with <see cref="LogCommitException"/> and nothing of the batch was written.
+/// </summary>
+[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors")]
+internal sealed class LogWriter : IAsyncDisposable
+{
+    public const int MaxBatch = 256;
+
+    private readonly Channel<WorkItem> _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(16_384) { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly WriteSession _session;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+    private CoreState _committedCore;
+
+    public LogWriter(SqliteDatabase database, TimeProvider time, ILogger logger)
+    {
+        _logger = logger;
+        _connection = database.Open();
+        _session = new WriteSession(_connection, time);
+        _committedCore = LoadCore(_connection);
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Core state as of the last commit.</summary>
+    public CoreState CommittedCore => Volatile.Read(ref _committedCore);
+
+    /// <summary>Raised after each durable commit with the new head position.</summary>
+    public event Action<long>? Committed;
+
+    public long BatchesCommitted { get; private set; }
+
+    public async Task<T> ExecuteAsync<T>(Func<WriteSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        var item = new WorkItem<T>(work, cancellationToken);
+        await _queue.Writer.WriteAsync(item, cancellationToken);
+        return await item.Task;
+    }
+
+    /// <summary>Brings the committed core state up to date with appends made by other processes.</summary>
+    public Task RefreshAsync(CancellationToken cancellationToken) =>
+        ExecuteAsync(static (_, _) => ValueTask.FromResult(true), cancellationToken);
+
+    private static CoreState LoadCore(SqliteConnection connection)
+    {
+        var core = CoreState.Empty;
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE event_type LIKE 'core.%' ORDER BY position";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                core = core.Apply(SqliteEventLog.Read(reader));
+            }
+        }
+
+        command.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
+        return core with { Position = (long)command.ExecuteScalar()! };
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WorkItem>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+            {
+                if (!item.IsCancelled)
+                {
+                    batch.Add(item);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await RunBatchAsync(batch);
+            }
+        }
+    }
+
+    private async Task RunBatchAsync(List<WorkItem> batch)
+    {
+        SqliteTransaction? transaction = null;
+        try
+        {
+            transaction = _connection.BeginTransaction(deferred: false);
+            _session.Begin(transaction, _committedCore);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var savepoint = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var mark = _session.Mark();
+                transaction.Save(savepoint);
+                try
+                {
+                    await batch[i].RunAsync(_session);
+                    transaction.Release(savepoint);
+                }
+                catch (Exception ex)
+                {
+                    transaction.Rollback(savepoint);
+                    transaction.Release(savepoint);
+                    _session.Restore(mark);
+                    batch[i].SetFailure(ex);
+                }
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex)
+        {
+            CoreLog.BatchCommitFailed(_logger, batch.Count, ex);
+            try
+            {
+                transaction?.Rollback();
+            }
+            catch (SqliteException)
+            {
+                // The transaction is already gone; nothing of the batch is in the database either way.
+            }
+
+            foreach (var item in batch)
+            {
+                item.SetFailure(new LogCommitException(batch.Count, ex));
+                item.Complete();
+            }
+
+            return;
+        }
+        finally
+        {
+            transaction?.Dispose();
+        }
+
+        Volatile.Write(ref _committedCore, _session.Core);
+        BatchesCommitted++;
+        foreach (var item in batch)
+        {
+            item.Complete();
+        }
+
+        Committed?.Invoke(_session.Head);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+        await _connection.DisposeAsync();
+    }
+
+    private abstract class WorkItem
+    {
+        public abstract bool IsCancelled { get; }
+
+        public abstract ValueTask RunAsync(WriteSession session);
+
+        public abstract void SetFailure(Exception exception);
+
+        public abstract void Complete();
+    }
+
+    private sealed class WorkItem<T>(Func<WriteSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) : WorkItem
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _failure;
+
+        public Task<T> Task => _completion.Task;
+
+        public override bool IsCancelled
+        {
+            get
+            {
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    return false;
+                }
+
+                _completion.TrySetCanceled(cancellationToken);
+                return true;
+            }
+        }
+
+        public override async ValueTask RunAsync(WriteSession session) => _result = await work(session, CancellationToken.None);
+
+        public override void SetFailure(Exception exception) => _failure ??= exception;
+
+        public override void Complete()
+        {
+            if (_failure is not null)
+            {
+                _completion.TrySetException(_failure);
+            }
+            else
+            {
+                _completion.TrySetResult(_result!);
+            }
+        }
+    }
+}
+
+/// <summary>The commit of a write batch failed; nothing of the batch was written, and nothing retries it.</summary>
+public sealed class LogCommitException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="batchSize">How many units of work the failed batch held.</param>
+    /// <param name="inner">The database failure.</param>
+    public LogCommitException(int batchSize, Exception inner)
+        : base($"The log could not commit (batch of {batchSize}): {inner?.Message} Nothing was written; the request was not retried.", inner)
+    {
+    }
+}

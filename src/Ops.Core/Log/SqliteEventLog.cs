@@ -1,0 +1,137 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using Ops.Core.Envelopes;
+using Ops.Core.Storage;
+
+namespace Ops.Core.Log;
+
+/// <summary>Reads the SQLite log; each call opens its own connection (WAL lets reads run beside the writer).</summary>
+internal sealed class SqliteEventLog(SqliteDatabase database) : IEventLog
+{
+    internal const string SelectColumns = "position, envelope";
+
+    public SqliteDatabase Database { get; } = database;
+
+    public async ValueTask<IReadOnlyList<LoggedEvent>> ReadAsync(long afterPosition, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterPosition);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
+        await using var connection = Database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SelectColumns} FROM events WHERE position > $after ORDER BY position LIMIT $limit";
+        command.Parameters.AddWithValue("$after", afterPosition);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async IAsyncEnumerable<LoggedEvent> ReadCanonicalAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = Database.Open();
+        await using var command = connection.CreateCommand();
+        // NULL source_sequence sorts first, matching "(occurred_at, source_ref, event_id)" when it is absent.
+        command.CommandText = $"SELECT {SelectColumns} FROM events ORDER BY occurred_at, source_ref, source_sequence, event_id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return Read(reader);
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken)
+    {
+        await using var connection = Database.Open();
+        return await ReadStreamAsync(connection, null, streamId, cancellationToken);
+    }
+
+    internal static async ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(SqliteConnection connection, SqliteTransaction? transaction, string streamId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {SelectColumns} FROM events WHERE stream_id = $stream ORDER BY stream_version";
+        command.Parameters.AddWithValue("$stream", streamId);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async ValueTask<long> HeadPositionAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = Database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async ValueTask<LogVerification> VerifyAsync(IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await using var connection = Database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash FROM events ORDER BY position";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var previous = LogChain.Genesis;
+        long expected = 1;
+        long checkedRows = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            checkedRows++;
+            var row = new ChainRow(
+                reader.GetInt64(0),
+                (byte[])reader.GetValue(1),
+                reader.GetString(2),
+                reader.GetInt64(3),
+                reader.GetString(4),
+                reader.GetInt64(5),
+                reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                (byte[])reader.GetValue(8));
+            var storedPrevious = (byte[])reader.GetValue(9);
+            var storedHash = (byte[])reader.GetValue(10);
+            var failure = Check(row, expected, previous, storedPrevious, storedHash);
+            if (failure is not null)
+            {
+                return new LogVerification(false, checkedRows, row.Position, Convert.ToHexStringLower(previous), row.Position, failure);
+            }
+
+            previous = storedHash;
+            expected++;
+            if (checkedRows % 100_000 == 0)
+            {
+                progress?.Report(checkedRows);
+            }
+        }
+
+        progress?.Report(checkedRows);
+        return new LogVerification(true, checkedRows, expected - 1, Convert.ToHexStringLower(previous), null, null);
+    }
+
+    /// <summary>Checks one row against the chain; returns what is wrong, or null. Shared with offline export verification.</summary>
+    internal static string? Check(in ChainRow row, long expectedPosition, byte[] previous, byte[] storedPrevious, byte[] storedHash)
+    {
+        if (row.Position != expectedPosition)
+        {
+            return $"gap: expected position {expectedPosition}, found {row.Position}";
+        }
+
+        if (!storedPrevious.AsSpan().SequenceEqual(previous))
+        {
+            return "prev_hash does not match the previous row's hash";
+        }
+
+        var recomputed = LogChain.RowHash(previous, row);
+        return recomputed.AsSpan().SequenceEqual(storedHash) ? null : "row content does not match its row_hash (the row was altered)";
+    }
+
+    internal static LoggedEvent Read(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), EventCodec.Decode((byte[])reader.GetValue(1)));
+
+    private static async ValueTask<IReadOnlyList<LoggedEvent>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var result = new List<LoggedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(Read(reader));
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,202 @@
+using Microsoft.Data.Sqlite;
+using Ops.Core.Capabilities;
+using Ops.Core.Envelopes;
+using Ops.Core.Storage;
+
+namespace Ops.Core.Log;
+
+/// <summary>
+/// One writer transaction of the group commit: appends events (chained, idempotent by event_id,
+/// with optimistic concurrency per stream), records command outcomes and connector cursors. Every
+/// unit of work runs inside a savepoint, so one failing unit never sinks its neighbours.
+/// </summary>
+[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors")]
+internal sealed class WriteSession
+{
+    private readonly Dictionary<string, long> _streamVersions = new(StringComparer.Ordinal);
+    private readonly SqliteCommand _insert;
+    private readonly SqliteCommand _byEventId;
+    private readonly SqliteCommand _streamVersion;
+    private long _head;
+    private byte[] _headHash = LogChain.Genesis;
+
+    public WriteSession(SqliteConnection connection, TimeProvider time)
+    {
+        Connection = connection;
+        Time = time;
+        _insert = Prepare(
+            """
+            INSERT INTO events (position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash)
+            VALUES ($position, $event_id, $stream_id, $stream_version, $event_type, $occurred_at, $source_ref, $source_sequence, $envelope, $prev_hash, $row_hash)
+            ON CONFLICT (event_id) DO NOTHING
+            """,
+            "$position", "$event_id", "$stream_id", "$stream_version", "$event_type", "$occurred_at", "$source_ref", "$source_sequence", "$envelope", "$prev_hash", "$row_hash");
+        _byEventId = Prepare($"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE event_id = $event_id", "$event_id");
+        _streamVersion = Prepare("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $stream_id", "$stream_id");
+    }
+
+    public SqliteConnection Connection { get; }
+
+    public SqliteTransaction? Transaction { get; private set; }
+
+    public TimeProvider Time { get; }
+
+    /// <summary>Core state including this batch's appends so far.</summary>
+    public CoreState Core { get; private set; } = CoreState.Empty;
+
+    public long Head => _head;
+
+    public void Begin(SqliteTransaction transaction, CoreState committedCore)
+    {
+        Transaction = transaction;
+        foreach (var command in new[] { _insert, _byEventId, _streamVersion })
+        {
+            command.Transaction = transaction;
+        }
+
+        _streamVersions.Clear();
+        using var head = Connection.CreateCommand();
+        head.Transaction = transaction;
+        head.CommandText = "SELECT position, row_hash FROM events ORDER BY position DESC LIMIT 1";
+        using (var reader = head.ExecuteReader())
+        {
+            (_head, _headHash) = reader.Read() ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : (0L, LogChain.Genesis);
+        }
+
+        // Another process (the admin CLI) may have appended since our last batch: fold its core events in.
+        Core = committedCore;
+        if (Core.Position < _head)
+        {
+            using var catchUp = Connection.CreateCommand();
+            catchUp.Transaction = transaction;
+            catchUp.CommandText = $"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE position > $after AND event_type LIKE 'core.%' ORDER BY position";
+            catchUp.Parameters.AddWithValue("$after", Core.Position);
+            using var reader = catchUp.ExecuteReader();
+            while (reader.Read())
+            {
+                Core = Core.Apply(SqliteEventLog.Read(reader));
+            }
+
+            Core = Core with { Position = _head };
+        }
+    }
+
+    public SessionMark Mark() => new(_head, _headHash, Core);
+
+    public void Restore(SessionMark mark)
+    {
+        (_head, _headHash, Core) = (mark.Head, mark.HeadHash, mark.Core);
+        _streamVersions.Clear();
+    }
+
+    public async ValueTask<long> StreamVersionAsync(string streamId, CancellationToken cancellationToken)
+    {
+        if (_streamVersions.TryGetValue(streamId, out var cached))
+        {
+            return cached;
+        }
+
+        _streamVersion.Parameters[0].Value = streamId;
+        var version = (long)(await _streamVersion.ExecuteScalarAsync(cancellationToken))!;
+        _streamVersions[streamId] = version;
+        return version;
+    }
+
+    public ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken) =>
+        SqliteEventLog.ReadStreamAsync(Connection, Transaction, streamId, cancellationToken);
+
+    /// <summary>
+    /// Appends drafts to one stream. A draft whose event_id is already in the log is not written;
+    /// the original is returned in its place (DESIGN.md §3). <paramref name="expectedVersion"/>, when
+    /// given, must equal the stream's version before the first new event.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(string streamId, long? expectedVersion, IReadOnlyList<EventEnvelope> drafts, CancellationToken cancellationToken)
+    {
+        var result = new List<AppendedEvent>(drafts.Count);
+        var version = await StreamVersionAsync(streamId, cancellationToken);
+        var now = Time.GetUtcNow();
+        var checkedExpected = false;
+        foreach (var draft in drafts)
+        {
+            var eventIdBytes = Convert.FromHexString(draft.EventId);
+            var existing = await FindAsync(eventIdBytes, cancellationToken);
+            if (existing is not null)
+            {
+                result.Add(new AppendedEvent(existing, Duplicate: true));
+                continue;
+            }
+
+            if (!checkedExpected && expectedVersion is { } expected && expected != version)
+            {
+                throw new StreamConcurrencyException(streamId, expected, version);
+            }
+
+            checkedExpected = true;
+            var envelope = draft with { StreamId = streamId, StreamVersion = version + 1, IngestedAt = now };
+            var bytes = EventCodec.Encode(envelope);
+            var row = new ChainRow(_head + 1, eventIdBytes, streamId, envelope.StreamVersion, envelope.EventType, EventCodec.Ticks(envelope.OccurredAt), envelope.SourceRef, envelope.SourceSequence, bytes);
+            var rowHash = LogChain.RowHash(_headHash, row);
+            var p = _insert.Parameters;
+            p[0].Value = row.Position;
+            p[1].Value = row.EventId;
+            p[2].Value = row.StreamId;
+            p[3].Value = row.StreamVersion;
+            p[4].Value = row.EventType;
+            p[5].Value = row.OccurredAtTicks;
+            p[6].Value = row.SourceRef;
+            p[7].Value = (object?)row.SourceSequence ?? DBNull.Value;
+            p[8].Value = row.Envelope;
+            p[9].Value = _headHash;
+            p[10].Value = rowHash;
+            try
+            {
+                await _insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.Message.Contains("stream", StringComparison.Ordinal))
+            {
+                _streamVersions.Remove(streamId);
+                throw new StreamConcurrencyException(streamId, version, -1);
+            }
+
+            version++;
+            _streamVersions[streamId] = version;
+            _head = row.Position;
+            _headHash = rowHash;
+            var logged = new LoggedEvent(row.Position, envelope);
+            if (envelope.EventType.StartsWith("core.", StringComparison.Ordinal))
+            {
+                Core = Core.Apply(logged);
+            }
+
+            result.Add(new AppendedEvent(logged, Duplicate: false));
+        }
+
+        Core = Core with { Position = _head };
+        return result;
+    }
+
+    private async ValueTask<LoggedEvent?> FindAsync(byte[] eventId, CancellationToken cancellationToken)
+    {
+        _byEventId.Parameters[0].Value = eventId;
+        await using var reader = await _byEventId.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? SqliteEventLog.Read(reader) : null;
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = Connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+}
+
+/// <summary>A point to roll a session back to.</summary>
+internal readonly record struct SessionMark(long Head, byte[] HeadHash, CoreState Core);
+
+/// <summary>An appended event, or the original when the event_id already existed.</summary>
+internal sealed record AppendedEvent(LoggedEvent Event, bool Duplicate);

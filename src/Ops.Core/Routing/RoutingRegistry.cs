@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Ops.Core.Routing;
+
+/// <summary>
+/// The sole backend selector (seed 001): every resource kind is routed explicitly under
+/// <c>Ops:Routes</c>. A missing route throws <see cref="RouteMissingException"/>; a <c>memory</c> route
+/// outside mode <c>lab</c> throws <see cref="InvalidOperationException"/>.
+/// </summary>
+internal sealed class RoutingRegistry
+{
+    /// <summary>The kinds the kernel itself always needs.</summary>
+    public static readonly IReadOnlyList<string> CoreKinds = ["event_log", "projections"];
+
+    private readonly Dictionary<string, ResolvedRoute> _routes = new(StringComparer.Ordinal);
+
+    public RoutingRegistry(IConfiguration opsSection, string mode, string contentRoot)
+    {
+        Mode = mode;
+        foreach (var child in opsSection.GetSection("Routes").GetChildren())
+        {
+            var options = new RouteOptions();
+            child.Bind(options);
+            _routes[child.Key] = ResolvedRoute.Create(child.Key, options, mode, contentRoot);
+        }
+    }
+
+    public string Mode { get; }
+
+    public IEnumerable<ResolvedRoute> All => _routes.Values;
+
+    public ResolvedRoute Resolve(string resourceKind) =>
+        _routes.TryGetValue(resourceKind, out var route) ? route : throw new RouteMissingException([resourceKind]);
+
+    /// <summary>Fails with every missing kind named at once, so an operator fixes configuration in one pass.</summary>
+    public void EnsureRouted(IEnumerable<string> resourceKinds)
+    {
+        var missing = resourceKinds.Distinct(StringComparer.Ordinal).Where(k => !_routes.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            throw new RouteMissingException(missing);
+        }
+    }
+}
+
+/// <summary>A validated route.</summary>
+internal sealed record ResolvedRoute(string ResourceKind, string Provider, string ConnectionString, bool IsLab)
+{
+    public string Label => IsLab ? $"{Provider} (LAB: not durable)" : Provider;
+
+    public static ResolvedRoute Create(string kind, RouteOptions options, string mode, string contentRoot)
+    {
+        switch (options.Provider?.Trim().ToLowerInvariant())
+        {
+            case "sqlite":
+                if (string.IsNullOrWhiteSpace(options.ConnectionString))
+                {
+                    throw new InvalidOperationException($"Route '{kind}' uses provider sqlite but has no ConnectionString (Ops:Routes:{kind}:ConnectionString). Nothing was started.");
+                }
+
+                return new ResolvedRoute(kind, "sqlite", Storage.SqliteDatabase.ResolveFileConnectionString(options.ConnectionString, contentRoot), false);
+            case "memory":
+                if (!string.Equals(mode, "lab", StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"Route '{kind}' uses provider memory, which exists only in mode 'lab' (seed 001: no downgrade to memory); the mode is '{mode}'. Route it to sqlite, or set Ops:Mode=lab for an explicitly non-durable run. Nothing was started.");
+                }
+
+                var name = string.IsNullOrWhiteSpace(options.ConnectionString) ? kind : options.ConnectionString.Trim();
+                return new ResolvedRoute(kind, "memory", $"Data Source=ops-lab-{name};Mode=Memory;Cache=Shared", true);
+            default:
+                throw new InvalidOperationException($"Route '{kind}' has provider '{options.Provider}'; supported providers are sqlite and memory (lab only). Nothing was started.");
+        }
+    }
+}
