@@ -231,7 +231,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         CommandType = commandType,
         Status = CommandStatus.Rejected,
         ReasonCode = rejection.Code,
-        Reason = rejection.Message + " Nothing was appended.",
+        Reason = rejection.Message.TrimEnd('.') + ". Nothing was appended.",
         DecidedAt = at,
     };
 

@@ -1,0 +1,296 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Ops.Core.Capabilities;
+using Ops.Core.Commands;
+using Ops.Core.Envelopes;
+using Ops.Core.Hosting;
+using Ops.Core.Identity;
+using Ops.Host.Packs;
+
+namespace Ops.Host.Cli;
+
+/// <summary>
+/// The admin CLI (System.CommandLine). It opens the same database as the worker, in-process, and
+/// acts through the same gateway as the actor given by --as (default: the admin created by init).
+/// Exit codes: 0 done, 1 refused or failed (nothing changed), 2 usage error.
+/// </summary>
+internal static class AdminCli
+{
+    public static readonly string[] Verbs = ["init", "actors", "capabilities", "log", "packs", "run"];
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("AlignTrue Ops worker and admin CLI. With no command (or with 'run'), starts the worker on http://127.0.0.1:5080.");
+        var asOption = new Option<string?>("--as") { Description = "Actor to act as (default: the admin created by init).", Recursive = true };
+        root.Options.Add(asOption);
+
+        var run = new Command("run", "Start the worker (HTTP API on 127.0.0.1:5080; change with --urls). Same as no command.");
+        root.Subcommands.Add(run);
+        run.TreatUnmatchedTokensAsErrors = false;
+        run.SetAction((parse, _) => Worker.RunAsync([.. parse.UnmatchedTokens]));
+
+        root.Subcommands.Add(Init(output, error));
+        root.Subcommands.Add(Actors(asOption, output, error));
+        root.Subcommands.Add(Capabilities(asOption, output, error));
+        root.Subcommands.Add(Log(output, error));
+        root.Subcommands.Add(Packs(output, error));
+        var parsed = root.Parse(args, new ParserConfiguration());
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private static Command Init(TextWriter output, TextWriter error)
+    {
+        var admin = new Option<string>("--admin") { Description = "Id of the first admin actor.", DefaultValueFactory = _ => "admin" };
+        var tenant = new Option<string>("--tenant") { Description = "Tenant of the admin.", DefaultValueFactory = _ => "default" };
+        var command = new Command("init", "Create and migrate the database, register the first admin actor with the root capability, and print its API key once.") { admin, tenant };
+        command.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var result = await Bootstrap.InitializeAsync(kernel, parse.GetValue(admin)!, parse.GetValue(tenant)!, ct);
+            await output.WriteLineAsync($"Initialized. Admin actor '{result.ActorId}' (tenant '{result.TenantId}') holds the root capability {result.CapabilityId}.");
+            await output.WriteLineAsync("API key (shown once, stored only as a hash):");
+            await output.WriteLineAsync(result.ApiKey);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Actors(Option<string?> asOption, TextWriter output, TextWriter error)
+    {
+        var id = new Argument<string>("actor-id") { Description = "New actor id, [a-z0-9][a-z0-9._-]*." };
+        var kind = new Option<ActorKind>("--kind") { Description = "human, service or agent.", DefaultValueFactory = _ => ActorKind.Human };
+        var name = new Option<string?>("--name") { Description = "Display name." };
+        var tenant = new Option<string?>("--tenant") { Description = "Tenant (default: the acting actor's)." };
+        var add = new Command("add", "Register an actor and print a new API key for it (shown once).") { id, kind, name, tenant };
+        add.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var caller = Caller(kernel, parse.GetValue(asOption));
+            var actorId = parse.GetValue(id)!;
+            var registered = await SendAsync(kernel, caller, "core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, parse.GetValue(kind), parse.GetValue(name) ?? actorId, parse.GetValue(tenant)), ct);
+            if (!await ReportAsync(registered, output, error))
+            {
+                return 1;
+            }
+
+            var key = ApiKeys.Generate();
+            var issued = await SendAsync(kernel, caller, "core.IssueApiKey", "apikey-" + key.KeyId, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), ct);
+            if (!await ReportAsync(issued, output, error))
+            {
+                return 1;
+            }
+
+            await output.WriteLineAsync($"API key for '{actorId}' (shown once, stored only as a hash):");
+            await output.WriteLineAsync(key.Token);
+            return 0;
+        }));
+        return new Command("actors", "Manage actors (humans, services, agents).") { add };
+    }
+
+    private static Command Capabilities(Option<string?> asOption, TextWriter output, TextWriter error)
+    {
+        var holder = new Argument<string>("actor-id") { Description = "Who receives the capability." };
+        var types = new Option<string[]>("--types") { Description = "Command/query type patterns, e.g. pack.notes.* (exact, prefix*, or *).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var targets = new Option<string[]>("--targets") { Description = "target_ref patterns.", DefaultValueFactory = _ => ["*"], AllowMultipleArgumentsPerToken = true };
+        var safety = new Option<SafetyClass[]>("--safety") { Description = "Safety classes: Read, WriteInternal, WriteExternalSideEffect.", DefaultValueFactory = _ => [SafetyClass.Read], AllowMultipleArgumentsPerToken = true };
+        var expires = new Option<DateTimeOffset?>("--expires") { Description = "Expiry, ISO 8601 UTC (e.g. 2026-12-31T00:00:00Z)." };
+        var parent = new Option<string?>("--parent") { Description = "Delegate from this capability (the acting actor must hold it); scope and bounds may only narrow." };
+        var grant = new Command("grant", "Grant (or, with --parent, delegate) a capability.") { holder, types, targets, safety, expires, parent };
+        grant.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var caller = Caller(kernel, parse.GetValue(asOption));
+            var scope = new CapabilityScope(parse.GetValue(types)!, parse.GetValue(targets)!, parse.GetValue(safety)!);
+            var outcome = parse.GetValue(parent) is { } parentId
+                ? await SendAsync(kernel, caller, CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), ct, Guid.NewGuid().ToString("N"))
+                : await SendAsync(kernel, caller, "core.GrantCapability", "capability", new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), ct, Guid.NewGuid().ToString("N"));
+            if (!await ReportAsync(outcome, output, error))
+            {
+                return 1;
+            }
+
+            var granted = (await kernel.EventLog.ReadAsync(outcome.Position!.Value - 1, 1, ct))[0].Envelope.PayloadAs<CapabilityGranted>();
+            await output.WriteLineAsync($"capability_id: {granted.CapabilityId}");
+            return 0;
+        }));
+
+        var capabilityId = new Argument<string>("capability-id");
+        var reason = new Option<string>("--reason") { Description = "Why (recorded).", DefaultValueFactory = _ => "revoked by operator" };
+        var revoke = new Command("revoke", "Revoke a capability; delegations under it stop too.") { capabilityId, reason };
+        revoke.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var id = parse.GetValue(capabilityId)!;
+            var outcome = await SendAsync(kernel, Caller(kernel, parse.GetValue(asOption)), "core.RevokeCapability", "capability-" + id, new RevokeCapability(id, parse.GetValue(reason)!), ct);
+            return await ReportAsync(outcome, output, error) ? 0 : 1;
+        }));
+
+        var actorFilter = new Option<string?>("--actor") { Description = "Only this holder." };
+        var at = new Option<DateTimeOffset?>("--at") { Description = "Evaluate as of this instant (ISO 8601 UTC) instead of now, for audit." };
+        var list = new Command("list", "List capabilities with their state as of now or --at.") { actorFilter, at };
+        list.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            await kernel.Writer.RefreshAsync(ct);
+            var core = kernel.Writer.CommittedCore;
+            var when = parse.GetValue(at) ?? kernel.Time.GetUtcNow();
+            await output.WriteLineAsync($"As of {OpsJson.FormatInstant(when)}:");
+            foreach (var id in core.Capabilities.Keys.Order(StringComparer.Ordinal))
+            {
+                var view = CapabilityEvaluator.StateAt(core, id, when);
+                if (view is null || (parse.GetValue(actorFilter) is { } only && view.Grant.HolderActorId != only))
+                {
+                    continue;
+                }
+
+                var chain = CapabilityEvaluator.ChainInvalidReason(core, id, when);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{id}  holder={view.Grant.HolderActorId}  {(chain is null ? "valid" : "INVALID: " + chain)}"));
+                await output.WriteLineAsync($"    types={string.Join(",", view.Scope.CommandTypes)} targets={string.Join(",", view.Scope.Targets)} safety={string.Join(",", view.Scope.SafetyClasses)} expires={(view.Grant.ExpiresAt is { } e ? OpsJson.FormatInstant(e) : "never")}{(view.Grant.ParentCapabilityId is { } p ? " parent=" + p : string.Empty)} state_ref={view.StateRef}");
+            }
+
+            return 0;
+        }));
+        return new Command("capabilities", "Grant, revoke and list capabilities (constitution A4).") { grant, revoke, list };
+    }
+
+    private static Command Log(TextWriter output, TextWriter error)
+    {
+        var count = new Option<int>("-n", "--count") { Description = "How many of the latest events.", DefaultValueFactory = _ => 20 };
+        var tail = new Command("tail", "Print the latest events, one line each.") { count };
+        tail.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var head = await kernel.EventLog.HeadPositionAsync(ct);
+            var n = Math.Clamp(parse.GetValue(count), 1, 10_000);
+            foreach (var e in await kernel.EventLog.ReadAsync(Math.Max(0, head - n), n, ct))
+            {
+                var v = e.Envelope;
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{e.Position,8}  {OpsJson.FormatInstant(v.OccurredAt)}  {v.EventType,-40} {v.StreamId}  actor={v.Actor.Id}  id={v.EventId[..12]}"));
+            }
+
+            return 0;
+        }));
+
+        var format = new Option<string>("--format") { Description = "Export format; jsonl is the one supported.", DefaultValueFactory = _ => "jsonl" };
+        format.AcceptOnlyFromAmong("jsonl");
+        var file = new Option<FileInfo?>("--out") { Description = "Write to this file instead of standard output." };
+        var export = new Command("export", "Export the whole log as JSON Lines: one {position, envelope} per line, in position order.") { format, file };
+        export.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var target = parse.GetValue(file);
+            await using var writer = target is null ? null : new StreamWriter(target.FullName, append: false, new UTF8Encoding(false));
+            var sink = writer ?? output;
+            long after = 0;
+            long written = 0;
+            while (true)
+            {
+                var page = await kernel.EventLog.ReadAsync(after, 5_000, ct);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var e in page)
+                {
+                    await sink.WriteLineAsync(Encoding.UTF8.GetString(CanonicalJson.SerializeToCanonical(new { position = e.Position, envelope = e.Envelope })));
+                }
+
+                written += page.Count;
+                after = page[^1].Position;
+            }
+
+            if (target is not null)
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {written} events to {target.FullName}."));
+            }
+
+            return 0;
+        }));
+
+        var verify = new Command("verify", "Recompute the hash chain from position 1; name the first position where it breaks. Exit 1 when it does.");
+        verify.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
+            var result = await kernel.EventLog.VerifyAsync(progress, ct);
+            if (result.IsValid)
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: {result.RowsChecked} events, chain intact. Head position {result.HeadPosition}, head hash {result.HeadHash}."));
+                return 0;
+            }
+
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"BROKEN at position {result.FirstBrokenPosition}: {result.Problem}. {result.RowsChecked - 1} events before it verified; last good hash {result.HeadHash}."));
+            return 1;
+        }));
+        return new Command("log", "Read, export and verify the append-only log.") { tail, export, verify };
+    }
+
+    private static Command Packs(TextWriter output, TextWriter error)
+    {
+        var list = new Command("list", "List installed packs: loaded ones with version and content hash, refused ones with the reason.");
+        list.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, loader) =>
+        {
+            foreach (var pack in kernel.Registry.Packs.Where(p => p.PackId != "core"))
+            {
+                await output.WriteLineAsync($"{pack.PackId,-12} {pack.Version,-8} loaded   content={pack.ContentHash[..16]}  exports={string.Join(",", pack.Exports)}");
+            }
+
+            foreach (var refused in loader.Refused)
+            {
+                await output.WriteLineAsync($"{refused.PackId,-12} {"",-8} REFUSED  {refused.Reason}");
+            }
+
+            await output.WriteLineAsync($"Packs folder: {HostComposition.PacksDirectory(HostComposition.BuildConfiguration())}");
+            return 0;
+        }));
+        return new Command("packs", "Inspect installed packs.") { list };
+    }
+
+    private static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)
+    {
+        using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            var (kernel, loader) = HostComposition.Open(HostComposition.BuildConfiguration(), loggers, Directory.GetCurrentDirectory());
+            await using (kernel)
+            {
+                return await action(kernel, loader);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException)
+        {
+            await error.WriteLineAsync("ops: " + ex.Message);
+            return 1;
+        }
+    }
+
+    private static CallerContext Caller(OpsKernel kernel, string? actorId)
+    {
+        var core = kernel.Writer.CommittedCore;
+        var id = actorId
+            ?? core.Capabilities.Values.Select(h => h[0].Payload).OfType<CapabilityGranted>().FirstOrDefault(g => g.GrantedBy == Bootstrap.BootstrapActorId)?.HolderActorId
+            ?? throw new InvalidOperationException("The database is not initialized: run 'init' first. Nothing was changed.");
+        return core.Actors.TryGetValue(id, out var actor)
+            ? new CallerContext(new ActorRef(actor.ActorId, actor.Kind), "cli")
+            : throw new InvalidOperationException($"Actor '{id}' is not registered. Nothing was changed.");
+    }
+
+    private static Task<CommandOutcome> SendAsync(OpsKernel kernel, CallerContext caller, string type, string target, object payload, CancellationToken ct, string? idempotencyKey = null) =>
+        kernel.Gateway.SendAsync(
+            new CommandEnvelope { CommandType = type, TargetRef = target, Payload = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options), IdempotencyKey = idempotencyKey },
+            caller,
+            ct);
+
+    private static async Task<bool> ReportAsync(CommandOutcome outcome, TextWriter output, TextWriter error)
+    {
+        if (outcome.IsAccepted)
+        {
+            await output.WriteLineAsync($"{outcome.CommandType}: accepted (command {outcome.CommandId[..12]}, position {outcome.Position}).");
+            return true;
+        }
+
+        await error.WriteLineAsync($"{outcome.CommandType}: rejected ({outcome.ReasonCode}): {outcome.Reason}");
+        return false;
+    }
+
+    /// <summary>Reports on the calling thread, so progress lines come before the result line.</summary>
+    private sealed class LineProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

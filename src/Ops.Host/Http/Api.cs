@@ -1,0 +1,168 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
+using Ops.Core.Capabilities;
+using Ops.Core.Commands;
+using Ops.Core.Connectors;
+using Ops.Core.Envelopes;
+using Ops.Core.Hosting;
+using Ops.Core.Identity;
+using Ops.Core.Packs;
+using Ops.Host.Packs;
+
+namespace Ops.Host.Http;
+
+/// <summary>The HTTP API (v1). Every route but /healthz needs a bearer API key.</summary>
+internal static class Api
+{
+    /// <summary>Reading the raw log is itself a capability-checked READ action.</summary>
+    public const string ReadLogAction = "core.ReadLog";
+
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/healthz", Health).AllowAnonymous();
+        var v1 = app.MapGroup("/v1").RequireAuthorization();
+        v1.MapPost("/commands", SendCommand);
+        v1.MapGet("/events", ReadEvents);
+        v1.MapGet("/packs", ListPacks);
+        v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector);
+        v1.MapGet("/queries/{pack}/{query}", RunQuery);
+    }
+
+    private static async Task<IResult> Health(OpsKernel kernel, CancellationToken ct) => Results.Json(
+        new
+        {
+            status = "ok",
+            mode = kernel.Options.Mode,
+            head_position = await kernel.EventLog.HeadPositionAsync(ct),
+            routes = kernel.Routes.All.OrderBy(r => r.ResourceKind, StringComparer.Ordinal).ToDictionary(r => r.ResourceKind, r => r.Label),
+        },
+        OpsJson.Options);
+
+    private static async Task<IResult> SendCommand(HttpRequest request, OpsKernel kernel, CancellationToken ct)
+    {
+        CommandEnvelope? envelope;
+        try
+        {
+            envelope = await JsonSerializer.DeserializeAsync<CommandEnvelope>(request.Body, OpsJson.Options, ct);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest($"The body is not a command envelope: {ex.Message}");
+        }
+
+        if (envelope is null)
+        {
+            return Problems.BadRequest("The body is empty; send a command envelope.");
+        }
+
+        var outcome = await kernel.Gateway.SendAsync(envelope, Caller(request.HttpContext), ct);
+        return outcome.IsAccepted ? Results.Json(outcome, OpsJson.Options) : Problems.Rejected(outcome);
+    }
+
+    private static async Task<IResult> ReadEvents(HttpContext context, OpsKernel kernel, [FromQuery] long? after, [FromQuery] int? limit, CancellationToken ct)
+    {
+        if (after is < 0 || limit is < 1 or > 1000)
+        {
+            return Problems.BadRequest("after must be ≥ 0 and limit between 1 and 1000.");
+        }
+
+        var denied = Authorize(context, kernel, ReadLogAction, "log", SafetyClass.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        var events = await kernel.EventLog.ReadAsync(after ?? 0, limit ?? 100, ct);
+        return Results.Json(
+            new { events = events.Select(e => new { position = e.Position, envelope = e.Envelope }), next_after = events.Count > 0 ? events[^1].Position : after ?? 0 },
+            OpsJson.Options);
+    }
+
+    private static IResult ListPacks(OpsKernel kernel, PackLoader loader) => Results.Json(
+        new
+        {
+            loaded = kernel.Registry.Packs.Where(p => p.PackId != "core").Select(p => new { pack_id = p.PackId, version = p.Version, content_hash = p.ContentHash, exports = p.Exports, depends_on = p.DependsOn }),
+            refused = loader.Refused.Select(r => new { pack_id = r.PackId, reason = r.Reason }),
+            commands = kernel.Registry.Commands.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new { name = c.Name, owner = c.Owner, safety_class = c.SafetyClass }),
+            queries = kernel.Registry.Queries.Values.Select(q => new { name = q.Name, path = $"/v1/queries/{q.Owner}/{q.Route}" }),
+            connectors = kernel.Registry.Connectors.Keys,
+        },
+        OpsJson.Options);
+
+    private static async Task<IResult> SyncConnector(HttpContext context, OpsKernel kernel, string pack, string name, CancellationToken ct)
+    {
+        try
+        {
+            var result = await kernel.Connectors.SyncAsync($"{pack}.{name}", Caller(context), null, ct);
+            return Results.Json(result, OpsJson.Options);
+        }
+        catch (ConnectorDeniedException ex)
+        {
+            return Problems.Forbidden(ex.Message);
+        }
+        catch (ConnectorException ex) when (ex.Message.Contains("is installed", StringComparison.Ordinal))
+        {
+            return Problems.NotFound(ex.Message);
+        }
+        catch (ConnectorException ex)
+        {
+            return Results.Problem(title: "Connector sync failed", detail: ex.Message, statusCode: StatusCodes.Status502BadGateway);
+        }
+    }
+
+    private static async Task<IResult> RunQuery(HttpContext context, OpsKernel kernel, string pack, string query, CancellationToken ct)
+    {
+        if (!kernel.Registry.Queries.TryGetValue(QueryRegistration.QueryKey(pack, query), out var registration))
+        {
+            return Problems.NotFound($"No query '{query}' in pack '{pack}'. See GET /v1/packs for the installed queries.");
+        }
+
+        var denied = Authorize(context, kernel, registration.Name, "query:" + pack, SafetyClass.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        // Read-your-writes: fold the pack's projections up to the head before answering.
+        var projections = kernel.Registry.Projections.Values.Where(p => p.Owner == pack).Select(p => p.Name).ToList();
+        var position = await kernel.Projections.CatchUpAsync(projections, ct);
+        var arguments = new JsonObject();
+        foreach (var (key, value) in context.Request.Query)
+        {
+            arguments[key] = value.ToString();
+        }
+
+        var actor = kernel.Writer.CommittedCore.Actors[Caller(context).Actor.Id];
+        var scope = new IdentityScope(actor.TenantId, kernel.Options.Mode, actor.ActorId, "api");
+        object? result;
+        try
+        {
+            result = await registration.Execute(new QueryInvocation(JsonSerializer.SerializeToElement(arguments), Caller(context).Actor, scope, kernel.ReaderFor(pack)), ct);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest($"The query arguments do not fit {registration.Name}: {ex.Message}");
+        }
+
+        return Results.Json(
+            new
+            {
+                query = registration.Name,
+                projections = projections.Select(p => new { name = p, version = kernel.Registry.Projections[p].Version }),
+                position,
+                freshness_at = kernel.Time.GetUtcNow(),
+                result,
+            },
+            OpsJson.Options);
+    }
+
+    private static IResult? Authorize(HttpContext context, OpsKernel kernel, string action, string target, SafetyClass safety)
+    {
+        var caller = Caller(context);
+        var decision = CapabilityEvaluator.FindFor(kernel.Writer.CommittedCore, caller.Actor.Id, action, target, safety, kernel.Time.GetUtcNow());
+        return decision.Allowed ? null : Problems.Forbidden(decision.Reason!);
+    }
+
+    private static CallerContext Caller(HttpContext context) => new(ApiKeyAuthentication.ActorOf(context.User), "api");
+}

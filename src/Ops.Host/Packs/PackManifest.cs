@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Ops.Core.Identity;
+using Ops.Core.Naming;
+
+namespace Ops.Host.Packs;
+
+/// <summary>A pack's <c>pack.json</c> (DESIGN.md §4).</summary>
+internal sealed record PackManifest(
+    string PackId,
+    string Version,
+    string EntryAssembly,
+    string EntryType,
+    IReadOnlyList<string> Exports,
+    IReadOnlyList<string> DependsOn)
+{
+    public const string FileName = "pack.json";
+
+    public static PackManifest Read(string path)
+    {
+        PackManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<PackManifest>(File.ReadAllBytes(path), OpsJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path} is not a valid pack manifest: {ex.Message}", ex);
+        }
+
+        if (manifest is null)
+        {
+            throw new InvalidDataException($"{path} is empty.");
+        }
+
+        var problems = new List<string>();
+        if (!OpsTypeName.IsValidPackId(manifest.PackId))
+        {
+            problems.Add($"pack_id '{manifest.PackId}' must match [a-z][a-z0-9_]*");
+        }
+
+        if (!System.Text.RegularExpressions.Regex.IsMatch(manifest.Version, @"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"))
+        {
+            problems.Add($"version '{manifest.Version}' is not semver");
+        }
+
+        if (string.IsNullOrWhiteSpace(manifest.EntryAssembly) || manifest.EntryAssembly.Contains('/', StringComparison.Ordinal) || manifest.EntryAssembly.Contains('\\', StringComparison.Ordinal))
+        {
+            problems.Add("entry_assembly must be a file name in the pack folder");
+        }
+
+        if (manifest.Exports.Any(e => !e.EndsWith(".Contracts", StringComparison.Ordinal)))
+        {
+            problems.Add("exports may list only *.Contracts assemblies");
+        }
+
+        return problems.Count == 0 ? manifest : throw new InvalidDataException($"{path}: {string.Join("; ", problems)}.");
+    }
+}
