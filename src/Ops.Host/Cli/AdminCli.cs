@@ -18,7 +18,7 @@ namespace Ops.Host.Cli;
 /// </summary>
 internal static class AdminCli
 {
-    public static readonly string[] Verbs = ["init", "actors", "capabilities", "log", "packs", "run"];
+
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
@@ -36,6 +36,7 @@ internal static class AdminCli
         root.Subcommands.Add(Capabilities(asOption, output, error));
         root.Subcommands.Add(Log(output, error));
         root.Subcommands.Add(Packs(output, error));
+        root.Subcommands.Add(Database(output, error));
         var parsed = root.Parse(args, new ParserConfiguration());
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
@@ -239,6 +240,37 @@ internal static class AdminCli
             return 0;
         }));
         return new Command("packs", "Inspect installed packs.") { list };
+    }
+
+    private static Command Database(TextWriter output, TextWriter error)
+    {
+        var to = new Option<string?>("--to") { Description = "Target migration id, or 0 to remove every table (default: the latest)." };
+        var migrate = new Command("migrate", "Migrate every routed database up (default) or down to --to. Down to 0 deletes all data: for tests and rollbacks only.") { to };
+        migrate.SetAction(parse =>
+        {
+            try
+            {
+                var configuration = HostComposition.BuildConfiguration();
+                var options = new KernelOptions();
+                configuration.GetSection("Ops").Bind(options);
+                var routes = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, Directory.GetCurrentDirectory());
+                foreach (var connectionString in routes.All.Select(r => r.ConnectionString).Distinct(StringComparer.Ordinal))
+                {
+                    using var database = new Ops.Core.Storage.SqliteDatabase(connectionString, options.Synchronous);
+                    database.Migrate(parse.GetValue(to));
+                    var applied = database.AppliedMigrations();
+                    output.WriteLine($"{new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString).DataSource}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
+                }
+
+                return 0;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                error.WriteLine("ops: " + ex.Message);
+                return 1;
+            }
+        });
+        return new Command("db", "Database schema maintenance.") { migrate };
     }
 
     private static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)
