@@ -30,7 +30,7 @@ public sealed class WalkThroughTests(FixtureServer fixtures) : IClassFixture<Fix
             Assert.Equal(13, sync.GetProperty("appended").GetInt32());
             firstAnswer = await QueryAsync(http);
             using var answer = JsonDocument.Parse(firstAnswer);
-            Assert.Equal(13, answer.RootElement.GetProperty("result").GetProperty("issues").GetArrayLength());
+            Assert.Equal(13, answer.RootElement.GetProperty("issues").GetArrayLength());
         }
 
         await using (var worker = await HostProcess.StartWorkerAsync(_work, port, Env(await fixtures.LoadScenarioAsync("paginate-issues"))))
@@ -65,7 +65,7 @@ public sealed class WalkThroughTests(FixtureServer fixtures) : IClassFixture<Fix
     }
 
     [Fact]
-    public async Task Worker_MissingRoute_StopsAtStartNamingTheKind()
+    public async Task Worker_RouteWithoutProvider_StopsAtStartNamingTheKind()
     {
         var env = new Dictionary<string, string> { ["Ops__Routes__notes_store__Provider"] = string.Empty };
         var (code, output) = await HostProcess.RunCliAsync(_work, env, "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
