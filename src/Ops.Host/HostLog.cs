@@ -19,4 +19,7 @@ internal static partial class HostLog
 
     [LoggerMessage(5, LogLevel.Error, "Unhandled error on {Path}")]
     public static partial void Unhandled(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Error, "Recording capability expiries failed; retrying in a minute")]
+    public static partial void ExpiryRecordFailed(ILogger logger, Exception exception);
 }

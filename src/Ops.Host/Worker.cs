@@ -34,6 +34,7 @@ internal static class Worker
             builder.Services.AddSingleton(kernel);
             builder.Services.AddSingleton(loader);
             builder.Services.AddHostedService<ProjectionRunner>();
+            builder.Services.AddHostedService<CapabilityExpiryRecorder>();
             builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
                 .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
             builder.Services.AddAuthorization();
@@ -107,5 +108,30 @@ internal sealed class ProjectionRunner(OpsKernel kernel, ILogger<ProjectionRunne
     {
         _signal.Dispose();
         base.Dispose();
+    }
+}
+
+/// <summary>Once a minute, records core.CapabilityExpired for capabilities whose expiry has passed.</summary>
+internal sealed class CapabilityExpiryRecorder(OpsKernel kernel, ILogger<CapabilityExpiryRecorder> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Ops.Core.Capabilities.CapabilityExpiry.RecordExpiredAsync(kernel.Writer, kernel.Options.Mode, stoppingToken);
+                await Task.Delay(TimeSpan.FromMinutes(1), kernel.Time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Ops.Core.Log.LogCommitException ex)
+            {
+                HostLog.ExpiryRecordFailed(logger, ex);
+                await Task.Delay(TimeSpan.FromMinutes(1), kernel.Time, stoppingToken).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+        }
     }
 }

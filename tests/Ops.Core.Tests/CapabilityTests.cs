@@ -138,3 +138,28 @@ public sealed class CapabilityTests
         Assert.False(Check(h, childId, "agent7", "core.RegisterActor", h.Time.GetUtcNow()).Allowed);
     }
 }
+
+public sealed class CapabilityExpiryTests
+{
+    [Fact]
+    public async Task RecordExpired_AfterExpiry_AppendsOneExpiredEventAtTheExpiryInstant()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
+        var expires = h.Time.GetUtcNow().AddHours(1);
+        await h.SendAsync("core.GrantCapability", "capability", new GrantCapability("bob", CapabilityScope.All, ExpiresAt: expires));
+
+        var early = await CapabilityExpiry.RecordExpiredAsync(h.Kernel.Writer, "system", CancellationToken.None);
+        h.Time.Advance(TimeSpan.FromHours(2));
+        var due = await CapabilityExpiry.RecordExpiredAsync(h.Kernel.Writer, "system", CancellationToken.None);
+        var again = await CapabilityExpiry.RecordExpiredAsync(h.Kernel.Writer, "system", CancellationToken.None);
+
+        Assert.Equal(0, early);
+        Assert.Equal(1, due);
+        Assert.Equal(0, again);
+        var head = await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+        var expired = (await h.Kernel.EventLog.ReadAsync(head - 1, 1, CancellationToken.None))[0].Envelope;
+        Assert.Equal(CoreEventTypes.CapabilityExpired, expired.EventType);
+        Assert.Equal(expires, expired.OccurredAt);
+    }
+}
