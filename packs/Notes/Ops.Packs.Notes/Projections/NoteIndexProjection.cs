@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Ops.Core.Envelopes;
+using Ops.Core.Packs;
+using Ops.Packs.Notes.Contracts;
+
+namespace Ops.Packs.Notes.Projections;
+
+/// <summary>
+/// <c>pack.notes.notes.NoteIndex</c>: one <see cref="NoteDocument"/> per live note, keyed by note_id, on
+/// the <c>notes_store</c> route. A tombstone removes the document. The fold reads only the event, so
+/// live processing and a canonical rebuild give byte-identical documents.
+/// </summary>
+internal sealed class NoteIndexProjection : IProjection<NoteDocument>
+{
+    public IReadOnlyCollection<string> EventTypes { get; } = [NoteNames.NoteCreated, NoteNames.NoteUpdated, NoteNames.NoteDeleted];
+
+    /// <summary>The same fold the command handlers use to decide against a note's stream.</summary>
+    public static NoteDocument? Fold(NoteDocument? current, EventEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        switch (envelope.EventType)
+        {
+            case NoteNames.NoteCreated:
+                var created = envelope.PayloadAs<NoteCreated>();
+                return new NoteDocument(
+                    created.NoteId,
+                    created.TenantId,
+                    created.Mode,
+                    created.UserId,
+                    created.Title,
+                    created.Content,
+                    created.ContentType,
+                    created.Tags,
+                    created.Source,
+                    new NoteTimestamps(created.CreatedAt, created.CreatedAt),
+                    created.SurfaceId,
+                    created.ProjectId);
+            case NoteNames.NoteUpdated when current is not null:
+                var updated = envelope.PayloadAs<NoteUpdated>();
+                return current with
+                {
+                    Title = updated.Title,
+                    Content = updated.Content,
+                    ContentType = updated.ContentType,
+                    Tags = updated.Tags,
+                    Timestamps = current.Timestamps with { UpdatedAt = updated.UpdatedAt },
+                };
+            case NoteNames.NoteDeleted:
+                return null;
+            default:
+                // An update without a live note cannot come from the handlers; keep state as it is.
+                return current;
+        }
+    }
+
+    public string? KeyOf(EventEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        return envelope.Payload.ValueKind == JsonValueKind.Object
+            && envelope.Payload.TryGetProperty("note_id", out var id)
+            && id.ValueKind == JsonValueKind.String
+            ? id.GetString()
+            : null;
+    }
+
+    public NoteDocument? Apply(NoteDocument? current, EventEnvelope envelope) => Fold(current, envelope);
+}
