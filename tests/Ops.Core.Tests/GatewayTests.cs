@@ -174,3 +174,31 @@ public sealed class GatewayTests
         Assert.Equal("unknown_actor", outcome.ReasonCode);
     }
 }
+
+public sealed class StreamOrderTests
+{
+    [Fact]
+    public async Task Send_TwoCommandsOnOneStreamAtTheSameInstant_CanonicalOrderKeepsStreamOrder()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var (_, capability) = await h.AddActorAsync("bob", CapabilityScope.All);
+
+        // The clock stands still: both changes are decided at the same instant.
+        var first = await h.SendAsync("core.ChangeCapabilityScope", "capability-" + capability, new ChangeCapabilityScope(capability, new CapabilityScope(["z.*"], ["*"], [SafetyClass.Read])));
+        var second = await h.SendAsync("core.ChangeCapabilityScope", "capability-" + capability, new ChangeCapabilityScope(capability, new CapabilityScope(["a.*"], ["*"], [SafetyClass.Read])));
+        Assert.True(first.IsAccepted && second.IsAccepted);
+
+        var stream = (await h.Kernel.EventLog.ReadStreamAsync("core:capability-" + capability, CancellationToken.None)).Select(e => e.Envelope).ToList();
+        var canonical = new List<string>();
+        await foreach (var e in h.Kernel.EventLog.ReadCanonicalAsync(CancellationToken.None))
+        {
+            if (e.Envelope.StreamId == "core:capability-" + capability)
+            {
+                canonical.Add(e.Envelope.EventId);
+            }
+        }
+
+        Assert.Equal(stream.Select(e => e.EventId), canonical);
+        Assert.True(stream[2].OccurredAt > stream[1].OccurredAt);
+    }
+}

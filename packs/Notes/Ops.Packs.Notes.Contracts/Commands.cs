@@ -28,7 +28,7 @@ public sealed record CreateNote(string Title, string Content, string ContentType
 /// <remarks>
 /// Rejections: <see cref="NoteRejections.EmptyUpdate"/>, the validation codes of <see cref="CreateNote"/>,
 /// <see cref="NoteRejections.NoteNotFound"/> (missing, deleted, or another user's or tenant's note),
-/// <see cref="NoteRejections.NoChange"/> and <see cref="NoteRejections.ClockNotAdvanced"/>.
+/// and <see cref="NoteRejections.NoChange"/>.
 /// Without an idempotency key the command_id derives from the content, so sending the same values to
 /// the same note again returns the first outcome; send a fresh idempotency_key per intended change.
 /// </remarks>

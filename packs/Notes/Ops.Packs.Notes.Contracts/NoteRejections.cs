@@ -36,13 +36,6 @@ public static class NoteRejections
     /// <summary>The command's scope has no user_id, so the note would have no owner.</summary>
     public const string UserRequired = "user_required";
 
-    /// <summary>
-    /// The kernel clock is not after the note's last change. Replay orders events by occurred_at
-    /// first, so a change stamped at or before the previous one would be replayed out of order; the
-    /// command is refused. Send it again with a new idempotency key once the clock has advanced.
-    /// </summary>
-    public const string ClockNotAdvanced = "clock_not_advanced";
-
     /// <summary>The note's stream already has events (a note_id collision); practically unreachable.</summary>
     public const string NoteExists = "note_exists";
 }

@@ -141,6 +141,11 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
 
         var streamKey = decision.StreamKey ?? envelope.TargetRef;
         var streamId = registration.StreamPrefix + streamKey;
+
+        // Replay orders by occurred_at first: a stream's events must be strictly later than its last one,
+        // even when the clock stands still or steps back, so canonical order keeps stream order.
+        var last = await session.LastOccurredAtAsync(streamId, cancellationToken);
+        var occurredAt = last is { } previousAt && previousAt >= now ? previousAt.AddTicks(1) : now;
         var drafts = new List<EventEnvelope>(decision.Events.Count);
         for (var i = 0; i < decision.Events.Count; i++)
         {
@@ -155,12 +160,12 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
             var sourceRef = "command:" + commandId;
             drafts.Add(new EventEnvelope
             {
-                EventId = DeterministicIds.EventId(sourceRef, $"{commandId}#{i}", payloadHash, now),
+                EventId = DeterministicIds.EventId(sourceRef, $"{commandId}#{i}", payloadHash, occurredAt),
                 EventType = eventType.Name,
                 PayloadSchemaVersion = eventType.SchemaVersion,
                 Payload = payloadElement,
                 PayloadHash = payloadHash,
-                OccurredAt = now,
+                OccurredAt = occurredAt,
                 IngestedAt = now,
                 CorrelationId = bound.CorrelationId!,
                 CausationId = commandId,

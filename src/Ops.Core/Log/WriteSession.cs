@@ -102,6 +102,16 @@ internal sealed class WriteSession
         return version;
     }
 
+    /// <summary>occurred_at of the stream's last event, or null for a new stream.</summary>
+    public async ValueTask<DateTimeOffset?> LastOccurredAtAsync(string streamId, CancellationToken cancellationToken)
+    {
+        await using var command = Connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = "SELECT occurred_at FROM events WHERE stream_id = $stream ORDER BY stream_version DESC LIMIT 1";
+        command.Parameters.AddWithValue("$stream", streamId);
+        return await command.ExecuteScalarAsync(cancellationToken) is long ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+    }
+
     public ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken) =>
         SqliteEventLog.ReadStreamAsync(Connection, Transaction, streamId, cancellationToken);
 

@@ -6,10 +6,9 @@ using Ops.Packs.Notes.Projections;
 
 namespace Ops.Packs.Notes.Domain;
 
-/// <summary>A note as a handler sees it: the fold of its stream, and when it last changed.</summary>
+/// <summary>A note as a handler sees it: the fold of its stream.</summary>
 /// <param name="Note">The live note.</param>
-/// <param name="LastChangeAt">occurred_at of the stream's last event.</param>
-internal sealed record NoteHistory(NoteDocument Note, DateTimeOffset LastChangeAt)
+internal sealed record NoteHistory(NoteDocument Note)
 {
     /// <summary>
     /// Reads the note's stream (which also records its version for the optimistic append) and folds
@@ -27,23 +26,12 @@ internal sealed record NoteHistory(NoteDocument Note, DateTimeOffset LastChangeA
         }
 
         return note is not null && NoteOwnership.IsOwner(note, scope.TenantId, scope.UserId)
-            ? new NoteHistory(note, events[^1].OccurredAt)
+            ? new NoteHistory(note)
             : null;
     }
 
     public static Decision NotFound(string targetRef) =>
         Decision.Reject(NoteRejections.NoteNotFound, $"you have no note at '{targetRef}' (it does not exist, was deleted, or is not yours).");
-
-    /// <summary>
-    /// Replay orders by occurred_at first, so a change stamped at or before the previous one would be
-    /// replayed before it and the rebuilt state would differ from the live one.
-    /// </summary>
-    public Decision? ClockMustBeAfterLastChange(DateTimeOffset now) =>
-        now > LastChangeAt
-            ? null
-            : Decision.Reject(
-                NoteRejections.ClockNotAdvanced,
-                $"the kernel clock ({OpsJson.FormatInstant(now)}) is not after the note's last change ({OpsJson.FormatInstant(LastChangeAt)}), so replay could reorder the two. Send the command again with a new idempotency key once the clock has advanced.");
 }
 
 /// <summary>Ownership of notes: a note is its tenant's and user's only.</summary>

@@ -25,11 +25,6 @@ internal sealed class DeleteNoteHandler : ICommandHandler<Contracts.DeleteNote>
             return NoteHistory.NotFound(targetRef);
         }
 
-        if (history.ClockMustBeAfterLastChange(context.Now) is { } stale)
-        {
-            return stale;
-        }
-
         var note = history.Note;
         return Decision.Accept(new NoteDeleted(note.NoteId, note.TenantId, note.UserId, context.Now));
     }

@@ -52,11 +52,6 @@ internal sealed class UpdateNoteHandler : ICommandHandler<Contracts.UpdateNote>
             return Decision.Reject(NoteRejections.NoChange, "the update sets the values the note already has; nothing to record.");
         }
 
-        if (history.ClockMustBeAfterLastChange(context.Now) is { } stale)
-        {
-            return stale;
-        }
-
         return Decision.Accept(new NoteUpdated(note.NoteId, note.TenantId, note.UserId, title, content, contentType, tags, context.Now));
     }
 }
