@@ -132,6 +132,23 @@ public sealed class GatewayTests
     }
 
     [Fact]
+    public async Task Send_ClaimedActorDiffersFromAuthenticated_Rejected()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var envelope = new CommandEnvelope
+        {
+            CommandType = "core.RegisterActor",
+            TargetRef = "actor-bob",
+            Payload = JsonSerializer.SerializeToElement(new RegisterActor("bob", ActorKind.Human, "Bob"), OpsJson.Options),
+            Actor = new ActorRef("root", ActorKind.Human),
+        };
+
+        var outcome = await h.Kernel.Gateway.SendAsync(envelope, h.AdminCaller, CancellationToken.None);
+
+        Assert.Equal("identity_mismatch", outcome.ReasonCode);
+    }
+
+    [Fact]
     public async Task Send_ClientCommandIdNotMatchingContent_Rejected()
     {
         await using var h = await KernelHarness.StartAsync();

@@ -96,7 +96,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
             return Rejected(envelope.CommandId, registration.Name, new("command_id_mismatch", $"command_id does not match the command's content (expected {commandId}); omit it, or send idempotency_key to derive it from your own key."), now);
         }
 
-        var scopeResult = DeriveScope(envelope.Scope, actor, caller);
+        var scopeResult = DeriveScope(envelope.Scope, envelope.Actor, actor, caller);
         if (scopeResult.Rejection is { } identity)
         {
             return Rejected(commandId, registration.Name, identity, now);
@@ -206,9 +206,14 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         return await RecordAsync(session, accepted, contentHash, cancellationToken);
     }
 
-    private (IdentityScope? Scope, Rejection? Rejection) DeriveScope(IdentityScope? claimed, ActorRegistered actor, CallerContext caller)
+    private (IdentityScope? Scope, Rejection? Rejection) DeriveScope(IdentityScope? claimed, ActorRef? claimedActor, ActorRegistered actor, CallerContext caller)
     {
         var derived = new IdentityScope(actor.TenantId, options.Mode, actor.ActorId, caller.SurfaceId, claimed?.ProjectId, claimed?.RunId);
+        if (claimedActor is not null && (claimedActor.Id != actor.ActorId || claimedActor.Kind != actor.Kind))
+        {
+            return (null, new Rejection("identity_mismatch", $"actor '{claimedActor.Id}' ({claimedActor.Kind}) does not match the authenticated actor '{actor.ActorId}' ({actor.Kind})"));
+        }
+
         if (claimed is null)
         {
             return (derived, null);

@@ -11,7 +11,7 @@ namespace Ops.Core.Commands;
 public interface ICommandGateway
 {
     /// <summary>Decides and, when accepted, appends a command.</summary>
-    /// <param name="envelope">The command. <see cref="CommandEnvelope.Actor"/> is ignored: <paramref name="caller"/> is the actor.</param>
+    /// <param name="envelope">The command. <paramref name="caller"/> is the actor; an envelope actor that differs is rejected (<c>identity_mismatch</c>).</param>
     /// <param name="caller">The authenticated caller (server-derived identity, seed 001).</param>
     /// <param name="cancellationToken">Cancels waiting; a command already queued for the writer may still be decided.</param>
     /// <returns>Accepted with the appended event ids, or rejected with a reason code: <c>invalid_envelope</c>,

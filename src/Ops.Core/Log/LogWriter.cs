@@ -57,7 +57,8 @@ internal sealed class LogWriter : IAsyncDisposable
     {
         var core = CoreState.Empty;
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE event_type LIKE 'core.%' ORDER BY position";
+        // Core events live in core:* streams; the range uses the stream index instead of scanning the log.
+        command.CommandText = $"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE stream_id >= 'core:' AND stream_id < 'core;' ORDER BY position";
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())

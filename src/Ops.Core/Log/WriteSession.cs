@@ -129,16 +129,11 @@ internal sealed class WriteSession
         foreach (var draft in drafts)
         {
             var eventIdBytes = Convert.FromHexString(draft.EventId);
-            var existing = await FindAsync(eventIdBytes, cancellationToken);
-            if (existing is not null)
-            {
-                result.Add(new AppendedEvent(existing, Duplicate: true));
-                continue;
-            }
-
             if (!checkedExpected && expectedVersion is { } expected && expected != version)
             {
-                throw new StreamConcurrencyException(streamId, expected, version);
+                // A replayed event is not a conflict: it returns the original.
+                result.Add(new AppendedEvent(await FindAsync(eventIdBytes, cancellationToken) ?? throw new StreamConcurrencyException(streamId, expected, version), Duplicate: true));
+                continue;
             }
 
             checkedExpected = true;
@@ -158,14 +153,22 @@ internal sealed class WriteSession
             p[8].Value = row.Envelope;
             p[9].Value = _headHash;
             p[10].Value = rowHash;
+            int inserted;
             try
             {
-                await _insert.ExecuteNonQueryAsync(cancellationToken);
+                inserted = await _insert.ExecuteNonQueryAsync(cancellationToken);
             }
             catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.Message.Contains("stream", StringComparison.Ordinal))
             {
                 _streamVersions.Remove(streamId);
                 throw new StreamConcurrencyException(streamId, version, -1);
+            }
+
+            if (inserted == 0)
+            {
+                // ON CONFLICT (event_id) DO NOTHING: the event is already in the log; return the original.
+                result.Add(new AppendedEvent((await FindAsync(eventIdBytes, cancellationToken))!, Duplicate: true));
+                continue;
             }
 
             version++;
