@@ -105,6 +105,7 @@ public sealed class CapabilityTests
         var grant = await h.SendAsync("core.GrantCapability", "capability", new GrantCapability("bob", NotesReadWrite, ExpiresAt: expires));
         var parent = grant.EventIds.Count == 1 ? (await h.Kernel.EventLog.ReadAsync(grant.Position!.Value - 1, 1, CancellationToken.None))[0].Envelope.PayloadAs<CapabilityGranted>().CapabilityId : throw new InvalidOperationException();
         var bob = new Commands.CallerContext(new ActorRef("bob", ActorKind.Human), "test");
+        await h.RegisterKeyAsync("bob");
 
         var tooLong = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", NotesReadWrite, ExpiresAt: expires.AddHours(1)), bob);
         var child = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", NotesReadWrite), bob);

@@ -43,18 +43,20 @@ public sealed class GatewayTests
     }
 
     [Fact]
-    public async Task Send_ResentRejectedCommand_ReturnsTheSameRejection()
+    public async Task Commit_RejectedByCapability_WritesNothingAndCanBeDecidedLater()
     {
         await using var h = await KernelHarness.StartAsync();
         var (bob, _) = await h.AddActorAsync("bob", new CapabilityScope(["core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal]));
+        var head = await HeadAsync(h);
 
         var first = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
+        Assert.Equal(head, await HeadAsync(h));
         await h.SendAsync("core.GrantCapability", "capability", new GrantCapability("bob", CapabilityScope.All), idempotencyKey: "widen");
         var again = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
 
         Assert.Equal("capability_denied", first.ReasonCode);
-        Assert.True(again.Replayed);
-        Assert.Equal(CommandStatus.Rejected, again.Status);
+        Assert.True(again.IsAccepted, again.Reason);
+        Assert.False(again.Replayed);
     }
 
     [Fact]
@@ -126,7 +128,7 @@ public sealed class GatewayTests
             Scope = new IdentityScope("other-tenant", "system", null, null),
         };
 
-        var outcome = await h.Kernel.Gateway.SendAsync(envelope, h.AdminCaller, CancellationToken.None);
+        var outcome = (await h.Kernel.Gateway.ProposeAsync(envelope, h.AdminCaller, CancellationToken.None)).Rejection!;
 
         Assert.Equal("identity_mismatch", outcome.ReasonCode);
     }
@@ -143,7 +145,7 @@ public sealed class GatewayTests
             Actor = new ActorRef("root", ActorKind.Human),
         };
 
-        var outcome = await h.Kernel.Gateway.SendAsync(envelope, h.AdminCaller, CancellationToken.None);
+        var outcome = (await h.Kernel.Gateway.ProposeAsync(envelope, h.AdminCaller, CancellationToken.None)).Rejection!;
 
         Assert.Equal("identity_mismatch", outcome.ReasonCode);
     }
@@ -160,7 +162,7 @@ public sealed class GatewayTests
             Payload = JsonSerializer.SerializeToElement(new RegisterActor("bob", ActorKind.Human, "Bob"), OpsJson.Options),
         };
 
-        var outcome = await h.Kernel.Gateway.SendAsync(envelope, h.AdminCaller, CancellationToken.None);
+        var outcome = (await h.Kernel.Gateway.ProposeAsync(envelope, h.AdminCaller, CancellationToken.None)).Rejection!;
 
         Assert.Equal("command_id_mismatch", outcome.ReasonCode);
     }

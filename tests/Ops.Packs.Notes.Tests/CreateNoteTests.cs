@@ -219,18 +219,19 @@ public sealed class CreateNoteTests
     }
 
     [Fact]
-    public async Task CreateNote_RejectedThenResent_ReturnsTheSameRejection()
+    public async Task CreateNote_RejectedThenResent_IsRejectedAgainAndWritesNothing()
     {
         await using var k = await NotesKernel.StartAsync();
         var bob = await k.AddUserAsync("bob");
-        var first = await k.CreateAsync(bob, new CreateNote("", "x"), idempotencyKey: "bad");
         var head = await k.HeadAsync();
+        var first = await k.CreateAsync(bob, new CreateNote("", "x"), idempotencyKey: "bad");
 
         var again = await k.CreateAsync(bob, new CreateNote("", "x"), idempotencyKey: "bad");
 
+        // A rejected proposal writes nothing, not even the rejection (seed 000 §6), so it is decided afresh.
         Assert.Equal(NoteRejections.InvalidTitle, first.ReasonCode);
-        Assert.True(again.Replayed);
-        Assert.Equal(first.Reason, again.Reason);
+        Assert.Equal(NoteRejections.InvalidTitle, again.ReasonCode);
+        Assert.False(again.Replayed);
         Assert.Equal(head, await k.HeadAsync());
     }
 

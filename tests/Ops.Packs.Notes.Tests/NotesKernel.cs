@@ -48,6 +48,7 @@ internal sealed class NotesKernel : IAsyncDisposable
     {
         var registered = await Harness.SendAsync("core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, ActorKind.Human, actorId, tenantId));
         Assert.True(registered.IsAccepted, registered.Reason);
+        await Harness.RegisterKeyAsync(actorId);
         var granted = await Harness.SendAsync("core.GrantCapability", "capability", new GrantCapability(actorId, NotesWriter), idempotencyKey: "grant-" + actorId);
         Assert.True(granted.IsAccepted, granted.Reason);
         return new CallerContext(new ActorRef(actorId, ActorKind.Human), "test");
@@ -70,18 +71,9 @@ internal sealed class NotesKernel : IAsyncDisposable
     public Task<CommandOutcome> DeleteAsync(CallerContext caller, string noteId, string? idempotencyKey = null) =>
         Harness.SendAsync(NoteNames.DeleteNote, NoteNames.TargetOf(noteId), new DeleteNote(), caller, idempotencyKey);
 
-    /// <summary>Sends through the gateway with an explicit envelope scope (project_id, run_id are client-supplied there).</summary>
+    /// <summary>Proposes, signs and commits with an explicit envelope scope (project_id, run_id are client-supplied there).</summary>
     public Task<CommandOutcome> SendWithScopeAsync(CallerContext caller, string commandType, string targetRef, object payload, IdentityScope scope) =>
-        Harness.Kernel.Gateway.SendAsync(
-            new CommandEnvelope
-            {
-                CommandType = commandType,
-                TargetRef = targetRef,
-                Payload = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options),
-                Scope = scope,
-            },
-            caller,
-            CancellationToken.None);
+        Harness.SendEnvelopeAsync(KernelHarness.Envelope(commandType, targetRef, payload) with { Scope = scope }, caller);
 
     public static string NoteIdOf(CommandOutcome outcome) => outcome.CommandId[..32];
 

@@ -1,7 +1,9 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Commands;
+using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
@@ -11,10 +13,13 @@ namespace Ops.Testing;
 
 /// <summary>
 /// A real kernel on a fresh SQLite file in a temp folder, with Core and the given in-process packs,
-/// initialized with an admin actor ("admin", tenant "acme") holding the root capability.
+/// initialized with an admin actor ("admin", tenant "acme") holding the root capability. It keeps each
+/// actor's consent signing key, so <see cref="SendAsync"/> can propose, sign and commit like a person would.
 /// </summary>
 public sealed class KernelHarness : IAsyncDisposable
 {
+    private readonly Dictionary<string, ECDsa> _keys = new(StringComparer.Ordinal);
+
     private KernelHarness(string directory, OpsKernel kernel, ManualTimeProvider time, BootstrapResult admin)
     {
         Directory = directory;
@@ -62,24 +67,89 @@ public sealed class KernelHarness : IAsyncDisposable
         }
 
         var kernel = OpsKernel.Open(configuration, registry, time, NullLoggerFactory.Instance, directory);
+        var adminKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var admin = initialize
-            ? await Bootstrap.InitializeAsync(kernel, "admin", "acme", CancellationToken.None)
-            : new BootstrapResult("", "", "", "");
-        return new KernelHarness(directory, kernel, time, admin);
+            ? await Bootstrap.InitializeAsync(kernel, "admin", "acme", Convert.ToBase64String(adminKey.ExportSubjectPublicKeyInfo()), CancellationToken.None)
+            : new BootstrapResult("", "", "", "", "");
+        var harness = new KernelHarness(directory, kernel, time, admin);
+        harness._keys["admin"] = adminKey;
+        return harness;
     }
 
-    /// <summary>Sends a command as <paramref name="caller"/> (default: admin).</summary>
+    /// <summary>The consent signing key the harness holds for an actor.</summary>
+    public ECDsa KeyOf(string actorId) => _keys[actorId];
+
+    /// <summary>Proposes a command; the harness checks nothing.</summary>
+    public Task<ProposeResult> ProposeAsync(string commandType, string targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
+        Kernel.Gateway.ProposeAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller ?? AdminCaller, CancellationToken.None);
+
+    /// <summary>Signs an interpretation with the caller's key, valid for ten minutes from now.</summary>
+    public ConsentGrant Sign(ProposedInterpretation interpretation, string actorId = "admin") =>
+        ConsentSigning.Sign(_keys[actorId], actorId, interpretation, Time.GetUtcNow(), TimeSpan.FromMinutes(10));
+
+    /// <summary>Commits a proposal's interpretation with the given consent.</summary>
+    public Task<CommitResult> CommitAsync(Proposal proposal, ProposedInterpretation interpretation, ConsentGrant consent, CallerContext? caller = null) =>
+        Kernel.Gateway.CommitAsync(new CommitRequest(proposal.Command, proposal.ProposedAt, interpretation.InterpretationId, interpretation.PreviewHash, consent), caller ?? AdminCaller, CancellationToken.None);
+
+    /// <summary>
+    /// Does what a person would as <paramref name="caller"/> (default: admin): proposes the command and, when it
+    /// has exactly one interpretation, signs it with the caller's key and commits it. Returns the proposal's
+    /// rejection, or the commit's outcome.
+    /// </summary>
     public Task<CommandOutcome> SendAsync(string commandType, string targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
-        Kernel.Gateway.SendAsync(
-            new CommandEnvelope
-            {
-                CommandType = commandType,
-                TargetRef = targetRef,
-                Payload = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options),
-                IdempotencyKey = idempotencyKey,
-            },
-            caller ?? AdminCaller,
-            CancellationToken.None);
+        SendEnvelopeAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller);
+
+    /// <summary>Proposes, signs with the caller's key and commits an envelope (see <see cref="SendAsync"/>).</summary>
+    public async Task<CommandOutcome> SendEnvelopeAsync(CommandEnvelope envelope, CallerContext? caller = null)
+    {
+        var who = caller ?? AdminCaller;
+        var commandType = envelope.CommandType;
+        var proposed = await Kernel.Gateway.ProposeAsync(envelope, who, CancellationToken.None);
+        if (proposed.Rejection is { } rejected)
+        {
+            return rejected;
+        }
+
+        var proposal = proposed.Proposal!;
+        if (proposal.Interpretations.Count != 1)
+        {
+            throw new InvalidOperationException($"{commandType} is ambiguous ({proposal.Interpretations.Count} interpretations); use ProposeAsync and CommitAsync.");
+        }
+
+        var interpretation = proposal.Interpretations[0];
+        var consent = _keys.ContainsKey(who.Actor.Id)
+            ? Sign(interpretation, who.Actor.Id)
+            : new ConsentGrant(ConsentKind.Signature, who.Actor.Id, "none", Time.GetUtcNow(), Time.GetUtcNow().AddMinutes(5), "no-key-registered-0000", Convert.ToBase64String(new byte[64]));
+        return (await CommitAsync(proposal, interpretation, consent, who)).Outcome;
+    }
+
+    /// <summary>Sends a command straight to the gateway's SendAsync, without consent.</summary>
+    public Task<CommandOutcome> SendWithoutConsentAsync(string commandType, string targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
+        Kernel.Gateway.SendAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller ?? AdminCaller, CancellationToken.None);
+
+    public static CommandEnvelope Envelope(string commandType, string targetRef, object payload, string? idempotencyKey = null) => new()
+    {
+        CommandType = commandType,
+        TargetRef = targetRef,
+        Payload = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options),
+        IdempotencyKey = idempotencyKey,
+    };
+
+    /// <summary>Creates a signing key for an actor, registers it with the admin's consent, and keeps it for <see cref="SendAsync"/>.</summary>
+    public async Task<string> RegisterKeyAsync(string actorId)
+    {
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var keyId = ConsentSigning.KeyId(key.ExportSubjectPublicKeyInfo());
+        var registered = await SendAsync("core.RegisterSignerKey", "signer-key-" + keyId, new RegisterSignerKey(actorId, Convert.ToBase64String(key.ExportSubjectPublicKeyInfo())));
+        if (!registered.IsAccepted)
+        {
+            key.Dispose();
+            throw new InvalidOperationException(registered.Reason);
+        }
+
+        _keys[actorId] = key;
+        return keyId;
+    }
 
     /// <summary>Registers an actor and grants it a capability; returns the caller context and capability id.</summary>
     public async Task<(CallerContext Caller, string CapabilityId)> AddActorAsync(string actorId, Ops.Core.Capabilities.CapabilityScope scope, ActorKind kind = ActorKind.Human)
@@ -90,6 +160,7 @@ public sealed class KernelHarness : IAsyncDisposable
             throw new InvalidOperationException(registered.Reason);
         }
 
+        await RegisterKeyAsync(actorId);
         var granted = await SendAsync("core.GrantCapability", "capability", new Ops.Core.Capabilities.GrantCapability(actorId, scope), idempotencyKey: "grant-" + actorId + "-" + Guid.NewGuid());
         if (!granted.IsAccepted)
         {
@@ -102,6 +173,11 @@ public sealed class KernelHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var key in _keys.Values)
+        {
+            key.Dispose();
+        }
+
         await Kernel.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try

@@ -18,6 +18,13 @@ public static class NoteNames
     /// <summary>Command type of <see cref="Contracts.UpdateNote"/> (WRITE_INTERNAL).</summary>
     public const string UpdateNote = "pack.notes.notes.UpdateNote";
 
+    /// <summary>
+    /// target_ref prefix naming a note by its exact title, for example <c>note-title:Plan</c>. When several of
+    /// the caller's notes have that title, the proposal lists each as an interpretation, most recently
+    /// updated first, none chosen (seed 000 §2.2).
+    /// </summary>
+    public const string TitleTargetPrefix = "note-title:";
+
     /// <summary>Command type of <see cref="Contracts.DeleteNote"/> (WRITE_INTERNAL).</summary>
     public const string DeleteNote = "pack.notes.notes.DeleteNote";
 

@@ -117,7 +117,8 @@ internal sealed partial class RegisterActorHandler : ICommandHandler<RegisterAct
             return ValueTask.FromResult(Decision.Reject("invalid_tenant", "tenant_id must match [a-z0-9][a-z0-9._-]{0,63}."));
         }
 
-        return ValueTask.FromResult(Decision.Accept(new ActorRegistered(c.ActorId, c.Kind, tenant, string.IsNullOrWhiteSpace(c.DisplayName) ? c.ActorId : c.DisplayName)));
+        var registered = new ActorRegistered(c.ActorId, c.Kind, tenant, string.IsNullOrWhiteSpace(c.DisplayName) ? c.ActorId : c.DisplayName);
+        return ValueTask.FromResult(Decision.Accept(registered).WithPreview(null, registered));
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
@@ -144,7 +145,8 @@ internal sealed class IssueApiKeyHandler : ICommandHandler<IssueApiKey>
             return ValueTask.FromResult(Decision.Reject("key_exists", $"key '{c.KeyId}' already exists."));
         }
 
-        return ValueTask.FromResult(Decision.AcceptOn("apikey-" + c.KeyId, new ApiKeyIssued(c.KeyId, c.ActorId, c.SecretSha256)));
+        var issued = new ApiKeyIssued(c.KeyId, c.ActorId, c.SecretSha256);
+        return ValueTask.FromResult(Decision.AcceptOn("apikey-" + c.KeyId, issued).WithPreview(null, issued));
     }
 }
 
@@ -209,9 +211,8 @@ internal sealed class GrantCapabilityHandler : ICommandHandler<GrantCapability>,
         }
 
         var capabilityId = DeterministicIds.Derive("capability", commandId);
-        return ValueTask.FromResult(Decision.AcceptOn(
-            "capability-" + capabilityId,
-            new CapabilityGranted(capabilityId, holder, scope, notBefore, expiresAt, parentId, actorId)));
+        var granted = new CapabilityGranted(capabilityId, holder, scope, notBefore, expiresAt, parentId, actorId);
+        return ValueTask.FromResult(Decision.AcceptOn("capability-" + capabilityId, granted).WithPreview(null, granted));
     }
 
     internal static string? ValidateScope(CapabilityScope? scope)
@@ -252,7 +253,8 @@ internal sealed class ChangeCapabilityScopeHandler : ICommandHandler<ChangeCapab
             return GrantCapabilityHandler.Reject("delegation_widens_scope", "a delegation's scope must stay within its parent's.");
         }
 
-        return ValueTask.FromResult(Decision.AcceptOn("capability-" + c.CapabilityId, new CapabilityScopeChanged(c.CapabilityId, c.Scope)));
+        return ValueTask.FromResult(Decision.AcceptOn("capability-" + c.CapabilityId, new CapabilityScopeChanged(c.CapabilityId, c.Scope))
+            .WithPreview(new { capability_id = c.CapabilityId, scope = current.Scope }, new { capability_id = c.CapabilityId, scope = c.Scope }));
     }
 }
 
@@ -272,6 +274,8 @@ internal sealed class RevokeCapabilityHandler : ICommandHandler<RevokeCapability
             return GrantCapabilityHandler.Reject("already_revoked", $"capability {CapabilityEvaluator.Short(c.CapabilityId)} is already revoked.");
         }
 
-        return ValueTask.FromResult(Decision.AcceptOn("capability-" + c.CapabilityId, new CapabilityRevoked(c.CapabilityId, string.IsNullOrWhiteSpace(c.Reason) ? "revoked" : c.Reason)));
+        var reason = string.IsNullOrWhiteSpace(c.Reason) ? "revoked" : c.Reason;
+        return ValueTask.FromResult(Decision.AcceptOn("capability-" + c.CapabilityId, new CapabilityRevoked(c.CapabilityId, reason))
+            .WithPreview(new { capability_id = c.CapabilityId, status = "valid", reason = (string?)null }, new { capability_id = c.CapabilityId, status = "revoked", reason }, Reversibility.Irreversible));
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 
 namespace Ops.Core.Capabilities;
@@ -12,6 +13,8 @@ internal sealed record CoreState(
     ImmutableDictionary<string, ApiKeyIssued> ApiKeys,
     ImmutableDictionary<string, ImmutableList<CapabilityRecord>> Capabilities,
     ImmutableDictionary<string, ImmutableList<string>> CapabilitiesByHolder,
+    ImmutableDictionary<string, ImmutableList<CapabilityRecord>> SignerKeys,
+    ImmutableDictionary<string, ImmutableList<CapabilityRecord>> Policies,
     long Position)
 {
     public static CoreState Empty { get; } = new(
@@ -19,6 +22,8 @@ internal sealed record CoreState(
         ImmutableDictionary.Create<string, ApiKeyIssued>(StringComparer.Ordinal),
         ImmutableDictionary.Create<string, ImmutableList<CapabilityRecord>>(StringComparer.Ordinal),
         ImmutableDictionary.Create<string, ImmutableList<string>>(StringComparer.Ordinal),
+        ImmutableDictionary.Create<string, ImmutableList<CapabilityRecord>>(StringComparer.Ordinal),
+        ImmutableDictionary.Create<string, ImmutableList<CapabilityRecord>>(StringComparer.Ordinal),
         0);
 
     public CoreState Apply(LoggedEvent logged)
@@ -49,9 +54,75 @@ internal sealed record CoreState(
             case CoreEventTypes.CapabilityExpired:
                 var expired = e.PayloadAs<CapabilityExpired>();
                 return next.AddCapabilityEvent(expired.CapabilityId, e, logged.Position, expired);
+            case ConsentEventTypes.SignerKeyRegistered:
+                var signerKey = e.PayloadAs<SignerKeyRegistered>();
+                return next with { SignerKeys = Add(SignerKeys, signerKey.KeyId, new CapabilityRecord(logged.Position, e, signerKey)) };
+            case ConsentEventTypes.SignerKeyRevoked:
+                var revokedKey = e.PayloadAs<SignerKeyRevoked>();
+                return next with { SignerKeys = Add(SignerKeys, revokedKey.KeyId, new CapabilityRecord(logged.Position, e, revokedKey)) };
+            case ConsentEventTypes.PolicyCreated:
+                var created = e.PayloadAs<PolicyCreated>();
+                return next with { Policies = Add(Policies, created.PolicyId, new CapabilityRecord(logged.Position, e, created)) };
+            case ConsentEventTypes.PolicyActivated:
+                var activated = e.PayloadAs<PolicyActivated>();
+                return next with { Policies = Add(Policies, activated.PolicyId, new CapabilityRecord(logged.Position, e, activated)) };
+            case ConsentEventTypes.PolicyDeprecated:
+                var deprecated = e.PayloadAs<PolicyDeprecated>();
+                return next with { Policies = Add(Policies, deprecated.PolicyId, new CapabilityRecord(logged.Position, e, deprecated)) };
             default:
                 return next;
         }
+    }
+
+    private static ImmutableDictionary<string, ImmutableList<CapabilityRecord>> Add(ImmutableDictionary<string, ImmutableList<CapabilityRecord>> map, string id, CapabilityRecord record) =>
+        map.SetItem(id, (map.TryGetValue(id, out var list) ? list : []).Add(record));
+
+    /// <summary>The key as of <paramref name="at"/>: registered at or before it, and the revocation in force then, if any.</summary>
+    public (SignerKeyRegistered? Key, SignerKeyRevoked? Revoked) SignerKeyAt(string keyId, DateTimeOffset at)
+    {
+        if (!SignerKeys.TryGetValue(keyId, out var history))
+        {
+            return (null, null);
+        }
+
+        var key = history.Where(r => r.Envelope.OccurredAt <= at).Select(r => r.Payload).OfType<SignerKeyRegistered>().FirstOrDefault();
+        var revoked = history.Where(r => r.Envelope.OccurredAt <= at).Select(r => r.Payload).OfType<SignerKeyRevoked>().FirstOrDefault();
+        return (key, revoked);
+    }
+
+    /// <summary>Every version of a policy with its status as of <paramref name="at"/>.</summary>
+    public IReadOnlyList<PolicyState> PolicyVersionsAt(string policyId, DateTimeOffset at)
+    {
+        if (!Policies.TryGetValue(policyId, out var history))
+        {
+            return [];
+        }
+
+        var versions = new SortedDictionary<int, PolicyState>();
+        foreach (var record in history.Where(r => r.Envelope.OccurredAt <= at))
+        {
+            switch (record.Payload)
+            {
+                case PolicyCreated c:
+                    versions[c.Version] = new PolicyState(c.PolicyId, c.Name, c.Version, c.Scope, "draft");
+                    break;
+                case PolicyActivated a when versions.TryGetValue(a.Version, out var draft):
+                    foreach (var other in versions.Values.Where(v => v.Status == "active").ToList())
+                    {
+                        versions[other.Version] = other with { Status = "deprecated" };
+                    }
+
+                    versions[a.Version] = draft with { Status = "active" };
+                    break;
+                case PolicyDeprecated d when versions.TryGetValue(d.Version, out var version):
+                    versions[d.Version] = version with { Status = "deprecated" };
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return versions.Values.ToList();
     }
 
     private CoreState AddCapabilityEvent(string capabilityId, EventEnvelope e, long position, object payload)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Ops.Core.Capabilities;
+using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 using Ops.Core.Identity;
 using Ops.Core.Log;
@@ -10,17 +11,19 @@ using Ops.Core.Storage;
 namespace Ops.Core.Hosting;
 
 /// <summary>
-/// <c>init</c>: the one write that needs no capability, because none exists yet. It registers the first
-/// admin actor, grants it the root capability and issues its API key, in one transaction, and only
-/// while the log has no actor.
+/// <c>init</c>: the one write that needs no capability and no consent, because neither can exist yet. It
+/// registers the first admin actor, grants it the root capability, issues its API key and registers its
+/// consent signing key, in one transaction, and only while the log has no actor.
 /// </summary>
 [Authority(AuthorityClass.Bootstrap, "events")]
 internal static class Bootstrap
 {
     public const string BootstrapActorId = "bootstrap";
 
-    public static async Task<BootstrapResult> InitializeAsync(OpsKernel kernel, string adminActorId, string tenantId, CancellationToken cancellationToken)
+    public static async Task<BootstrapResult> InitializeAsync(OpsKernel kernel, string adminActorId, string tenantId, string signerPublicKey, CancellationToken cancellationToken)
     {
+        var signerKeyId = ConsentCommands.ParseKey(signerPublicKey, out var keyError)
+            ?? throw new InvalidOperationException("The admin signing key is not usable: " + keyError + " Nothing was changed.");
         var key = ApiKeys.Generate();
         var now = kernel.Time.GetUtcNow();
         var capabilityId = DeterministicIds.Derive("capability", "root", adminActorId, OpsJson.FormatInstant(now));
@@ -32,6 +35,7 @@ internal static class Bootstrap
             ("core:actor-" + adminActorId, new ActorRegistered(adminActorId, ActorKind.Human, tenantId, adminActorId), CoreEventTypes.ActorRegistered),
             ("core:capability-" + capabilityId, new CapabilityGranted(capabilityId, adminActorId, CapabilityScope.All, now, null, null, BootstrapActorId), CoreEventTypes.CapabilityGranted),
             ("core:apikey-" + key.KeyId, new ApiKeyIssued(key.KeyId, adminActorId, key.SecretSha256), CoreEventTypes.ApiKeyIssued),
+            ("core:signer-key-" + signerKeyId, new SignerKeyRegistered(signerKeyId, adminActorId, signerPublicKey), ConsentEventTypes.SignerKeyRegistered),
         ];
 
         await kernel.Writer.ExecuteAsync(
@@ -72,12 +76,12 @@ internal static class Bootstrap
                 return true;
             },
             cancellationToken);
-        return new BootstrapResult(adminActorId, tenantId, capabilityId, key.Token);
+        return new BootstrapResult(adminActorId, tenantId, capabilityId, key.Token, signerKeyId);
     }
 }
 
 /// <summary>What init created. <see cref="ApiKey"/> is shown once and stored nowhere.</summary>
-internal sealed record BootstrapResult(string ActorId, string TenantId, string CapabilityId, string ApiKey);
+internal sealed record BootstrapResult(string ActorId, string TenantId, string CapabilityId, string ApiKey, string SignerKeyId);
 
 /// <summary>Bearer API keys: <c>ops_&lt;key_id&gt;_&lt;secret&gt;</c>; only SHA-256 of the secret is stored.</summary>
 internal static class ApiKeys

@@ -13,6 +13,7 @@ internal static class KernelRegistryFactory
         var registry = new KernelRegistry();
         var builder = new PackBuilder("core", new ConfigurationBuilder().Build(), typeof(CoreCommands).Assembly, time, loggerFactory, isCore: true);
         CoreCommands.Register(builder);
+        Consent.ConsentCommands.Register(builder);
         registry.Add(builder.Build(LoadedPack.Core));
         return registry;
     }

@@ -48,8 +48,8 @@ internal sealed class OpsKernel : IAsyncDisposable
 
         EventLog = new SqliteEventLog(DatabaseFor("event_log"));
         Writer = new LogWriter(EventLog.Database, time, logger);
-        Gateway = new CommandGateway(registry, Writer, options, time, loggerFactory.CreateLogger<CommandGateway>());
         Projections = new ProjectionEngine(registry, EventLog, DatabaseFor, time, logger);
+        Gateway = new CommandGateway(registry, Writer, Projections, ReaderFor, options, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, Secrets, options, time, logger);
     }

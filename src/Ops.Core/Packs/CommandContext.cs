@@ -8,8 +8,9 @@ namespace Ops.Core.Packs;
 public sealed class CommandContext<TCommand>
     where TCommand : class
 {
-    internal CommandContext(TCommand command, CommandEnvelope envelope, string commandId, IdentityScope scope, DateTimeOffset now, IStreamReader streams, CoreState core)
+    internal CommandContext(TCommand command, CommandEnvelope envelope, string commandId, IdentityScope scope, DateTimeOffset now, IStreamReader streams, CoreState core, IProjectionReader projections)
     {
+        Projections = projections;
         Core = core;
         Command = command;
         Envelope = envelope;
@@ -39,6 +40,13 @@ public sealed class CommandContext<TCommand>
 
     /// <summary>Kernel state (actors, capabilities) as of the decision; for Core's own handlers.</summary>
     internal CoreState Core { get; }
+
+    /// <summary>
+    /// Reads the pack's own projection documents as of the last commit, to find candidates (for example
+    /// every note with a given title). Decide on the streams: they are current; projections may lag by
+    /// the commits of the batch being decided.
+    /// </summary>
+    public IProjectionReader Projections { get; }
 
     /// <summary>Reads the pack's own streams as of now, including events appended earlier in the same commit batch.</summary>
     public IStreamReader Streams { get; }

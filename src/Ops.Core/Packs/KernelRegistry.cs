@@ -91,7 +91,7 @@ internal sealed record EventRegistration(string Name, int SchemaVersion, Type Pa
 
 internal delegate ValueTask<Decision> DecideDelegate(CommandInvocation invocation, CancellationToken cancellationToken);
 
-internal sealed record CommandInvocation(object Payload, CommandEnvelope Envelope, string CommandId, IdentityScope Scope, DateTimeOffset Now, IStreamReader Streams, Capabilities.CoreState Core);
+internal sealed record CommandInvocation(object Payload, CommandEnvelope Envelope, string CommandId, IdentityScope Scope, DateTimeOffset Now, IStreamReader Streams, Capabilities.CoreState Core, IProjectionReader Projections);
 
 internal sealed record CommandRegistration(string Name, string Owner, SafetyClass SafetyClass, Type PayloadType, DecideDelegate Decide)
 {

@@ -68,7 +68,7 @@ internal sealed class PackBuilder : IPackBuilder
         {
             var handler = Single<ICommandHandler<TCommand>>(services, $"command {commandType}");
             return new CommandRegistration(commandType, Owner, safetyClass, typeof(TCommand), (invocation, ct) =>
-                handler.DecideAsync(new CommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core), ct));
+                handler.DecideAsync(new CommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core, invocation.Projections), ct));
         });
         return this;
     }

@@ -24,7 +24,9 @@ internal static class AdminCli
     {
         var root = new RootCommand("AlignTrue Ops worker and admin CLI. With no command (or with 'run'), starts the worker on http://127.0.0.1:5080.");
         var asOption = new Option<string?>("--as") { Description = "Actor to act as (default: the admin created by init).", Recursive = true };
+        var keyOption = new Option<string?>("--key") { Description = "Your signing key file for consent (default: <actor>-signer.pem).", Recursive = true };
         root.Options.Add(asOption);
+        root.Options.Add(keyOption);
 
         var run = new Command("run", "Start the worker (HTTP API on 127.0.0.1:5080; change with --urls). Same as no command.");
         root.Subcommands.Add(run);
@@ -32,11 +34,16 @@ internal static class AdminCli
         run.SetAction((parse, _) => Worker.RunAsync([.. parse.UnmatchedTokens]));
 
         root.Subcommands.Add(Init(output, error));
-        root.Subcommands.Add(Actors(asOption, output, error));
-        root.Subcommands.Add(Capabilities(asOption, output, error));
+        root.Subcommands.Add(Actors(asOption, keyOption, output, error));
+        root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
         root.Subcommands.Add(Log(output, error));
         root.Subcommands.Add(Packs(output, error));
         root.Subcommands.Add(Database(output, error));
+        foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
+        {
+            root.Subcommands.Add(command);
+        }
+
         var parsed = root.Parse(args, new ParserConfiguration());
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
@@ -45,11 +52,30 @@ internal static class AdminCli
     {
         var admin = new Option<string>("--admin") { Description = "Id of the first admin actor.", DefaultValueFactory = _ => "admin" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant of the admin.", DefaultValueFactory = _ => "default" };
-        var command = new Command("init", "Create and migrate the database, register the first admin actor with the root capability, and print its API key once.") { admin, tenant };
+        var keyOut = new Option<string?>("--key-out") { Description = "Where to write the admin's consent signing key (default: <admin>-signer.pem)." };
+        var command = new Command("init", "Create and migrate the database, register the first admin actor with the root capability and a consent signing key, and print its API key once.") { admin, tenant, keyOut };
         command.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
         {
-            var result = await Bootstrap.InitializeAsync(kernel, parse.GetValue(admin)!, parse.GetValue(tenant)!, ct);
+            if (!kernel.Writer.CommittedCore.Actors.IsEmpty)
+            {
+                throw new InvalidOperationException($"This database is already initialized (actors: {string.Join(", ", kernel.Writer.CommittedCore.Actors.Keys)}). Nothing was changed; use 'actors add' for more actors.");
+            }
+
+            var keyFile = parse.GetValue(keyOut) ?? ConsentCli.DefaultKeyFile(parse.GetValue(admin)!);
+            var keyId = ConsentCli.SaveNewKey(keyFile, out var publicKey);
+            BootstrapResult result;
+            try
+            {
+                result = await Bootstrap.InitializeAsync(kernel, parse.GetValue(admin)!, parse.GetValue(tenant)!, publicKey, ct);
+            }
+            catch
+            {
+                File.Delete(keyFile);
+                throw;
+            }
+
             await output.WriteLineAsync($"Initialized. Admin actor '{result.ActorId}' (tenant '{result.TenantId}') holds the root capability {result.CapabilityId}.");
+            await output.WriteLineAsync($"Consent signing key {keyId} written to {Path.GetFullPath(keyFile)} (keep it private; it signs every change you consent to).");
             await output.WriteLineAsync("API key (shown once, stored only as a hash):");
             await output.WriteLineAsync(result.ApiKey);
             return 0;
@@ -57,7 +83,7 @@ internal static class AdminCli
         return command;
     }
 
-    private static Command Actors(Option<string?> asOption, TextWriter output, TextWriter error)
+    private static Command Actors(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error)
     {
         var id = new Argument<string>("actor-id") { Description = "New actor id, [a-z0-9][a-z0-9._-]*." };
         var kind = new Option<ActorKind>("--kind") { Description = "human, service or agent.", DefaultValueFactory = _ => ActorKind.Human };
@@ -68,14 +94,14 @@ internal static class AdminCli
         {
             var caller = Caller(kernel, parse.GetValue(asOption));
             var actorId = parse.GetValue(id)!;
-            var registered = await SendAsync(kernel, caller, "core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, parse.GetValue(kind), parse.GetValue(name) ?? actorId, parse.GetValue(tenant)), ct);
+            var registered = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, parse.GetValue(kind), parse.GetValue(name) ?? actorId, parse.GetValue(tenant)), output, ct);
             if (!await ReportAsync(registered, output, error))
             {
                 return 1;
             }
 
             var key = ApiKeys.Generate();
-            var issued = await SendAsync(kernel, caller, "core.IssueApiKey", "apikey-" + key.KeyId, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), ct);
+            var issued = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.IssueApiKey", "apikey-" + key.KeyId, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), output, ct);
             if (!await ReportAsync(issued, output, error))
             {
                 return 1;
@@ -88,7 +114,7 @@ internal static class AdminCli
         return new Command("actors", "Manage actors (humans, services, agents).") { add };
     }
 
-    private static Command Capabilities(Option<string?> asOption, TextWriter output, TextWriter error)
+    private static Command Capabilities(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error)
     {
         var holder = new Argument<string>("actor-id") { Description = "Who receives the capability." };
         var types = new Option<string[]>("--types") { Description = "Command/query type patterns, e.g. pack.notes.* (exact, prefix*, or *).", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -102,8 +128,8 @@ internal static class AdminCli
             var caller = Caller(kernel, parse.GetValue(asOption));
             var scope = new CapabilityScope(parse.GetValue(types)!, parse.GetValue(targets)!, parse.GetValue(safety)!);
             var outcome = parse.GetValue(parent) is { } parentId
-                ? await SendAsync(kernel, caller, CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), ct, Guid.NewGuid().ToString("N"))
-                : await SendAsync(kernel, caller, "core.GrantCapability", "capability", new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), ct, Guid.NewGuid().ToString("N"));
+                ? await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"))
+                : await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.GrantCapability", "capability", new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"));
             if (!await ReportAsync(outcome, output, error))
             {
                 return 1;
@@ -120,7 +146,8 @@ internal static class AdminCli
         revoke.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
         {
             var id = parse.GetValue(capabilityId)!;
-            var outcome = await SendAsync(kernel, Caller(kernel, parse.GetValue(asOption)), "core.RevokeCapability", "capability-" + id, new RevokeCapability(id, parse.GetValue(reason)!), ct);
+            var caller = Caller(kernel, parse.GetValue(asOption));
+            var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RevokeCapability", "capability-" + id, new RevokeCapability(id, parse.GetValue(reason)!), output, ct);
             return await ReportAsync(outcome, output, error) ? 0 : 1;
         }));
 
@@ -204,21 +231,35 @@ internal static class AdminCli
             return 0;
         }));
 
-        var verify = new Command("verify", "Recompute the hash chain from position 1; name the first position where it breaks. Exit 1 when it does.");
-        verify.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        var exportFile = new Option<FileInfo?>("--file") { Description = "Verify an export (audit export / log export --with-chain) offline, without the database." };
+        var verify = new Command("verify", "Recompute the hash chain from position 1; name the first position where it breaks. Exit 1 when it does.") { exportFile };
+        verify.SetAction(async (parse, ct) =>
         {
-            var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
-            var result = await kernel.EventLog.VerifyAsync(progress, ct);
-            if (result.IsValid)
+            if (parse.GetValue(exportFile) is { } file)
             {
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: {result.RowsChecked} events, chain intact. Head position {result.HeadPosition}, head hash {result.HeadHash}."));
-                return 0;
+                using var reader = new StreamReader(file.FullName);
+                return await ReportVerificationAsync(await Ops.Core.Log.ChainExport.VerifyAsync(reader, ct), output);
             }
 
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"BROKEN at position {result.FirstBrokenPosition}: {result.Problem}. {result.RowsChecked - 1} events before it verified; last good hash {result.HeadHash}."));
-            return 1;
-        }));
+            return await WithKernelAsync(error, async (kernel, _) =>
+            {
+                var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
+                return await ReportVerificationAsync(await kernel.EventLog.VerifyAsync(progress, ct), output);
+            });
+        });
         return new Command("log", "Read, export and verify the append-only log.") { tail, export, verify };
+    }
+
+    private static async Task<int> ReportVerificationAsync(Ops.Core.Log.LogVerification result, TextWriter output)
+    {
+        if (result.IsValid)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: {result.RowsChecked} events, chain intact. Head position {result.HeadPosition}, head hash {result.HeadHash}."));
+            return 0;
+        }
+
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"BROKEN at position {result.FirstBrokenPosition}: {result.Problem}. {result.RowsChecked - 1} events before it verified; last good hash {result.HeadHash}."));
+        return 1;
     }
 
     private static Command Packs(TextWriter output, TextWriter error)
@@ -291,7 +332,7 @@ internal static class AdminCli
         }
     }
 
-    private static CallerContext Caller(OpsKernel kernel, string? actorId)
+    internal static CallerContext Caller(OpsKernel kernel, string? actorId)
     {
         var core = kernel.Writer.CommittedCore;
         var id = actorId
@@ -302,13 +343,7 @@ internal static class AdminCli
             : throw new InvalidOperationException($"Actor '{id}' is not registered. Nothing was changed.");
     }
 
-    private static Task<CommandOutcome> SendAsync(OpsKernel kernel, CallerContext caller, string type, string target, object payload, CancellationToken ct, string? idempotencyKey = null) =>
-        kernel.Gateway.SendAsync(
-            new CommandEnvelope { CommandType = type, TargetRef = target, Payload = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options), IdempotencyKey = idempotencyKey },
-            caller,
-            ct);
-
-    private static async Task<bool> ReportAsync(CommandOutcome outcome, TextWriter output, TextWriter error)
+    internal static async Task<bool> ReportAsync(CommandOutcome outcome, TextWriter output, TextWriter error)
     {
         if (outcome.IsAccepted)
         {

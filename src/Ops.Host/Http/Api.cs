@@ -23,6 +23,9 @@ internal static class Api
         app.MapGet("/healthz", Health).AllowAnonymous();
         var v1 = app.MapGroup("/v1").RequireAuthorization();
         v1.MapPost("/commands", SendCommand);
+        v1.MapPost("/proposals", Propose);
+        v1.MapPost("/commits", Commit);
+        v1.MapGet("/audit", Audit);
         v1.MapGet("/events", ReadEvents);
         v1.MapGet("/packs", ListPacks);
         v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector);
@@ -41,23 +44,68 @@ internal static class Api
 
     private static async Task<IResult> SendCommand(HttpRequest request, OpsKernel kernel, CancellationToken ct)
     {
-        CommandEnvelope? envelope;
+        var envelope = await ReadBodyAsync<CommandEnvelope>(request, "a command envelope", ct);
+        if (envelope.Problem is not null)
+        {
+            return envelope.Problem;
+        }
+
+        var outcome = await kernel.Gateway.SendAsync(envelope.Value!, Caller(request.HttpContext), ct);
+        return outcome.IsAccepted ? Results.Json(outcome, OpsJson.Options) : Problems.Rejected(outcome);
+    }
+
+    private static async Task<IResult> Propose(HttpRequest request, OpsKernel kernel, CancellationToken ct)
+    {
+        var envelope = await ReadBodyAsync<CommandEnvelope>(request, "a command envelope", ct);
+        if (envelope.Problem is not null)
+        {
+            return envelope.Problem;
+        }
+
+        var result = await kernel.Gateway.ProposeAsync(envelope.Value!, Caller(request.HttpContext), ct);
+        return result.Proposal is { } proposal
+            ? Results.Json(proposal, OpsJson.Options)
+            : result.Rejection!.IsAccepted
+                ? Results.Json(result.Rejection, OpsJson.Options, statusCode: StatusCodes.Status409Conflict)
+                : Problems.Rejected(result.Rejection);
+    }
+
+    private static async Task<IResult> Commit(HttpRequest request, OpsKernel kernel, CancellationToken ct)
+    {
+        var body = await ReadBodyAsync<Ops.Core.Consent.CommitRequest>(request, "a commit request {command, proposed_at, interpretation_id, preview_hash, consent}", ct);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        var result = await kernel.Gateway.CommitAsync(body.Value!, Caller(request.HttpContext), ct);
+        return result.Outcome.IsAccepted ? Results.Json(result, OpsJson.Options) : Problems.Rejected(result.Outcome);
+    }
+
+    private static async Task<IResult> Audit(HttpContext context, OpsKernel kernel, [FromQuery] string? actor, [FromQuery] string? target, [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to, CancellationToken ct)
+    {
+        var denied = Authorize(context, kernel, ReadLogAction, "audit", SafetyClass.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        var records = await Ops.Core.Consent.AuditReader.QueryAsync(kernel.EventLog, actor, target, from?.ToUniversalTime(), to?.ToUniversalTime(), ct);
+        return Results.Json(new { records }, OpsJson.Options);
+    }
+
+    private static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpRequest request, string what, CancellationToken ct)
+        where T : class
+    {
         try
         {
-            envelope = await JsonSerializer.DeserializeAsync<CommandEnvelope>(request.Body, OpsJson.Options, ct);
+            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, OpsJson.Options, ct);
+            return value is null ? (null, Problems.BadRequest($"The body is empty; send {what}.")) : (value, null);
         }
         catch (JsonException ex)
         {
-            return Problems.BadRequest($"The body is not a command envelope: {ex.Message}");
+            return (null, Problems.BadRequest($"The body is not {what}: {ex.Message}"));
         }
-
-        if (envelope is null)
-        {
-            return Problems.BadRequest("The body is empty; send a command envelope.");
-        }
-
-        var outcome = await kernel.Gateway.SendAsync(envelope, Caller(request.HttpContext), ct);
-        return outcome.IsAccepted ? Results.Json(outcome, OpsJson.Options) : Problems.Rejected(outcome);
     }
 
     private static async Task<IResult> ReadEvents(HttpContext context, OpsKernel kernel, [FromQuery] long? after, [FromQuery] int? limit, CancellationToken ct)

@@ -8,10 +8,11 @@ internal static class Problems
     public static int StatusFor(CommandOutcome outcome) => outcome.ReasonCode switch
     {
         null => StatusCodes.Status200OK,
-        "invalid_envelope" or "invalid_payload" or "command_id_mismatch" => StatusCodes.Status400BadRequest,
+        "invalid_envelope" or "invalid_payload" or "command_id_mismatch" or "consent_invalid" => StatusCodes.Status400BadRequest,
         "unknown_command_type" => StatusCodes.Status404NotFound,
-        "capability_denied" or "identity_mismatch" or "unknown_actor" => StatusCodes.Status403Forbidden,
-        "command_id_conflict" or "concurrency_conflict" => StatusCodes.Status409Conflict,
+        "capability_denied" or "identity_mismatch" or "unknown_actor" or "key_not_active" or "signature_invalid" or "policy_not_applicable" => StatusCodes.Status403Forbidden,
+        "command_id_conflict" or "concurrency_conflict" or "preview_mismatch" or "signature_already_used" or "ambiguous" or "proposal_expired" or "consent_expired" => StatusCodes.Status409Conflict,
+        "consent_required" => StatusCodes.Status428PreconditionRequired,
         _ => StatusCodes.Status422UnprocessableEntity,
     };
 

@@ -21,8 +21,20 @@ internal sealed class NoteIndexProjection : IProjection<NoteDocument>
         switch (envelope.EventType)
         {
             case NoteNames.NoteCreated:
-                var created = envelope.PayloadAs<NoteCreated>();
-                return new NoteDocument(
+                return Created(envelope.PayloadAs<NoteCreated>());
+            case NoteNames.NoteUpdated when current is not null:
+                return Updated(current, envelope.PayloadAs<NoteUpdated>());
+            case NoteNames.NoteDeleted:
+                return null;
+            default:
+                // An update without a live note cannot come from the handlers; keep state as it is.
+                return current;
+        }
+    }
+
+    /// <summary>The document a <see cref="NoteCreated"/> makes; handlers use it for previews too.</summary>
+    public static NoteDocument Created(NoteCreated created) =>
+                new NoteDocument(
                     created.NoteId,
                     created.TenantId,
                     created.Mode,
@@ -35,23 +47,17 @@ internal sealed class NoteIndexProjection : IProjection<NoteDocument>
                     new NoteTimestamps(created.CreatedAt, created.CreatedAt),
                     created.SurfaceId,
                     created.ProjectId);
-            case NoteNames.NoteUpdated when current is not null:
-                var updated = envelope.PayloadAs<NoteUpdated>();
-                return current with
-                {
-                    Title = updated.Title,
-                    Content = updated.Content,
-                    ContentType = updated.ContentType,
-                    Tags = updated.Tags,
-                    Timestamps = current.Timestamps with { UpdatedAt = updated.UpdatedAt },
-                };
-            case NoteNames.NoteDeleted:
-                return null;
-            default:
-                // An update without a live note cannot come from the handlers; keep state as it is.
-                return current;
-        }
-    }
+
+    /// <summary>The document after a <see cref="NoteUpdated"/>; handlers use it for previews too.</summary>
+    public static NoteDocument Updated(NoteDocument current, NoteUpdated updated) =>
+        current with
+        {
+            Title = updated.Title,
+            Content = updated.Content,
+            ContentType = updated.ContentType,
+            Tags = updated.Tags,
+            Timestamps = current.Timestamps with { UpdatedAt = updated.UpdatedAt },
+        };
 
     public string? KeyOf(EventEnvelope envelope)
     {

@@ -48,9 +48,7 @@ internal sealed class CreateNoteHandler : ICommandHandler<Contracts.CreateNote>
         var source = context.Actor.Kind == ActorKind.Agent
             ? new NoteSource(NoteSource.Agent, context.Actor.Id, scope.RunId)
             : new NoteSource(NoteSource.User, null, scope.RunId);
-        return Decision.AcceptOn(
-            streamKey,
-            new NoteCreated(
+        var created = new NoteCreated(
                 noteId,
                 scope.TenantId,
                 scope.Mode,
@@ -62,6 +60,7 @@ internal sealed class CreateNoteHandler : ICommandHandler<Contracts.CreateNote>
                 source,
                 context.Now,
                 scope.SurfaceId,
-                scope.ProjectId));
+                scope.ProjectId);
+        return Decision.AcceptOn(streamKey, created).WithPreview(null, Projections.NoteIndexProjection.Created(created));
     }
 }

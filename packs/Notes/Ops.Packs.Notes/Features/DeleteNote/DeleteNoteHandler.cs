@@ -26,6 +26,7 @@ internal sealed class DeleteNoteHandler : ICommandHandler<Contracts.DeleteNote>
         }
 
         var note = history.Note;
-        return Decision.Accept(new NoteDeleted(note.NoteId, note.TenantId, note.UserId, context.Now));
+        // The tombstone removes the note from every view; the log keeps its history (reversible only by re-creating).
+        return Decision.Accept(new NoteDeleted(note.NoteId, note.TenantId, note.UserId, context.Now)).WithPreview(note, null, Reversibility.Compensatable);
     }
 }

@@ -1,6 +1,8 @@
+using Ops.Core.Identity;
 using Ops.Core.Packs;
 using Ops.Packs.Notes.Contracts;
 using Ops.Packs.Notes.Domain;
+using Ops.Packs.Notes.Projections;
 
 namespace Ops.Packs.Notes.Features.UpdateNote;
 
@@ -31,10 +33,48 @@ internal sealed class UpdateNoteHandler : ICommandHandler<Contracts.UpdateNote>
         }
 
         var targetRef = context.Envelope.TargetRef;
-        var history = await NoteHistory.LoadOwnedAsync(context.Streams, targetRef, context.Scope, cancellationToken);
+        if (!targetRef.StartsWith(NoteNames.TitleTargetPrefix, StringComparison.Ordinal))
+        {
+            return await DecideForAsync(context, targetRef, cancellationToken);
+        }
+
+        // Named by title: every live note of the caller with that exact title is a plausible target.
+        var title = targetRef[NoteNames.TitleTargetPrefix.Length..];
+        var candidates = (await context.Projections.ListAsync<NoteDocument>(NoteNames.NoteIndex, cancellationToken))
+            .Where(n => NoteOwnership.IsOwner(n, context.Scope.TenantId, context.Scope.UserId) && string.Equals(n.Title, title, StringComparison.Ordinal))
+            .OrderByDescending(n => n.Timestamps.UpdatedAt)
+            .ThenBy(n => n.NoteId, StringComparer.Ordinal)
+            .ToList();
+        var decisions = new List<(NoteDocument Note, Decision Decision)>();
+        foreach (var candidate in candidates)
+        {
+            var decision = await DecideForAsync(context, NoteNames.TargetOf(candidate.NoteId), cancellationToken);
+            if (!decision.IsRejected)
+            {
+                decisions.Add((candidate, decision));
+            }
+        }
+
+        if (decisions.Count <= 1)
+        {
+            return decisions.Count == 1 ? decisions[0].Decision : NoteHistory.NotFound(targetRef);
+        }
+
+        // Most recently updated is the likeliest meaning; weights n, n-1, ..., 1 normalized.
+        var total = decisions.Count * (decisions.Count + 1) / 2.0;
+        return Decision.Ambiguous([.. decisions.Select((d, i) => new DecisionOption(
+            $"note {d.Note.NoteId} \"{d.Note.Title}\" last updated {OpsJson.FormatInstant(d.Note.Timestamps.UpdatedAt)}",
+            (decisions.Count - i) / total,
+            d.Decision))]);
+    }
+
+    private static async ValueTask<Decision> DecideForAsync(CommandContext<Contracts.UpdateNote> context, string streamKey, CancellationToken cancellationToken)
+    {
+        var command = context.Command;
+        var history = await NoteHistory.LoadOwnedAsync(context.Streams, streamKey, context.Scope, cancellationToken);
         if (history is null)
         {
-            return NoteHistory.NotFound(targetRef);
+            return NoteHistory.NotFound(streamKey);
         }
 
         var note = history.Note;
@@ -52,6 +92,7 @@ internal sealed class UpdateNoteHandler : ICommandHandler<Contracts.UpdateNote>
             return Decision.Reject(NoteRejections.NoChange, "the update sets the values the note already has; nothing to record.");
         }
 
-        return Decision.Accept(new NoteUpdated(note.NoteId, note.TenantId, note.UserId, title, content, contentType, tags, context.Now));
+        var updated = new NoteUpdated(note.NoteId, note.TenantId, note.UserId, title, content, contentType, tags, context.Now);
+        return Decision.AcceptOn(streamKey, updated).WithPreview(note, NoteIndexProjection.Updated(note, updated));
     }
 }

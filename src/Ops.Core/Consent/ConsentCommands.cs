@@ -1,0 +1,160 @@
+using System.Security.Cryptography;
+using Ops.Core.Capabilities;
+using Ops.Core.Envelopes;
+using Ops.Core.Identity;
+using Ops.Core.Packs;
+
+namespace Ops.Core.Consent;
+
+/// <summary>Registers the consent commands and events of Core.</summary>
+internal static class ConsentCommands
+{
+    public static void Register(IPackBuilder builder) => builder
+        .AddEvent<SignerKeyRegistered>(ConsentEventTypes.SignerKeyRegistered)
+        .AddEvent<SignerKeyRevoked>(ConsentEventTypes.SignerKeyRevoked)
+        .AddEvent<PolicyCreated>(ConsentEventTypes.PolicyCreated)
+        .AddEvent<PolicyActivated>(ConsentEventTypes.PolicyActivated)
+        .AddEvent<PolicyDeprecated>(ConsentEventTypes.PolicyDeprecated)
+        .AddEvent<ConsentRecorded>(ConsentEventTypes.ConsentRecorded)
+        .AddEvent<MutationCommitted>(ConsentEventTypes.MutationCommitted)
+        .AddCommand<RegisterSignerKey>("core.RegisterSignerKey", SafetyClass.WriteInternal)
+        .AddCommand<RevokeSignerKey>("core.RevokeSignerKey", SafetyClass.WriteInternal)
+        .AddCommand<CreatePolicy>("core.CreatePolicy", SafetyClass.WriteInternal)
+        .AddCommand<ActivatePolicy>("core.ActivatePolicy", SafetyClass.WriteInternal)
+        .AddCommand<DeprecatePolicy>("core.DeprecatePolicy", SafetyClass.WriteInternal);
+
+    /// <summary>Parses a base64 SPKI of an ECDSA P-256 key; returns its key id, or null with the reason.</summary>
+    public static string? ParseKey(string publicKey, out string? error)
+    {
+        error = null;
+        try
+        {
+            var der = Convert.FromBase64String(publicKey);
+            using var ecdsa = ECDsa.Create();
+            ecdsa.ImportSubjectPublicKeyInfo(der, out _);
+            if (ecdsa.KeySize != 256 || ecdsa.ExportParameters(false).Curve.Oid.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
+            {
+                error = "the key is not ECDSA P-256.";
+                return null;
+            }
+
+            return ConsentSigning.KeyId(der);
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException)
+        {
+            error = "public_key must be base64 of an ECDSA P-256 SubjectPublicKeyInfo: " + ex.Message;
+            return null;
+        }
+    }
+}
+
+internal sealed class RegisterSignerKeyHandler : ICommandHandler<RegisterSignerKey>
+{
+    public ValueTask<Decision> DecideAsync(CommandContext<RegisterSignerKey> context, CancellationToken cancellationToken)
+    {
+        var c = context.Command;
+        var keyId = ConsentCommands.ParseKey(c.PublicKey, out var error);
+        if (keyId is null)
+        {
+            return ValueTask.FromResult(Decision.Reject("invalid_key", error!));
+        }
+
+        if (!context.Core.Actors.ContainsKey(c.ActorId))
+        {
+            return ValueTask.FromResult(Decision.Reject("unknown_actor", $"actor '{c.ActorId}' is not registered."));
+        }
+
+        if (context.Envelope.TargetRef != "signer-key-" + keyId)
+        {
+            return ValueTask.FromResult(Decision.Reject("invalid_target", $"target_ref must be 'signer-key-{keyId}'."));
+        }
+
+        if (context.Core.SignerKeys.ContainsKey(keyId))
+        {
+            return ValueTask.FromResult(Decision.Reject("key_exists", $"key {keyId} is already registered; a revoked key cannot be registered again."));
+        }
+
+        var registered = new SignerKeyRegistered(keyId, c.ActorId, c.PublicKey);
+        return ValueTask.FromResult(Decision.Accept(registered).WithPreview(null, registered));
+    }
+}
+
+internal sealed class RevokeSignerKeyHandler : ICommandHandler<RevokeSignerKey>
+{
+    public ValueTask<Decision> DecideAsync(CommandContext<RevokeSignerKey> context, CancellationToken cancellationToken)
+    {
+        var c = context.Command;
+        var (key, revoked) = context.Core.SignerKeyAt(c.KeyId, DateTimeOffset.MaxValue);
+        if (key is null)
+        {
+            return ValueTask.FromResult(Decision.Reject("unknown_key", $"key {c.KeyId} is not registered."));
+        }
+
+        if (revoked is not null)
+        {
+            return ValueTask.FromResult(Decision.Reject("already_revoked", $"key {c.KeyId} is already revoked."));
+        }
+
+        var reason = string.IsNullOrWhiteSpace(c.Reason) ? "revoked" : c.Reason;
+        return ValueTask.FromResult(Decision.AcceptOn("signer-key-" + c.KeyId, new SignerKeyRevoked(c.KeyId, reason))
+            .WithPreview(new { key_id = c.KeyId, status = "active", reason = (string?)null }, new { key_id = c.KeyId, status = "revoked", reason }, Reversibility.Irreversible));
+    }
+}
+
+internal sealed class PolicyHandlers : ICommandHandler<CreatePolicy>, ICommandHandler<ActivatePolicy>, ICommandHandler<DeprecatePolicy>
+{
+    public ValueTask<Decision> DecideAsync(CommandContext<CreatePolicy> context, CancellationToken cancellationToken)
+    {
+        var c = context.Command;
+        if (!RegisterActorHandler.ActorIdPattern().IsMatch(c.Name))
+        {
+            return Reject("invalid_policy", "name must match [a-z0-9][a-z0-9._-]{0,63}.");
+        }
+
+        if (context.Envelope.TargetRef != "policy-" + c.Name)
+        {
+            return Reject("invalid_target", $"target_ref must be 'policy-{c.Name}'.");
+        }
+
+        var scopeError = ScopePatterns.Validate(c.Scope?.CommandTypes, "command_types") ?? ScopePatterns.Validate(c.Scope?.Targets, "targets") ?? ScopePatterns.Validate(c.Scope?.Actors, "actors");
+        if (scopeError is not null)
+        {
+            return Reject("invalid_scope", scopeError);
+        }
+
+        if (c.Scope!.CommandTypes.Any(t => ScopePatterns.IsCoveredBy("core.X", t) || t.StartsWith("core.", StringComparison.Ordinal)))
+        {
+            return Reject("policy_covers_core", "a policy may not approve core.* commands: kernel administration needs a signer's consent.");
+        }
+
+        var policyId = DeterministicIds.Derive("policy", context.Scope.TenantId, c.Name);
+        var version = context.Core.PolicyVersionsAt(policyId, DateTimeOffset.MaxValue).Count + 1;
+        var contentHash = ContentHash.OfValue(new { name = c.Name, scope = c.Scope, version });
+        var created = new PolicyCreated(policyId, version, c.Name, c.Scope, contentHash);
+        return ValueTask.FromResult(Decision.Accept(created).WithPreview(null, new PolicyState(policyId, c.Name, version, c.Scope, "draft")));
+    }
+
+    public ValueTask<Decision> DecideAsync(CommandContext<ActivatePolicy> context, CancellationToken cancellationToken) =>
+        Transition(context.Core, context.Command.PolicyId, context.Command.Version, "draft", "active", new PolicyActivated(context.Command.PolicyId, context.Command.Version));
+
+    public ValueTask<Decision> DecideAsync(CommandContext<DeprecatePolicy> context, CancellationToken cancellationToken) =>
+        Transition(context.Core, context.Command.PolicyId, context.Command.Version, "active", "deprecated", new PolicyDeprecated(context.Command.PolicyId, context.Command.Version));
+
+    private static ValueTask<Decision> Transition(CoreState core, string policyId, int version, string from, string to, object e)
+    {
+        var current = core.PolicyVersionsAt(policyId, DateTimeOffset.MaxValue).FirstOrDefault(v => v.Version == version);
+        if (current is null)
+        {
+            return Reject("unknown_policy", $"policy {CapabilityEvaluator.Short(policyId)} has no version {version}.");
+        }
+
+        if (current.Status != from)
+        {
+            return Reject("invalid_transition", $"policy {current.Name} v{version} is {current.Status}; only a {from} version can become {to}.");
+        }
+
+        return ValueTask.FromResult(Decision.AcceptOn("policy-" + current.Name, e).WithPreview(current, current with { Status = to }));
+    }
+
+    private static ValueTask<Decision> Reject(string code, string reason) => ValueTask.FromResult(Decision.Reject(code, reason));
+}
