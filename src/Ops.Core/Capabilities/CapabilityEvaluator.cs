@@ -76,6 +76,9 @@ internal static class CapabilityEvaluator
         return new CapabilityView(capabilityId, grant, scope, stateRef, invalid);
     }
 
+    /// <summary>The capability's current state: every event recorded so far counts (for handlers deciding on current state).</summary>
+    public static CapabilityView? Latest(CoreState state, string capabilityId) => StateAt(state, capabilityId, DateTimeOffset.MaxValue);
+
     /// <summary>Decides whether <paramref name="capabilityId"/> allows the action at <paramref name="at"/>; returns the reason when not.</summary>
     public static CapabilityDecision Evaluate(CoreState state, string capabilityId, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at)
     {

@@ -181,7 +181,7 @@ internal sealed class GrantCapabilityHandler : ICommandHandler<GrantCapability>,
         if (parentId is not null)
         {
             // The gateway already checked that the caller holds a valid parent (CoreCommands.AuthorizeDelegation).
-            var parent = CapabilityEvaluator.StateAt(core, parentId, now)!;
+            var parent = CapabilityEvaluator.Latest(core, parentId)!;
             if (!ScopePatterns.AllCovered(scope.CommandTypes, parent.Scope.CommandTypes)
                 || !ScopePatterns.AllCovered(scope.Targets, parent.Scope.Targets)
                 || !scope.SafetyClasses.All(parent.Scope.SafetyClasses.Contains))
@@ -235,7 +235,7 @@ internal sealed class ChangeCapabilityScopeHandler : ICommandHandler<ChangeCapab
     public ValueTask<Decision> DecideAsync(CommandContext<ChangeCapabilityScope> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
-        var current = CapabilityEvaluator.StateAt(context.Core, c.CapabilityId, context.Now);
+        var current = CapabilityEvaluator.Latest(context.Core, c.CapabilityId);
         if (current is null)
         {
             return GrantCapabilityHandler.Reject("unknown_capability", $"capability {CapabilityEvaluator.Short(c.CapabilityId)} does not exist.");
@@ -247,7 +247,7 @@ internal sealed class ChangeCapabilityScopeHandler : ICommandHandler<ChangeCapab
             return GrantCapabilityHandler.Reject("invalid_scope", scopeError);
         }
 
-        if (current.Grant.ParentCapabilityId is { } parentId && CapabilityEvaluator.StateAt(context.Core, parentId, context.Now) is { } parent
+        if (current.Grant.ParentCapabilityId is { } parentId && CapabilityEvaluator.Latest(context.Core, parentId) is { } parent
             && (!ScopePatterns.AllCovered(c.Scope.CommandTypes, parent.Scope.CommandTypes) || !ScopePatterns.AllCovered(c.Scope.Targets, parent.Scope.Targets) || !c.Scope.SafetyClasses.All(parent.Scope.SafetyClasses.Contains)))
         {
             return GrantCapabilityHandler.Reject("delegation_widens_scope", "a delegation's scope must stay within its parent's.");
@@ -263,7 +263,7 @@ internal sealed class RevokeCapabilityHandler : ICommandHandler<RevokeCapability
     public ValueTask<Decision> DecideAsync(CommandContext<RevokeCapability> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
-        var current = CapabilityEvaluator.StateAt(context.Core, c.CapabilityId, context.Now);
+        var current = CapabilityEvaluator.Latest(context.Core, c.CapabilityId);
         if (current is null)
         {
             return GrantCapabilityHandler.Reject("unknown_capability", $"capability {CapabilityEvaluator.Short(c.CapabilityId)} does not exist.");

@@ -30,9 +30,11 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(caller);
         var rejection = Validate(envelope, out var registration, out var payload);
-        if (rejection is null && registration!.SafetyClass != SafetyClass.Read)
+        if (registry.Commands.TryGetValue(envelope.CommandType ?? string.Empty, out var known) && known.SafetyClass != SafetyClass.Read)
         {
-            rejection = new("consent_required", $"{registration.Name} is {registration.SafetyClass}: a mutation is proposed first (POST /v1/proposals), then committed with consent bound to its preview (POST /v1/commits); seed 000 §2.1");
+            // Before any other check: a mutation never takes this path, whatever else is wrong with it.
+            registration = known;
+            rejection = new("consent_required", $"{known.Name} is {known.SafetyClass}: a mutation is proposed first (POST /v1/proposals), then committed with consent bound to its preview (POST /v1/commits); seed 000 §2.1");
         }
 
         if (rejection is not null)

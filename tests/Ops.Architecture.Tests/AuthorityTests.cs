@@ -1,0 +1,39 @@
+using Ops.Architecture.Tests.Layout;
+using Ops.Architecture.Tests.Rules;
+
+namespace Ops.Architecture.Tests;
+
+/// <summary>
+/// DESIGN.md §7 (seed 004): every class that commits state declares its authority class, and writes
+/// only the tables it declares. Over Ops.Core, and Ops.Shared and Ops.Host where they exist (packs may
+/// not write at all: PackIsolationTests).
+/// </summary>
+public sealed class AuthorityTests
+{
+    [DiscoveredTheory(Discovered.KernelAssemblies)]
+    [MemberData(nameof(Discovery.KernelAssemblies), MemberType = typeof(Discovery))]
+    public void Kernel_WritesState_OnlyUnderDeclaredAuthority(string assembly)
+    {
+        var result = ArchitectureRules.KernelWritesOnlyUnderDeclaredAuthority(Repository.KernelAssemblies[assembly]);
+
+        Assert.True(result.IsSuccessful, result.Explain(assembly));
+    }
+
+    [Fact]
+    public void Kernel_WritesState_OnlyUnderDeclaredAuthority_FailsOnPlantedViolation()
+    {
+        var result = ArchitectureRules.KernelWritesOnlyUnderDeclaredAuthority(PlantedViolations.RogueWriter);
+
+        Assert.False(result.IsSuccessful);
+        // DeclaredWriter, UpsertWriter (ON CONFLICT DO UPDATE) and ReadOnlyQuery keep the rule.
+        Assert.Equal(
+            [
+                "ArchViolations.RogueWriter.OverreachingWriter",
+                "ArchViolations.RogueWriter.ReturningInsert",
+                "ArchViolations.RogueWriter.RogueWriter",
+                "ArchViolations.RogueWriter.SplitOverreachingWriter",
+            ],
+            result.FailingTypeNames);
+        Assert.Contains("writes table command_outcomes", result.Explain("ArchViolations.RogueWriter"), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,158 @@
+using Ops.Architecture.Tests.Engine;
+using Ops.Core.Packs;
+
+namespace Ops.Architecture.Tests.Rules;
+
+/// <summary>
+/// The dependency graph of constitution §7 and the "no cheating" rules of §9, as functions of compiled
+/// assemblies. Tests run them on the real projects and on the planted violations under
+/// tests/Fixtures/ArchViolations/. Each rule looks twice: at the assembly references (the graph a
+/// reader sees) and at type level (what the code actually uses). This is the only file that calls the
+/// fluent API in Engine/.
+/// </summary>
+internal static class ArchitectureRules
+{
+    public const string Core = "Ops.Core";
+    public const string Shared = "Ops.Shared";
+    public const string Host = "Ops.Host";
+    public const string PacksNamespace = "Ops.Packs";
+
+    /// <summary>EF Core and ADO.NET providers, by assembly name (a name covers the assemblies under it).</summary>
+    public static readonly IReadOnlyList<string> DataAccessAssemblies =
+    [
+        "Microsoft.EntityFrameworkCore",
+        "Microsoft.Data.Sqlite",
+        "Microsoft.Data.SqlClient",
+        "System.Data.SqlClient",
+        "System.Data.Odbc",
+        "System.Data.OleDb",
+        "Npgsql",
+        "SQLitePCLRaw",
+    ];
+
+    /// <summary>The same at type level, plus the provider-neutral ADO.NET types (DbConnection, DbCommand, ...).</summary>
+    public static readonly IReadOnlyList<string> DataAccessTypes =
+    [
+        "Microsoft.EntityFrameworkCore",
+        "Microsoft.Data.Sqlite",
+        "Microsoft.Data.SqlClient",
+        "System.Data.SqlClient",
+        "System.Data.Odbc",
+        "System.Data.OleDb",
+        "Npgsql",
+        "NpgsqlTypes",
+        "SQLitePCL",
+        "System.Data.Common",
+        "System.Data.IDbConnection",
+        "System.Data.IDbCommand",
+        "System.Data.IDbTransaction",
+        "System.Data.IDataReader",
+        "System.Data.IDbDataParameter",
+    ];
+
+    /// <summary>Ops.Core namespaces no pack may touch, whatever their visibility.</summary>
+    public static readonly IReadOnlyList<string> CoreStorageAndSecrets = ["Ops.Core.Storage", "Ops.Core.Secrets"];
+
+    /// <summary>Rule 1. Ops.Core references no project of ours: not Ops.Shared, not Ops.Host, no pack.</summary>
+    public static RuleResult CoreReferencesNoOtherProjectOfOurs(string coreAssembly) =>
+        new(
+            [.. AssemblyGraph.ReferencesOf(coreAssembly).Where(IsOurs)],
+            Types.InAssembly(coreAssembly).Should().NotHaveDependencyOnAny(Shared, Host, PacksNamespace).GetResult());
+
+    /// <summary>Rule 2. Ops.Shared references Ops.Core and no other project of ours.</summary>
+    public static RuleResult SharedReferencesOnlyCore(string sharedAssembly) =>
+        new(
+            [.. AssemblyGraph.ReferencesOf(sharedAssembly).Where(r => IsOurs(r) && r != Core)],
+            Types.InAssembly(sharedAssembly).Should().NotHaveDependencyOnAny(Host, PacksNamespace).GetResult());
+
+    /// <summary>
+    /// Rule 3. A pack implementation references Ops.Core, optionally Ops.Shared, and contract modules
+    /// (its own and other packs'); never another pack's implementation, never Ops.Host.
+    /// </summary>
+    /// <param name="packAssembly">The implementation under test.</param>
+    /// <param name="otherPackAssemblies">The other packs' implementations: their types are forbidden.</param>
+    public static RuleResult PackReferencesOnlyCoreSharedAndContracts(string packAssembly, IEnumerable<string> otherPackAssemblies) =>
+        new(
+            [.. AssemblyGraph.ReferencesOf(packAssembly).Where(r => IsOurs(r) && r != Core && r != Shared && !IsContracts(r))],
+            Types.InAssembly(packAssembly).Should()
+                .NotHaveDependencyOnAny([Host, .. otherPackAssemblies.SelectMany(AuthoredTypeNames)])
+                .GetResult());
+
+    /// <summary>Rule 4. A contract module references only Ops.Core and the base class library.</summary>
+    public static RuleResult ContractsReferenceOnlyCore(string contractsAssembly) =>
+        new(
+            [.. AssemblyGraph.ReferencesOf(contractsAssembly).Where(r => r != Core && !IsBaseClassLibrary(r))],
+            Types.InAssembly(contractsAssembly).Should()
+                .OnlyHaveDependenciesOn(["System", Core, .. AuthoredTypeNames(contractsAssembly)])
+                .GetResult());
+
+    /// <summary>
+    /// Rule 5. No pack assembly (implementation or contracts) uses EF Core, an ADO.NET provider or the
+    /// ADO.NET base types, or Ops.Core's storage, log and secrets internals. Packs cannot see Ops.Core's
+    /// internal types, so any use of one means an InternalsVisibleTo mistake or a rewritten assembly.
+    /// </summary>
+    public static RuleResult PackAvoidsDataAccessAndCoreInternals(string packAssembly, string coreAssembly) =>
+        new(
+            [.. AssemblyGraph.ReferencesOf(packAssembly).Where(r => DataAccessAssemblies.Any(d => CecilTypes.IsUnder(r, d)))],
+            Types.InAssembly(packAssembly).Should()
+                .NotHaveDependencyOnAny([.. DataAccessTypes, .. CoreStorageAndSecrets, .. CoreInternalTypeNames(coreAssembly)])
+                .GetResult());
+
+    /// <summary>Rule 6. No pack assembly reads environment variables or files itself (constitution §9, §12).</summary>
+    public static RuleResult PackReadsNoRawCredentials(string packAssembly) =>
+        new([], Types.InAssembly(packAssembly).Should().MeetCustomRule(new NoRawCredentialReads()).GetResult());
+
+    /// <summary>Rule 7a. A pack implementation's types are not public, except the entry type its pack.json names.</summary>
+    public static RuleResult PackImplementationHidesAllButEntryType(string packAssembly, string entryType) =>
+        new([], Types.InAssembly(packAssembly).That().DoNotHaveFullName(entryType).Should().NotBePublic().GetResult());
+
+    /// <summary>Rule 7b. The entry type exists, is public, implements IOpsPack and has a public parameterless constructor.</summary>
+    public static RuleResult PackEntryTypeIsCreatableOpsPack(string packAssembly, string entryType)
+    {
+        var entry = Types.InAssembly(packAssembly).That().HaveFullName(entryType);
+        if (entry.GetTypes().Count == 0)
+        {
+            return new([], TestResult.Failure(new Dictionary<string, IReadOnlyList<string>>
+            {
+                [entryType] = [$"is the entry_type of pack.json but {Path.GetFileName(packAssembly)} defines no such type"],
+            }));
+        }
+
+        return new([], entry.Should()
+            .BePublic()
+            .And().ImplementInterface(typeof(IOpsPack))
+            .And().MeetCustomRule(new HasPublicParameterlessConstructor())
+            .GetResult());
+    }
+
+    /// <summary>
+    /// Rule 8 (DESIGN.md §7, seed 004). Every type of a kernel assembly (Ops.Core, Ops.Shared, Ops.Host) that
+    /// commits state declares its authority class, and writes only the tables that declaration lists.
+    /// </summary>
+    public static RuleResult KernelWritesOnlyUnderDeclaredAuthority(string kernelAssembly) =>
+        new([], Types.InAssembly(kernelAssembly).Should().MeetCustomRule(new WritesOnlyUnderDeclaredAuthority()).GetResult());
+
+    /// <summary>Our projects: Ops.Core, Ops.Shared, Ops.Host and every Ops.Packs.* assembly.</summary>
+    public static bool IsOurs(string assemblyName) => assemblyName.StartsWith("Ops.", StringComparison.Ordinal);
+
+    private static bool IsContracts(string assemblyName) =>
+        assemblyName.StartsWith(PacksNamespace + ".", StringComparison.Ordinal) && assemblyName.EndsWith(".Contracts", StringComparison.Ordinal);
+
+    private static bool IsBaseClassLibrary(string assemblyName) =>
+        assemblyName is "System" or "mscorlib" or "netstandard"
+            || assemblyName.StartsWith("System.", StringComparison.Ordinal)
+            || assemblyName.StartsWith("Microsoft.Win32.", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The full names of the types an assembly's authors wrote. System.* and Microsoft.* are left out:
+    /// compilers and source generators put their own copies of such types into every assembly.
+    /// </summary>
+    private static IEnumerable<string> AuthoredTypeNames(string assembly) =>
+        Types.InAssembly(assembly).GetTypes()
+            .Select(CecilTypes.NameOf)
+            .Where(n => !CecilTypes.IsUnder(n, "System") && !CecilTypes.IsUnder(n, "Microsoft"));
+
+    /// <summary>Every type of Ops.Core that another assembly cannot name without InternalsVisibleTo.</summary>
+    private static IEnumerable<string> CoreInternalTypeNames(string coreAssembly) =>
+        Types.InAssembly(coreAssembly).That().ResideInNamespace(Core).And().AreNotPublic().GetTypes().Select(CecilTypes.NameOf);
+}
