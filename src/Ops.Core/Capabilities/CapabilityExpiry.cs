@@ -32,28 +32,12 @@ internal static class CapabilityExpiry
                         continue;
                     }
 
-                    var payload = JsonSerializer.SerializeToElement(new CapabilityExpired(capabilityId, expiresAt), OpsJson.Options);
-                    var hash = ContentHash.OfJson(payload);
-                    const string sourceRef = "kernel:capability-expiry";
                     var holder = session.Core.Actors.TryGetValue(grant.HolderActorId, out var actor) ? actor.TenantId : "system";
-                    var appended = await session.AppendAsync("core:capability-" + capabilityId, null, [new EventEnvelope
-                    {
-                        EventId = DeterministicIds.EventId(sourceRef, capabilityId, hash, expiresAt),
-                        EventType = CoreEventTypes.CapabilityExpired,
-                        PayloadSchemaVersion = 1,
-                        Payload = payload,
-                        PayloadHash = hash,
-                        OccurredAt = expiresAt,
-                        IngestedAt = now,
-                        CorrelationId = capabilityId,
-                        CausationId = history[0].Envelope.EventId,
-                        CausationType = CausationType.Event,
-                        SourceRef = sourceRef,
-                        Actor = new ActorRef(KernelActorId, ActorKind.Service),
-                        Scope = new IdentityScope(holder, mode, null, "kernel"),
-                        StreamId = "core:capability-" + capabilityId,
-                        StreamVersion = 0,
-                    }], ct);
+                    var stream = "core:capability-" + capabilityId;
+                    var appended = await session.AppendAsync(stream, null, [EventDraft.Create(
+                        CoreEventTypes.CapabilityExpired, 1, EventDraft.Payload(new CapabilityExpired(capabilityId, expiresAt)), "kernel:capability-expiry", capabilityId, null, expiresAt,
+                        new Causation(capabilityId, history[0].Envelope.EventId, CausationType.Event), new ActorRef(KernelActorId, ActorKind.Service), null, null,
+                        new IdentityScope(holder, mode, null, "kernel"), stream)], ct);
                     recorded += appended.Count(a => !a.Duplicate);
                 }
 

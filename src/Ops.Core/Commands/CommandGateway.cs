@@ -446,31 +446,11 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
         return appended[0].Event.Envelope.EventId;
     }
 
-    private static EventEnvelope Draft(Prepared prepared, string eventType, int schemaVersion, JsonElement payload, string sourceRef, string nativeId, long? sequence, DateTimeOffset occurredAt, string streamId)
-    {
-        var payloadHash = ContentHash.OfJson(payload);
-        return new EventEnvelope
-        {
-            EventId = DeterministicIds.EventId(sourceRef, nativeId, payloadHash, occurredAt),
-            EventType = eventType,
-            PayloadSchemaVersion = schemaVersion,
-            Payload = payload,
-            PayloadHash = payloadHash,
-            OccurredAt = occurredAt,
-            IngestedAt = occurredAt,
-            CorrelationId = prepared.Bound!.CorrelationId!,
-            CausationId = prepared.CommandId,
-            CausationType = CausationType.Command,
-            SourceRef = sourceRef,
-            SourceSequence = sequence,
-            Actor = prepared.Actor!,
-            CapabilityId = prepared.Capability!.CapabilityId,
-            CapabilityStateRef = prepared.Capability.StateRef,
-            Scope = prepared.Scope!,
-            StreamId = streamId,
-            StreamVersion = 0,
-        };
-    }
+    private static EventEnvelope Draft(Prepared prepared, string eventType, int schemaVersion, JsonElement payload, string sourceRef, string nativeId, long? sequence, DateTimeOffset occurredAt, string streamId) =>
+        EventDraft.Create(
+            eventType, schemaVersion, payload, sourceRef, nativeId, sequence, occurredAt,
+            new Causation(prepared.Bound!.CorrelationId!, prepared.CommandId, CausationType.Command),
+            prepared.Actor!, prepared.Capability!.CapabilityId, prepared.Capability.StateRef, prepared.Scope!, streamId);
 
     private static string ConsentStream(ConsentGrant consent, string commandId) =>
         consent.Kind == ConsentKind.Signature

@@ -115,31 +115,10 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             throw new ConnectorException(registration.Id, $"observation of {o.EventType} carries {o.Payload.GetType().Name}, not the registered {eventType.PayloadType.Name}.");
         }
 
-        var payload = JsonSerializer.SerializeToElement(o.Payload, eventType.PayloadType, OpsJson.Options);
-        var payloadHash = ContentHash.OfJson(payload);
-        var sourceRef = "connector:" + registration.Id;
         var streamId = CommandRegistration.StreamPrefixOf(registration.Owner) + o.StreamKey;
-        return (streamId, new EventEnvelope
-        {
-            EventId = DeterministicIds.EventId(sourceRef, o.SourceNativeId, payloadHash, o.OccurredAt),
-            EventType = o.EventType,
-            PayloadSchemaVersion = eventType.SchemaVersion,
-            Payload = payload,
-            PayloadHash = payloadHash,
-            OccurredAt = o.OccurredAt,
-            IngestedAt = o.OccurredAt,
-            CorrelationId = runId,
-            CausationId = runId,
-            CausationType = CausationType.UserAction,
-            SourceRef = sourceRef,
-            SourceSequence = o.SourceSequence,
-            Actor = actor,
-            CapabilityId = capability.CapabilityId,
-            CapabilityStateRef = capability.StateRef,
-            Scope = scope,
-            StreamId = streamId,
-            StreamVersion = 0,
-        });
+        return (streamId, EventDraft.Create(
+            o.EventType, eventType.SchemaVersion, JsonSerializer.SerializeToElement(o.Payload, eventType.PayloadType, OpsJson.Options), "connector:" + registration.Id, o.SourceNativeId, o.SourceSequence, o.OccurredAt,
+            new Causation(runId, runId, CausationType.UserAction), actor, capability.CapabilityId, capability.StateRef, scope, streamId));
     }
 
     private static async ValueTask<(string? Cursor, string? Watermark)> ReadCursorAsync(WriteSession session, string connectorId, CancellationToken cancellationToken)
@@ -217,30 +196,10 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
 
         private async ValueTask<bool> AppendReceiptAsync(WriteSession session, SecretHandleIssued receipt, CancellationToken cancellationToken)
         {
-            var payload = JsonSerializer.SerializeToElement(receipt, OpsJson.Options);
-            var payloadHash = ContentHash.OfJson(payload);
-            var sourceRef = "secrets:" + receipt.SecretId;
             var streamId = "core:secret-" + receipt.SecretId;
-            await session.AppendAsync(streamId, null, [new EventEnvelope
-            {
-                EventId = DeterministicIds.EventId(sourceRef, receipt.HandleId, payloadHash, receipt.IssuedAt),
-                EventType = CoreEventTypes.SecretHandleIssued,
-                PayloadSchemaVersion = 1,
-                Payload = payload,
-                PayloadHash = payloadHash,
-                OccurredAt = receipt.IssuedAt,
-                IngestedAt = receipt.IssuedAt,
-                CorrelationId = runId,
-                CausationId = runId,
-                CausationType = CausationType.UserAction,
-                SourceRef = sourceRef,
-                Actor = actor,
-                CapabilityId = capability.CapabilityId,
-                CapabilityStateRef = capability.StateRef,
-                Scope = scope,
-                StreamId = streamId,
-                StreamVersion = 0,
-            }], cancellationToken);
+            await session.AppendAsync(streamId, null, [EventDraft.Create(
+                CoreEventTypes.SecretHandleIssued, 1, EventDraft.Payload(receipt), "secrets:" + receipt.SecretId, receipt.HandleId, null, receipt.IssuedAt,
+                new Causation(runId, runId, CausationType.UserAction), actor, capability.CapabilityId, capability.StateRef, scope, streamId)], cancellationToken);
             return true;
         }
     }

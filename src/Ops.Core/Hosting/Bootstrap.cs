@@ -49,28 +49,9 @@ internal static class Bootstrap
                 for (var i = 0; i < genesis.Length; i++)
                 {
                     var (stream, payload, type) = genesis[i];
-                    var element = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options);
-                    var hash = ContentHash.OfJson(element);
-                    await session.AppendAsync(stream, 0, [new EventEnvelope
-                    {
-                        EventId = DeterministicIds.EventId("bootstrap:" + runId, $"{runId}#{i}", hash, now),
-                        EventType = type,
-                        PayloadSchemaVersion = 1,
-                        Payload = element,
-                        PayloadHash = hash,
-                        OccurredAt = now,
-                        IngestedAt = now,
-                        CorrelationId = runId,
-                        CausationId = runId,
-                        CausationType = CausationType.UserAction,
-                        SourceRef = "bootstrap:" + runId,
-                        SourceSequence = i,
-                        Actor = bootstrapActor,
-                        CapabilityId = null,
-                        Scope = scope,
-                        StreamId = stream,
-                        StreamVersion = 0,
-                    }], ct);
+                    await session.AppendAsync(stream, 0, [EventDraft.Create(
+                        type, 1, EventDraft.Payload(payload), "bootstrap:" + runId, $"{runId}#{i}", i, now,
+                        new Causation(runId, runId, CausationType.UserAction), bootstrapActor, null, null, scope, stream)], ct);
                 }
 
                 return true;
