@@ -182,7 +182,7 @@ internal static class ConsentCli
                 var minutes = Math.Clamp(parse.GetValue(lifetime), 1, 60);
                 var who = parse.GetValue(signer)!;
                 using var key = LoadKey(parse.GetValue(keyOption) ?? DefaultKeyFile(who));
-                var consent = ConsentSigning.Sign(key, who, proposal.Interpretations[index - 1], DateTimeOffset.UtcNow, TimeSpan.FromMinutes(minutes));
+                var consent = ConsentSigning.Sign(key, who, proposal.Interpretations[index - 1], TimeProvider.System.GetUtcNow(), TimeSpan.FromMinutes(minutes));
                 var file = new SignedConsent(proposal.Interpretations[index - 1].InterpretationId, proposal.Interpretations[index - 1].PreviewHash, consent);
                 await File.WriteAllBytesAsync(parse.GetValue(consentOut)!, JsonSerializer.SerializeToUtf8Bytes(file, OpsJson.Options), ct);
                 await output.WriteLineAsync($"Signed interpretation [{index}] {proposal.Interpretations[index - 1].Label} as {who} (key {consent.KeyId}), valid until {OpsJson.FormatInstant(consent.ExpiresAt!.Value)}. Saved to {parse.GetValue(consentOut)}.");
