@@ -29,6 +29,9 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(caller);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var activity = OpsTelemetry.Source.StartActivity("ops.command.send");
+        activity?.SetTag("ops.command_type", envelope.CommandType);
         var rejection = Validate(envelope, out var registration, out var payload);
         if (registry.Commands.TryGetValue(envelope.CommandType ?? string.Empty, out var known) && known.SafetyClass != SafetyClass.Read)
         {
@@ -37,13 +40,11 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
             rejection = new("consent_required", $"{known.Name} is {known.SafetyClass}: a mutation is proposed first (POST /v1/proposals), then committed with consent bound to its preview (POST /v1/commits); seed 000 §2.1");
         }
 
-        if (rejection is not null)
-        {
-            return Rejected(envelope.CommandId ?? string.Empty, envelope.CommandType ?? string.Empty, rejection, time.GetUtcNow());
-        }
-
-        var outcome = await writer.ExecuteAsync((session, ct) => SendInSessionAsync(session, registration!, envelope, payload!, caller, ct), cancellationToken);
-        CoreLog.CommandDecided(logger, registration!.Name, outcome.CommandId, outcome.Status.ToString());
+        var outcome = rejection is not null
+            ? Rejected(envelope.CommandId ?? string.Empty, envelope.CommandType ?? string.Empty, rejection, time.GetUtcNow())
+            : await writer.ExecuteAsync((session, ct) => SendInSessionAsync(session, registration!, envelope, payload!, caller, ct), cancellationToken);
+        CoreLog.CommandDecided(logger, outcome.CommandType, outcome.CommandId, outcome.Status.ToString());
+        OpsTelemetry.Record("send", outcome.CommandType, outcome, started);
         return outcome;
     }
 
@@ -51,16 +52,21 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(caller);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var activity = OpsTelemetry.Source.StartActivity("ops.command.propose");
+        activity?.SetTag("ops.command_type", envelope.CommandType);
         var rejection = Validate(envelope, out var registration, out var payload);
         if (rejection is not null)
         {
-            return new ProposeResult(null, Rejected(envelope.CommandId ?? string.Empty, envelope.CommandType ?? string.Empty, rejection, time.GetUtcNow()));
+            var invalid = Rejected(envelope.CommandId ?? string.Empty, envelope.CommandType ?? string.Empty, rejection, time.GetUtcNow());
+            OpsTelemetry.Record("propose", invalid.CommandType, invalid, started);
+            return new ProposeResult(null, invalid);
         }
 
         await CatchUpProjectionsAsync(registration!.Owner, cancellationToken);
 
         // Runs on the writer so it sees exactly the state a commit would; it appends nothing.
-        return await writer.ExecuteAsync(
+        var result = await writer.ExecuteAsync(
             async (session, ct) =>
             {
                 var now = session.Time.GetUtcNow();
@@ -75,12 +81,17 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
                 return new ProposeResult(new Proposal(proposalId, prepared.Bound!, now, now + ProposalLifetime, interpretations), null);
             },
             cancellationToken);
+        OpsTelemetry.Record("propose", registration.Name, result.Rejection, started);
+        return result;
     }
 
     public async Task<CommitResult> CommitAsync(CommitRequest request, CallerContext caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(caller);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var activity = OpsTelemetry.Source.StartActivity("ops.command.commit");
+        activity?.SetTag("ops.command_type", request.Command?.CommandType);
         var envelope = request.Command;
         var rejection = envelope is null ? new Rejection("invalid_envelope", "command is required") : Validate(envelope, out _, out _);
         if (rejection is null && request.Consent is null)
@@ -90,7 +101,9 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
 
         if (rejection is not null)
         {
-            return new CommitResult(Rejected(envelope?.CommandId ?? string.Empty, envelope?.CommandType ?? string.Empty, rejection, time.GetUtcNow()), null, null);
+            var invalid = Rejected(envelope?.CommandId ?? string.Empty, envelope?.CommandType ?? string.Empty, rejection, time.GetUtcNow());
+            OpsTelemetry.Record("commit", invalid.CommandType, invalid, started);
+            return new CommitResult(invalid, null, null);
         }
 
         Validate(envelope!, out var registration, out var payload);
@@ -102,6 +115,7 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
 
         var result = await writer.ExecuteAsync((session, ct) => CommitInSessionAsync(session, registration!, request, payload!, caller, ct), cancellationToken);
         CoreLog.CommandDecided(logger, registration!.Name, result.Outcome.CommandId, result.Outcome.Status.ToString());
+        OpsTelemetry.Record("commit", registration.Name, result.Outcome, started);
         return result;
     }
 
