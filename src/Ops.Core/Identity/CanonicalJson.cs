@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Ops.Core.Identity;
 
@@ -33,9 +35,22 @@ public static class CanonicalJson
     /// <exception cref="JsonException">A duplicate member name, a lone surrogate, or a number that is not finite.</exception>
     public static byte[] Canonicalize(JsonElement element)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        Write(element, buffer);
-        return buffer.WrittenSpan.ToArray();
+        // One buffer per thread, reused: the output is copied out, so nothing escapes the call.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        try
+        {
+            Write(element, buffer);
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            buffer.ResetWrittenCount();
+            if (buffer.Capacity > MaxCachedBuffer)
+            {
+                t_buffer = null;
+            }
+        }
     }
 
     /// <summary>Serializes a value with <see cref="OpsJson.Options"/> and canonicalizes the result.</summary>
@@ -47,6 +62,11 @@ public static class CanonicalJson
         using var doc = JsonSerializer.SerializeToDocument(value, OpsJson.Options);
         return Canonicalize(doc.RootElement);
     }
+
+    private const int MaxCachedBuffer = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
 
     internal static void Write(JsonElement element, IBufferWriter<byte> output)
     {
@@ -72,10 +92,17 @@ public static class CanonicalJson
                 output.Write("]"u8);
                 break;
             case JsonValueKind.String:
-                WriteString(element.GetString()!, output);
+                // Fast path: a string whose JSON text has no escape is written as it stands; it holds no
+                // '"', '\\' or control character (JSON forbids them unescaped), so canonical escaping would not
+                // change a byte. Anything else takes the general path.
+                if (!TryWriteUnescaped(JsonMarshal.GetRawUtf8Value(element), output))
+                {
+                    WriteString(element.GetString()!, output);
+                }
+
                 break;
             case JsonValueKind.Number:
-                WriteAscii(FormatNumber(element.GetDouble()), output);
+                WriteNumber(element, output);
                 break;
             case JsonValueKind.True:
                 output.Write("true"u8);
@@ -91,39 +118,116 @@ public static class CanonicalJson
         }
     }
 
+    private static readonly Comparison<(string Name, JsonProperty Property)> ByName = static (a, b) => string.CompareOrdinal(a.Name, b.Name);
+
     private static void WriteObject(JsonElement element, IBufferWriter<byte> output)
     {
-        var members = new List<JsonProperty>();
-        foreach (var property in element.EnumerateObject())
+        var count = element.GetPropertyCount();
+        if (count == 0)
         {
-            members.Add(property);
+            output.Write("{}"u8);
+            return;
         }
 
-        // RFC 8785 §3.2.3: sort by UTF-16 code units, which is what ordinal string comparison does.
-        members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        output.Write("{"u8);
-        for (var i = 0; i < members.Count; i++)
+        var members = ArrayPool<(string Name, JsonProperty Property)>.Shared.Rent(count);
+        try
         {
-            if (i > 0)
+            var n = 0;
+            foreach (var property in element.EnumerateObject())
             {
-                if (string.Equals(members[i - 1].Name, members[i].Name, StringComparison.Ordinal))
-                {
-                    throw new JsonException($"Duplicate member name '{members[i].Name}': RFC 8785 requires unique names.");
-                }
-
-                output.Write(","u8);
+                members[n++] = (property.Name, property);
             }
 
-            WriteString(members[i].Name, output);
-            output.Write(":"u8);
-            Write(members[i].Value, output);
+            // RFC 8785 §3.2.3: sort by UTF-16 code units, which is what ordinal string comparison does.
+            var sorted = members.AsSpan(0, n);
+            sorted.Sort(ByName);
+            output.Write("{"u8);
+            for (var i = 0; i < n; i++)
+            {
+                if (i > 0)
+                {
+                    if (string.Equals(sorted[i - 1].Name, sorted[i].Name, StringComparison.Ordinal))
+                    {
+                        throw new JsonException($"Duplicate member name '{sorted[i].Name}': RFC 8785 requires unique names.");
+                    }
+
+                    output.Write(","u8);
+                }
+
+                if (!TryWriteUnescaped(JsonMarshal.GetRawUtf8PropertyName(sorted[i].Property), output))
+                {
+                    WriteString(sorted[i].Name, output);
+                }
+
+                output.Write(":"u8);
+                Write(sorted[i].Property.Value, output);
+            }
+
+            output.Write("}"u8);
+        }
+        finally
+        {
+            members.AsSpan(0, count).Clear();
+            ArrayPool<(string Name, JsonProperty Property)>.Shared.Return(members);
+        }
+    }
+
+    /// <summary>Writes a JSON string's raw UTF-8 text, quoted, when it has no escape sequence and is valid UTF-8; otherwise writes nothing.</summary>
+    private static bool TryWriteUnescaped(ReadOnlySpan<byte> raw, IBufferWriter<byte> output)
+    {
+        if (raw.Length >= 2 && raw[0] == (byte)'"' && raw[^1] == (byte)'"')
+        {
+            raw = raw[1..^1];
         }
 
-        output.Write("}"u8);
+        if (raw.IndexOf((byte)'\\') >= 0 || !Utf8.IsValid(raw))
+        {
+            return false;
+        }
+
+        var span = output.GetSpan(raw.Length + 2);
+        span[0] = (byte)'"';
+        raw.CopyTo(span[1..]);
+        span[raw.Length + 1] = (byte)'"';
+        output.Advance(raw.Length + 2);
+        return true;
+    }
+
+    /// <summary>
+    /// Integers of up to 15 digits are exact doubles that ECMAScript prints digit for digit, so their JSON
+    /// text is already canonical (negative zero excepted); every other number goes through <see cref="FormatNumber"/>.
+    /// </summary>
+    private static void WriteNumber(JsonElement element, IBufferWriter<byte> output)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        var digits = raw.Length > 0 && raw[0] == (byte)'-' ? raw[1..] : raw;
+        if (digits.Length is > 0 and <= 15
+            && (digits[0] != (byte)'0' || digits.Length == 1)
+            && !digits.ContainsAnyExceptInRange((byte)'0', (byte)'9'))
+        {
+            output.Write(digits.Length == 1 && digits[0] == (byte)'0' ? "0"u8 : raw);
+            return;
+        }
+
+        WriteAscii(FormatNumber(element.GetDouble()), output);
     }
 
     private static void WriteString(string value, IBufferWriter<byte> output)
     {
+        // Fast path: nothing to escape and no surrogate, so the UTF-8 of the string is the canonical text.
+        if (value.AsSpan().IndexOfAnyInRange('\u0000', '\u001f') < 0
+            && value.AsSpan().IndexOfAny('"', '\\') < 0
+            && value.AsSpan().IndexOfAnyInRange('\ud800', '\udfff') < 0)
+        {
+            var max = Encoding.UTF8.GetMaxByteCount(value.Length) + 2;
+            var target = output.GetSpan(max);
+            target[0] = (byte)'"';
+            var length = Encoding.UTF8.GetBytes(value, target[1..]);
+            target[length + 1] = (byte)'"';
+            output.Advance(length + 2);
+            return;
+        }
+
         var builder = new StringBuilder(value.Length + 2);
         builder.Append('"');
         for (var i = 0; i < value.Length; i++)

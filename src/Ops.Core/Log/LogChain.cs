@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -16,40 +17,109 @@ internal static class LogChain
 
     public static readonly byte[] Genesis = new byte[HashSize];
 
-    public static byte[] RowHash(ReadOnlySpan<byte> previous, in ChainRow row)
+    public static byte[] RowHash(ReadOnlySpan<byte> previous, in ChainRow row) =>
+        RowHash(previous, row.Position, row.EventId, row.StreamId, row.StreamVersion, row.EventType, row.OccurredAtTicks, row.SourceRef, row.SourceSequence, row.Envelope);
+
+    /// <summary>The same hash from the columns themselves, so a reader can hash a row from pooled buffers.</summary>
+    public static byte[] RowHash(ReadOnlySpan<byte> previous, long position, ReadOnlySpan<byte> eventId, string streamId, long streamVersion, string eventType, long occurredAtTicks, string sourceRef, long? sourceSequence, ReadOnlySpan<byte> envelope)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> number = stackalloc byte[8];
-        hash.AppendData(previous);
-        AppendInt64(hash, number, row.Position);
-        hash.AppendData(row.EventId);
-        AppendString(hash, row.StreamId);
-        AppendInt64(hash, number, row.StreamVersion);
-        AppendString(hash, row.EventType);
-        AppendInt64(hash, number, row.OccurredAtTicks);
-        AppendString(hash, row.SourceRef);
-        hash.AppendData(row.SourceSequence.HasValue ? [1] : [0]);
-        AppendInt64(hash, number, row.SourceSequence ?? 0);
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(length, row.Envelope.Length);
-        hash.AppendData(length);
-        hash.AppendData(row.Envelope);
-        return hash.GetHashAndReset();
+        var hash = new byte[HashSize];
+        RowHash(previous, position, eventId, streamId, streamVersion, eventType, occurredAtTicks, sourceRef, sourceSequence, envelope, hash);
+        return hash;
     }
 
-    private static void AppendInt64(IncrementalHash hash, Span<byte> buffer, long value)
+    /// <summary>
+    /// The same hash from the columns as stored (texts as their UTF-8 bytes), written into
+    /// <paramref name="destination"/> (32 bytes): what verify computes straight from SQLite's buffers.
+    /// </summary>
+    public static void RowHashUtf8(ReadOnlySpan<byte> previous, long position, ReadOnlySpan<byte> eventId, ReadOnlySpan<byte> streamId, long streamVersion, ReadOnlySpan<byte> eventType, long occurredAtTicks, ReadOnlySpan<byte> sourceRef, long? sourceSequence, ReadOnlySpan<byte> envelope, Span<byte> destination)
     {
-        BinaryPrimitives.WriteInt64LittleEndian(buffer, value);
-        hash.AppendData(buffer);
+        var total = previous.Length + 8 + eventId.Length + 4 + streamId.Length + 8 + 4 + eventType.Length + 8 + 4 + sourceRef.Length + 1 + 8 + 4 + envelope.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            var span = rented.AsSpan(0, total);
+            var at = 0;
+            previous.CopyTo(span);
+            at += previous.Length;
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], position);
+            at += 8;
+            eventId.CopyTo(span[at..]);
+            at += eventId.Length;
+            at = WriteBytes(span, at, streamId);
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], streamVersion);
+            at += 8;
+            at = WriteBytes(span, at, eventType);
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], occurredAtTicks);
+            at += 8;
+            at = WriteBytes(span, at, sourceRef);
+            span[at++] = sourceSequence.HasValue ? (byte)1 : (byte)0;
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], sourceSequence ?? 0);
+            at += 8;
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], envelope.Length);
+            at += 4;
+            envelope.CopyTo(span[at..]);
+            SHA256.HashData(span, destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
-    private static void AppendString(IncrementalHash hash, string value)
+    private static int WriteBytes(Span<byte> span, int at, ReadOnlySpan<byte> utf8)
     {
-        var bytes = Encoding.UTF8.GetBytes(value);
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
-        hash.AppendData(length);
-        hash.AppendData(bytes);
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], utf8.Length);
+        utf8.CopyTo(span[(at + 4)..]);
+        return at + 4 + utf8.Length;
+    }
+
+    /// <summary>Writes the row hash into <paramref name="destination"/> (32 bytes).</summary>
+    public static void RowHash(ReadOnlySpan<byte> previous, long position, ReadOnlySpan<byte> eventId, string streamId, long streamVersion, string eventType, long occurredAtTicks, string sourceRef, long? sourceSequence, ReadOnlySpan<byte> envelope, Span<byte> destination)
+    {
+        // One SHA-256 over the concatenation, built in a pooled buffer: the same bytes, in the same order,
+        // as appending each part to an incremental hash, without creating a hash object per row.
+        var streamLength = Encoding.UTF8.GetByteCount(streamId);
+        var typeLength = Encoding.UTF8.GetByteCount(eventType);
+        var sourceLength = Encoding.UTF8.GetByteCount(sourceRef);
+        var total = previous.Length + 8 + eventId.Length + 4 + streamLength + 8 + 4 + typeLength + 8 + 4 + sourceLength + 1 + 8 + 4 + envelope.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            var span = rented.AsSpan(0, total);
+            var at = 0;
+            previous.CopyTo(span);
+            at += previous.Length;
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], position);
+            at += 8;
+            eventId.CopyTo(span[at..]);
+            at += eventId.Length;
+            at = WriteString(span, at, streamId, streamLength);
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], streamVersion);
+            at += 8;
+            at = WriteString(span, at, eventType, typeLength);
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], occurredAtTicks);
+            at += 8;
+            at = WriteString(span, at, sourceRef, sourceLength);
+            span[at++] = sourceSequence.HasValue ? (byte)1 : (byte)0;
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], sourceSequence ?? 0);
+            at += 8;
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], envelope.Length);
+            at += 4;
+            envelope.CopyTo(span[at..]);
+            SHA256.HashData(span, destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static int WriteString(Span<byte> span, int at, string value, int length)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], length);
+        at += 4;
+        return at + Encoding.UTF8.GetBytes(value, span[at..]);
     }
 }
 

@@ -22,12 +22,14 @@ internal sealed class LogWriter : IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly WriteSession _session;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate;
     private readonly Task _loop;
     private CoreState _committedCore;
 
     public LogWriter(SqliteDatabase database, TimeProvider time, ILogger logger)
     {
         _logger = logger;
+        _gate = WriteGate.For(database);
         _connection = database.Open();
         _session = new WriteSession(_connection, time);
         _committedCore = LoadCore(_connection);
@@ -95,30 +97,58 @@ internal sealed class LogWriter : IAsyncDisposable
     private async Task RunBatchAsync(List<WorkItem> batch)
     {
         SqliteTransaction? transaction = null;
+        await _gate.WaitAsync();
         try
         {
             transaction = _connection.BeginTransaction(deferred: false);
             _session.Begin(transaction, _committedCore);
+
+            // A batch of one needs no savepoint: if its unit fails, rolling back the whole transaction
+            // leaves exactly what rolling back to the savepoint and committing nothing would.
+            var single = batch.Count == 1;
+            var rollBackAll = false;
             for (var i = 0; i < batch.Count; i++)
             {
-                var savepoint = "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var savepoint = single ? string.Empty : "w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var mark = _session.Mark();
-                transaction.Save(savepoint);
+                if (!single)
+                {
+                    transaction.Save(savepoint);
+                }
+
                 try
                 {
                     await batch[i].RunAsync(_session);
-                    transaction.Release(savepoint);
+                    if (!single)
+                    {
+                        transaction.Release(savepoint);
+                    }
                 }
                 catch (Exception ex)
                 {
-                    transaction.Rollback(savepoint);
-                    transaction.Release(savepoint);
+                    if (single)
+                    {
+                        rollBackAll = true;
+                    }
+                    else
+                    {
+                        transaction.Rollback(savepoint);
+                        transaction.Release(savepoint);
+                    }
+
                     _session.Restore(mark);
                     batch[i].SetFailure(ex);
                 }
             }
 
-            transaction.Commit();
+            if (rollBackAll)
+            {
+                transaction.Rollback();
+            }
+            else
+            {
+                transaction.Commit();
+            }
         }
         catch (Exception ex)
         {
@@ -127,7 +157,7 @@ internal sealed class LogWriter : IAsyncDisposable
             {
                 transaction?.Rollback();
             }
-            catch (SqliteException)
+            catch (Exception rollback) when (rollback is SqliteException or InvalidOperationException)
             {
                 // The transaction is already gone; nothing of the batch is in the database either way.
             }
@@ -143,6 +173,7 @@ internal sealed class LogWriter : IAsyncDisposable
         finally
         {
             transaction?.Dispose();
+            _gate.Release();
         }
 
         Volatile.Write(ref _committedCore, _session.Core);

@@ -11,9 +11,7 @@ internal static class OutcomeStore
 {
     public static async ValueTask<(CommandOutcome Outcome, string ContentHash)?> FindAsync(WriteSession session, string commandId, CancellationToken cancellationToken)
     {
-        await using var command = session.Connection.CreateCommand();
-        command.Transaction = session.Transaction;
-        command.CommandText = "SELECT outcome, content_hash FROM command_outcomes WHERE command_id = $id";
+        var command = session.Cached("SELECT outcome, content_hash FROM command_outcomes WHERE command_id = $id");
         command.Parameters.AddWithValue("$id", commandId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -27,9 +25,7 @@ internal static class OutcomeStore
 
     public static async ValueTask RecordAsync(WriteSession session, CommandOutcome outcome, string contentHash, CancellationToken cancellationToken)
     {
-        await using var command = session.Connection.CreateCommand();
-        command.Transaction = session.Transaction;
-        command.CommandText = "INSERT INTO command_outcomes (command_id, content_hash, command_type, status, outcome, decided_at) VALUES ($id, $hash, $type, $status, $outcome, $at)";
+        var command = session.Cached("INSERT INTO command_outcomes (command_id, content_hash, command_type, status, outcome, decided_at) VALUES ($id, $hash, $type, $status, $outcome, $at)");
         command.Parameters.AddWithValue("$id", outcome.CommandId);
         command.Parameters.AddWithValue("$hash", contentHash);
         command.Parameters.AddWithValue("$type", outcome.CommandType);

@@ -1,0 +1,124 @@
+using System.Globalization;
+
+namespace Ops.Load;
+
+/// <summary>Command line of the harness. Every size has a full and a quick (CI smoke) value.</summary>
+internal sealed class LoadOptions
+{
+    public static readonly string[] AllScenarios = ["append-single", "append-batch", "verify", "rebuild", "http", "github"];
+
+    public const string Usage = """
+        usage: dotnet run -c Release --project bench/Ops.Load -- <scenario>... [options]
+          scenarios: append-single | append-batch | verify | rebuild | http | github | all
+          --quick            every scenario tiny (CI smoke test: checks it completes, not its speed)
+          --events N         events of the batched append, verify and rebuild log (full: 1,000,000)
+          --single N         events per side and synchronous mode of the one-event append (full: 20,000 FULL, 40,000 NORMAL)
+          --seconds S        measuring time per client level of the HTTP scenario (full: 10)
+          --issues N         issues served to the GitHub connector (full: 100,000)
+          --sync FULL|NORMAL synchronous mode of the batched append, verify, rebuild and github scenarios (default FULL)
+          --out FILE         where to write the JSON result (default: <temp>/ops-load/ops-load-<utc>.json)
+          --dir DIR          work folder for the databases (default: a new temp folder, deleted at the end)
+          --keep             keep the work folder
+        """;
+
+    public List<string> Scenarios { get; } = [];
+
+    public bool Quick { get; private set; }
+
+    public bool Help { get; private set; }
+
+    public bool Keep { get; private set; }
+
+    public long BatchEvents { get; private set; }
+
+    public int SingleEventsFull { get; private set; }
+
+    public int SingleEventsNormal { get; private set; }
+
+    public double HttpSeconds { get; private set; }
+
+    public int GitHubIssues { get; private set; }
+
+    public string Synchronous { get; private set; } = "FULL";
+
+    public string WorkDirectory { get; private set; } = "";
+
+    public bool OwnsWorkDirectory { get; private set; }
+
+    public string OutputPath { get; private set; } = "";
+
+    public const int BatchSize = 100;
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var o = new LoadOptions();
+        long? events = null;
+        int? single = null;
+        double? seconds = null;
+        int? issues = null;
+        string? dir = null;
+        string? output = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+            switch (arg)
+            {
+                case "--quick": o.Quick = true; break;
+                case "--keep": o.Keep = true; break;
+                case "--help" or "-h": o.Help = true; break;
+                case "--events": events = long.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--single": single = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--issues": issues = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--sync":
+                    o.Synchronous = Next().ToUpperInvariant();
+                    if (o.Synchronous is not ("FULL" or "NORMAL"))
+                    {
+                        throw new ArgumentException("--sync must be FULL or NORMAL.");
+                    }
+
+                    break;
+                case "--out": output = Next(); break;
+                case "--dir": dir = Next(); break;
+                case "all": o.Scenarios.AddRange(AllScenarios); break;
+                default:
+                    if (arg.StartsWith('-') || !AllScenarios.Contains(arg))
+                    {
+                        throw new ArgumentException($"unknown argument '{arg}'.");
+                    }
+
+                    o.Scenarios.Add(arg);
+                    break;
+            }
+        }
+
+        if (o.Scenarios.Count == 0 && !o.Help)
+        {
+            throw new ArgumentException("name a scenario, or all.");
+        }
+
+        // Run in a fixed order whatever the command line said, each once.
+        var chosen = o.Scenarios.Distinct().ToList();
+        o.Scenarios.Clear();
+        o.Scenarios.AddRange(AllScenarios.Where(chosen.Contains));
+
+        o.BatchEvents = events ?? (o.Quick ? 5_000 : 1_000_000);
+        o.SingleEventsFull = single ?? (o.Quick ? 300 : 20_000);
+        o.SingleEventsNormal = single ?? (o.Quick ? 300 : 40_000);
+        o.HttpSeconds = seconds ?? (o.Quick ? 0.4 : 10);
+        o.GitHubIssues = issues ?? (o.Quick ? 500 : 100_000);
+        if (dir is null)
+        {
+            o.WorkDirectory = Path.Combine(Path.GetTempPath(), "ops-load", "run-" + Guid.NewGuid().ToString("N")[..12]);
+            o.OwnsWorkDirectory = true;
+        }
+        else
+        {
+            o.WorkDirectory = Path.GetFullPath(dir);
+        }
+
+        o.OutputPath = Path.GetFullPath(output ?? Path.Combine(Path.GetTempPath(), "ops-load", $"ops-load-{DateTime.UtcNow:yyyyMMdd-HHmmss}{(o.Quick ? "-quick" : string.Empty)}.json"));
+        return o;
+    }
+}
