@@ -74,52 +74,37 @@ internal static class LogChain
         return at + 4 + utf8.Length;
     }
 
-    /// <summary>Writes the row hash into <paramref name="destination"/> (32 bytes).</summary>
+    /// <summary>Writes the row hash into <paramref name="destination"/> (32 bytes); the texts are hashed as their UTF-8 bytes.</summary>
     public static void RowHash(ReadOnlySpan<byte> previous, long position, ReadOnlySpan<byte> eventId, string streamId, long streamVersion, string eventType, long occurredAtTicks, string sourceRef, long? sourceSequence, ReadOnlySpan<byte> envelope, Span<byte> destination)
     {
-        // One SHA-256 over the concatenation, built in a pooled buffer: the same bytes, in the same order,
-        // as appending each part to an incremental hash, without creating a hash object per row.
+        // One layout, in RowHashUtf8: encode the three texts into one pooled buffer and hash from there.
         var streamLength = Encoding.UTF8.GetByteCount(streamId);
         var typeLength = Encoding.UTF8.GetByteCount(eventType);
         var sourceLength = Encoding.UTF8.GetByteCount(sourceRef);
-        var total = previous.Length + 8 + eventId.Length + 4 + streamLength + 8 + 4 + typeLength + 8 + 4 + sourceLength + 1 + 8 + 4 + envelope.Length;
-        var rented = ArrayPool<byte>.Shared.Rent(total);
+        var rented = ArrayPool<byte>.Shared.Rent(streamLength + typeLength + sourceLength);
         try
         {
-            var span = rented.AsSpan(0, total);
-            var at = 0;
-            previous.CopyTo(span);
-            at += previous.Length;
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], position);
-            at += 8;
-            eventId.CopyTo(span[at..]);
-            at += eventId.Length;
-            at = WriteString(span, at, streamId, streamLength);
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], streamVersion);
-            at += 8;
-            at = WriteString(span, at, eventType, typeLength);
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], occurredAtTicks);
-            at += 8;
-            at = WriteString(span, at, sourceRef, sourceLength);
-            span[at++] = sourceSequence.HasValue ? (byte)1 : (byte)0;
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], sourceSequence ?? 0);
-            at += 8;
-            BinaryPrimitives.WriteInt32LittleEndian(span[at..], envelope.Length);
-            at += 4;
-            envelope.CopyTo(span[at..]);
-            SHA256.HashData(span, destination);
+            var texts = rented.AsSpan();
+            Encoding.UTF8.GetBytes(streamId, texts);
+            Encoding.UTF8.GetBytes(eventType, texts[streamLength..]);
+            Encoding.UTF8.GetBytes(sourceRef, texts[(streamLength + typeLength)..]);
+            RowHashUtf8(
+                previous,
+                position,
+                eventId,
+                texts[..streamLength],
+                streamVersion,
+                texts.Slice(streamLength, typeLength),
+                occurredAtTicks,
+                texts.Slice(streamLength + typeLength, sourceLength),
+                sourceSequence,
+                envelope,
+                destination);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
-    }
-
-    private static int WriteString(Span<byte> span, int at, string value, int length)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(span[at..], length);
-        at += 4;
-        return at + Encoding.UTF8.GetBytes(value, span[at..]);
     }
 }
 

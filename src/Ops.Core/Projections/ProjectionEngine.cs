@@ -241,34 +241,7 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
                 await clear.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            // Sorted by key, the upserts walk the primary key's B-tree in order instead of at random.
-            var keys = documents.Keys.ToArray();
-            Array.Sort(keys, StringComparer.Ordinal);
-            await using var upsert = connection.CreateCommand();
-            upsert.Transaction = transaction;
-            upsert.CommandText = "INSERT INTO projection_documents (projection, doc_key, document) VALUES ($p, $k, $d) ON CONFLICT (projection, doc_key) DO UPDATE SET document = excluded.document";
-            upsert.Parameters.AddWithValue("$p", projection.Name);
-            var upsertKey = upsert.Parameters.Add("$k", SqliteType.Text);
-            var upsertDoc = upsert.Parameters.Add("$d", SqliteType.Blob);
-            await using var remove = connection.CreateCommand();
-            remove.Transaction = transaction;
-            remove.CommandText = "DELETE FROM projection_documents WHERE projection = $p AND doc_key = $k";
-            remove.Parameters.AddWithValue("$p", projection.Name);
-            var removeKey = remove.Parameters.Add("$k", SqliteType.Text);
-            foreach (var key in keys)
-            {
-                if (documents[key] is { } document)
-                {
-                    upsertKey.Value = key;
-                    upsertDoc.Value = document;
-                    await upsert.ExecuteNonQueryAsync(cancellationToken);
-                }
-                else
-                {
-                    removeKey.Value = key;
-                    await remove.ExecuteNonQueryAsync(cancellationToken);
-                }
-            }
+            await WriteDocumentsAsync(connection, transaction, projection.Name, documents, cancellationToken);
 
             if (checkpoint is { } position)
             {
@@ -280,6 +253,38 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>Upserts documents and deletes the removed ones (null), in key order so the writes walk the primary key's B-tree in order.</summary>
+    private static async ValueTask WriteDocumentsAsync(SqliteConnection connection, SqliteTransaction transaction, string projection, IReadOnlyDictionary<string, byte[]?> documents, CancellationToken cancellationToken)
+    {
+        var keys = documents.Keys.ToArray();
+        Array.Sort(keys, StringComparer.Ordinal);
+        await using var upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText = "INSERT INTO projection_documents (projection, doc_key, document) VALUES ($p, $k, $d) ON CONFLICT (projection, doc_key) DO UPDATE SET document = excluded.document";
+        upsert.Parameters.AddWithValue("$p", projection);
+        var upsertKey = upsert.Parameters.Add("$k", SqliteType.Text);
+        var upsertDoc = upsert.Parameters.Add("$d", SqliteType.Blob);
+        await using var remove = connection.CreateCommand();
+        remove.Transaction = transaction;
+        remove.CommandText = "DELETE FROM projection_documents WHERE projection = $p AND doc_key = $k";
+        remove.Parameters.AddWithValue("$p", projection);
+        var removeKey = remove.Parameters.Add("$k", SqliteType.Text);
+        foreach (var key in keys)
+        {
+            if (documents[key] is { } document)
+            {
+                upsertKey.Value = key;
+                upsertDoc.Value = document;
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            else
+            {
+                removeKey.Value = key;
+                await remove.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
     }
 
@@ -373,32 +378,7 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
             throw new ProjectionFailedException(projection.Name, current.Position, ex);
         }
 
-        await using var upsert = connection.CreateCommand();
-        upsert.Transaction = transaction;
-        upsert.CommandText = "INSERT INTO projection_documents (projection, doc_key, document) VALUES ($p, $k, $d) ON CONFLICT (projection, doc_key) DO UPDATE SET document = excluded.document";
-        upsert.Parameters.AddWithValue("$p", projection.Name);
-        var upsertKey = upsert.Parameters.Add("$k", SqliteType.Text);
-        var upsertDoc = upsert.Parameters.Add("$d", SqliteType.Blob);
-        await using var remove = connection.CreateCommand();
-        remove.Transaction = transaction;
-        remove.CommandText = "DELETE FROM projection_documents WHERE projection = $p AND doc_key = $k";
-        remove.Parameters.AddWithValue("$p", projection.Name);
-        var removeKey = remove.Parameters.Add("$k", SqliteType.Text);
-        foreach (var (key, document) in dirty)
-        {
-            if (document is null)
-            {
-                removeKey.Value = key;
-                await remove.ExecuteNonQueryAsync(cancellationToken);
-            }
-            else
-            {
-                upsertKey.Value = key;
-                upsertDoc.Value = document;
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-
+        await WriteDocumentsAsync(connection, transaction, projection.Name, dirty, cancellationToken);
         await SaveCheckpointAsync(connection, transaction, projection, checkpoint, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
