@@ -181,30 +181,13 @@ public class GatewayDecideBenchmarks
         var decision = await _command.Decide(new CommandInvocation(payload, _envelope, commandId, scope, now, _streams, _core, null!), CancellationToken.None);
         var e = decision.Events[0];
         _registry.TryGetEvent(e.GetType(), out var eventType);
-        var element = JsonSerializer.SerializeToElement(e, e.GetType(), OpsJson.Options);
-        var payloadHash = ContentHash.OfJson(element);
-        var sourceRef = "command:" + commandId;
-        return EventCodec.Encode(new EventEnvelope
-        {
-            EventId = DeterministicIds.EventId(sourceRef, commandId + "#0", payloadHash, now),
-            EventType = eventType.Name,
-            PayloadSchemaVersion = eventType.SchemaVersion,
-            Payload = element,
-            PayloadHash = payloadHash,
-            OccurredAt = now,
-            IngestedAt = now,
-            CorrelationId = commandId,
-            CausationId = commandId,
-            CausationType = CausationType.Command,
-            SourceRef = sourceRef,
-            SourceSequence = 0,
-            Actor = new ActorRef("alice", ActorKind.Human),
-            CapabilityId = capability.CapabilityId,
-            CapabilityStateRef = capability.StateRef + contentHash[..0],
-            Scope = scope,
-            StreamId = "pack.notes:" + (decision.StreamKey ?? _envelope.TargetRef),
-            StreamVersion = 1,
-        });
+        _ = contentHash; // computed as the gateway does; the idempotency record would store it
+        var streamId = "pack.notes:" + (decision.StreamKey ?? _envelope.TargetRef);
+        return EventCodec.Encode(EventDraft.Create(
+            eventType.Name, eventType.SchemaVersion, EventDraft.Payload(e), "command:" + commandId, commandId + "#0", 0, now,
+            new Causation(commandId, commandId, CausationType.Command), new ActorRef("alice", ActorKind.Human), capability.CapabilityId, capability.StateRef, scope, streamId)
+            with
+        { StreamVersion = 1 });
     }
 
     private sealed class EmptyStreams : IStreamReader

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Ops.Core.Capabilities;
 using Ops.Core.Envelopes;
 using Ops.Core.Identity;
+using Ops.Core.Log;
 using Ops.Packs.Notes.Contracts;
 
 namespace Ops.Benchmarks;
@@ -19,32 +20,12 @@ internal static class Fixtures
     {
         var commandId = Convert.ToHexStringLower(SHA256.HashData("bench-command"u8));
         var noteId = commandId[..32];
-        var payload = JsonSerializer.SerializeToElement(
-            new NoteCreated(noteId, "acme", "system", "admin", "Benchmark note", new string('x', contentLength), NoteContentTypes.Text, ["bench"], new NoteSource(NoteSource.User), Now, "bench"),
-            OpsJson.Options);
-        var payloadHash = ContentHash.OfJson(payload);
-        var sourceRef = "command:" + commandId;
-        return new EventEnvelope
-        {
-            EventId = DeterministicIds.EventId(sourceRef, commandId + "#0", payloadHash, Now),
-            EventType = NoteNames.NoteCreated,
-            PayloadSchemaVersion = 1,
-            Payload = payload,
-            PayloadHash = payloadHash,
-            OccurredAt = Now,
-            IngestedAt = Now,
-            CorrelationId = commandId,
-            CausationId = commandId,
-            CausationType = CausationType.Command,
-            SourceRef = sourceRef,
-            SourceSequence = 0,
-            Actor = new ActorRef("admin", ActorKind.Human),
-            CapabilityId = commandId,
-            CapabilityStateRef = commandId,
-            Scope = new IdentityScope("acme", "system", "admin", "bench"),
-            StreamId = "pack.notes:note-" + noteId,
-            StreamVersion = 1,
-        };
+        var payload = new NoteCreated(noteId, "acme", "system", "admin", "Benchmark note", new string('x', contentLength), NoteContentTypes.Text, ["bench"], new NoteSource(NoteSource.User), Now, "bench");
+        return EventDraft.Create(
+            NoteNames.NoteCreated, 1, EventDraft.Payload(payload), "command:" + commandId, commandId + "#0", 0, Now,
+            new Causation(commandId, commandId, CausationType.Command), new ActorRef("admin", ActorKind.Human), commandId, commandId,
+            new IdentityScope("acme", "system", "admin", "bench"), "pack.notes:note-" + noteId) with
+        { StreamVersion = 1 };
     }
 
     /// <summary>An event body of about 800 canonical bytes (a payload-only JSON object of that size).</summary>

@@ -27,31 +27,10 @@ internal sealed class NoteDrafts
         var commandId = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(_salt + index.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         var noteId = commandId[..32];
         var payload = new NoteCreated(noteId, "acme", "system", "admin", "Note " + index.ToString(System.Globalization.CultureInfo.InvariantCulture), _content, NoteContentTypes.Text, [], new NoteSource(NoteSource.User), now, "bench");
-        var element = JsonSerializer.SerializeToElement(payload, OpsJson.Options);
-        var payloadHash = ContentHash.OfJson(element);
-        var sourceRef = "command:" + commandId;
         var streamId = "pack.notes:note-" + noteId;
-        return (streamId, new EventEnvelope
-        {
-            EventId = DeterministicIds.EventId(sourceRef, commandId + "#0", payloadHash, now),
-            EventType = NoteNames.NoteCreated,
-            PayloadSchemaVersion = 1,
-            Payload = element,
-            PayloadHash = payloadHash,
-            OccurredAt = now,
-            IngestedAt = now,
-            CorrelationId = commandId,
-            CausationId = commandId,
-            CausationType = CausationType.Command,
-            SourceRef = sourceRef,
-            SourceSequence = 0,
-            Actor = Actor,
-            CapabilityId = _capability,
-            CapabilityStateRef = _capability,
-            Scope = Scope,
-            StreamId = streamId,
-            StreamVersion = 0,
-        });
+        return (streamId, EventDraft.Create(
+            NoteNames.NoteCreated, 1, EventDraft.Payload(payload), "command:" + commandId, commandId + "#0", 0, now,
+            new Causation(commandId, commandId, CausationType.Command), Actor, _capability, _capability, Scope, streamId));
     }
 
     /// <summary>The stored row of a draft as the log would store it (stream version 1): its sizes are what the raw rows copy.</summary>
