@@ -50,6 +50,18 @@ public sealed class ConsentFlowTests
     }
 
     [Fact]
+    public async Task UpdateNote_ByTitleWithNothingToChange_SaysNoChangeNotNotFound()
+    {
+        await using var k = await NotesKernel.StartAsync();
+        var bob = await k.AddUserAsync("bob");
+        await k.CreateNoteAsync(bob, "Same", "body");
+
+        var proposed = await k.Harness.ProposeAsync(NoteNames.UpdateNote, NoteNames.TitleTargetPrefix + "Same", new UpdateNote(Content: "body"), bob);
+
+        Assert.Equal(NoteRejections.NoChange, proposed.Rejection?.ReasonCode);
+    }
+
+    [Fact]
     public async Task EveryCommandEvent_HasAConsentRecordAndAnAuditRecord()
     {
         await using var k = await NotesKernel.StartAsync();

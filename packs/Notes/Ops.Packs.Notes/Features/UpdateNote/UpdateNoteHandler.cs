@@ -46,10 +46,15 @@ internal sealed class UpdateNoteHandler : ICommandHandler<Contracts.UpdateNote>
             .ThenBy(n => n.NoteId, StringComparer.Ordinal)
             .ToList();
         var decisions = new List<(NoteDocument Note, Decision Decision)>();
+        Decision? firstRejection = null;
         foreach (var candidate in candidates)
         {
             var decision = await DecideForAsync(context, NoteNames.TargetOf(candidate.NoteId), cancellationToken);
-            if (!decision.IsRejected)
+            if (decision.IsRejected)
+            {
+                firstRejection ??= decision;
+            }
+            else
             {
                 decisions.Add((candidate, decision));
             }
@@ -57,7 +62,8 @@ internal sealed class UpdateNoteHandler : ICommandHandler<Contracts.UpdateNote>
 
         if (decisions.Count <= 1)
         {
-            return decisions.Count == 1 ? decisions[0].Decision : NoteHistory.NotFound(targetRef);
+            // No plausible target: say why (for example no_change), or not found when nothing matched.
+            return decisions.Count == 1 ? decisions[0].Decision : firstRejection ?? NoteHistory.NotFound(targetRef);
         }
 
         // Most recently updated is the likeliest meaning; weights n, n-1, ..., 1 normalized.
