@@ -82,6 +82,7 @@ internal static class CoreCommands
             .AddEvent<CapabilityRevoked>(CoreEventTypes.CapabilityRevoked)
             .AddEvent<CapabilityExpired>(CoreEventTypes.CapabilityExpired)
             .AddEvent<SecretHandleIssued>(CoreEventTypes.SecretHandleIssued)
+            .AddEvent<Safety.SafetyDecisionRecorded>(Safety.SafetyEventTypes.SafetyDecisionRecorded)
             .AddCommand<RegisterActor>("core.RegisterActor", SafetyClass.WriteInternal)
             .AddCommand<IssueApiKey>("core.IssueApiKey", SafetyClass.WriteInternal)
             .AddCommand<GrantCapability>("core.GrantCapability", SafetyClass.WriteInternal)

@@ -52,6 +52,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         Gateway = new CommandGateway(registry, Writer, Projections, ReaderFor, options, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, Secrets, options, time, logger);
+        Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
     }
 
     public KernelOptions Options { get; }
@@ -73,6 +74,9 @@ internal sealed class OpsKernel : IAsyncDisposable
     public SecretsProvider Secrets { get; }
 
     public ConnectorRunner Connectors { get; }
+
+    /// <summary>Appends refusals to the safety stream (seed 001), rate-limited and coalesced.</summary>
+    public Safety.SafetyRecorder Safety { get; }
 
     /// <summary>Validates routes (throws <see cref="RouteMissingException"/>), migrates every routed database and opens the writer.</summary>
     public static OpsKernel Open(IConfiguration configuration, KernelRegistry registry, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)

@@ -1,0 +1,164 @@
+namespace Ops.Core.Errors;
+
+/// <summary>
+/// The one catalogue of the kernel's reason codes: every rejection, refusal and failure the kernel
+/// reports carries one of these (or a pack handler's own code, which the kernel treats as
+/// <see cref="ReasonKind.Unprocessable"/>). The edge (HTTP problem+json, CLI exit code) translates a
+/// code once, through <see cref="KindOf"/>; nothing recognises an error by its message text.
+/// </summary>
+public static class ReasonCodes
+{
+    /// <summary>The envelope is malformed: a required field is missing, too long or of the wrong shape.</summary>
+    public const string InvalidEnvelope = "invalid_envelope";
+
+    /// <summary>The payload does not fit the command type's registered payload record.</summary>
+    public const string InvalidPayload = "invalid_payload";
+
+    /// <summary>No installed pack handles the command type.</summary>
+    public const string UnknownCommandType = "unknown_command_type";
+
+    /// <summary>The client's command_id does not match the one derived from the content.</summary>
+    public const string CommandIdMismatch = "command_id_mismatch";
+
+    /// <summary>The command_id (idempotency key) was already used for different content.</summary>
+    public const string CommandIdConflict = "command_id_conflict";
+
+    /// <summary>A claimed identity (actor, tenant, mode, user, surface) differs from the authenticated one (seed 001 §5).</summary>
+    public const string IdentityMismatch = "identity_mismatch";
+
+    /// <summary>The acting actor is not registered.</summary>
+    public const string UnknownActor = "unknown_actor";
+
+    /// <summary>The acting actor is disabled.</summary>
+    public const string ActorDisabled = "actor_disabled";
+
+    /// <summary>No capability of the actor allows the action on the object it acts on (constitution A4).</summary>
+    public const string CapabilityDenied = "capability_denied";
+
+    /// <summary>The payload names an object other than the command's target_ref.</summary>
+    public const string TargetMismatch = "target_mismatch";
+
+    /// <summary>A grant or delegation would give more than the granter's own effective scope holds.</summary>
+    public const string Escalation = "escalation";
+
+    /// <summary>A WRITE command was sent without going through propose and commit (seed 000 §2.1).</summary>
+    public const string ConsentRequired = "consent_required";
+
+    /// <summary>The consent is malformed or does not belong to the acting actor.</summary>
+    public const string ConsentInvalid = "consent_invalid";
+
+    /// <summary>The signature has expired.</summary>
+    public const string ConsentExpired = "consent_expired";
+
+    /// <summary>The signing key was not, or is no longer, an active key of the signer.</summary>
+    public const string KeyNotActive = "key_not_active";
+
+    /// <summary>The signature does not verify for the preview it claims.</summary>
+    public const string SignatureInvalid = "signature_invalid";
+
+    /// <summary>The signature (its nonce) was already used by a commit.</summary>
+    public const string SignatureAlreadyUsed = "signature_already_used";
+
+    /// <summary>No active policy version covers the command.</summary>
+    public const string PolicyNotApplicable = "policy_not_applicable";
+
+    /// <summary>Decided again at commit, the preview differs from the one consented to.</summary>
+    public const string PreviewMismatch = "preview_mismatch";
+
+    /// <summary>The proposal is older than its lifetime.</summary>
+    public const string ProposalExpired = "proposal_expired";
+
+    /// <summary>The command has several interpretations; one must be chosen.</summary>
+    public const string Ambiguous = "ambiguous";
+
+    /// <summary>The handler gave no preview for a mutation (seed 000 §3).</summary>
+    public const string CannotPreview = "cannot_preview";
+
+    /// <summary>The command's safety class is not supported on this path.</summary>
+    public const string SafetyClassUnsupported = "safety_class_unsupported";
+
+    /// <summary>Another command changed the stream first; decide again.</summary>
+    public const string ConcurrencyConflict = "concurrency_conflict";
+
+    /// <summary>The caller is not authenticated.</summary>
+    public const string Unauthenticated = "unauthenticated";
+
+    /// <summary>Too many requests from this client or actor; nothing was done.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>The requested resource does not exist.</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The request is malformed (query parameters, body, content type).</summary>
+    public const string BadRequest = "bad_request";
+
+    /// <summary>The log could not commit; nothing was written.</summary>
+    public const string LogUnavailable = "log_unavailable";
+
+    /// <summary>The log, an export or a projection failed an integrity check.</summary>
+    public const string IntegrityViolation = "integrity_violation";
+
+    /// <summary>A pack was refused at install or load.</summary>
+    public const string PackRefused = "pack_refused";
+
+    /// <summary>An upstream (connector source) failed; pages stored before the failure stay stored.</summary>
+    public const string UpstreamFailed = "upstream_failed";
+
+    /// <summary>An unexpected kernel failure; details are in the worker's log, not in the response.</summary>
+    public const string Internal = "internal";
+
+    /// <summary>How the edge should treat a code: an HTTP status class and a CLI exit code.</summary>
+    /// <param name="code">A code from this catalogue, or a pack handler's own code.</param>
+    /// <returns>The kind; a code not in the catalogue is <see cref="ReasonKind.Unprocessable"/>.</returns>
+    public static ReasonKind KindOf(string? code) => code switch
+    {
+        InvalidEnvelope or InvalidPayload or CommandIdMismatch or ConsentInvalid or BadRequest => ReasonKind.BadRequest,
+        Unauthenticated => ReasonKind.Unauthenticated,
+        CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation => ReasonKind.Forbidden,
+        UnknownCommandType or NotFound => ReasonKind.NotFound,
+        CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired => ReasonKind.Conflict,
+        ConsentRequired => ReasonKind.PreconditionRequired,
+        RateLimited => ReasonKind.RateLimited,
+        LogUnavailable => ReasonKind.Unavailable,
+        UpstreamFailed => ReasonKind.Upstream,
+        IntegrityViolation or Internal => ReasonKind.Internal,
+        _ => ReasonKind.Unprocessable,
+    };
+}
+
+/// <summary>The class of a reason code, which the edge maps to an HTTP status and a CLI exit code.</summary>
+public enum ReasonKind
+{
+    /// <summary>The request is malformed (HTTP 400; CLI exit 2 for usage, 1 otherwise).</summary>
+    BadRequest = 1,
+
+    /// <summary>No valid credentials (HTTP 401).</summary>
+    Unauthenticated = 2,
+
+    /// <summary>Authenticated, but not allowed (HTTP 403).</summary>
+    Forbidden = 3,
+
+    /// <summary>No such resource (HTTP 404).</summary>
+    NotFound = 4,
+
+    /// <summary>Conflicts with current state or an earlier request (HTTP 409).</summary>
+    Conflict = 5,
+
+    /// <summary>A precondition such as consent is missing (HTTP 428).</summary>
+    PreconditionRequired = 6,
+
+    /// <summary>Well-formed but refused by a rule (HTTP 422).</summary>
+    Unprocessable = 7,
+
+    /// <summary>Too many requests (HTTP 429).</summary>
+    RateLimited = 8,
+
+    /// <summary>The kernel could not do it now (HTTP 503).</summary>
+    Unavailable = 9,
+
+    /// <summary>An upstream failed (HTTP 502).</summary>
+    Upstream = 10,
+
+    /// <summary>A kernel failure (HTTP 500).</summary>
+    Internal = 11,
+}
