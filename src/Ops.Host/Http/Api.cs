@@ -265,7 +265,7 @@ internal static class Api
     {
         var caller = Caller(context);
         var core = await kernel.CoreReader.CurrentAsync(ct);
-        var decision = CapabilityEvaluator.FindFor(core, caller.Actor.Id, action, target, safety, kernel.Time.GetUtcNow());
+        var decision = CapabilityEvaluator.FindFor(core, caller.Actor.Id, action, target, safety, core.EnforcementTime(kernel.Time.GetUtcNow()));
         if (decision.Allowed)
         {
             return null;
