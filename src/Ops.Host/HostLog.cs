@@ -22,4 +22,7 @@ internal static partial class HostLog
 
     [LoggerMessage(6, LogLevel.Error, "Recording capability expiries failed; retrying in a minute")]
     public static partial void ExpiryRecordFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Information, "Pack folder {Path} is not installed, so it was not loaded (packs install <folder>)")]
+    public static partial void PackNotInstalled(ILogger logger, string path);
 }
