@@ -49,8 +49,8 @@ public sealed class HttpPackInstallTests : IDisposable
         Assert.True(committed.IsSuccessStatusCode, await committed.Content.ReadAsStringAsync());
 
         using var again = await http.PostAsJsonAsync("/v1/packs/proposals", new { folder = Path.Combine(PackHost.FixturePacks, "Ops.Packs.Rogue") });
-        Assert.False(again.IsSuccessStatusCode);
-        Assert.Contains("pack_conflict", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The same command again: already committed, nothing proposed.
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         using var packs = JsonDocument.Parse(await http.GetStringAsync("/v1/packs"));
         Assert.Contains(packs.RootElement.GetProperty("loaded").EnumerateArray(), p => p.GetProperty("pack_id").GetString() == "notes");
     }

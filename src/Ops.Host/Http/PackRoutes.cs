@@ -71,6 +71,12 @@ internal static class PackRoutes
             return Results.Json(proposal, OpsJson.Options);
         }
 
+        if (result.Rejection!.IsAccepted)
+        {
+            // The same install command was already committed (its command id derives from its content).
+            return Results.Json(result.Rejection, OpsJson.Options, statusCode: StatusCodes.Status409Conflict);
+        }
+
         await PackInstaller.RecordRefusalAsync(kernel, caller, InstallRoute, result.Rejection!.ReasonCode ?? ReasonCodes.PackRefused, $"pack '{command.PackId}' ({verification.Directory}): {result.Rejection.Reason}", null, ct);
         return Problems.Rejected(result.Rejection);
     }
