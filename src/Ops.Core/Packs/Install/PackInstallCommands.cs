@@ -12,8 +12,14 @@ internal static class PackInstallCommands
     public static void Register(IPackBuilder builder) => builder
         .AddEvent<PackInstalled>(PackInstallNames.PackInstalled)
         .AddEvent<PackRemoved>(PackInstallNames.PackRemoved)
-        .AddCommand<InstallPack>(PackInstallNames.InstallPack, SafetyClass.WriteInternal)
-        .AddCommand<RemovePack>(PackInstallNames.RemovePack, SafetyClass.WriteInternal);
+        .AddCommand(PackInstallNames.InstallPack, SafetyClass.WriteInternal, CommandTarget<InstallPack>.Core("pack-<pack_id>", (c, _) => Bind(c.PackId)))
+        .AddCommand(PackInstallNames.RemovePack, SafetyClass.WriteInternal, CommandTarget<RemovePack>.Core("pack-<pack_id>", (c, _) => Bind(c.PackId)));
+
+    /// <summary>Both commands act on the pack the payload names: target <c>pack-&lt;pack_id&gt;</c>, derived by the kernel.</summary>
+    private static TargetBinding Bind(string? packId) =>
+        OpsTypeName.IsValidPackId(packId)
+            ? TargetBinding.Bound(PackInstallNames.TargetOf(packId!))
+            : TargetBinding.Refused("pack_id must match [a-z][a-z0-9_]* (at most 64 characters)");
 }
 
 /// <summary>
@@ -29,11 +35,6 @@ internal sealed partial class PackInstallHandlers : ICommandHandler<InstallPack>
         if (invalid is not null)
         {
             return Reject(ReasonCodes.InvalidPayload, invalid);
-        }
-
-        if (context.Envelope.TargetRef != PackInstallNames.TargetOf(c.PackId))
-        {
-            return Reject(ReasonCodes.TargetMismatch, $"target_ref must be '{PackInstallNames.TargetOf(c.PackId)}'.");
         }
 
         var core = context.Core;
@@ -85,11 +86,6 @@ internal sealed partial class PackInstallHandlers : ICommandHandler<InstallPack>
         if (!OpsTypeName.IsValidPackId(c.PackId))
         {
             return Reject(ReasonCodes.InvalidPayload, "pack_id must match [a-z][a-z0-9_]* (at most 64 characters).");
-        }
-
-        if (context.Envelope.TargetRef != PackInstallNames.TargetOf(c.PackId))
-        {
-            return Reject(ReasonCodes.TargetMismatch, $"target_ref must be '{PackInstallNames.TargetOf(c.PackId)}'.");
         }
 
         if (!context.Core.Packs.TryGetValue(c.PackId, out var current))
