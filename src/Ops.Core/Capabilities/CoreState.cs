@@ -44,6 +44,9 @@ internal sealed record CoreState(
         ImmutableDictionary.Create<string, ImmutableList<CapabilityRecord>>(StringComparer.Ordinal),
         0);
 
+    /// <summary>Installed packs by id (core.PackInstalled / core.PackRemoved), for the loader and the install handlers.</summary>
+    public ImmutableDictionary<string, Ops.Core.Packs.Install.PackInstalled> Packs { get; init; } = Ops.Core.Packs.Install.InstalledPacks.Empty;
+
     public CoreState Apply(LoggedEvent logged)
     {
         var e = logged.Envelope;
@@ -97,7 +100,7 @@ internal sealed record CoreState(
                 var deprecated = e.PayloadAs<PolicyDeprecated>();
                 return next with { Policies = Add(Policies, deprecated.PolicyId, new CapabilityRecord(logged.Position, e, deprecated)) };
             default:
-                return next;
+                return Ops.Core.Packs.Install.InstalledPacks.Apply(next, e);
         }
     }
 

@@ -35,6 +35,7 @@ internal static class Api
         v1.MapGet("/audit", Audit);
         v1.MapGet("/events", ReadEvents);
         v1.MapGet("/packs", ListPacks);
+        PackRoutes.Map(v1);
         v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector);
         v1.MapGet("/queries/{pack}/{query}", RunQuery);
     }
