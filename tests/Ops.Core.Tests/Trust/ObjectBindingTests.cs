@@ -5,6 +5,7 @@ using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
+using Ops.Core.Packs.Install;
 using Ops.Testing;
 
 namespace Ops.Core.Tests.Trust;
@@ -116,6 +117,16 @@ public sealed class ObjectBindingTests
             var (pa, pb) = (await PolicyAsync(h, "pa", activate: true), await PolicyAsync(h, "pb", activate: true));
             return new BindingSample(new("policy-pa", new DeprecatePolicy(pa, 1), "policy-pa"), new("policy-pb", new DeprecatePolicy(pb, 1), "policy-pb"), TargetFromPayload: true);
         },
+        ["core.InstallPack"] = (_, _) => Task.FromResult(new BindingSample(
+            new("pack-pa", Install("pa"), "pack-pa"),
+            new("pack-pb", Install("pb"), "pack-pb"),
+            TargetFromPayload: true)),
+        ["core.RemovePack"] = async (h, _) =>
+        {
+            await Accept(h, "core.InstallPack", Install("pa"));
+            await Accept(h, "core.InstallPack", Install("pb"));
+            return new BindingSample(new("pack-pa", new RemovePack("pa", "test"), "pack-pa"), new("pack-pb", new RemovePack("pb", "test"), "pack-pb"), TargetFromPayload: true);
+        },
     };
 
     public static TheoryData<string> CoreCommandTypes()
@@ -154,6 +165,8 @@ public sealed class ObjectBindingTests
 
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
     }
+
+    private static InstallPack Install(string id) => new(id, "1.0.0", new string(id[1], 64), [], [], "/packs/" + id, null);
 
     private static async Task Accept(KernelHarness h, string type, object payload)
     {
