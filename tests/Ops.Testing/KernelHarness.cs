@@ -112,6 +112,10 @@ public sealed class KernelHarness : IAsyncDisposable
     public Task<ProposeResult> ProposeAsync(string commandType, string? targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
         Kernel.Gateway.ProposeAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller ?? AdminCaller, CancellationToken.None);
 
+    /// <summary>Proposes an envelope as it is.</summary>
+    public Task<ProposeResult> ProposeAsync(CommandEnvelope envelope, CallerContext? caller = null) =>
+        Kernel.Gateway.ProposeAsync(envelope, caller ?? AdminCaller, CancellationToken.None);
+
     /// <summary>Signs an interpretation with the caller's key, valid for ten minutes from now.</summary>
     public ConsentGrant Sign(ProposedInterpretation interpretation, string actorId = "admin") =>
         ConsentSigning.Sign(_keys[actorId], actorId, interpretation, Time.GetUtcNow(), TimeSpan.FromMinutes(10));

@@ -1,0 +1,123 @@
+using Ops.Core.Capabilities;
+using Ops.Core.Commands;
+using Ops.Core.Consent;
+using Ops.Core.Envelopes;
+using Ops.Core.Safety;
+using Ops.Testing;
+
+namespace Ops.Core.Tests.Trust;
+
+/// <summary>
+/// Seed 001, "Safety Decisions", and seed 001 §5: every refusal on a trust boundary is recorded with its justification,
+/// even when enforcement denies execution; the refused command still writes nothing; recording is coalesced.
+/// </summary>
+public sealed class SafetyRecordTests
+{
+    [Theory]
+    [InlineData("tenant_id", "globex", "acme")]
+    [InlineData("mode", "lab", "system")]
+    [InlineData("user_id", "root", "admin")]
+    [InlineData("surface_id", "canvas", "test")]
+    public async Task ClaimedIdentityThatDiffers_RefusedWithAnIdentityRecordAndNothingElse(string field, string claimed, string derived)
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var head = await h.MutationHeadAsync();
+        var all = await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+        var scope = field switch
+        {
+            "tenant_id" => new IdentityScope(claimed, "system", null, null),
+            "mode" => new IdentityScope("acme", claimed, null, null),
+            "user_id" => new IdentityScope("acme", "system", claimed, null),
+            _ => new IdentityScope("acme", "system", null, claimed),
+        };
+
+        var outcome = await h.SendEnvelopeAsync(KernelHarness.Envelope("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve")) with { Scope = scope });
+
+        Assert.Equal("identity_mismatch", outcome.ReasonCode);
+        Assert.Equal(head, await h.MutationHeadAsync());
+        var record = Assert.Single(await h.SafetyRecordsAfterAsync(all));
+        Assert.Equal((field, claimed, derived, "admin", "acme"), (record.Field, record.Claimed, record.Derived, record.ActorId, "acme"));
+    }
+
+    [Fact]
+    public async Task HeaderClaim_IsCheckedLikeAnEnvelopeClaim()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var caller = h.AdminCaller with { Claims = new Dictionary<string, string> { ["tenant_id"] = "globex" } };
+
+        var result = await h.ProposeAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), caller);
+
+        Assert.Equal("identity_mismatch", result.Rejection?.ReasonCode);
+    }
+
+    [Fact]
+    public async Task RefusedConsents_EachLeaveARecord_TheCommitWritesNothing()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        async Task<(Proposal Proposal, ProposedInterpretation Interpretation)> ProposeAsync(string actor)
+        {
+            var proposal = (await h.ProposeAsync("core.RegisterActor", null, new RegisterActor(actor, ActorKind.Human, actor))).Proposal!;
+            return (proposal, proposal.Interpretations[0]);
+        }
+
+        var (used, usedInterpretation) = await ProposeAsync("bob");
+        var usedConsent = h.Sign(usedInterpretation);
+        Assert.True((await h.CommitAsync(used, usedInterpretation, usedConsent)).Outcome.IsAccepted);
+        var (other, otherInterpretation) = await ProposeAsync("carol");
+        var (late, lateInterpretation) = await ProposeAsync("dave");
+        var shortLived = ConsentSigning.Sign(h.KeyOf("admin"), "admin", lateInterpretation, h.Time.GetUtcNow(), TimeSpan.FromMinutes(1));
+        var head = await h.MutationHeadAsync();
+        var all = await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+
+        var replayed = await h.CommitAsync(used, usedInterpretation, usedConsent);
+        var wrongPreview = await h.Kernel.Gateway.CommitAsync(new CommitRequest(other.Command, other.ProposedAt, otherInterpretation.InterpretationId, new string('0', 64), h.Sign(otherInterpretation)), h.AdminCaller, CancellationToken.None);
+        h.Time.Advance(TimeSpan.FromMinutes(2));
+        var expired = await h.CommitAsync(late, lateInterpretation, shortLived);
+
+        Assert.Equal("signature_already_used preview_mismatch consent_expired", $"{replayed.Outcome.ReasonCode} {wrongPreview.Outcome.ReasonCode} {expired.Outcome.ReasonCode}");
+        Assert.Equal(head, await h.MutationHeadAsync());
+        var codes = (await h.SafetyRecordsAfterAsync(all)).Select(r => r.ReasonCode).Order(StringComparer.Ordinal);
+        Assert.Equal(["consent_expired", "preview_mismatch", "signature_already_used"], codes);
+    }
+
+    [Fact]
+    public async Task AFloodOfDenials_IsCoalescedIntoOneRecordPerWindow_WithItsCount()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var (mallory, _) = await h.AddActorAsync("mallory", new CapabilityScope(["pack.none.*"], ["*"], [SafetyClass.Read]));
+        var all = await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+
+        for (var i = 0; i < 500; i++)
+        {
+            var refused = await h.ProposeAsync("core.RegisterActor", null, new RegisterActor("x" + i, ActorKind.Human, "X"), mallory);
+            Assert.Equal("capability_denied", refused.Rejection?.ReasonCode);
+        }
+
+        Assert.Single(await h.SafetyRecordsAfterAsync(all));
+        h.Time.Advance(TimeSpan.FromMinutes(2));
+        await h.Kernel.Safety.FlushAsync(all: false, CancellationToken.None);
+
+        var records = await h.SafetyRecordsAfterAsync(all);
+        Assert.Equal(2, records.Count);
+        Assert.Equal(500, records.Sum(r => r.Count));
+        Assert.All(records, r => Assert.Equal(("mallory", "capability_denied"), (r.ActorId, r.ReasonCode)));
+    }
+
+    [Fact]
+    public async Task Recorder_HoldsBoundedState_WhateverTheNumberOfDistinctActors()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var recorder = h.Kernel.Safety;
+        var appended = 0;
+        for (var i = 0; i < SafetyRecorder.MaxPendingKeys + 500; i++)
+        {
+            if (await recorder.RecordAsync(new SafetyDecision("test", "actor" + i, "acme", null, "capability_denied", "no"), CancellationToken.None))
+            {
+                appended++;
+            }
+        }
+
+        // Beyond the bound, refusals fall into one overflow window instead of a new key each.
+        Assert.Equal(SafetyRecorder.MaxPendingKeys + 1, appended);
+    }
+}
