@@ -17,7 +17,7 @@ namespace Ops.Core.Commands;
 
 /// <summary>See <see cref="ICommandGateway"/>.</summary>
 [Authority(AuthorityClass.LogAppender, "events", "command_outcomes")]
-internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter writer, Projections.ProjectionEngine projections, Func<string, IProjectionReader> readerFor, KernelOptions options, TimeProvider time, ILogger<CommandGateway> logger) : ICommandGateway
+internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter writer, Projections.ProjectionEngine projections, Func<string, Projections.ProjectionAccess, IProjectionReader> readerFor, KernelOptions options, TimeProvider time, ILogger<CommandGateway> logger) : ICommandGateway
 {
     /// <summary>How long a proposal can be committed after it was made.</summary>
     public static readonly TimeSpan ProposalLifetime = TimeSpan.FromMinutes(15);
@@ -233,7 +233,19 @@ internal sealed partial class CommandGateway(KernelRegistry registry, LogWriter 
         }
 
         var streams = new SessionStreamReader(session, registration.StreamPrefix);
-        var decision = await registration.Decide(new CommandInvocation(payload, bound, commandId, scope, decisionTime, streams, core, readerFor(registration.Owner)), cancellationToken);
+        // The handler's projection reads are scoped to the caller's tenant and mode by the kernel (seed 001).
+        var reader = readerFor(registration.Owner, new Projections.ProjectionAccess(scope.TenantId, scope.Mode, actor.ActorId, core, now));
+        Decision decision;
+        try
+        {
+            decision = await registration.Decide(new CommandInvocation(payload, bound, commandId, scope, decisionTime, streams, core, reader), cancellationToken);
+        }
+        catch (Errors.OpsException ex)
+        {
+            // A kernel refusal met by the handler (e.g. a projection spanning tenants read without a capability naming it).
+            decision = Decision.Reject(ex.Code, ex.Message);
+        }
+
         if (decision.IsRejected)
         {
             return prepared with { Rejection = Rejected(commandId, registration.Name, new(decision.ReasonCode!, decision.Reason!), now) with { CapabilityId = capability.CapabilityId, CapabilityStateRef = capability.StateRef } };

@@ -49,10 +49,11 @@ internal sealed class OpsKernel : IAsyncDisposable
         EventLog = new SqliteEventLog(DatabaseFor("event_log"));
         Writer = new LogWriter(EventLog.Database, time, logger);
         Projections = new ProjectionEngine(registry, EventLog, DatabaseFor, time, logger);
-        Gateway = new CommandGateway(registry, Writer, Projections, ReaderFor, options, time, loggerFactory.CreateLogger<CommandGateway>());
+        Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
+        Queries = new QueryRunner(registry, Projections, DatabaseFor, Writer, Safety, options, time);
+        Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, Secrets, options, time, logger);
-        Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
     }
 
     public KernelOptions Options { get; }
@@ -70,6 +71,9 @@ internal sealed class OpsKernel : IAsyncDisposable
     public ICommandGateway Gateway { get; }
 
     public ProjectionEngine Projections { get; }
+
+    /// <summary>Runs queries with readers scoped to the caller's tenant and mode (seed 001).</summary>
+    public QueryRunner Queries { get; }
 
     public SecretsProvider Secrets { get; }
 
@@ -97,7 +101,8 @@ internal sealed class OpsKernel : IAsyncDisposable
     public SqliteDatabase DatabaseFor(string resourceKind) =>
         _byKind.TryGetValue(resourceKind, out var database) ? database : throw new RouteMissingException([resourceKind]);
 
-    public IProjectionReader ReaderFor(string owner) => new ProjectionReader(Registry, DatabaseFor, owner);
+    /// <summary>A reader of <paramref name="owner"/>'s projections scoped to <paramref name="caller"/>'s tenant and the host's mode.</summary>
+    public IProjectionReader ReaderFor(string owner, CallerContext caller) => Queries.ReaderFor(owner, Queries.AccessFor(caller));
 
     public async ValueTask DisposeAsync()
     {
