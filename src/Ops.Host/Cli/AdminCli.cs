@@ -39,6 +39,7 @@ internal static class AdminCli
         root.Subcommands.Add(Log(output, error));
         root.Subcommands.Add(Packs(output, error));
         root.Subcommands.Add(Database(output, error));
+        root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
         {
             root.Subcommands.Add(command);
