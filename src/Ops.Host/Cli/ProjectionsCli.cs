@@ -129,7 +129,7 @@ internal static class ProjectionsCli
     private static string Describe(ProjectionVerification result) => result.Status switch
     {
         ProjectionVerificationStatus.Match => string.Create(CultureInfo.InvariantCulture, $"OK       {result.Projection} v{result.Version}: {result.StoredDocuments} document(s) at position {result.Position} match the log (state hash {result.StoredHash})."),
-        ProjectionVerificationStatus.Differs => string.Create(CultureInfo.InvariantCulture, $"DIFFERS  {result.Projection} v{result.Version} at position {result.Position}: first difference {result.FirstDifference}. Stored state hash {result.StoredHash} ({result.StoredDocuments} documents), rebuilt from the log {result.RebuiltHash} ({result.RebuiltDocuments} documents)."),
+        ProjectionVerificationStatus.Differs => string.Create(CultureInfo.InvariantCulture, $"DIFFERS  {result.Projection} v{result.Version} at position {result.Position}: first difference {result.FirstDifference}. Stored state hash {result.StoredHash} ({result.StoredDocuments} document(s)), rebuilt from the log {result.RebuiltHash} ({result.RebuiltDocuments} document(s))."),
         ProjectionVerificationStatus.NotBuilt => string.Create(CultureInfo.InvariantCulture, $"SKIPPED  {result.Projection} v{result.Version}: no checkpoint ({result.StoredDocuments} document(s) stored); the next catch-up rebuilds it from the log before any read."),
         _ => string.Create(CultureInfo.InvariantCulture, $"SKIPPED  {result.Projection} v{result.Version}: its checkpoint was written by v{result.StoredVersion}; the next catch-up rebuilds it from the log before any read."),
     };
