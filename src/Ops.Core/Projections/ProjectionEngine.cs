@@ -333,8 +333,8 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         CoreLog.ProjectionRebuilt(logger, projection.Name, projection.Version, count);
     }
 
-    /// <summary>Documents in memory beyond which a rebuild writes what it holds before going on.</summary>
-    private const long RebuildBufferBytes = 64L * 1024 * 1024;
+    /// <summary>Documents in memory (bytes) beyond which a rebuild writes what it holds before going on; default 64 MiB. Tests lower it.</summary>
+    internal long RebuildBufferBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Keys a rebuild remembers as written; past it, every key not in memory is read back first.</summary>
     private const int MaxTrackedKeys = 4_000_000;
