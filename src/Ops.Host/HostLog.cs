@@ -22,4 +22,7 @@ internal static partial class HostLog
 
     [LoggerMessage(6, LogLevel.Error, "Recording capability expiries failed; retrying in a minute")]
     public static partial void ExpiryRecordFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Warning, "Connector {Connector} failed: {Details}")]
+    public static partial void ConnectorFailed(ILogger logger, string connector, string details);
 }

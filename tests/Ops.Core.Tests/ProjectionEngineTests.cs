@@ -18,7 +18,7 @@ public sealed class FlakyPack : IOpsPack
 
     public void Register(IPackBuilder builder) => builder
         .AddEvent<Ticked>("pack.flaky.ticks.Ticked")
-        .AddCommand<Tick>("pack.flaky.ticks.Tick", SafetyClass.WriteInternal)
+        .AddCommand("pack.flaky.ticks.Tick", SafetyClass.WriteInternal, CommandTarget<Tick>.FromTargetRef("tick-"))
         .AddProjection<TickDocument>(TickIndex, 1);
 }
 

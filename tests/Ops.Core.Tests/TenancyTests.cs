@@ -37,7 +37,7 @@ public sealed class CarelessPack : IOpsPack
 
     public void Register(IPackBuilder builder) => builder
         .AddEvent<ItemAdded>("pack.careless.items.ItemAdded")
-        .AddCommand<AddItem>(AddItemCommand, SafetyClass.WriteInternal)
+        .AddCommand(AddItemCommand, SafetyClass.WriteInternal, CommandTarget<AddItem>.FromTargetRef("item-"))
         .AddProjection<ItemDocument>(ItemIndex, 1)
         .AddProjection<ItemTotals>(ItemTotals, 1, tenancy: ProjectionTenancy.SpansTenants)
         .AddQuery<AllItems, IReadOnlyList<ItemDocument>>("pack.careless.items.AllItems", "all-items")
@@ -189,13 +189,15 @@ public sealed class TenancyTests
     public async Task SpansTenants_CommandReadingItWithoutCapability_IsRejectedAndAppendsNothing()
     {
         await using var t = await TwoTenants.StartAsync();
-        var head = await t.Harness.Kernel.EventLog.HeadPositionAsync(Ct);
+        var head = await t.Harness.MutationHeadAsync();
+        var position = await t.Harness.Kernel.EventLog.HeadPositionAsync(Ct);
 
         var outcome = await t.Harness.SendAsync(CarelessPack.AddItemCommand, "item-fig", new AddItem("fig", PeekTotals: true), t.Globex);
 
         Assert.Equal(ReasonCodes.CapabilityDenied, outcome.ReasonCode);
         Assert.Contains(ProjectionAccess.ReadAcrossTenantsAction, outcome.Reason, StringComparison.Ordinal);
-        Assert.Equal(head, await t.Harness.Kernel.EventLog.HeadPositionAsync(Ct));
+        Assert.Equal(head, await t.Harness.MutationHeadAsync());
+        Assert.Contains(await t.Harness.SafetyRecordsAfterAsync(position), r => r is { ActorId: "gus", ReasonCode: ReasonCodes.CapabilityDenied });
     }
 
     [Fact]
@@ -353,7 +355,7 @@ public sealed class TenancyTests
 
         public async Task GrantAsync(string actorId, CapabilityScope scope)
         {
-            var granted = await Harness.SendAsync("core.GrantCapability", "capability", new GrantCapability(actorId, scope), idempotencyKey: "grant-" + Guid.NewGuid());
+            var granted = await Harness.SendAsync("core.GrantCapability", null, new GrantCapability(actorId, scope), idempotencyKey: "grant-" + Guid.NewGuid());
             Assert.True(granted.IsAccepted, granted.Reason);
         }
 

@@ -38,6 +38,18 @@ public static class ReasonCodes
     /// <summary>The payload names an object other than the command's target_ref.</summary>
     public const string TargetMismatch = "target_mismatch";
 
+    /// <summary>target_ref does not have the form the command type's binding requires.</summary>
+    public const string InvalidTarget = "invalid_target";
+
+    /// <summary>The capability named does not exist.</summary>
+    public const string UnknownCapability = "unknown_capability";
+
+    /// <summary>The key named (API key or signing key) does not exist.</summary>
+    public const string UnknownKey = "unknown_key";
+
+    /// <summary>The policy named does not exist.</summary>
+    public const string UnknownPolicy = "unknown_policy";
+
     /// <summary>A grant or delegation would give more than the granter's own effective scope holds.</summary>
     public const string Escalation = "escalation";
 
@@ -92,6 +104,9 @@ public static class ReasonCodes
     /// <summary>The request is malformed (query parameters, body, content type).</summary>
     public const string BadRequest = "bad_request";
 
+    /// <summary>The request body is not of a media type the route accepts.</summary>
+    public const string UnsupportedMediaType = "unsupported_media_type";
+
     /// <summary>The log could not commit; nothing was written.</summary>
     public const string LogUnavailable = "log_unavailable";
 
@@ -112,13 +127,14 @@ public static class ReasonCodes
     /// <returns>The kind; a code not in the catalogue is <see cref="ReasonKind.Unprocessable"/>.</returns>
     public static ReasonKind KindOf(string? code) => code switch
     {
-        InvalidEnvelope or InvalidPayload or CommandIdMismatch or ConsentInvalid or BadRequest => ReasonKind.BadRequest,
+        InvalidEnvelope or InvalidPayload or InvalidTarget or CommandIdMismatch or ConsentInvalid or BadRequest => ReasonKind.BadRequest,
         Unauthenticated => ReasonKind.Unauthenticated,
         CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation => ReasonKind.Forbidden,
-        UnknownCommandType or NotFound => ReasonKind.NotFound,
+        UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy => ReasonKind.NotFound,
         CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
+        UnsupportedMediaType => ReasonKind.UnsupportedMediaType,
         LogUnavailable => ReasonKind.Unavailable,
         UpstreamFailed => ReasonKind.Upstream,
         IntegrityViolation or Internal => ReasonKind.Internal,
@@ -149,6 +165,9 @@ public enum ReasonKind
 
     /// <summary>Well-formed but refused by a rule (HTTP 422).</summary>
     Unprocessable = 7,
+
+    /// <summary>The body's media type is not accepted (HTTP 415).</summary>
+    UnsupportedMediaType = 12,
 
     /// <summary>Too many requests (HTTP 429).</summary>
     RateLimited = 8,

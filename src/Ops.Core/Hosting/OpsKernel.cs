@@ -50,10 +50,11 @@ internal sealed class OpsKernel : IAsyncDisposable
         Writer = new LogWriter(EventLog.Database, time, logger);
         Projections = new ProjectionEngine(registry, EventLog, DatabaseFor, time, logger);
         Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
-        Queries = new QueryRunner(registry, Projections, DatabaseFor, Writer, Safety, options, time);
-        Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, time, loggerFactory.CreateLogger<CommandGateway>());
+        CoreReader = new CoreStateReader(EventLog.Database, Writer);
+        Queries = new QueryRunner(registry, Projections, DatabaseFor, CoreReader, Safety, options, time);
+        Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
-        Connectors = new ConnectorRunner(registry, Writer, Secrets, options, time, logger);
+        Connectors = new ConnectorRunner(registry, Writer, CoreReader, Secrets, options, time, logger);
     }
 
     public KernelOptions Options { get; }
@@ -79,6 +80,9 @@ internal sealed class OpsKernel : IAsyncDisposable
 
     public ConnectorRunner Connectors { get; }
 
+    /// <summary>Kernel state as of the log's head, including appends by other processes: for authentication and reads.</summary>
+    public CoreStateReader CoreReader { get; }
+
     /// <summary>Appends refusals to the safety stream (seed 001), rate-limited and coalesced.</summary>
     public Safety.SafetyRecorder Safety { get; }
 
@@ -102,10 +106,12 @@ internal sealed class OpsKernel : IAsyncDisposable
         _byKind.TryGetValue(resourceKind, out var database) ? database : throw new RouteMissingException([resourceKind]);
 
     /// <summary>A reader of <paramref name="owner"/>'s projections scoped to <paramref name="caller"/>'s tenant and the host's mode.</summary>
-    public IProjectionReader ReaderFor(string owner, CallerContext caller) => Queries.ReaderFor(owner, Queries.AccessFor(caller));
+    public async ValueTask<IProjectionReader> ReaderForAsync(string owner, CallerContext caller, CancellationToken cancellationToken) =>
+        Queries.ReaderFor(owner, await Queries.AccessForAsync(caller, cancellationToken));
 
     public async ValueTask DisposeAsync()
     {
+        await CoreReader.DisposeAsync();
         await Writer.DisposeAsync();
         foreach (var database in _databases.Values)
         {

@@ -91,14 +91,17 @@ internal sealed record EventRegistration(string Name, int SchemaVersion, Type Pa
 
 internal delegate ValueTask<Decision> DecideDelegate(CommandInvocation invocation, CancellationToken cancellationToken);
 
-internal sealed record CommandInvocation(object Payload, CommandEnvelope Envelope, string CommandId, IdentityScope Scope, DateTimeOffset Now, IStreamReader Streams, Capabilities.CoreState Core, IProjectionReader Projections);
+internal sealed record CommandInvocation(object Payload, CommandEnvelope Envelope, string CommandId, IdentityScope Scope, DateTimeOffset Now, IStreamReader Streams, Capabilities.CoreState Core, IProjectionReader Projections, Capabilities.CapabilityDecision? Capability);
 
-internal sealed record CommandRegistration(string Name, string Owner, SafetyClass SafetyClass, Type PayloadType, DecideDelegate Decide)
+internal sealed record CommandRegistration(string Name, string Owner, SafetyClass SafetyClass, Type PayloadType, DecideDelegate Decide, Func<object, TargetContext, TargetBinding> Bind, string TargetDescription)
 {
     /// <summary>Prefix of every stream this owner's commands append to: <c>pack.&lt;id&gt;:</c> or <c>core:</c>.</summary>
     public string StreamPrefix => StreamPrefixOf(Owner);
 
     public static string StreamPrefixOf(string owner) => owner == "core" ? "core:" : $"pack.{owner}:";
+
+    /// <summary>Whether the kernel derives target_ref from the payload (core bindings and <see cref="CommandTarget{TCommand}.FromPayload"/>).</summary>
+    public bool TargetFromPayload { get; init; }
 }
 
 internal sealed record ProjectionRegistration(

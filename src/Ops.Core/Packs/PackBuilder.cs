@@ -60,15 +60,30 @@ internal sealed class PackBuilder : IPackBuilder
         return this;
     }
 
-    public IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass)
+    public IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target)
         where TCommand : class
     {
         CheckName(commandType);
+        if (target is null)
+        {
+            _errors.Add($"command {commandType} has no target binding.");
+            return this;
+        }
+
         _commands.Add(services =>
         {
             var handler = Single<ICommandHandler<TCommand>>(services, $"command {commandType}");
-            return new CommandRegistration(commandType, Owner, safetyClass, typeof(TCommand), (invocation, ct) =>
-                handler.DecideAsync(new CommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core, invocation.Projections), ct));
+            return new CommandRegistration(
+                commandType,
+                Owner,
+                safetyClass,
+                typeof(TCommand),
+                (invocation, ct) => handler.DecideAsync(new CommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core, invocation.Projections, invocation.Capability), ct),
+                (payload, context) => target.Bind((TCommand)payload, context),
+                target.Description)
+            {
+                TargetFromPayload = target.FromPayloadObject,
+            };
         });
         return this;
     }

@@ -18,7 +18,7 @@ namespace Ops.Core.Projections;
 /// only its caller's tenant. The caller's capability for the query itself is checked by the edge
 /// before this runs.
 /// </summary>
-internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine projections, Func<string, SqliteDatabase> databaseFor, LogWriter writer, SafetyRecorder safety, KernelOptions options, TimeProvider time)
+internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine projections, Func<string, SqliteDatabase> databaseFor, CoreStateReader core, SafetyRecorder safety, KernelOptions options, TimeProvider time)
 {
     /// <summary>Runs <paramref name="registration"/> with <paramref name="arguments"/> (a JSON object) as <paramref name="caller"/>.</summary>
     /// <exception cref="JsonException">The arguments do not fit the query record.</exception>
@@ -29,7 +29,7 @@ internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine proj
         ArgumentNullException.ThrowIfNull(caller);
         var names = registry.Projections.Values.Where(p => p.Owner == registration.Owner).Select(p => p.Name).ToList();
         var position = await projections.CatchUpAsync(names, cancellationToken);
-        var access = AccessFor(caller);
+        var access = await AccessForAsync(caller, cancellationToken);
         var scope = new IdentityScope(access.TenantId, access.Mode, access.ActorId, caller.SurfaceId);
         object? result;
         try
@@ -38,7 +38,7 @@ internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine proj
         }
         catch (OpsException ex) when (ex.Code == ReasonCodes.CapabilityDenied)
         {
-            await safety.RecordAsync(new SafetyDecision("query " + registration.Name, access.ActorId, access.TenantId, null, ex.Code, ex.Message), cancellationToken);
+            await safety.RecordAsync(new SafetyDecision(caller.Route ?? "query " + registration.Name, access.ActorId, access.TenantId, null, ex.Code, ex.Message), cancellationToken);
             throw;
         }
 
@@ -52,14 +52,17 @@ internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine proj
             result);
     }
 
-    /// <summary>The caller's read access as of now: its registered actor's tenant, the host's mode, committed capabilities.</summary>
+    /// <summary>
+    /// The caller's read access as of now: its registered actor's tenant, the host's mode, and kernel state
+    /// as of the log's head (appends by other processes included, so a revoked capability stops reads at once).
+    /// </summary>
     /// <exception cref="OpsException"><see cref="ReasonCodes.UnknownActor"/>.</exception>
-    public ProjectionAccess AccessFor(CallerContext caller)
+    public async ValueTask<ProjectionAccess> AccessForAsync(CallerContext caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var core = writer.CommittedCore;
-        return core.Actors.TryGetValue(caller.Actor.Id, out var actor)
-            ? new ProjectionAccess(actor.TenantId, options.Mode, actor.ActorId, core, time.GetUtcNow())
+        var state = await core.CurrentAsync(cancellationToken);
+        return state.Actors.TryGetValue(caller.Actor.Id, out var actor)
+            ? new ProjectionAccess(actor.TenantId, options.Mode, actor.ActorId, state, time.GetUtcNow())
             : throw new OpsException(ReasonCodes.UnknownActor, $"actor '{caller.Actor.Id}' is not registered. Nothing was read.");
     }
 

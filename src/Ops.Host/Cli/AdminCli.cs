@@ -34,7 +34,18 @@ internal static class AdminCli
         run.SetAction((parse, _) => Worker.RunAsync([.. parse.UnmatchedTokens]));
 
         root.Subcommands.Add(Init(output, error));
-        root.Subcommands.Add(Actors(asOption, keyOption, output, error));
+        var actors = Actors(asOption, keyOption, output, error);
+        foreach (var command in IdentityCli.ActorCommands(asOption, keyOption, output, error))
+        {
+            actors.Subcommands.Add(command);
+        }
+
+        root.Subcommands.Add(actors);
+        foreach (var command in IdentityCli.Commands(asOption, keyOption, output, error))
+        {
+            root.Subcommands.Add(command);
+        }
+
         root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
         root.Subcommands.Add(Log(output, error));
         root.Subcommands.Add(Packs(output, error));
@@ -42,6 +53,14 @@ internal static class AdminCli
         root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
         {
+            if (command.Name == "keys")
+            {
+                foreach (var sub in IdentityCli.KeyCommands(asOption, keyOption, output, error))
+                {
+                    command.Subcommands.Add(sub);
+                }
+            }
+
             root.Subcommands.Add(command);
         }
 
@@ -95,14 +114,14 @@ internal static class AdminCli
         {
             var caller = Caller(kernel, parse.GetValue(asOption));
             var actorId = parse.GetValue(id)!;
-            var registered = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, parse.GetValue(kind), parse.GetValue(name) ?? actorId, parse.GetValue(tenant)), output, ct);
+            var registered = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RegisterActor", null, new RegisterActor(actorId, parse.GetValue(kind), parse.GetValue(name) ?? actorId, parse.GetValue(tenant)), output, ct);
             if (!await ReportAsync(registered, output, error))
             {
                 return 1;
             }
 
             var key = ApiKeys.Generate();
-            var issued = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.IssueApiKey", "apikey-" + key.KeyId, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), output, ct);
+            var issued = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.IssueApiKey", null, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), output, ct);
             if (!await ReportAsync(issued, output, error))
             {
                 return 1;
@@ -112,7 +131,7 @@ internal static class AdminCli
             await output.WriteLineAsync(key.Token);
             return 0;
         }));
-        return new Command("actors", "Manage actors (humans, services, agents).") { add };
+        return new Command("actors", "Manage actors (humans, services, agents): add, list, disable, enable.") { add };
     }
 
     private static Command Capabilities(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error)
@@ -129,8 +148,8 @@ internal static class AdminCli
             var caller = Caller(kernel, parse.GetValue(asOption));
             var scope = new CapabilityScope(parse.GetValue(types)!, parse.GetValue(targets)!, parse.GetValue(safety)!);
             var outcome = parse.GetValue(parent) is { } parentId
-                ? await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"))
-                : await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.GrantCapability", "capability", new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"));
+                ? await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), CoreCommands.DelegateCommandType, null, new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"))
+                : await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.GrantCapability", null, new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"));
             if (!await ReportAsync(outcome, output, error))
             {
                 return 1;
@@ -148,7 +167,7 @@ internal static class AdminCli
         {
             var id = parse.GetValue(capabilityId)!;
             var caller = Caller(kernel, parse.GetValue(asOption));
-            var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RevokeCapability", "capability-" + id, new RevokeCapability(id, parse.GetValue(reason)!), output, ct);
+            var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RevokeCapability", null, new RevokeCapability(id, parse.GetValue(reason)!), output, ct);
             return await ReportAsync(outcome, output, error) ? 0 : 1;
         }));
 
@@ -315,7 +334,7 @@ internal static class AdminCli
         return new Command("db", "Database schema maintenance.") { migrate };
     }
 
-    private static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)
+    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)
     {
         using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         try
