@@ -25,4 +25,7 @@ internal static partial class HostLog
 
     [LoggerMessage(20, LogLevel.Warning, "Connector {Connector} failed: {Details}")]
     public static partial void ConnectorFailed(ILogger logger, string connector, string details);
+
+    [LoggerMessage(21, LogLevel.Information, "Pack folder {Path} is not installed, so it was not loaded (packs install <folder>)")]
+    public static partial void PackNotInstalled(ILogger logger, string path);
 }

@@ -17,6 +17,17 @@ internal sealed record CoreState(
     ImmutableDictionary<string, ImmutableList<CapabilityRecord>> Policies,
     long Position)
 {
+    /// <summary>The latest occurred_at of the core events folded so far.</summary>
+    public DateTimeOffset LatestOccurredAt { get; init; } = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// The instant enforcement decides at: the clock, but never before an event already in the log. The kernel stamps a
+    /// stream's events strictly after its previous one even when the clock stands still, so a revocation committed in the
+    /// same tick as its grant is dated a tick later; enforcement must see it at once (constitution A4: current state for
+    /// enforcement).
+    /// </summary>
+    public DateTimeOffset EnforcementTime(DateTimeOffset clock) => clock >= LatestOccurredAt ? clock : LatestOccurredAt;
+
     /// <summary>Revoked API keys by key id.</summary>
     public ImmutableDictionary<string, ApiKeyRevoked> RevokedApiKeys { get; init; } = ImmutableDictionary.Create<string, ApiKeyRevoked>(StringComparer.Ordinal);
 
@@ -33,10 +44,13 @@ internal sealed record CoreState(
         ImmutableDictionary.Create<string, ImmutableList<CapabilityRecord>>(StringComparer.Ordinal),
         0);
 
+    /// <summary>Installed packs by id (core.PackInstalled / core.PackRemoved), for the loader and the install handlers.</summary>
+    public ImmutableDictionary<string, Ops.Core.Packs.Install.PackInstalled> Packs { get; init; } = Ops.Core.Packs.Install.InstalledPacks.Empty;
+
     public CoreState Apply(LoggedEvent logged)
     {
         var e = logged.Envelope;
-        var next = this with { Position = Math.Max(Position, logged.Position) };
+        var next = this with { Position = Math.Max(Position, logged.Position), LatestOccurredAt = e.OccurredAt > LatestOccurredAt ? e.OccurredAt : LatestOccurredAt };
         switch (e.EventType)
         {
             case CoreEventTypes.ActorRegistered:
@@ -86,7 +100,7 @@ internal sealed record CoreState(
                 var deprecated = e.PayloadAs<PolicyDeprecated>();
                 return next with { Policies = Add(Policies, deprecated.PolicyId, new CapabilityRecord(logged.Position, e, deprecated)) };
             default:
-                return next;
+                return Ops.Core.Packs.Install.InstalledPacks.Apply(next, e);
         }
     }
 

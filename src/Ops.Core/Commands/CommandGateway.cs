@@ -78,7 +78,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         var (result, attempt) = await writer.ExecuteAsync(
             async (session, ct) =>
             {
-                var now = session.Time.GetUtcNow();
+                var now = session.Core.EnforcementTime(session.Time.GetUtcNow());
                 var prepared = await PrepareAsync(session, validated.Value!, envelope, caller, now, now, ct);
                 if (prepared is not Ready ready)
                 {
@@ -198,7 +198,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
 
     private async ValueTask<Attempt> SendInSessionAsync(WriteSession session, Validated validated, CommandEnvelope envelope, CallerContext caller, CancellationToken cancellationToken)
     {
-        var now = session.Time.GetUtcNow();
+        var now = session.Core.EnforcementTime(session.Time.GetUtcNow());
         var prepared = await PrepareAsync(session, validated, envelope, caller, now, now, cancellationToken);
         if (prepared is not Ready ready)
         {
@@ -224,7 +224,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
 
     private async ValueTask<(CommitResult Result, Attempt? Attempt)> CommitInSessionAsync(WriteSession session, Validated validated, CommitRequest request, CallerContext caller, CancellationToken cancellationToken)
     {
-        var now = session.Time.GetUtcNow();
+        var now = session.Core.EnforcementTime(session.Time.GetUtcNow());
         var envelope = request.Command;
         var consent = request.Consent;
         var name = validated.Registration.Name;

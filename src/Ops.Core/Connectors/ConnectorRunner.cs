@@ -31,8 +31,8 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             throw new ConnectorException(connectorId, $"no connector '{connectorId}' is installed; installed: {string.Join(", ", registry.Connectors.Keys)}.");
         }
 
-        var start = time.GetUtcNow();
         var core = await coreReader.CurrentAsync(cancellationToken);
+        var start = core.EnforcementTime(time.GetUtcNow());
         if (!core.Actors.TryGetValue(caller.Actor.Id, out var actor) || core.ActorInvalidReason(actor.ActorId, start) is not null)
         {
             throw new ConnectorDeniedException(connectorId, $"actor '{caller.Actor.Id}' cannot act ({core.ActorInvalidReason(caller.Actor.Id, start)})");

@@ -113,8 +113,23 @@ public static class ReasonCodes
     /// <summary>The log, an export or a projection failed an integrity check.</summary>
     public const string IntegrityViolation = "integrity_violation";
 
-    /// <summary>A pack was refused at install or load.</summary>
+    /// <summary>A pack was refused at install or load: its manifest or an architecture rule (docs/pack-authoring.md).</summary>
     public const string PackRefused = "pack_refused";
+
+    /// <summary>A pack's publisher signature is missing where the operator requires one, does not verify, or is from an untrusted publisher.</summary>
+    public const string PackSignatureInvalid = "pack_signature_invalid";
+
+    /// <summary>A pack folder's content no longer has the content hash its install recorded.</summary>
+    public const string PackHashMismatch = "pack_hash_mismatch";
+
+    /// <summary>The pack id (or a contract it exports) is already installed with other content; an upgrade must say so.</summary>
+    public const string PackConflict = "pack_conflict";
+
+    /// <summary>A pack depends on a contract module no installed pack exports, or a removal would break a dependent.</summary>
+    public const string PackDependencyMissing = "pack_dependency_missing";
+
+    /// <summary>The pack is not installed (remove, upgrade, or a command of a pack removed since the worker started).</summary>
+    public const string PackNotInstalled = "pack_not_installed";
 
     /// <summary>An upstream (connector source) failed; pages stored before the failure stay stored.</summary>
     public const string UpstreamFailed = "upstream_failed";
@@ -129,9 +144,9 @@ public static class ReasonCodes
     {
         InvalidEnvelope or InvalidPayload or InvalidTarget or CommandIdMismatch or ConsentInvalid or BadRequest => ReasonKind.BadRequest,
         Unauthenticated => ReasonKind.Unauthenticated,
-        CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation => ReasonKind.Forbidden,
-        UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy => ReasonKind.NotFound,
-        CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired => ReasonKind.Conflict,
+        CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid => ReasonKind.Forbidden,
+        UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy or PackNotInstalled => ReasonKind.NotFound,
+        CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,

@@ -48,7 +48,7 @@ internal static class AdminCli
 
         root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
         root.Subcommands.Add(Log(output, error));
-        root.Subcommands.Add(Packs(output, error));
+        root.Subcommands.Add(PacksCli.Command(asOption, keyOption, output, error, WithKernelAsync));
         root.Subcommands.Add(Database(output, error));
         root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
@@ -98,6 +98,8 @@ internal static class AdminCli
             await output.WriteLineAsync($"Consent signing key {keyId} written to {Path.GetFullPath(keyFile)} (keep it private; it signs every change you consent to).");
             await output.WriteLineAsync("API key (shown once, stored only as a hash):");
             await output.WriteLineAsync(result.ApiKey);
+            // After the key is shown: the packs shipped beside the executable, each verified and consented by the new admin.
+            await PacksCli.InstallBundledAsync(kernel, Caller(kernel, result.ActorId), keyFile, output, error, ct);
             return 0;
         }));
         return command;
@@ -280,27 +282,6 @@ internal static class AdminCli
 
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"BROKEN at position {result.FirstBrokenPosition}: {result.Problem}. {result.RowsChecked - 1} events before it verified; last good hash {result.HeadHash}."));
         return 1;
-    }
-
-    private static Command Packs(TextWriter output, TextWriter error)
-    {
-        var list = new Command("list", "List installed packs: loaded ones with version and content hash, refused ones with the reason.");
-        list.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, loader) =>
-        {
-            foreach (var pack in kernel.Registry.Packs.Where(p => p.PackId != "core"))
-            {
-                await output.WriteLineAsync($"{pack.PackId,-12} {pack.Version,-8} loaded   content={pack.ContentHash[..16]}  exports={string.Join(",", pack.Exports)}");
-            }
-
-            foreach (var refused in loader.Refused)
-            {
-                await output.WriteLineAsync($"{refused.PackId,-12} {"",-8} REFUSED  {refused.Reason}");
-            }
-
-            await output.WriteLineAsync($"Packs folder: {HostComposition.PacksDirectory(HostComposition.BuildConfiguration())}");
-            return 0;
-        }));
-        return new Command("packs", "Inspect installed packs.") { list };
     }
 
     private static Command Database(TextWriter output, TextWriter error)

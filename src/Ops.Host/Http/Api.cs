@@ -35,6 +35,7 @@ internal static class Api
         v1.MapGet("/audit", Audit);
         v1.MapGet("/events", ReadEvents);
         v1.MapGet("/packs", ListPacks);
+        PackRoutes.Map(v1);
         v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector);
         v1.MapGet("/queries/{pack}/{query}", RunQuery);
     }
@@ -266,7 +267,7 @@ internal static class Api
     {
         var caller = Caller(context);
         var core = await kernel.CoreReader.CurrentAsync(ct);
-        var decision = CapabilityEvaluator.FindFor(core, caller.Actor.Id, action, target, safety, kernel.Time.GetUtcNow());
+        var decision = CapabilityEvaluator.FindFor(core, caller.Actor.Id, action, target, safety, core.EnforcementTime(kernel.Time.GetUtcNow()));
         if (decision.Allowed)
         {
             return null;

@@ -51,8 +51,8 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
             return Fail(ReasonCodes.Unauthenticated, "The API key is not valid (expected ops_<key id>_<secret>).");
         }
 
-        var now = kernel.Time.GetUtcNow();
-        var check = ApiKeys.Authenticate(await kernel.CoreReader.CurrentAsync(Context.RequestAborted), token, now);
+        var state = await kernel.CoreReader.CurrentAsync(Context.RequestAborted);
+        var check = ApiKeys.Authenticate(state, token, state.EnforcementTime(kernel.Time.GetUtcNow()));
         if (check.Actor is not { } actor)
         {
             limiter.CountFailure(client);
