@@ -156,14 +156,14 @@ public sealed class GitHubIssuesSyncTests(GitHubFixtureServer server) : IClassFi
         await h.Kernel.Connectors.SyncAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, null, Ct);
         await h.Kernel.Projections.CatchUpAsync(null, Ct);
         var live = await h.Kernel.Projections.StateHashAsync(GitHubNames.IssueIndexProjection, Ct);
-        var documents = await h.Kernel.ReaderFor(GitHubNames.PackId).ListAsync<IssueDocument>(GitHubNames.IssueIndexProjection, Ct);
+        var documents = await (await h.Kernel.ReaderForAsync(GitHubNames.PackId, h.AdminCaller, Ct)).ListAsync<IssueDocument>(GitHubNames.IssueIndexProjection, Ct);
 
         await h.Kernel.Projections.RebuildAsync(GitHubNames.IssueIndexProjection, Ct);
         var rebuilt = await h.Kernel.Projections.StateHashAsync(GitHubNames.IssueIndexProjection, Ct);
 
         Assert.Equal(13, documents.Count);
         Assert.Equal(live, rebuilt);
-        var issue7 = await h.Kernel.ReaderFor(GitHubNames.PackId).GetAsync<IssueDocument>(GitHubNames.IssueIndexProjection, Repository + "#7", Ct);
+        var issue7 = await (await h.Kernel.ReaderForAsync(GitHubNames.PackId, h.AdminCaller, Ct)).GetAsync<IssueDocument>(GitHubNames.IssueIndexProjection, Repository + "#7", Ct);
         Assert.NotNull(issue7);
         Assert.Equal("Test issue 7", issue7.Title);
         var event7 = (await IssueEventsAsync(h)).Single(e => e.PayloadAs<IssueObserved>().Number == 7);
@@ -251,11 +251,7 @@ public sealed class GitHubIssuesSyncTests(GitHubFixtureServer server) : IClassFi
     private static async Task<IssuesByStateAndLabelResult> QueryAsync(KernelHarness h, object arguments)
     {
         var query = h.Kernel.Registry.Queries[GitHubNames.PackId + "/" + GitHubNames.IssuesByStateAndLabelRoute];
-        var invocation = new QueryInvocation(
-            JsonSerializer.SerializeToElement(arguments),
-            new ActorRef("admin", ActorKind.Human),
-            new IdentityScope("acme", "system", "admin", "test"),
-            h.Kernel.ReaderFor(GitHubNames.PackId));
-        return Assert.IsType<IssuesByStateAndLabelResult>(await query.Execute(invocation, Ct));
+        var answer = await h.Kernel.Queries.RunAsync(query, JsonSerializer.SerializeToElement(arguments), h.AdminCaller, Ct);
+        return Assert.IsType<IssuesByStateAndLabelResult>(answer.Result);
     }
 }

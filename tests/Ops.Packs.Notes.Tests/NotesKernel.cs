@@ -87,20 +87,32 @@ internal sealed class NotesKernel : IAsyncDisposable
 
     public async Task CatchUpAsync() => await Harness.Kernel.Projections.CatchUpAsync(null, CancellationToken.None);
 
-    /// <summary>Runs GetNote as the given caller; the scope is what the server derives for it.</summary>
-    public async Task<NoteDocument?> GetAsync(CallerContext caller, string noteId, string tenantId = Tenant) =>
+    /// <summary>Runs GetNote as the given caller (see <see cref="QueryAsync"/> for <paramref name="tenantId"/>).</summary>
+    public async Task<NoteDocument?> GetAsync(CallerContext caller, string noteId, string? tenantId = null) =>
         (NoteDocument?)await QueryAsync(NoteNames.GetNoteRoute, new GetNote(noteId), caller, tenantId);
 
-    public async Task<IReadOnlyList<NoteDocument>> ListAsync(CallerContext caller, ListNotes? query = null, string tenantId = Tenant) =>
+    public async Task<IReadOnlyList<NoteDocument>> ListAsync(CallerContext caller, ListNotes? query = null, string? tenantId = null) =>
         ((NoteList)(await QueryAsync(NoteNames.ListNotesRoute, query ?? new ListNotes(), caller, tenantId))!).Notes;
 
-    public async Task<object?> QueryAsync(string route, object arguments, CallerContext caller, string tenantId = Tenant)
+    /// <summary>
+    /// Runs a query as <paramref name="caller"/> the way the API does (the kernel derives tenant and mode
+    /// and scopes the reads); with <paramref name="tenantId"/>, as if the server had derived that tenant
+    /// instead (the scope and the kernel's reader both), to test what the pack does with a scope.
+    /// </summary>
+    public async Task<object?> QueryAsync(string route, object arguments, CallerContext caller, string? tenantId = null)
     {
-        await CatchUpAsync();
-        var query = Harness.Kernel.Registry.Queries[NoteNames.PackId + "/" + route];
-        var scope = new IdentityScope(tenantId, Mode, caller.Actor.Id, caller.SurfaceId);
+        var kernel = Harness.Kernel;
+        var query = kernel.Registry.Queries[NoteNames.PackId + "/" + route];
         var args = JsonSerializer.SerializeToElement(arguments, arguments.GetType(), OpsJson.Options);
-        return await query.Execute(new QueryInvocation(args, caller.Actor, scope, Harness.Kernel.ReaderFor(NoteNames.PackId)), CancellationToken.None);
+        if (tenantId is null)
+        {
+            return (await kernel.Queries.RunAsync(query, args, caller, CancellationToken.None)).Result;
+        }
+
+        await CatchUpAsync();
+        var access = await kernel.Queries.AccessForAsync(caller, CancellationToken.None) with { TenantId = tenantId };
+        var scope = new IdentityScope(tenantId, Mode, caller.Actor.Id, caller.SurfaceId);
+        return await query.Execute(new QueryInvocation(args, caller.Actor, scope, kernel.Queries.ReaderFor(NoteNames.PackId, access)), CancellationToken.None);
     }
 
     public ValueTask DisposeAsync() => Harness.DisposeAsync();

@@ -142,7 +142,7 @@ public sealed class UpdateNoteTests
         await k.Harness.Kernel.Projections.RebuildAsync(NoteNames.NoteIndex, CancellationToken.None);
 
         Assert.Equal(live, await k.Harness.Kernel.Projections.StateHashAsync(NoteNames.NoteIndex, CancellationToken.None));
-        var note = await k.Harness.Kernel.ReaderFor("notes").GetAsync<NoteDocument>(NoteNames.NoteIndex, noteId, CancellationToken.None);
+        var note = await (await k.Harness.Kernel.ReaderForAsync("notes", bob, CancellationToken.None)).GetAsync<NoteDocument>(NoteNames.NoteIndex, noteId, CancellationToken.None);
         Assert.Equal("Fastest", note!.Title);
     }
 

@@ -184,10 +184,10 @@ public sealed class KernelHarness : IAsyncDisposable
         return keyId;
     }
 
-    /// <summary>Registers an actor and grants it a capability; returns the caller context and capability id.</summary>
-    public async Task<(CallerContext Caller, string CapabilityId)> AddActorAsync(string actorId, Ops.Core.Capabilities.CapabilityScope scope, ActorKind kind = ActorKind.Human)
+    /// <summary>Registers an actor (of the admin's tenant unless <paramref name="tenantId"/> says otherwise) and grants it a capability; returns the caller context and capability id.</summary>
+    public async Task<(CallerContext Caller, string CapabilityId)> AddActorAsync(string actorId, Ops.Core.Capabilities.CapabilityScope scope, ActorKind kind = ActorKind.Human, string? tenantId = null)
     {
-        var registered = await SendAsync("core.RegisterActor", null, new Ops.Core.Capabilities.RegisterActor(actorId, kind, actorId));
+        var registered = await SendAsync("core.RegisterActor", null, new Ops.Core.Capabilities.RegisterActor(actorId, kind, actorId, tenantId));
         if (!registered.IsAccepted)
         {
             throw new InvalidOperationException(registered.Reason);

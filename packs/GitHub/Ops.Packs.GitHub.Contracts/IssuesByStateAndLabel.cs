@@ -1,8 +1,9 @@
 namespace Ops.Packs.GitHub.Contracts;
 
 /// <summary>
-/// <c>pack.github.issues.IssuesByStateAndLabel</c>, route <c>issues-by-state-and-label</c>: the indexed
-/// issues that match an optional state and an optional label, with counts by state and by label.
+/// <c>pack.github.issues.IssuesByStateAndLabel</c>, route <c>issues-by-state-and-label</c>: the issues
+/// indexed for the caller's tenant (observed by syncs its actors ran) that match an optional state and
+/// an optional label, with counts by state and by label.
 /// </summary>
 /// <param name="State">Only issues in this state (<c>open</c> or <c>closed</c>, case-insensitive); <see langword="null"/> for every state.</param>
 /// <param name="Label">Only issues carrying this label (case-insensitive, as GitHub compares label names); <see langword="null"/> for any.</param>

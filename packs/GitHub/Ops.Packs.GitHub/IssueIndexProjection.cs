@@ -34,8 +34,8 @@ internal sealed record IssueDocument(
 }
 
 /// <summary>
-/// <c>pack.github.issues.IssueIndex</c> v1: one document per issue, keyed by its native id
-/// <c>owner/repo#number</c>. Each document is the observation with the greatest (updated_at, event_id),
+/// <c>pack.github.issues.IssueIndex</c> v1: one document per issue and tenant (the kernel keeps documents
+/// per tenant and mode), keyed by its native id <c>owner/repo#number</c>. Each document is the observation with the greatest (updated_at, event_id),
 /// a maximum over a total order, so the result does not depend on the order events are folded in.
 /// </summary>
 internal sealed class IssueIndexProjection : IProjection<IssueDocument>

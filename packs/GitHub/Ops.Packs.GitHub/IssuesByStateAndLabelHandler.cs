@@ -3,7 +3,10 @@ using Ops.Packs.GitHub.Contracts;
 
 namespace Ops.Packs.GitHub;
 
-/// <summary>Answers <c>issues-by-state-and-label</c> from the <c>IssueIndex</c> projection.</summary>
+/// <summary>
+/// Answers <c>issues-by-state-and-label</c> from the <c>IssueIndex</c> projection. It filters by nothing
+/// but state and label: the kernel reads only the caller's tenant's documents (seed 001).
+/// </summary>
 internal sealed class IssuesByStateAndLabelHandler : IQueryHandler<IssuesByStateAndLabel, IssuesByStateAndLabelResult>
 {
     public async ValueTask<IssuesByStateAndLabelResult> ExecuteAsync(QueryContext<IssuesByStateAndLabel> context, CancellationToken cancellationToken)

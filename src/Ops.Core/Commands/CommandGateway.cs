@@ -20,7 +20,7 @@ namespace Ops.Core.Commands;
 /// own transaction, after the refused command has written nothing.
 /// </summary>
 [Authority(AuthorityClass.LogAppender, "events", "command_outcomes")]
-internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, Projections.ProjectionEngine projections, Func<string, IProjectionReader> readerFor, KernelOptions options, SafetyRecorder safety, TimeProvider time, ILogger<CommandGateway> logger) : ICommandGateway
+internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, Projections.ProjectionEngine projections, Func<string, Projections.ProjectionAccess, IProjectionReader> readerFor, KernelOptions options, SafetyRecorder safety, TimeProvider time, ILogger<CommandGateway> logger) : ICommandGateway
 {
     /// <summary>How long a proposal can be committed after it was made.</summary>
     public static readonly TimeSpan ProposalLifetime = TimeSpan.FromMinutes(15);
@@ -188,7 +188,9 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
 
         var bound = DecideStage.Bind(envelope, id, target.Value!, capability.Value!, decisionTime);
         var streams = new SessionStreamReader(session, validated.Registration.StreamPrefix);
-        var decided = await DecideStage.RunAsync(registry, validated, bound, id, capability.Value!, decisionTime, now, streams, core, readerFor(validated.Registration.Owner), cancellationToken);
+        // The handler's projection reads are scoped to the caller's tenant and the host's mode by the kernel (seed 001).
+        var reader = readerFor(validated.Registration.Owner, new Projections.ProjectionAccess(id.Scope.TenantId, id.Scope.Mode, id.Actor.ActorId, core, now));
+        var decided = await DecideStage.RunAsync(registry, validated, bound, id, capability.Value!, decisionTime, now, streams, core, reader, cancellationToken);
         return decided.Rejection is { } refused
             ? new Stopped(refused, id, Record: true) { Capability = capability.Value }
             : new Ready(id, capability.Value!, bound, decided.Value!, streams);

@@ -51,7 +51,8 @@ internal sealed class OpsKernel : IAsyncDisposable
         Projections = new ProjectionEngine(registry, EventLog, DatabaseFor, time, logger);
         Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
         CoreReader = new CoreStateReader(EventLog.Database, Writer);
-        Gateway = new CommandGateway(registry, Writer, Projections, ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
+        Queries = new QueryRunner(registry, Projections, DatabaseFor, CoreReader, Safety, options, time);
+        Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, CoreReader, Secrets, options, time, logger);
     }
@@ -71,6 +72,9 @@ internal sealed class OpsKernel : IAsyncDisposable
     public ICommandGateway Gateway { get; }
 
     public ProjectionEngine Projections { get; }
+
+    /// <summary>Runs queries with readers scoped to the caller's tenant and mode (seed 001).</summary>
+    public QueryRunner Queries { get; }
 
     public SecretsProvider Secrets { get; }
 
@@ -101,7 +105,9 @@ internal sealed class OpsKernel : IAsyncDisposable
     public SqliteDatabase DatabaseFor(string resourceKind) =>
         _byKind.TryGetValue(resourceKind, out var database) ? database : throw new RouteMissingException([resourceKind]);
 
-    public IProjectionReader ReaderFor(string owner) => new ProjectionReader(Registry, DatabaseFor, owner);
+    /// <summary>A reader of <paramref name="owner"/>'s projections scoped to <paramref name="caller"/>'s tenant and the host's mode.</summary>
+    public async ValueTask<IProjectionReader> ReaderForAsync(string owner, CallerContext caller, CancellationToken cancellationToken) =>
+        Queries.ReaderFor(owner, await Queries.AccessForAsync(caller, cancellationToken));
 
     public async ValueTask DisposeAsync()
     {

@@ -50,11 +50,15 @@ public sealed class CommandContext<TCommand>
 
     /// <summary>
     /// Reads the pack's own projection documents as of the last commit, to find candidates (for example
-    /// every note with a given title). Decide on the streams: they are current; projections may lag by
-    /// the commits of the batch being decided.
+    /// every note with a given title); only the acting actor's tenant's documents, in the host's mode
+    /// (see <see cref="IProjectionReader"/>). Decide on the streams: they are current; projections may
+    /// lag by the commits of the batch being decided.
     /// </summary>
     public IProjectionReader Projections { get; }
 
-    /// <summary>Reads the pack's own streams as of now, including events appended earlier in the same commit batch.</summary>
+    /// <summary>
+    /// Reads the pack's own streams as of now, including events appended earlier in the same commit batch.
+    /// Streams are not scoped to a tenant: check that what you decide on belongs to <see cref="Scope"/>'s tenant.
+    /// </summary>
     public IStreamReader Streams { get; }
 }

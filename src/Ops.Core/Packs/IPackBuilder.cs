@@ -38,13 +38,21 @@ public interface IPackBuilder
     IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target)
         where TCommand : class;
 
-    /// <summary>Registers a projection: a keyed fold of events into documents that the kernel stores.</summary>
+    /// <summary>
+    /// Registers a projection: a keyed fold of events into documents that the kernel stores. Documents
+    /// are kept per tenant and mode by default (seed 001); see <see cref="ProjectionTenancy"/>.
+    /// </summary>
     /// <typeparam name="TDocument">The document record.</typeparam>
     /// <param name="projectionName">Namespaced name, for example <c>pack.github.issues.IssueIndex</c>.</param>
     /// <param name="version">Projection version; a change makes the kernel rebuild it from the log.</param>
     /// <param name="resourceKind">Routing resource kind that stores the documents (seed 001); default <c>projections</c>.</param>
+    /// <param name="tenancy">
+    /// <see cref="ProjectionTenancy.PerTenant"/> (default: nothing to do) or
+    /// <see cref="ProjectionTenancy.SpansTenants"/> for a projection whose documents combine tenants,
+    /// readable only under a capability that names it.
+    /// </param>
     /// <returns>This builder.</returns>
-    IPackBuilder AddProjection<TDocument>(string projectionName, int version, string resourceKind = "projections")
+    IPackBuilder AddProjection<TDocument>(string projectionName, int version, string resourceKind = "projections", ProjectionTenancy tenancy = ProjectionTenancy.PerTenant)
         where TDocument : class;
 
     /// <summary>Registers a query; its handler is the pack's <see cref="IQueryHandler{TQuery, TResult}"/> implementation. Queries are READ actions.</summary>

@@ -14,22 +14,33 @@ public interface IProjection<TDocument>
     /// <summary>Event types this projection consumes.</summary>
     IReadOnlyCollection<string> EventTypes { get; }
 
-    /// <summary>The document key an event updates, or <see langword="null"/> to skip the event.</summary>
+    /// <summary>
+    /// The document key an event updates, or <see langword="null"/> to skip the event. The kernel keeps
+    /// the document under this key and the event's tenant and mode, so keys need not be unique across tenants.
+    /// </summary>
     /// <param name="envelope">The event.</param>
     /// <returns>A key of at most 512 characters, or <see langword="null"/>.</returns>
     string? KeyOf(EventEnvelope envelope);
 
     /// <summary>Folds one event into a document.</summary>
-    /// <param name="current">The current document, or <see langword="null"/> when none exists.</param>
+    /// <param name="current">The current document of the event's tenant and mode with that key, or <see langword="null"/> when none exists.</param>
     /// <param name="envelope">The event.</param>
     /// <returns>The new document, or <see langword="null"/> to remove it.</returns>
     TDocument? Apply(TDocument? current, EventEnvelope envelope);
 }
 
-/// <summary>Reads projection documents of the calling pack.</summary>
+/// <summary>
+/// Reads projection documents of the calling pack, scoped by the kernel to the caller's tenant (from
+/// its registered actor) and the host's mode (seed 001: tenant and mode enforced server-side): a
+/// handler sees only that tenant's documents whatever it asks for. Reading a projection registered
+/// with <see cref="ProjectionTenancy.SpansTenants"/> needs a caller capability for
+/// <c>core.ReadAcrossTenants</c> on <c>projection:&lt;name&gt;</c>, else it throws
+/// <see cref="Errors.OpsException"/> with <see cref="Errors.ReasonCodes.CapabilityDenied"/>.
+/// Reading another pack's projection throws <see cref="InvalidOperationException"/>.
+/// </summary>
 public interface IProjectionReader
 {
-    /// <summary>Reads one document.</summary>
+    /// <summary>Reads one document of the caller's tenant.</summary>
     /// <typeparam name="TDocument">The document record.</typeparam>
     /// <param name="projectionName">The projection's registered name.</param>
     /// <param name="key">The document key.</param>
@@ -38,7 +49,7 @@ public interface IProjectionReader
     ValueTask<TDocument?> GetAsync<TDocument>(string projectionName, string key, CancellationToken cancellationToken)
         where TDocument : class;
 
-    /// <summary>Reads every document of a projection, ordered by key (ordinal).</summary>
+    /// <summary>Reads every document of the caller's tenant in a projection, ordered by key (UTF-8 byte order).</summary>
     /// <typeparam name="TDocument">The document record.</typeparam>
     /// <param name="projectionName">The projection's registered name.</param>
     /// <param name="cancellationToken">Cancels the read.</param>

@@ -20,6 +20,6 @@ public interface IQueryHandler<TQuery, TResult>
 /// <param name="Query">The bound query.</param>
 /// <param name="Actor">The authenticated caller.</param>
 /// <param name="Scope">Server-derived identity scope of the caller.</param>
-/// <param name="Projections">Read access to the pack's projection documents.</param>
+/// <param name="Projections">Read access to the pack's projection documents of the caller's tenant and the host's mode (see <see cref="IProjectionReader"/>).</param>
 public sealed record QueryContext<TQuery>(TQuery Query, ActorRef Actor, IdentityScope Scope, IProjectionReader Projections)
     where TQuery : class;

@@ -168,6 +168,7 @@ internal sealed record ProjectionRegistration(
     int Version,
     string ResourceKind,
     string Owner,
+    ProjectionTenancy Tenancy,
     IReadOnlySet<string> EventTypes,
     Func<EventEnvelope, string?> KeyOf,
     Func<byte[]?, EventEnvelope, byte[]?> Apply);

@@ -89,13 +89,18 @@ internal sealed class PackBuilder : IPackBuilder
         return this;
     }
 
-    public IPackBuilder AddProjection<TDocument>(string projectionName, int version, string resourceKind = "projections")
+    public IPackBuilder AddProjection<TDocument>(string projectionName, int version, string resourceKind = "projections", ProjectionTenancy tenancy = ProjectionTenancy.PerTenant)
         where TDocument : class
     {
         CheckName(projectionName);
         if (version < 1)
         {
             _errors.Add($"projection {projectionName} has version {version}; versions start at 1.");
+        }
+
+        if (!Enum.IsDefined(tenancy))
+        {
+            _errors.Add($"projection {projectionName} has tenancy {(int)tenancy}; use ProjectionTenancy.PerTenant or SpansTenants.");
         }
 
         _projections.Add(services =>
@@ -106,6 +111,7 @@ internal sealed class PackBuilder : IPackBuilder
                 version,
                 resourceKind,
                 Owner,
+                tenancy,
                 projection.EventTypes.ToHashSet(StringComparer.Ordinal),
                 projection.KeyOf,
                 (current, e) =>

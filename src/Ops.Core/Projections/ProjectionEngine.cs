@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Ops.Core.Envelopes;
@@ -15,11 +12,18 @@ namespace Ops.Core.Projections;
 /// checkpoint in log order; when a projection is new or its version changed, it rebuilds from the
 /// log in canonical order. Documents and the checkpoint commit in one transaction on the
 /// projection's routed database, so a crash never leaves them apart.
+/// <para>
+/// Tenancy by construction (seed 001): every event folds into the document at
+/// (tenant, mode, key), the tenant and mode taken from the event's envelope scope (a projection that
+/// spans tenants uses <see cref="DocumentAddress.AllTenants"/> for the tenant), so a fold never sees
+/// another tenant's document and no document mixes tenants.
+/// </para>
 /// </summary>
 [Authority(AuthorityClass.ProjectionRunner, "projection_documents", "projection_checkpoints")]
 internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog log, Func<string, SqliteDatabase> databaseFor, TimeProvider time, ILogger logger)
 {
     private const int PageSize = 2_000;
+    private const string LoadSql = "SELECT document FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m AND doc_key = $k";
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>Brings every projection (or the named ones) up to the log's head; returns the head position reached.</summary>
@@ -73,32 +77,132 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         return head - (checkpoint?.Position ?? 0);
     }
 
-    /// <summary>SHA-256 over the projection's documents ordered by key: equal hashes mean byte-identical state.</summary>
+    /// <summary>
+    /// The projection's stored state hash (<see cref="StateHash"/>: every document with its tenant, mode
+    /// and key): equal hashes mean byte-identical state, tenants included.
+    /// </summary>
     public async ValueTask<string> StateHashAsync(string projectionName, CancellationToken cancellationToken)
     {
         var projection = registry.Projections[projectionName];
         await using var connection = databaseFor(projection.ResourceKind).Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT doc_key, document FROM projection_documents WHERE projection = $p ORDER BY doc_key";
-        command.Parameters.AddWithValue("$p", projection.Name);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var length = new byte[4];
-        while (await reader.ReadAsync(cancellationToken))
+        using var hash = new StateHash();
+        await foreach (var (address, document) in ReadStoredAsync(connection, null, projection, cancellationToken))
         {
-            foreach (var part in new[] { Encoding.UTF8.GetBytes(reader.GetString(0)), (byte[])reader.GetValue(1) })
+            hash.Append(address, document);
+        }
+
+        return hash.Finish();
+    }
+
+    /// <summary>
+    /// Checks the stored documents against the log without changing anything: folds, in memory and in
+    /// canonical order, every event up to the stored checkpoint (what live processing had folded when
+    /// it wrote them), and compares its state hash with the stored one, naming the first document
+    /// (in state-hash order) that differs. The checkpoint and documents are read in one read
+    /// transaction, so a worker committing meanwhile cannot make them disagree. Holds the rebuilt
+    /// documents in memory.
+    /// </summary>
+    public async ValueTask<ProjectionVerification> VerifyAsync(string projectionName, CancellationToken cancellationToken)
+    {
+        var projection = registry.Projections[projectionName];
+        await using var connection = databaseFor(projection.ResourceKind).Open();
+        await using var snapshot = connection.BeginTransaction(deferred: true);
+        var checkpoint = await ReadCheckpointAsync(connection, snapshot, projection, cancellationToken);
+        var status = checkpoint is null ? ProjectionVerificationStatus.NotBuilt
+            : checkpoint.Value.Version != projection.Version ? ProjectionVerificationStatus.VersionChanged
+            : ProjectionVerificationStatus.Match;
+        var position = checkpoint?.Position ?? 0;
+        var rebuilt = status == ProjectionVerificationStatus.Match ? await FoldInMemoryAsync(projection, position, cancellationToken) : [];
+
+        using var stored = new StateHash();
+        using var expected = new StateHash();
+        var next = 0;
+        string? difference = null;
+        await foreach (var (address, document) in ReadStoredAsync(connection, snapshot, projection, cancellationToken))
+        {
+            stored.Append(address, document);
+            while (next < rebuilt.Count && EncodedAddress.Compare(rebuilt[next].Address, address) < 0)
             {
-                BinaryPrimitives.WriteInt32LittleEndian(length, part.Length);
-                hash.AppendData(length);
-                hash.AppendData(part);
+                difference ??= $"{rebuilt[next].Address}: missing from the stored documents";
+                expected.Append(rebuilt[next].Address, rebuilt[next].Document);
+                next++;
+            }
+
+            if (next < rebuilt.Count && EncodedAddress.Compare(rebuilt[next].Address, address) == 0)
+            {
+                if (!rebuilt[next].Document.AsSpan().SequenceEqual(document))
+                {
+                    difference ??= $"{address}: stored document differs from the rebuilt one";
+                }
+
+                expected.Append(rebuilt[next].Address, rebuilt[next].Document);
+                next++;
+            }
+            else
+            {
+                difference ??= $"{address}: stored, but the log folds into no such document";
             }
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        for (; next < rebuilt.Count; next++)
+        {
+            difference ??= $"{rebuilt[next].Address}: missing from the stored documents";
+            expected.Append(rebuilt[next].Address, rebuilt[next].Document);
+        }
+
+        var storedHash = stored.Finish();
+        var rebuiltHash = expected.Finish();
+        if (status == ProjectionVerificationStatus.Match && difference is not null)
+        {
+            status = ProjectionVerificationStatus.Differs;
+        }
+
+        return new ProjectionVerification(
+            projection.Name,
+            projection.Version,
+            checkpoint?.Version,
+            status,
+            position,
+            stored.Documents,
+            status is ProjectionVerificationStatus.Match or ProjectionVerificationStatus.Differs ? expected.Documents : null,
+            storedHash,
+            status is ProjectionVerificationStatus.Match or ProjectionVerificationStatus.Differs ? rebuiltHash : null,
+            status == ProjectionVerificationStatus.Differs ? difference : null);
     }
 
     private IEnumerable<ProjectionRegistration> Select(IEnumerable<string>? only) =>
         only is null ? registry.Projections.Values : only.Select(n => registry.Projections[n]);
+
+    /// <summary>Stored documents in state-hash order (SQLite compares TEXT as UTF-8 bytes: the order <see cref="EncodedAddress.Compare"/> defines).</summary>
+    private static async IAsyncEnumerable<(EncodedAddress Address, byte[] Document)> ReadStoredAsync(SqliteConnection connection, SqliteTransaction? transaction, ProjectionRegistration projection, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT tenant_id, mode, doc_key, document FROM projection_documents WHERE projection = $p ORDER BY tenant_id, mode, doc_key";
+        command.Parameters.AddWithValue("$p", projection.Name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return (EncodedAddress.Of(reader.GetString(0), reader.GetString(1), reader.GetString(2)), (byte[])reader.GetValue(3));
+        }
+    }
+
+    /// <summary>Folds events up to <paramref name="head"/> in canonical order into memory only; returns the documents in state-hash order.</summary>
+    private async ValueTask<List<(EncodedAddress Address, byte[] Document)>> FoldInMemoryAsync(ProjectionRegistration projection, long head, CancellationToken cancellationToken)
+    {
+        var documents = new Dictionary<DocumentAddress, byte[]?>();
+        await foreach (var e in log.ReadCanonicalAsync(cancellationToken))
+        {
+            if (e.Position <= head && AddressOf(projection, e) is { } address)
+            {
+                documents[address] = Fold(projection, e, documents.GetValueOrDefault(address));
+            }
+        }
+
+        var result = documents.Where(d => d.Value is not null).Select(d => (EncodedAddress.Of(d.Key), d.Value!)).ToList();
+        result.Sort((a, b) => EncodedAddress.Compare(a.Item1, b.Item1));
+        return result;
+    }
 
     private async ValueTask FoldLiveAsync(ProjectionRegistration projection, long from, long head, CancellationToken cancellationToken)
     {
@@ -112,24 +216,49 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
             }
 
             var batch = page.Where(e => e.Position <= head).ToList();
-            await ApplyAsync(projection, batch, batch[^1].Position, reset: false, cancellationToken);
+            await CommitAsync(databaseFor(projection.ResourceKind), projection, reset: false, batch[^1].Position, (connection, transaction) => FoldBatchAsync(connection, transaction, projection, batch, cancellationToken), cancellationToken);
             position = batch[^1].Position;
         }
     }
 
+    /// <summary>Folds a batch in log order on the documents as stored (read inside the commit's transaction); returns the changed ones.</summary>
+    private async ValueTask<IReadOnlyDictionary<DocumentAddress, byte[]?>> FoldBatchAsync(SqliteConnection connection, SqliteTransaction transaction, ProjectionRegistration projection, IReadOnlyList<LoggedEvent> events, CancellationToken cancellationToken)
+    {
+        var dirty = new Dictionary<DocumentAddress, byte[]?>();
+        await using var load = LoadCommand(connection, projection);
+        load.Transaction = transaction;
+        foreach (var e in events)
+        {
+            if (AddressOf(projection, e) is not { } address)
+            {
+                continue;
+            }
+
+            if (!dirty.TryGetValue(address, out var document))
+            {
+                document = await LoadAsync(load, address, cancellationToken);
+            }
+
+            dirty[address] = Fold(projection, e, document);
+        }
+
+        return dirty;
+    }
+
     /// <summary>
-    /// Folds the log in canonical order into documents held in memory and writes them sorted by key,
+    /// Folds the log in canonical order into documents held in memory and writes them sorted by address,
     /// in one transaction with the checkpoint at the end (or, past <see cref="RebuildBufferBytes"/> of
     /// documents, in several transactions of which only the last writes the checkpoint). Measured
     /// (docs/performance.md): writing each page of 2,000 events as it came, with a read of every
-    /// document first, put a random B-tree write and a random read behind every event. A rebuild cut
-    /// short leaves the old checkpoint, so the next catch-up rebuilds again.
+    /// document first, put a random B-tree write and a random read behind every event. The first write
+    /// of a rebuild clears the documents and the checkpoint together, so a rebuild cut short leaves no
+    /// checkpoint and the next catch-up rebuilds again.
     /// </summary>
     private async ValueTask RebuildCoreAsync(ProjectionRegistration projection, long head, CancellationToken cancellationToken)
     {
         var database = databaseFor(projection.ResourceKind);
-        var documents = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
-        var flushed = new HashSet<string>(StringComparer.Ordinal);
+        var documents = new Dictionary<DocumentAddress, byte[]?>();
+        var flushed = new HashSet<DocumentAddress>();
         var trackFlushed = true;
         var reset = true;
         long buffered = 0;
@@ -146,43 +275,30 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
                 }
 
                 count++;
-                byte[]? next;
-                try
+                if (AddressOf(projection, e) is not { } address)
                 {
-                    if (projection.KeyOf(e.Envelope) is not { } key)
+                    continue;
+                }
+
+                if (!documents.TryGetValue(address, out var document) && !reset && (!trackFlushed || flushed.Contains(address)))
+                {
+                    // Written by an earlier flush of this rebuild: read it back.
+                    if (load is null)
                     {
-                        continue;
+                        reads = database.Open();
+                        load = LoadCommand(reads, projection);
                     }
 
-                    if (!documents.TryGetValue(key, out var document) && !reset && (!trackFlushed || flushed.Contains(key)))
-                    {
-                        // Written by an earlier flush of this rebuild: read it back.
-                        if (load is null)
-                        {
-                            reads = database.Open();
-                            load = reads.CreateCommand();
-                            load.CommandText = "SELECT document FROM projection_documents WHERE projection = $p AND doc_key = $k";
-                            load.Parameters.AddWithValue("$p", projection.Name);
-                            load.Parameters.Add("$k", SqliteType.Text);
-                        }
-
-                        load.Parameters[1].Value = key;
-                        document = await load.ExecuteScalarAsync(cancellationToken) as byte[];
-                    }
-
-                    next = projection.Apply(document, e.Envelope);
-                    buffered += (next?.Length ?? 0) + key.Length;
-                    documents[key] = next;
+                    document = await LoadAsync(load, address, cancellationToken);
                 }
-                catch (Exception ex)
-                {
-                    CoreLog.ProjectionFailed(logger, projection.Name, e.Position, ex);
-                    throw new ProjectionFailedException(projection.Name, e.Position, ex);
-                }
+
+                var next = Fold(projection, e, document);
+                buffered += (next?.Length ?? 0) + address.Key.Length + address.TenantId.Length + address.Mode.Length;
+                documents[address] = next;
 
                 if (buffered > RebuildBufferBytes)
                 {
-                    await WriteDocumentsAsync(database, projection, documents, reset, checkpoint: null, cancellationToken);
+                    await CommitAsync(database, projection, reset, checkpoint: null, (_, _) => ValueTask.FromResult<IReadOnlyDictionary<DocumentAddress, byte[]?>>(documents), cancellationToken);
                     reset = false;
                     if (trackFlushed)
                     {
@@ -199,7 +315,7 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
                 }
             }
 
-            await WriteDocumentsAsync(database, projection, documents, reset, head, cancellationToken);
+            await CommitAsync(database, projection, reset, head, (_, _) => ValueTask.FromResult<IReadOnlyDictionary<DocumentAddress, byte[]?>>(documents), cancellationToken);
         }
         finally
         {
@@ -217,13 +333,79 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         CoreLog.ProjectionRebuilt(logger, projection.Name, projection.Version, count);
     }
 
-    /// <summary>Documents in memory beyond which a rebuild writes what it holds before going on.</summary>
-    private const long RebuildBufferBytes = 64L * 1024 * 1024;
+    /// <summary>Documents in memory (bytes) beyond which a rebuild writes what it holds before going on; default 64 MiB. Tests lower it.</summary>
+    internal long RebuildBufferBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Keys a rebuild remembers as written; past it, every key not in memory is read back first.</summary>
     private const int MaxTrackedKeys = 4_000_000;
 
-    private async ValueTask WriteDocumentsAsync(SqliteDatabase database, ProjectionRegistration projection, Dictionary<string, byte[]?> documents, bool reset, long? checkpoint, CancellationToken cancellationToken)
+    /// <summary>The document an event folds into, or <see langword="null"/> when the projection skips the event.</summary>
+    private DocumentAddress? AddressOf(ProjectionRegistration projection, LoggedEvent e)
+    {
+        if (!projection.EventTypes.Contains(e.Envelope.EventType))
+        {
+            return null;
+        }
+
+        try
+        {
+            return projection.KeyOf(e.Envelope) is { } key ? DocumentAddress.Of(projection, e.Envelope, key) : null;
+        }
+        catch (Exception ex)
+        {
+            throw Failed(projection, e, ex);
+        }
+    }
+
+    private byte[]? Fold(ProjectionRegistration projection, LoggedEvent e, byte[]? current)
+    {
+        try
+        {
+            return projection.Apply(current, e.Envelope);
+        }
+        catch (Exception ex)
+        {
+            throw Failed(projection, e, ex);
+        }
+    }
+
+    private ProjectionFailedException Failed(ProjectionRegistration projection, LoggedEvent e, Exception ex)
+    {
+        CoreLog.ProjectionFailed(logger, projection.Name, e.Position, ex);
+        return new ProjectionFailedException(projection.Name, e.Position, ex);
+    }
+
+    private static SqliteCommand LoadCommand(SqliteConnection connection, ProjectionRegistration projection)
+    {
+        var load = connection.CreateCommand();
+        load.CommandText = LoadSql;
+        load.Parameters.AddWithValue("$p", projection.Name);
+        load.Parameters.Add("$t", SqliteType.Text);
+        load.Parameters.Add("$m", SqliteType.Text);
+        load.Parameters.Add("$k", SqliteType.Text);
+        return load;
+    }
+
+    private static async ValueTask<byte[]?> LoadAsync(SqliteCommand load, DocumentAddress address, CancellationToken cancellationToken)
+    {
+        load.Parameters[1].Value = address.TenantId;
+        load.Parameters[2].Value = address.Mode;
+        load.Parameters[3].Value = address.Key;
+        return await load.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    /// <summary>
+    /// The one transaction body of the engine: under the database's write gate, optionally clears the
+    /// projection (and, when this commit writes no checkpoint, its checkpoint too), writes the documents
+    /// <paramref name="documents"/> gives (it may read inside the transaction), and the checkpoint.
+    /// </summary>
+    private async ValueTask CommitAsync(
+        SqliteDatabase database,
+        ProjectionRegistration projection,
+        bool reset,
+        long? checkpoint,
+        Func<SqliteConnection, SqliteTransaction, ValueTask<IReadOnlyDictionary<DocumentAddress, byte[]?>>> documents,
+        CancellationToken cancellationToken)
     {
         var gate = WriteGate.For(database);
         await gate.WaitAsync(cancellationToken);
@@ -236,13 +418,14 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
             {
                 await using var clear = connection.CreateCommand();
                 clear.Transaction = transaction;
-                clear.CommandText = "DELETE FROM projection_documents WHERE projection = $p";
+                clear.CommandText = checkpoint is null
+                    ? "DELETE FROM projection_documents WHERE projection = $p; DELETE FROM projection_checkpoints WHERE projection = $p"
+                    : "DELETE FROM projection_documents WHERE projection = $p";
                 clear.Parameters.AddWithValue("$p", projection.Name);
                 await clear.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await WriteDocumentsAsync(connection, transaction, projection.Name, documents, cancellationToken);
-
+            await WriteDocumentsAsync(connection, transaction, projection.Name, await documents(connection, transaction), cancellationToken);
             if (checkpoint is { } position)
             {
                 await SaveCheckpointAsync(connection, transaction, projection, position, cancellationToken);
@@ -256,33 +439,41 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         }
     }
 
-    /// <summary>Upserts documents and deletes the removed ones (null), in key order so the writes walk the primary key's B-tree in order.</summary>
-    private static async ValueTask WriteDocumentsAsync(SqliteConnection connection, SqliteTransaction transaction, string projection, IReadOnlyDictionary<string, byte[]?> documents, CancellationToken cancellationToken)
+    /// <summary>Upserts documents and deletes the removed ones (null), in address order so the writes walk the primary key's B-tree in order.</summary>
+    private static async ValueTask WriteDocumentsAsync(SqliteConnection connection, SqliteTransaction transaction, string projection, IReadOnlyDictionary<DocumentAddress, byte[]?> documents, CancellationToken cancellationToken)
     {
-        var keys = documents.Keys.ToArray();
-        Array.Sort(keys, StringComparer.Ordinal);
+        var addresses = documents.Keys.ToArray();
+        Array.Sort(addresses, DocumentAddress.Ordinal);
         await using var upsert = connection.CreateCommand();
         upsert.Transaction = transaction;
-        upsert.CommandText = "INSERT INTO projection_documents (projection, doc_key, document) VALUES ($p, $k, $d) ON CONFLICT (projection, doc_key) DO UPDATE SET document = excluded.document";
+        upsert.CommandText = "INSERT INTO projection_documents (projection, tenant_id, mode, doc_key, document) VALUES ($p, $t, $m, $k, $d) ON CONFLICT (projection, tenant_id, mode, doc_key) DO UPDATE SET document = excluded.document";
         upsert.Parameters.AddWithValue("$p", projection);
+        var upsertTenant = upsert.Parameters.Add("$t", SqliteType.Text);
+        var upsertMode = upsert.Parameters.Add("$m", SqliteType.Text);
         var upsertKey = upsert.Parameters.Add("$k", SqliteType.Text);
         var upsertDoc = upsert.Parameters.Add("$d", SqliteType.Blob);
         await using var remove = connection.CreateCommand();
         remove.Transaction = transaction;
-        remove.CommandText = "DELETE FROM projection_documents WHERE projection = $p AND doc_key = $k";
+        remove.CommandText = "DELETE FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m AND doc_key = $k";
         remove.Parameters.AddWithValue("$p", projection);
+        var removeTenant = remove.Parameters.Add("$t", SqliteType.Text);
+        var removeMode = remove.Parameters.Add("$m", SqliteType.Text);
         var removeKey = remove.Parameters.Add("$k", SqliteType.Text);
-        foreach (var key in keys)
+        foreach (var address in addresses)
         {
-            if (documents[key] is { } document)
+            if (documents[address] is { } document)
             {
-                upsertKey.Value = key;
+                upsertTenant.Value = address.TenantId;
+                upsertMode.Value = address.Mode;
+                upsertKey.Value = address.Key;
                 upsertDoc.Value = document;
                 await upsert.ExecuteNonQueryAsync(cancellationToken);
             }
             else
             {
-                removeKey.Value = key;
+                removeTenant.Value = address.TenantId;
+                removeMode.Value = address.Mode;
+                removeKey.Value = address.Key;
                 await remove.ExecuteNonQueryAsync(cancellationToken);
             }
         }
@@ -316,77 +507,16 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         }
     }
 
-    private async ValueTask ApplyAsync(ProjectionRegistration projection, IReadOnlyList<LoggedEvent> events, long checkpoint, bool reset, CancellationToken cancellationToken)
-    {
-        var database = databaseFor(projection.ResourceKind);
-        var gate = WriteGate.For(database);
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            await ApplyLockedAsync(database, projection, events, checkpoint, reset, cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private async ValueTask ApplyLockedAsync(SqliteDatabase database, ProjectionRegistration projection, IReadOnlyList<LoggedEvent> events, long checkpoint, bool reset, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await RelaxSynchronousAsync(database, connection, cancellationToken);
-
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        if (reset)
-        {
-            await using var clear = connection.CreateCommand();
-            clear.Transaction = transaction;
-            clear.CommandText = "DELETE FROM projection_documents WHERE projection = $p";
-            clear.Parameters.AddWithValue("$p", projection.Name);
-            await clear.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var dirty = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
-        await using var load = connection.CreateCommand();
-        load.Transaction = transaction;
-        load.CommandText = "SELECT document FROM projection_documents WHERE projection = $p AND doc_key = $k";
-        load.Parameters.AddWithValue("$p", projection.Name);
-        var keyParameter = load.Parameters.Add("$k", SqliteType.Text);
-        var current = LoggedEvent.Placeholder;
-        try
-        {
-            foreach (var e in events)
-            {
-                current = e;
-                if (!projection.EventTypes.Contains(e.Envelope.EventType) || projection.KeyOf(e.Envelope) is not { } key)
-                {
-                    continue;
-                }
-
-                if (!dirty.TryGetValue(key, out var document))
-                {
-                    keyParameter.Value = key;
-                    document = await load.ExecuteScalarAsync(cancellationToken) as byte[];
-                }
-
-                dirty[key] = projection.Apply(document, e.Envelope);
-            }
-        }
-        catch (Exception ex)
-        {
-            CoreLog.ProjectionFailed(logger, projection.Name, current.Position, ex);
-            throw new ProjectionFailedException(projection.Name, current.Position, ex);
-        }
-
-        await WriteDocumentsAsync(connection, transaction, projection.Name, dirty, cancellationToken);
-        await SaveCheckpointAsync(connection, transaction, projection, checkpoint, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
     private async ValueTask<(int Version, long Position)?> ReadCheckpointAsync(ProjectionRegistration projection, CancellationToken cancellationToken)
     {
         await using var connection = databaseFor(projection.ResourceKind).Open();
+        return await ReadCheckpointAsync(connection, null, projection, cancellationToken);
+    }
+
+    private static async ValueTask<(int Version, long Position)?> ReadCheckpointAsync(SqliteConnection connection, SqliteTransaction? transaction, ProjectionRegistration projection, CancellationToken cancellationToken)
+    {
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = "SELECT version, position FROM projection_checkpoints WHERE projection = $p";
         command.Parameters.AddWithValue("$p", projection.Name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -5,17 +5,25 @@ using Ops.Core.Storage;
 
 namespace Ops.Core.Projections;
 
-/// <summary>Reads the documents of one owner's projections from their routed databases.</summary>
-internal sealed class ProjectionReader(KernelRegistry registry, Func<string, SqliteDatabase> databaseFor, string owner) : IProjectionReader
+/// <summary>
+/// Reads the documents of one owner's projections from their routed databases, scoped by construction
+/// to the caller's tenant and mode (seed 001): every statement names tenant_id and mode, taken from
+/// <see cref="ProjectionAccess"/>, never from the pack. A projection that spans tenants is read only
+/// after the caller's capability for it is checked.
+/// </summary>
+internal sealed class ProjectionReader(KernelRegistry registry, Func<string, SqliteDatabase> databaseFor, string owner, ProjectionAccess access) : IProjectionReader
 {
     public async ValueTask<TDocument?> GetAsync<TDocument>(string projectionName, string key, CancellationToken cancellationToken)
         where TDocument : class
     {
-        var projection = Resolve(projectionName);
+        ArgumentNullException.ThrowIfNull(key);
+        var (projection, tenant) = Resolve(projectionName);
         await using var connection = databaseFor(projection.ResourceKind).Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT document FROM projection_documents WHERE projection = $p AND doc_key = $k";
-        command.Parameters.AddWithValue("$p", projectionName);
+        command.CommandText = "SELECT document FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m AND doc_key = $k";
+        command.Parameters.AddWithValue("$p", projection.Name);
+        command.Parameters.AddWithValue("$t", tenant);
+        command.Parameters.AddWithValue("$m", access.Mode);
         command.Parameters.AddWithValue("$k", key);
         return await command.ExecuteScalarAsync(cancellationToken) is byte[] bytes
             ? JsonSerializer.Deserialize<TDocument>(bytes, OpsJson.Options)
@@ -25,11 +33,13 @@ internal sealed class ProjectionReader(KernelRegistry registry, Func<string, Sql
     public async ValueTask<IReadOnlyList<TDocument>> ListAsync<TDocument>(string projectionName, CancellationToken cancellationToken)
         where TDocument : class
     {
-        var projection = Resolve(projectionName);
+        var (projection, tenant) = Resolve(projectionName);
         await using var connection = databaseFor(projection.ResourceKind).Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT document FROM projection_documents WHERE projection = $p ORDER BY doc_key";
-        command.Parameters.AddWithValue("$p", projectionName);
+        command.CommandText = "SELECT document FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m ORDER BY doc_key";
+        command.Parameters.AddWithValue("$p", projection.Name);
+        command.Parameters.AddWithValue("$t", tenant);
+        command.Parameters.AddWithValue("$m", access.Mode);
         var result = new List<TDocument>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -40,8 +50,19 @@ internal sealed class ProjectionReader(KernelRegistry registry, Func<string, Sql
         return result;
     }
 
-    private ProjectionRegistration Resolve(string projectionName) =>
-        registry.Projections.TryGetValue(projectionName, out var projection) && projection.Owner == owner
-            ? projection
-            : throw new InvalidOperationException($"Projection {projectionName} is not registered by '{owner}'; a pack reads only its own projections.");
+    private (ProjectionRegistration Projection, string TenantId) Resolve(string projectionName)
+    {
+        if (!registry.Projections.TryGetValue(projectionName, out var projection) || projection.Owner != owner)
+        {
+            throw new InvalidOperationException($"Projection {projectionName} is not registered by '{owner}'; a pack reads only its own projections.");
+        }
+
+        if (projection.Tenancy == ProjectionTenancy.SpansTenants)
+        {
+            access.RequireAcrossTenants(projection.Name);
+            return (projection, DocumentAddress.AllTenants);
+        }
+
+        return (projection, access.TenantId);
+    }
 }

@@ -228,35 +228,36 @@ internal static class Api
             return denied;
         }
 
-        // Read-your-writes: fold the pack's projections up to the head before answering.
-        var projections = kernel.Registry.Projections.Values.Where(p => p.Owner == pack).Select(p => p.Name).ToList();
-        var position = await kernel.Projections.CatchUpAsync(projections, ct);
         var arguments = new JsonObject();
         foreach (var (key, value) in context.Request.Query)
         {
             arguments[key] = value.ToString();
         }
 
-        var actor = (await kernel.CoreReader.CurrentAsync(ct)).Actors[Caller(context).Actor.Id];
-        var scope = new IdentityScope(actor.TenantId, kernel.Options.Mode, actor.ActorId, "api");
-        object? result;
+        // The kernel catches the pack's projections up (read-your-writes) and scopes every read to the caller's tenant and mode.
+        Ops.Core.Projections.QueryAnswer answer;
         try
         {
-            result = await registration.Execute(new QueryInvocation(JsonSerializer.SerializeToElement(arguments), Caller(context).Actor, scope, kernel.ReaderFor(pack)), ct);
+            answer = await kernel.Queries.RunAsync(registration, JsonSerializer.SerializeToElement(arguments), Caller(context), ct);
         }
         catch (JsonException ex)
         {
             return Problems.BadRequest($"The query arguments do not fit {registration.Name}{(ex.Path is { Length: > 0 } path ? " at " + path : string.Empty)}: an argument is missing, unknown, or of the wrong type.");
         }
+        catch (Ops.Core.Errors.OpsException ex)
+        {
+            return Problems.From(ex);
+        }
 
         return Results.Json(
             new
             {
-                query = registration.Name,
-                projections = projections.Select(p => new { name = p, version = kernel.Registry.Projections[p].Version }),
-                position,
-                freshness_at = kernel.Time.GetUtcNow(),
-                result,
+                query = answer.Query,
+                projections = answer.Projections.Select(p => new { name = p.Name, version = p.Version }),
+                position = answer.Position,
+                freshness_at = answer.FreshnessAt,
+                access_scope = new { tenant_id = answer.TenantId, mode = answer.Mode },
+                result = answer.Result,
             },
             OpsJson.Options);
     }

@@ -37,10 +37,18 @@ internal sealed record NoteHistory(NoteDocument Note)
 /// <summary>Ownership of notes: a note is its tenant's and user's only.</summary>
 internal static class NoteOwnership
 {
+    /// <summary>For a note folded from its stream: streams are not tenant-scoped, so tenant and user are both checked.</summary>
     public static bool IsOwner(NoteDocument note, string tenantId, string? userId) =>
         userId is not null
         && string.Equals(note.TenantId, tenantId, StringComparison.Ordinal)
         && string.Equals(note.UserId, userId, StringComparison.Ordinal);
+
+    /// <summary>
+    /// For a note read from the projection: the kernel already scoped the read to the caller's tenant and
+    /// mode (seed 001), so only the user is the pack's to check.
+    /// </summary>
+    public static bool IsUsers(NoteDocument note, string? userId) =>
+        userId is not null && string.Equals(note.UserId, userId, StringComparison.Ordinal);
 
     public static Decision UserRequired() =>
         Decision.Reject(NoteRejections.UserRequired, "the command's scope has no user_id; notes belong to a user, so act as a user-bound actor.");

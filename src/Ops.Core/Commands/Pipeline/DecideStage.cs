@@ -48,7 +48,17 @@ internal static class DecideStage
     {
         var registration = validated.Registration;
         var target = bound.TargetRef!;
-        var decision = await registration.Decide(new CommandInvocation(validated.Payload, bound, identity.CommandId, identity.Scope, decisionTime, streams, core, projections, capability), cancellationToken);
+        Decision decision;
+        try
+        {
+            decision = await registration.Decide(new CommandInvocation(validated.Payload, bound, identity.CommandId, identity.Scope, decisionTime, streams, core, projections, capability), cancellationToken);
+        }
+        catch (OpsException ex)
+        {
+            // A kernel refusal the handler ran into, e.g. reading a projection that spans tenants without a capability naming it.
+            return new Rejection(ex.Code, ex.Message);
+        }
+
         if (decision.IsRejected)
         {
             return new Rejection(decision.ReasonCode!, decision.Reason!);

@@ -12,8 +12,8 @@ internal sealed class GetNoteHandler : IQueryHandler<Contracts.GetNote, NoteDocu
         ArgumentNullException.ThrowIfNull(context);
         var note = await context.Projections.GetAsync<NoteDocument>(NoteNames.NoteIndex, context.Query.NoteId, cancellationToken);
 
-        // Another user's note reads exactly like a missing one.
-        return note is not null && NoteOwnership.IsOwner(note, context.Scope.TenantId, context.Scope.UserId ?? context.Actor.Id)
+        // The kernel reads only the caller's tenant; another user's note reads exactly like a missing one.
+        return note is not null && NoteOwnership.IsUsers(note, context.Scope.UserId ?? context.Actor.Id)
             ? note
             : null;
     }

@@ -16,10 +16,11 @@ internal sealed class ListNotesHandler : IQueryHandler<Contracts.ListNotes, Note
         var query = context.Query;
         var userId = context.Scope.UserId ?? context.Actor.Id;
 
-        // IProjectionReader has no filtered read yet, so the filter runs here over every document.
+        // The kernel returns only the caller's tenant's documents; IProjectionReader has no filtered read
+        // yet, so the user, surface and project filters run here over them.
         var all = await context.Projections.ListAsync<NoteDocument>(NoteNames.NoteIndex, cancellationToken);
         var notes = all
-            .Where(n => NoteOwnership.IsOwner(n, context.Scope.TenantId, userId))
+            .Where(n => NoteOwnership.IsUsers(n, userId))
             .Where(n => query.SurfaceId is null || string.Equals(n.SurfaceId, query.SurfaceId, StringComparison.Ordinal))
             .Where(n => query.ProjectId is null || string.Equals(n.ProjectId, query.ProjectId, StringComparison.Ordinal))
             .OrderByDescending(n => n.Timestamps.UpdatedAt)

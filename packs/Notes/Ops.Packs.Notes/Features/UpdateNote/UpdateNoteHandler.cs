@@ -41,7 +41,7 @@ internal sealed class UpdateNoteHandler : ICommandHandler<Contracts.UpdateNote>
         // Named by title: every live note of the caller with that exact title is a plausible target.
         var title = targetRef[NoteNames.TitleTargetPrefix.Length..];
         var candidates = (await context.Projections.ListAsync<NoteDocument>(NoteNames.NoteIndex, cancellationToken))
-            .Where(n => NoteOwnership.IsOwner(n, context.Scope.TenantId, context.Scope.UserId) && string.Equals(n.Title, title, StringComparison.Ordinal))
+            .Where(n => NoteOwnership.IsUsers(n, context.Scope.UserId) && string.Equals(n.Title, title, StringComparison.Ordinal))
             .OrderByDescending(n => n.Timestamps.UpdatedAt)
             .ThenBy(n => n.NoteId, StringComparer.Ordinal)
             .ToList();
