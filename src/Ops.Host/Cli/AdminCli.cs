@@ -24,7 +24,7 @@ internal static class AdminCli
     {
         var root = new RootCommand("AlignTrue Ops worker and admin CLI. With no command (or with 'run'), starts the worker on http://127.0.0.1:5080.");
         var asOption = new Option<string?>("--as") { Description = "Actor to act as (default: the admin created by init).", Recursive = true };
-        var keyOption = new Option<string?>("--key") { Description = "Your signing key file for consent (default: <actor>-signer.pem).", Recursive = true };
+        var keyOption = new Option<string?>("--key") { Description = $"Your signing key file for consent (default: {ConsentCli.DefaultKeyFile("<actor>")}).", Recursive = true };
         root.Options.Add(asOption);
         root.Options.Add(keyOption);
 
@@ -52,7 +52,7 @@ internal static class AdminCli
     {
         var admin = new Option<string>("--admin") { Description = "Id of the first admin actor.", DefaultValueFactory = _ => "admin" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant of the admin.", DefaultValueFactory = _ => "default" };
-        var keyOut = new Option<string?>("--key-out") { Description = "Where to write the admin's consent signing key (default: <admin>-signer.pem)." };
+        var keyOut = new Option<string?>("--key-out") { Description = $"Where to write the admin's consent signing key (default: {ConsentCli.DefaultKeyFile("<admin>")}, outside the working folder; an existing key there is reused)." };
         var command = new Command("init", "Create and migrate the database, register the first admin actor with the root capability and a consent signing key, and print its API key once.") { admin, tenant, keyOut };
         command.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
         {
@@ -61,8 +61,12 @@ internal static class AdminCli
                 throw new InvalidOperationException($"This database is already initialized (actors: {string.Join(", ", kernel.Writer.CommittedCore.Actors.Keys)}). Nothing was changed; use 'actors add' for more actors.");
             }
 
-            var keyFile = parse.GetValue(keyOut) ?? ConsentCli.DefaultKeyFile(parse.GetValue(admin)!);
-            var keyId = ConsentCli.SaveNewKey(keyFile, out var publicKey);
+            var explicitFile = parse.GetValue(keyOut);
+            var keyFile = explicitFile ?? ConsentCli.DefaultKeyFile(parse.GetValue(admin)!);
+            // The default file is the person's own key in their 0700 folder: a second database reuses it.
+            var reused = explicitFile is null && File.Exists(keyFile);
+            string publicKey;
+            var keyId = reused ? ConsentCli.ReadPublicKey(keyFile, out publicKey) : ConsentCli.SaveNewKey(keyFile, out publicKey);
             BootstrapResult result;
             try
             {
@@ -70,12 +74,18 @@ internal static class AdminCli
             }
             catch
             {
-                File.Delete(keyFile);
+                if (!reused)
+                {
+                    File.Delete(keyFile);
+                }
+
                 throw;
             }
 
             await output.WriteLineAsync($"Initialized. Admin actor '{result.ActorId}' (tenant '{result.TenantId}') holds the root capability {result.CapabilityId}.");
-            await output.WriteLineAsync($"Consent signing key {keyId} written to {Path.GetFullPath(keyFile)} (keep it private; it signs every change you consent to).");
+            await output.WriteLineAsync(reused
+                ? $"Consent signing key {keyId} reused from {Path.GetFullPath(keyFile)} (it existed already; keep it private, it signs every change you consent to)."
+                : $"Consent signing key {keyId} written to {Path.GetFullPath(keyFile)}, mode 0600 (keep it private; it signs every change you consent to).");
             await output.WriteLineAsync("API key (shown once, stored only as a hash):");
             await output.WriteLineAsync(result.ApiKey);
             return 0;

@@ -8,23 +8,25 @@ using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
+using Ops.Core.Storage;
 
 namespace Ops.Host.Cli;
 
 /// <summary>
 /// The consent flow by hand (seed 000): <c>keys new|register|revoke</c>, <c>propose</c>, <c>sign</c>, <c>commit</c>,
 /// <c>policies create|activate|deprecate</c>, <c>audit list|export</c>. Private keys stay in local PEM files
-/// (PKCS#8, mode 0600); the kernel only ever sees public keys and signatures.
+/// (PKCS#8, created mode 0600; by default in the per-user configuration folder); the kernel only ever sees public keys and signatures.
 /// </summary>
 internal static class ConsentCli
 {
-    public static string DefaultKeyFile(string actorId) => $"{actorId}-signer.pem";
+    /// <summary>The acting actor's key file when --key is not given: in the per-user configuration folder, outside the worker's working folder.</summary>
+    public static string DefaultKeyFile(string actorId) => UserConfig.SignerKeyFile(actorId);
 
     public static ECDsa LoadKey(string path)
     {
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"Signing key file {path} does not exist: create one with 'keys new --out {path}' (init writes admin-signer.pem). Nothing was changed.");
+            throw new InvalidOperationException($"Signing key file {path} does not exist: create one with 'keys new --out {path}' and register it, or pass --key <file> (init writes the admin's key to {DefaultKeyFile("admin")}). Nothing was changed.");
         }
 
         var key = ECDsa.Create();
@@ -32,6 +34,7 @@ internal static class ConsentCli
         return key;
     }
 
+    /// <summary>Creates a P-256 key in a new file, mode 0600 from the first byte (issue 7 item 7); refuses to overwrite.</summary>
     public static string SaveNewKey(string path, out string publicKey)
     {
         if (File.Exists(path))
@@ -42,12 +45,24 @@ internal static class ConsentCli
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var spki = key.ExportSubjectPublicKeyInfo();
         publicKey = Convert.ToBase64String(spki);
-        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
-        if (!OperatingSystem.IsWindows())
+        try
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            PrivateFiles.WriteNew(path, key.ExportPkcs8PrivateKeyPem());
+        }
+        catch (IOException ex) when (File.Exists(path))
+        {
+            throw new InvalidOperationException($"{path} already exists; refusing to overwrite a signing key. Nothing was changed.", ex);
         }
 
+        return ConsentSigning.KeyId(spki);
+    }
+
+    /// <summary>Key id and public key of an existing key file.</summary>
+    public static string ReadPublicKey(string path, out string publicKey)
+    {
+        using var key = LoadKey(path);
+        var spki = key.ExportSubjectPublicKeyInfo();
+        publicKey = Convert.ToBase64String(spki);
         return ConsentSigning.KeyId(spki);
     }
 
@@ -95,7 +110,7 @@ internal static class ConsentCli
         string KeyFor(ParseResult parse, CallerContext caller) => parse.GetValue(keyOption) ?? DefaultKeyFile(caller.Actor.Id);
 
         // keys
-        var outFile = new Option<string>("--out") { Description = "Where to write the new private key (PEM, mode 0600).", Required = true };
+        var outFile = new Option<string>("--out") { Description = "Where to write the new private key (PEM, created mode 0600; never overwritten).", Required = true };
         var keysNew = new Command("new", "Create an ECDSA P-256 signing key in a local file and print its key id and public key.") { outFile };
         keysNew.SetAction(parse =>
         {
