@@ -29,12 +29,19 @@ internal static class Worker
             return 1;
         }
 
+        if (!await StartCheck.PassesAsync(kernel, Console.Error))
+        {
+            await kernel.DisposeAsync();
+            return 1;
+        }
+
         await using (kernel)
         {
             builder.Services.AddSingleton(kernel);
             builder.Services.AddSingleton(loader);
             builder.Services.AddHostedService<ProjectionRunner>();
             builder.Services.AddHostedService<CapabilityExpiryRecorder>();
+            builder.Services.AddHostedService<CheckpointScheduler>();
             builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
                 .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
             builder.Services.AddAuthorization();

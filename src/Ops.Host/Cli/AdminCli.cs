@@ -36,7 +36,7 @@ internal static class AdminCli
         root.Subcommands.Add(Init(output, error));
         root.Subcommands.Add(Actors(asOption, keyOption, output, error));
         root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
-        root.Subcommands.Add(Log(output, error));
+        root.Subcommands.Add(LogCli.Create(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         root.Subcommands.Add(Packs(output, error));
         root.Subcommands.Add(Database(output, error));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
@@ -188,90 +188,6 @@ internal static class AdminCli
         return new Command("capabilities", "Grant, revoke and list capabilities (constitution A4).") { grant, revoke, list };
     }
 
-    private static Command Log(TextWriter output, TextWriter error)
-    {
-        var count = new Option<int>("-n", "--count") { Description = "How many of the latest events.", DefaultValueFactory = _ => 20 };
-        var tail = new Command("tail", "Print the latest events, one line each.") { count };
-        tail.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
-        {
-            var head = await kernel.EventLog.HeadPositionAsync(ct);
-            var n = Math.Clamp(parse.GetValue(count), 1, 10_000);
-            foreach (var e in await kernel.EventLog.ReadAsync(Math.Max(0, head - n), n, ct))
-            {
-                var v = e.Envelope;
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{e.Position,8}  {OpsJson.FormatInstant(v.OccurredAt)}  {v.EventType,-40} {v.StreamId}  actor={v.Actor.Id}  id={v.EventId[..12]}"));
-            }
-
-            return 0;
-        }));
-
-        var format = new Option<string>("--format") { Description = "Export format; jsonl is the one supported.", DefaultValueFactory = _ => "jsonl" };
-        format.AcceptOnlyFromAmong("jsonl");
-        var file = new Option<FileInfo?>("--out") { Description = "Write to this file instead of standard output." };
-        var export = new Command("export", "Export the whole log as JSON Lines: one {position, envelope} per line, in position order.") { format, file };
-        export.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
-        {
-            var target = parse.GetValue(file);
-            await using var writer = target is null ? null : new StreamWriter(target.FullName, append: false, new UTF8Encoding(false));
-            var sink = writer ?? output;
-            long after = 0;
-            long written = 0;
-            while (true)
-            {
-                var page = await kernel.EventLog.ReadAsync(after, 5_000, ct);
-                if (page.Count == 0)
-                {
-                    break;
-                }
-
-                foreach (var e in page)
-                {
-                    await sink.WriteLineAsync(Encoding.UTF8.GetString(CanonicalJson.SerializeToCanonical(new { position = e.Position, envelope = e.Envelope })));
-                }
-
-                written += page.Count;
-                after = page[^1].Position;
-            }
-
-            if (target is not null)
-            {
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {written} events to {target.FullName}."));
-            }
-
-            return 0;
-        }));
-
-        var exportFile = new Option<FileInfo?>("--file") { Description = "Verify an export (audit export / log export --with-chain) offline, without the database." };
-        var verify = new Command("verify", "Recompute the hash chain from position 1; name the first position where it breaks. Exit 1 when it does.") { exportFile };
-        verify.SetAction(async (parse, ct) =>
-        {
-            if (parse.GetValue(exportFile) is { } file)
-            {
-                using var reader = new StreamReader(file.FullName);
-                return await ReportVerificationAsync(await Ops.Core.Log.ChainExport.VerifyAsync(reader, ct), output);
-            }
-
-            return await WithKernelAsync(error, async (kernel, _) =>
-            {
-                var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
-                return await ReportVerificationAsync(await kernel.EventLog.VerifyAsync(progress, ct), output);
-            });
-        });
-        return new Command("log", "Read, export and verify the append-only log.") { tail, export, verify };
-    }
-
-    private static async Task<int> ReportVerificationAsync(Ops.Core.Log.LogVerification result, TextWriter output)
-    {
-        if (result.IsValid)
-        {
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: {result.RowsChecked} events, chain intact. Head position {result.HeadPosition}, head hash {result.HeadHash}."));
-            return 0;
-        }
-
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"BROKEN at position {result.FirstBrokenPosition}: {result.Problem}. {result.RowsChecked - 1} events before it verified; last good hash {result.HeadHash}."));
-        return 1;
-    }
-
     private static Command Packs(TextWriter output, TextWriter error)
     {
         var list = new Command("list", "List installed packs: loaded ones with version and content hash, refused ones with the reason.");
@@ -332,10 +248,16 @@ internal static class AdminCli
             var (kernel, loader) = HostComposition.Open(HostComposition.BuildConfiguration(), loggers, Directory.GetCurrentDirectory());
             await using (kernel)
             {
+                // The worker refuses to start on these; the CLI says so and goes on, so the operator can look.
+                foreach (var finding in (await Ops.Core.Log.Integrity.LogIntegrity.CheckStartAsync(kernel, CancellationToken.None)).Findings)
+                {
+                    await error.WriteLineAsync($"ops: WARNING ({finding.Code}): {finding.Message}. Run 'log verify'; the worker will not start until this is resolved.");
+                }
+
                 return await action(kernel, loader);
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException)
+        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException)
         {
             await error.WriteLineAsync("ops: " + ex.Message);
             return 1;
@@ -363,11 +285,5 @@ internal static class AdminCli
 
         await error.WriteLineAsync($"{outcome.CommandType}: rejected ({outcome.ReasonCode}): {outcome.Reason}");
         return false;
-    }
-
-    /// <summary>Reports on the calling thread, so progress lines come before the result line.</summary>
-    private sealed class LineProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

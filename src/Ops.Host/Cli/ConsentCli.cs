@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Ops.Core.Commands;
 using Ops.Core.Consent;
@@ -291,19 +290,8 @@ internal static class ConsentCli
             return 0;
         }));
         var exportOut = new Option<string?>("--out") { Description = "File to write (default: standard output)." };
-        var export = new Command("export", "Export the log as JSON Lines carrying the hash chain; verify it offline with 'log verify --file'.") { exportOut };
-        export.SetAction((parse, ct) => withKernel(error, async kernel =>
-        {
-            var path = parse.GetValue(exportOut);
-            await using var writer = path is null ? null : new StreamWriter(path, append: false, new UTF8Encoding(false));
-            var rows = await Ops.Core.Log.ChainExport.ExportAsync(kernel.EventLog, writer ?? output, 1, ct);
-            if (path is not null)
-            {
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {rows} rows with their chain to {path}."));
-            }
-
-            return 0;
-        }));
+        var export = new Command("export", "Export the log as JSON Lines carrying the hash chain, sealed by a signed checkpoint (the format of 'log export'); verify it offline with 'log verify --file'.") { exportOut };
+        export.SetAction((parse, ct) => withKernel(error, kernel => LogCli.ExportAsync(kernel, parse.GetValue(exportOut), 1, output, error, ct)));
         yield return new Command("audit", "Audit records of committed mutations (append-only; nothing edits or deletes them).") { list, export };
     }
 }
