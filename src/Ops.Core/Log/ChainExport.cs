@@ -183,7 +183,7 @@ internal static class ChainExport
             return true;
         }
 
-        if (CheckpointSigning.Verify(checkpoint, key.Key, key.KeyId) is { } bad)
+        if (key.Verify(checkpoint) is { } bad)
         {
             findings.Add(new IntegrityFinding(IntegrityProblem.CheckpointSignatureInvalid, checkpoint.Position, $"the checkpoint on line {lineNumber} (position {checkpoint.Position}) is refused: {bad}"));
             return true;

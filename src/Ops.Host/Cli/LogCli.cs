@@ -108,7 +108,7 @@ internal static class LogCli
         {
             using var key = kernel.Checkpoints.TrustedKey();
             var candidates = kernel.Checkpoints.ReadCheckpoints().Where(f => f.Checkpoint is not null).ToList();
-            start = candidates.Select(f => f.Checkpoint!).FirstOrDefault(c => c.Position == from - 1 && key is not null && CheckpointSigning.Verify(c, key.Key, key.KeyId) is null);
+            start = candidates.Select(f => f.Checkpoint!).FirstOrDefault(c => c.Position == from - 1 && key is not null && key.Verify(c) is null);
             if (start is null)
             {
                 var known = string.Join(", ", candidates.Select(f => f.Checkpoint!.Position + 1).Distinct().Order().Take(20));

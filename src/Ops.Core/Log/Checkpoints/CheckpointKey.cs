@@ -71,6 +71,8 @@ internal sealed class CheckpointKey : IDisposable
 /// <summary>A checkpoint public key a verifier trusts: from the key file, or given as base64 SubjectPublicKeyInfo or a PEM file.</summary>
 internal sealed class TrustedCheckpointKey : IDisposable
 {
+    private readonly Dictionary<CheckpointSigned, string?> _verified = [];
+
     private TrustedCheckpointKey(ECDsa key, string source)
     {
         Key = key;
@@ -84,6 +86,22 @@ internal sealed class TrustedCheckpointKey : IDisposable
 
     /// <summary>Where it came from, for the report.</summary>
     public string Source { get; }
+
+    /// <summary>
+    /// <see cref="CheckpointSigning.Verify"/> with this key, remembered per checkpoint: a verify and a start
+    /// check may meet the same checkpoint more than once. Not for concurrent use (nor is the ECDsa under it).
+    /// </summary>
+    /// <returns>Null when it verifies; otherwise what is wrong.</returns>
+    public string? Verify(CheckpointSigned checkpoint)
+    {
+        if (!_verified.TryGetValue(checkpoint, out var result))
+        {
+            result = CheckpointSigning.Verify(checkpoint, Key, KeyId);
+            _verified[checkpoint] = result;
+        }
+
+        return result;
+    }
 
     public static TrustedCheckpointKey FromKeyFile(CheckpointKey key)
     {

@@ -72,11 +72,15 @@ internal sealed class ChainScanner
         }
 
         RowsChecked++;
-        if (position != Expected)
+        if (position > Expected)
         {
-            return Fail(position, position > Expected
-                ? $"gap: expected position {Expected}, found {position} (rows {Expected}..{position - 1} are missing)"
-                : $"gap: expected position {Expected}, found {position} (out of order)");
+            // Named where the log stops being what it was: the first missing position.
+            return Fail(Expected, $"gap: expected position {Expected}, found {position} (positions {Expected}..{position - 1} are missing: removed)");
+        }
+
+        if (position < Expected)
+        {
+            return Fail(position, $"expected position {Expected}, found {position} again (out of order or duplicated)");
         }
 
         return storedPrevious.SequenceEqual(_previous)

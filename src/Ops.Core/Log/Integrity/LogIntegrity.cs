@@ -89,7 +89,7 @@ internal static class LogIntegrity
             {
                 findings.Add(new IntegrityFinding(IntegrityProblem.CheckpointUnreadable, null, $"checkpoint file {file.Name} could not be read: {file.Error}"));
             }
-            else if (key is not null && CheckpointSigning.Verify(c, key.Key, key.KeyId) is { } bad)
+            else if (key is not null && key.Verify(c) is { } bad)
             {
                 findings.Add(new IntegrityFinding(IntegrityProblem.CheckpointSignatureInvalid, c.Position, $"checkpoint file {file.Name} (position {c.Position}) is refused: {bad}"));
             }
@@ -119,7 +119,7 @@ internal static class LogIntegrity
         key is null
             ? null
             : checkpoints.Where(f => f.Checkpoint is not null).OrderByDescending(f => f.Checkpoint!.Position).ThenByDescending(f => f.Checkpoint!.SignedAt)
-                .FirstOrDefault(f => CheckpointSigning.Verify(f.Checkpoint!, key.Key, key.KeyId) is null);
+                .FirstOrDefault(f => key.Verify(f.Checkpoint!) is null);
 
     private static void CheckAgainst(List<CheckpointFile> trusted, long head, Func<CheckpointSigned, long> positionOf, Func<CheckpointSigned, string> hashOf, Func<long, byte[]?> storedAt, string unit, IntegrityProblem truncated, IntegrityProblem rechained, string what, List<IntegrityFinding> findings)
     {
