@@ -30,7 +30,7 @@ internal sealed class CheckpointScheduler(OpsKernel kernel, ILogger<CheckpointSc
                 return;
             }
 
-            await SignAsync(stoppingToken);
+            await TickAsync(stoppingToken);
         }
     }
 
@@ -39,17 +39,19 @@ internal sealed class CheckpointScheduler(OpsKernel kernel, ILogger<CheckpointSc
         await base.StopAsync(cancellationToken);
         if (kernel.Checkpoints.Options.IntervalSeconds > 0)
         {
-            await SignAsync(cancellationToken);
+            await TickAsync(cancellationToken);
         }
     }
 
-    private async Task SignAsync(CancellationToken cancellationToken)
+    /// <summary>One scheduled attempt: signs when the log moved since the last checkpoint; null when it did not (or signing failed, which is logged).</summary>
+    public async Task<SignedCheckpointResult?> TickAsync(CancellationToken cancellationToken)
     {
         try
         {
             if (await kernel.Checkpoints.SignAsync(skipWhenUnchanged: true, Console.Out, cancellationToken) is { } signed)
             {
                 CheckpointLog.Signed(logger, signed.Checkpoint.Position, signed.Checkpoint.KeyId, signed.Path ?? "standard output");
+                return signed;
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -57,6 +59,8 @@ internal sealed class CheckpointScheduler(OpsKernel kernel, ILogger<CheckpointSc
             // A missed checkpoint widens the window a truncation can hide in; it must be seen, not retried silently.
             CheckpointLog.SignFailed(logger, ex);
         }
+
+        return null;
     }
 }
 
