@@ -249,9 +249,16 @@ internal static class AdminCli
             await using (kernel)
             {
                 // The worker refuses to start on these; the CLI says so and goes on, so the operator can look.
-                foreach (var finding in (await Ops.Core.Log.Integrity.LogIntegrity.CheckStartAsync(kernel, CancellationToken.None)).Findings)
+                try
                 {
-                    await error.WriteLineAsync($"ops: WARNING ({finding.Code}): {finding.Message}. Run 'log verify'; the worker will not start until this is resolved.");
+                    foreach (var finding in (await Ops.Core.Log.Integrity.LogIntegrity.CheckStartAsync(kernel, CancellationToken.None)).Findings)
+                    {
+                        await error.WriteLineAsync($"ops: WARNING ({finding.Code}): {finding.Message}. Run 'log verify'; the worker will not start until this is resolved.");
+                    }
+                }
+                catch (Ops.Core.Errors.OpsException ex)
+                {
+                    await error.WriteLineAsync($"ops: WARNING ({ex.Code}): {ex.Message}");
                 }
 
                 return await action(kernel, loader);
