@@ -159,7 +159,7 @@ public class GatewayDecideBenchmarks
     public async Task<Decision> HandlerDecide()
     {
         var scope = new IdentityScope("acme", "system", "alice", "api");
-        return await _command.Decide(new CommandInvocation(_payload, _envelope, new string('c', 64), scope, Fixtures.Now, _streams, _core, null!), CancellationToken.None);
+        return await _command.Decide(new CommandInvocation(_payload, _envelope, new string('c', 64), scope, Fixtures.Now, _streams, _core, null!, null), CancellationToken.None);
     }
 
     [Benchmark(Description = "gateway decide step, in memory (CreateNote)")]
@@ -167,7 +167,7 @@ public class GatewayDecideBenchmarks
     {
         var now = Fixtures.Now;
         var payload = _envelope.Payload.Deserialize(_command.PayloadType, OpsJson.Options)!;
-        var commandId = DeterministicIds.CommandId("acme", "alice", _command.Name, _envelope.TargetRef, _envelope.Payload, _envelope.IdempotencyKey);
+        var commandId = DeterministicIds.CommandId("acme", "alice", _command.Name, _envelope.TargetRef!, _envelope.Payload, _envelope.IdempotencyKey);
         var contentHash = ContentHash.OfValue(new JsonObject
         {
             ["command_type"] = _command.Name,
@@ -176,9 +176,9 @@ public class GatewayDecideBenchmarks
             ["actor_id"] = "alice",
             ["tenant_id"] = "acme",
         });
-        var capability = CapabilityEvaluator.FindFor(_core, "alice", _command.Name, _envelope.TargetRef, _command.SafetyClass, now);
+        var capability = CapabilityEvaluator.FindFor(_core, "alice", _command.Name, _envelope.TargetRef!, _command.SafetyClass, now);
         var scope = new IdentityScope("acme", "system", "alice", "api");
-        var decision = await _command.Decide(new CommandInvocation(payload, _envelope, commandId, scope, now, _streams, _core, null!), CancellationToken.None);
+        var decision = await _command.Decide(new CommandInvocation(payload, _envelope, commandId, scope, now, _streams, _core, null!, capability), CancellationToken.None);
         var e = decision.Events[0];
         _registry.TryGetEvent(e.GetType(), out var eventType);
         _ = contentHash; // computed as the gateway does; the idempotency record would store it

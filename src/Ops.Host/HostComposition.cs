@@ -16,6 +16,7 @@ internal static class HostComposition
             .AddInMemoryCollection(overrides ?? [])
             .Build();
 
+    /// <summary>The folder of the packs shipped beside the executable (<c>Ops:PacksPath</c>), which <c>init</c> installs.</summary>
     public static string PacksDirectory(IConfiguration configuration) =>
         configuration["Ops:PacksPath"] is { Length: > 0 } configured
             ? Path.GetFullPath(configured)
@@ -26,8 +27,9 @@ internal static class HostComposition
     {
         var time = TimeProvider.System;
         var registry = KernelRegistryFactory.CreateWithCore(time, loggerFactory);
-        var loader = new PackLoader(registry, configuration, time, loggerFactory);
-        loader.LoadAll(PacksDirectory(configuration));
+        // Only what the log records as installed is loaded, after the same checks as at install.
+        var loader = new PackLoader(registry, configuration, time, loggerFactory, new Packs.Verification.PackVerifier(Packs.Verification.PackSigningOptions.From(configuration)));
+        loader.LoadInstalled(Ops.Core.Packs.Install.InstalledPackReader.Read(configuration, contentRoot), PacksDirectory(configuration));
         return (OpsKernel.Open(configuration, registry, time, loggerFactory, contentRoot), loader);
     }
 }

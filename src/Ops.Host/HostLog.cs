@@ -22,4 +22,10 @@ internal static partial class HostLog
 
     [LoggerMessage(6, LogLevel.Error, "Recording capability expiries failed; retrying in a minute")]
     public static partial void ExpiryRecordFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Warning, "Connector {Connector} failed: {Details}")]
+    public static partial void ConnectorFailed(ILogger logger, string connector, string details);
+
+    [LoggerMessage(21, LogLevel.Information, "Pack folder {Path} is not installed, so it was not loaded (packs install <folder>)")]
+    public static partial void PackNotInstalled(ILogger logger, string path);
 }

@@ -8,6 +8,9 @@ namespace Ops.Host;
 /// <summary>The worker: HTTP API on 127.0.0.1 plus the projection runner, on one open kernel.</summary>
 internal static class Worker
 {
+    /// <summary>Largest request body accepted, in bytes (1 MiB); larger bodies get 400 before anything is read into memory.</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
@@ -42,6 +45,8 @@ internal static class Worker
             builder.Services.AddHostedService<ProjectionRunner>();
             builder.Services.AddHostedService<CapabilityExpiryRecorder>();
             builder.Services.AddHostedService<CheckpointScheduler>();
+            builder.Services.AddSingleton<AuthenticationFailureLimiter>();
+            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
             builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
                 .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
             builder.Services.AddAuthorization();
@@ -52,13 +57,16 @@ internal static class Worker
             {
                 var feature = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>();
                 HostLog.Unhandled(app.Logger, context.Request.Path, feature?.Error ?? new InvalidOperationException("unknown"));
-                var (status, title) = feature?.Error switch
+                // Fixed words per kind: the exception's text (SQL, .NET type names) stays in the worker's log.
+                var (code, detail) = feature?.Error switch
                 {
-                    BadHttpRequestException => (StatusCodes.Status400BadRequest, "Bad request"),
-                    Ops.Core.Log.LogCommitException => (StatusCodes.Status503ServiceUnavailable, "The log could not commit"),
-                    _ => (StatusCodes.Status500InternalServerError, "Internal error"),
+                    BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => (Ops.Core.Errors.ReasonCodes.BadRequest, $"The request body is larger than {MaxRequestBodyBytes / 1024} KiB."),
+                    BadHttpRequestException => (Ops.Core.Errors.ReasonCodes.BadRequest, "The request could not be read."),
+                    Ops.Core.Log.LogCommitException => (Ops.Core.Errors.ReasonCodes.LogUnavailable, "The log could not commit."),
+                    Ops.Core.Errors.OpsException ops => (ops.Code, ops.Message),
+                    _ => (Ops.Core.Errors.ReasonCodes.Internal, "The worker failed to handle the request; the details are in its log."),
                 };
-                await Results.Problem(title: title, detail: (feature?.Error.Message ?? title) + " Nothing was changed; the request was not retried.", statusCode: status).ExecuteAsync(context);
+                await Problems.Of(code, detail + " Nothing was changed; the request was not retried.").ExecuteAsync(context);
             }));
             app.UseStatusCodePages();
             app.UseAuthentication();

@@ -20,7 +20,7 @@ public sealed class CapabilityTests
         var (_, capability) = await h.AddActorAsync("bob", NotesReadWrite);
         var granted = h.Time.GetUtcNow();
         h.Time.Advance(TimeSpan.FromMinutes(1));
-        var revoke = await h.SendAsync("core.RevokeCapability", "capability-" + capability, new RevokeCapability(capability, "left the team"));
+        var revoke = await h.SendAsync("core.RevokeCapability", null, new RevokeCapability(capability, "left the team"));
         var afterRevoke = h.Time.GetUtcNow();
 
         Assert.True(revoke.IsAccepted, revoke.Reason);
@@ -39,7 +39,7 @@ public sealed class CapabilityTests
         var before = h.Time.GetUtcNow();
         var oldRef = Check(h, capability, "bob", "core.RegisterActor", before).StateRef;
         h.Time.Advance(TimeSpan.FromMinutes(1));
-        var change = await h.SendAsync("core.ChangeCapabilityScope", "capability-" + capability, new ChangeCapabilityScope(capability, new CapabilityScope(["core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal])));
+        var change = await h.SendAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(capability, new CapabilityScope(["core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal])));
         Assert.True(change.IsAccepted, change.Reason);
 
         var then = Check(h, capability, "bob", "core.RegisterActor", before);
@@ -56,8 +56,8 @@ public sealed class CapabilityTests
     public async Task Evaluate_PastExpiry_Denied()
     {
         await using var h = await KernelHarness.StartAsync();
-        await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Agent, "Bob"));
-        var grant = await h.SendAsync("core.GrantCapability", "capability", new GrantCapability("bob", NotesReadWrite, ExpiresAt: h.Time.GetUtcNow().AddHours(1)));
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Agent, "Bob"));
+        var grant = await h.SendAsync("core.GrantCapability", null, new GrantCapability("bob", NotesReadWrite, ExpiresAt: h.Time.GetUtcNow().AddHours(1)));
         var capability = (await h.Kernel.EventLog.ReadAsync(grant.Position!.Value - 1, 1, CancellationToken.None))[0].Envelope.PayloadAs<CapabilityGranted>().CapabilityId;
 
         Assert.True(Check(h, capability, "bob", "core.RegisterActor", h.Time.GetUtcNow().AddMinutes(59)).Allowed);
@@ -71,14 +71,14 @@ public sealed class CapabilityTests
     {
         await using var h = await KernelHarness.StartAsync();
         var (bob, parent) = await h.AddActorAsync("bob", new CapabilityScope(["pack.notes.*"], ["note-*"], [SafetyClass.Read, SafetyClass.WriteInternal]));
-        await h.SendAsync("core.RegisterActor", "actor-agent7", new RegisterActor("agent7", ActorKind.Agent, "Agent 7"));
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("agent7", ActorKind.Agent, "Agent 7"));
 
-        var wider = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", new CapabilityScope(["pack.*"], ["note-*"], [SafetyClass.Read])), bob);
-        var widerSafety = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", new CapabilityScope(["pack.notes.*"], ["note-*"], [SafetyClass.WriteExternalSideEffect])), bob);
-        var narrower = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", new CapabilityScope(["pack.notes.notes.GetNote"], ["note-1*"], [SafetyClass.Read])), bob);
+        var wider = await h.SendAsync(CoreCommands.DelegateCommandType, null, new DelegateCapability(parent, "agent7", new CapabilityScope(["pack.*"], ["note-*"], [SafetyClass.Read])), bob);
+        var widerSafety = await h.SendAsync(CoreCommands.DelegateCommandType, null, new DelegateCapability(parent, "agent7", new CapabilityScope(["pack.notes.*"], ["note-*"], [SafetyClass.WriteExternalSideEffect])), bob);
+        var narrower = await h.SendAsync(CoreCommands.DelegateCommandType, null, new DelegateCapability(parent, "agent7", new CapabilityScope(["pack.notes.notes.GetNote"], ["note-1*"], [SafetyClass.Read])), bob);
 
-        Assert.Equal("delegation_widens_scope", wider.ReasonCode);
-        Assert.Equal("delegation_widens_scope", widerSafety.ReasonCode);
+        Assert.Equal("escalation", wider.ReasonCode);
+        Assert.Equal("escalation", widerSafety.ReasonCode);
         Assert.True(narrower.IsAccepted, narrower.Reason);
         Assert.Equal(parent, narrower.CapabilityId);
     }
@@ -90,7 +90,7 @@ public sealed class CapabilityTests
         var (_, parent) = await h.AddActorAsync("bob", NotesReadWrite);
         var (mallory, _) = await h.AddActorAsync("mallory", new CapabilityScope(["pack.x.y.Z"], ["*"], [SafetyClass.Read]));
 
-        var stolen = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "mallory", NotesReadWrite), mallory);
+        var stolen = await h.SendAsync(CoreCommands.DelegateCommandType, null, new DelegateCapability(parent, "mallory", NotesReadWrite), mallory);
 
         Assert.Equal("capability_denied", stolen.ReasonCode);
     }
@@ -99,23 +99,23 @@ public sealed class CapabilityTests
     public async Task Delegation_InheritsBoundsAndDiesWithParent()
     {
         await using var h = await KernelHarness.StartAsync();
-        await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
-        await h.SendAsync("core.RegisterActor", "actor-agent7", new RegisterActor("agent7", ActorKind.Agent, "Agent 7"));
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("agent7", ActorKind.Agent, "Agent 7"));
         var expires = h.Time.GetUtcNow().AddHours(2);
-        var grant = await h.SendAsync("core.GrantCapability", "capability", new GrantCapability("bob", NotesReadWrite, ExpiresAt: expires));
+        var grant = await h.SendAsync("core.GrantCapability", null, new GrantCapability("bob", NotesReadWrite, ExpiresAt: expires));
         var parent = grant.EventIds.Count == 1 ? (await h.Kernel.EventLog.ReadAsync(grant.Position!.Value - 1, 1, CancellationToken.None))[0].Envelope.PayloadAs<CapabilityGranted>().CapabilityId : throw new InvalidOperationException();
         var bob = new Commands.CallerContext(new ActorRef("bob", ActorKind.Human), "test");
         await h.RegisterKeyAsync("bob");
 
-        var tooLong = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", NotesReadWrite, ExpiresAt: expires.AddHours(1)), bob);
-        var child = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", NotesReadWrite), bob);
+        var tooLong = await h.SendAsync(CoreCommands.DelegateCommandType, null, new DelegateCapability(parent, "agent7", NotesReadWrite, ExpiresAt: expires.AddHours(1)), bob);
+        var child = await h.SendAsync(CoreCommands.DelegateCommandType, null, new DelegateCapability(parent, "agent7", NotesReadWrite), bob);
         var childGrant = (await h.Kernel.EventLog.ReadAsync(child.Position!.Value - 1, 1, CancellationToken.None))[0].Envelope.PayloadAs<CapabilityGranted>();
 
-        Assert.Equal("delegation_widens_bounds", tooLong.ReasonCode);
+        Assert.Equal("escalation", tooLong.ReasonCode);
         Assert.Equal(expires, childGrant.ExpiresAt);
         Assert.True(Check(h, childGrant.CapabilityId, "agent7", "core.RegisterActor", h.Time.GetUtcNow()).Allowed);
 
-        var revoke = await h.SendAsync("core.RevokeCapability", "capability-" + parent, new RevokeCapability(parent, "compromised"));
+        var revoke = await h.SendAsync("core.RevokeCapability", null, new RevokeCapability(parent, "compromised"));
         Assert.True(revoke.IsAccepted, revoke.Reason);
         // The stream's events are stamped strictly after one another, so the revocation may sit a tick after a frozen clock.
         h.Time.Advance(TimeSpan.FromSeconds(1));
@@ -123,7 +123,7 @@ public sealed class CapabilityTests
         Assert.False(afterRevoke.Allowed);
         Assert.Contains("parent", afterRevoke.Reason, StringComparison.Ordinal);
 
-        var viaGateway = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), new Commands.CallerContext(new ActorRef("agent7", ActorKind.Agent), "test"));
+        var viaGateway = await h.SendAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), new Commands.CallerContext(new ActorRef("agent7", ActorKind.Agent), "test"));
         Assert.Equal("capability_denied", viaGateway.ReasonCode);
     }
 
@@ -132,11 +132,11 @@ public sealed class CapabilityTests
     {
         await using var h = await KernelHarness.StartAsync();
         var (bob, parent) = await h.AddActorAsync("bob", new CapabilityScope(["core.RegisterActor", "core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal]));
-        await h.SendAsync("core.RegisterActor", "actor-agent7", new RegisterActor("agent7", ActorKind.Agent, "Agent 7"));
-        var child = await h.SendAsync(CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parent, "agent7", new CapabilityScope(["core.RegisterActor"], ["*"], [SafetyClass.WriteInternal])), bob);
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("agent7", ActorKind.Agent, "Agent 7"));
+        var child = await h.SendAsync(CoreCommands.DelegateCommandType, null, new DelegateCapability(parent, "agent7", new CapabilityScope(["core.RegisterActor"], ["*"], [SafetyClass.WriteInternal])), bob);
         var childId = (await h.Kernel.EventLog.ReadAsync(child.Position!.Value - 1, 1, CancellationToken.None))[0].Envelope.PayloadAs<CapabilityGranted>().CapabilityId;
 
-        await h.SendAsync("core.ChangeCapabilityScope", "capability-" + parent, new ChangeCapabilityScope(parent, new CapabilityScope(["core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal])));
+        await h.SendAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(parent, new CapabilityScope(["core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal])));
         h.Time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.False(Check(h, childId, "agent7", "core.RegisterActor", h.Time.GetUtcNow()).Allowed);
@@ -149,9 +149,9 @@ public sealed class CapabilityExpiryTests
     public async Task RecordExpired_AfterExpiry_AppendsOneExpiredEventAtTheExpiryInstant()
     {
         await using var h = await KernelHarness.StartAsync();
-        await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
         var expires = h.Time.GetUtcNow().AddHours(1);
-        await h.SendAsync("core.GrantCapability", "capability", new GrantCapability("bob", CapabilityScope.All, ExpiresAt: expires));
+        await h.SendAsync("core.GrantCapability", null, new GrantCapability("bob", CapabilityScope.All, ExpiresAt: expires));
 
         var early = await CapabilityExpiry.RecordExpiredAsync(h.Kernel.Writer, "system", CancellationToken.None);
         h.Time.Advance(TimeSpan.FromHours(2));

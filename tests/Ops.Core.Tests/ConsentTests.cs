@@ -13,11 +13,11 @@ namespace Ops.Core.Tests;
 
 public sealed class ConsentTests
 {
-    private static Task<long> HeadAsync(KernelHarness h) => h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None).AsTask();
+    private static Task<long> HeadAsync(KernelHarness h) => h.MutationHeadAsync();
 
     private static async Task<(Proposal Proposal, ProposedInterpretation Interpretation)> ProposeActorAsync(KernelHarness h, string actorId)
     {
-        var proposed = await h.ProposeAsync("core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, ActorKind.Human, actorId));
+        var proposed = await h.ProposeAsync("core.RegisterActor", null, new RegisterActor(actorId, ActorKind.Human, actorId));
         Assert.Null(proposed.Rejection);
         return (proposed.Proposal!, Assert.Single(proposed.Proposal!.Interpretations));
     }
@@ -28,7 +28,7 @@ public sealed class ConsentTests
         await using var h = await KernelHarness.StartAsync();
         var head = await HeadAsync(h);
 
-        var outcome = await h.SendWithoutConsentAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
+        var outcome = await h.SendWithoutConsentAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
 
         Assert.Equal("consent_required", outcome.ReasonCode);
         Assert.Equal(head, await HeadAsync(h));
@@ -55,8 +55,8 @@ public sealed class ConsentTests
         await using var h = await KernelHarness.StartAsync();
         var head = await HeadAsync(h);
 
-        var first = await h.ProposeAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
-        var second = await h.ProposeAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
+        var first = await h.ProposeAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
+        var second = await h.ProposeAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
 
         Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(first.Proposal, OpsJson.Options), JsonSerializer.SerializeToUtf8Bytes(second.Proposal, OpsJson.Options));
         Assert.Equal(head, await HeadAsync(h));
@@ -161,10 +161,10 @@ public sealed class ConsentTests
         var (bob, _) = await h.AddActorAsync("bob", CapabilityScope.All);
         var keyId = ConsentSigning.KeyId(h.KeyOf("bob").ExportSubjectPublicKeyInfo());
         h.Time.Advance(TimeSpan.FromSeconds(1));
-        var revoked = await h.SendAsync("core.RevokeSignerKey", "signer-key-" + keyId, new RevokeSignerKey(keyId, "laptop stolen"));
+        var revoked = await h.SendAsync("core.RevokeSignerKey", null, new RevokeSignerKey(keyId, "laptop stolen"));
         Assert.True(revoked.IsAccepted, revoked.Reason);
         h.Time.Advance(TimeSpan.FromSeconds(1));
-        var proposed = await h.ProposeAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
+        var proposed = await h.ProposeAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
         var interpretation = proposed.Proposal!.Interpretations[0];
         var head = await HeadAsync(h);
 
@@ -194,11 +194,11 @@ public sealed class ConsentTests
     {
         await using var h = await KernelHarness.StartAsync();
         var (_, capability) = await h.AddActorAsync("bob", CapabilityScope.All);
-        var proposed = await h.ProposeAsync("core.ChangeCapabilityScope", "capability-" + capability, new ChangeCapabilityScope(capability, new CapabilityScope(["a.*"], ["*"], [SafetyClass.Read])));
+        var proposed = await h.ProposeAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(capability, new CapabilityScope(["a.*"], ["*"], [SafetyClass.Read])));
         var interpretation = proposed.Proposal!.Interpretations[0];
         var consent = h.Sign(interpretation);
         h.Time.Advance(TimeSpan.FromSeconds(1));
-        var other = await h.SendAsync("core.ChangeCapabilityScope", "capability-" + capability, new ChangeCapabilityScope(capability, new CapabilityScope(["b.*"], ["*"], [SafetyClass.Read])));
+        var other = await h.SendAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(capability, new CapabilityScope(["b.*"], ["*"], [SafetyClass.Read])));
         Assert.True(other.IsAccepted, other.Reason);
         var head = await HeadAsync(h);
 
@@ -234,23 +234,23 @@ public sealed class ConsentTests
 
         var result = await h.CommitAsync(proposal, interpretation, h.Sign(interpretation, "admin"), bob);
 
-        Assert.True(result.Outcome.ReasonCode is "command_id_mismatch" or "consent_invalid", result.Outcome.ReasonCode);
+        Assert.True(result.Outcome.ReasonCode is "command_id_mismatch" or "consent_invalid" or "identity_mismatch", result.Outcome.ReasonCode);
     }
 
     [Fact]
     public async Task Commit_PolicyConsent_ActivePolicyCoversCommand_ElseRejected()
     {
         await using var h = await KernelHarness.StartAsync([new MailPack()]);
-        var created = await h.SendAsync("core.CreatePolicy", "policy-auto-actors", new CreatePolicy("auto-actors", new PolicyScope(["pack.mail.*"], ["*"], ["admin"])));
+        var created = await h.SendAsync("core.CreatePolicy", null, new CreatePolicy("auto-actors", new PolicyScope(["pack.mail.*"], ["*"], ["admin"])));
         Assert.True(created.IsAccepted, created.Reason);
         var policy = (await h.Kernel.EventLog.ReadAsync(created.Position!.Value - 1, 1, CancellationToken.None))[0].Envelope.PayloadAs<PolicyCreated>();
-        var coreByPolicy = await h.SendAsync("core.CreatePolicy", "policy-core", new CreatePolicy("core", new PolicyScope(["core.*"], ["*"], ["*"])));
+        var coreByPolicy = await h.SendAsync("core.CreatePolicy", null, new CreatePolicy("core", new PolicyScope(["core.*"], ["*"], ["*"])));
         Assert.Equal("policy_covers_core", coreByPolicy.ReasonCode);
 
         var draftUse = await h.Kernel.Gateway.CommitAsync(new CommitRequest(KernelHarness.Envelope("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob")), null, null, null, new ConsentGrant(ConsentKind.Policy, PolicyId: policy.PolicyId, PolicyVersion: 1)), h.AdminCaller, CancellationToken.None);
         Assert.Equal("policy_not_applicable", draftUse.Outcome.ReasonCode);
 
-        var activated = await h.SendAsync("core.ActivatePolicy", "policy-auto-actors", new ActivatePolicy(policy.PolicyId, 1));
+        var activated = await h.SendAsync("core.ActivatePolicy", null, new ActivatePolicy(policy.PolicyId, 1));
         Assert.True(activated.IsAccepted, activated.Reason);
         h.Time.Advance(TimeSpan.FromSeconds(1));
         var stillCore = await h.Kernel.Gateway.CommitAsync(new CommitRequest(KernelHarness.Envelope("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob")), null, null, null, new ConsentGrant(ConsentKind.Policy, PolicyId: policy.PolicyId, PolicyVersion: 1)), h.AdminCaller, CancellationToken.None);
@@ -261,7 +261,7 @@ public sealed class ConsentTests
     public async Task AuditExport_VerifiesOffline_AndDetectsAnEditedLine()
     {
         await using var h = await KernelHarness.StartAsync();
-        await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
         var records = await AuditReader.QueryAsync(h.Kernel.EventLog, "admin", "actor-bob", null, null, CancellationToken.None);
         Assert.Single(records);
         Assert.Empty(await AuditReader.QueryAsync(h.Kernel.EventLog, "bob", null, null, null, CancellationToken.None));

@@ -18,7 +18,7 @@ public sealed class EventLogTests
     public async Task Database_UpdateOrDelete_RefusedByTrigger(string sql, string expected)
     {
         await using var h = await KernelHarness.StartAsync();
-        await h.SendAsync("core.RegisterActor", "actor-bob", new Capabilities.RegisterActor("bob", ActorKind.Human, "Bob"));
+        await h.SendAsync("core.RegisterActor", null, new Capabilities.RegisterActor("bob", ActorKind.Human, "Bob"));
         await using var connection = new SqliteConnection($"Data Source={h.DatabasePath}");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();

@@ -9,17 +9,17 @@ namespace Ops.Core.Tests;
 
 public sealed class GatewayTests
 {
-    private static Task<long> HeadAsync(KernelHarness h) => h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None).AsTask();
+    private static Task<long> HeadAsync(KernelHarness h) => h.MutationHeadAsync();
 
     [Fact]
     public async Task Send_SameCommandTwice_ReturnsFirstOutcomeAndAppendsNothing()
     {
         await using var h = await KernelHarness.StartAsync();
-        var first = await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
+        var first = await h.SendAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
         var head = await HeadAsync(h);
         h.Time.Advance(TimeSpan.FromMinutes(5));
 
-        var second = await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"));
+        var second = await h.SendAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"));
 
         Assert.True(first.IsAccepted);
         Assert.True(second.Replayed);
@@ -33,10 +33,10 @@ public sealed class GatewayTests
     public async Task Send_SameIdempotencyKeyDifferentContent_RejectedAsConflict()
     {
         await using var h = await KernelHarness.StartAsync();
-        await h.SendAsync("core.RegisterActor", "actor-bob", new RegisterActor("bob", ActorKind.Human, "Bob"), idempotencyKey: "k1");
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("bob", ActorKind.Human, "Bob"), idempotencyKey: "k1");
         var head = await HeadAsync(h);
 
-        var other = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), idempotencyKey: "k1");
+        var other = await h.SendAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), idempotencyKey: "k1");
 
         Assert.Equal("command_id_conflict", other.ReasonCode);
         Assert.Equal(head, await HeadAsync(h));
@@ -49,10 +49,10 @@ public sealed class GatewayTests
         var (bob, _) = await h.AddActorAsync("bob", new CapabilityScope(["core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal]));
         var head = await HeadAsync(h);
 
-        var first = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
+        var first = await h.SendAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
         Assert.Equal(head, await HeadAsync(h));
-        await h.SendAsync("core.GrantCapability", "capability", new GrantCapability("bob", CapabilityScope.All), idempotencyKey: "widen");
-        var again = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
+        await h.SendAsync("core.GrantCapability", null, new GrantCapability("bob", CapabilityScope.All), idempotencyKey: "widen");
+        var again = await h.SendAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
 
         Assert.Equal("capability_denied", first.ReasonCode);
         Assert.True(again.IsAccepted, again.Reason);
@@ -66,7 +66,7 @@ public sealed class GatewayTests
         var (bob, _) = await h.AddActorAsync("bob", new CapabilityScope(["core.IssueApiKey"], ["*"], [SafetyClass.WriteInternal]));
         var head = await HeadAsync(h);
 
-        var outcome = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
+        var outcome = await h.SendAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
 
         Assert.Equal("capability_denied", outcome.ReasonCode);
         Assert.Contains("Nothing was appended", outcome.Reason, StringComparison.Ordinal);
@@ -79,7 +79,7 @@ public sealed class GatewayTests
         await using var h = await KernelHarness.StartAsync();
         var (bob, capability) = await h.AddActorAsync("bob", new CapabilityScope(["core.RegisterActor"], ["*"], [SafetyClass.WriteInternal]));
 
-        var outcome = await h.SendAsync("core.RegisterActor", "actor-eve", new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
+        var outcome = await h.SendAsync("core.RegisterActor", null, new RegisterActor("eve", ActorKind.Human, "Eve"), bob);
         var appended = (await h.Kernel.EventLog.ReadAsync(outcome.Position!.Value - 1, 1, CancellationToken.None))[0].Envelope;
 
         Assert.Equal(capability, outcome.CapabilityId);
@@ -111,7 +111,7 @@ public sealed class GatewayTests
     {
         await using var h = await KernelHarness.StartAsync();
 
-        var outcome = await h.SendAsync("core.RegisterActor", "actor-bob", new { kind = "human" });
+        var outcome = await h.SendAsync("core.RegisterActor", null, new { kind = "human" });
 
         Assert.Equal("invalid_payload", outcome.ReasonCode);
     }
@@ -172,7 +172,7 @@ public sealed class GatewayTests
     {
         await using var h = await KernelHarness.StartAsync();
         var tasks = Enumerable.Range(0, 40)
-            .Select(i => h.SendAsync("core.RegisterActor", "actor-u" + i, new RegisterActor(i == 17 ? "BAD ID" : "u" + i, ActorKind.Human, "U")))
+            .Select(i => h.SendAsync("core.RegisterActor", null, new RegisterActor(i == 17 ? "BAD ID" : "u" + i, ActorKind.Human, "U")))
             .ToList();
 
         var outcomes = await Task.WhenAll(tasks);
@@ -188,7 +188,7 @@ public sealed class GatewayTests
     {
         await using var h = await KernelHarness.StartAsync();
 
-        var outcome = await h.SendAsync("core.RegisterActor", "actor-x", new RegisterActor("x", ActorKind.Human, "X"), new CallerContext(new ActorRef("ghost", ActorKind.Human), "test"));
+        var outcome = await h.SendAsync("core.RegisterActor", null, new RegisterActor("x", ActorKind.Human, "X"), new CallerContext(new ActorRef("ghost", ActorKind.Human), "test"));
 
         Assert.Equal("unknown_actor", outcome.ReasonCode);
     }
@@ -203,15 +203,15 @@ public sealed class StreamOrderTests
         var (_, capability) = await h.AddActorAsync("bob", CapabilityScope.All);
 
         // The clock stands still: both changes are decided at the same instant.
-        var first = await h.SendAsync("core.ChangeCapabilityScope", "capability-" + capability, new ChangeCapabilityScope(capability, new CapabilityScope(["z.*"], ["*"], [SafetyClass.Read])));
-        var second = await h.SendAsync("core.ChangeCapabilityScope", "capability-" + capability, new ChangeCapabilityScope(capability, new CapabilityScope(["a.*"], ["*"], [SafetyClass.Read])));
+        var first = await h.SendAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(capability, new CapabilityScope(["z.*"], ["*"], [SafetyClass.Read])));
+        var second = await h.SendAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(capability, new CapabilityScope(["a.*"], ["*"], [SafetyClass.Read])));
         Assert.True(first.IsAccepted && second.IsAccepted);
 
-        var stream = (await h.Kernel.EventLog.ReadStreamAsync("core:capability-" + capability, CancellationToken.None)).Select(e => e.Envelope).ToList();
+        var stream = (await h.Kernel.EventLog.ReadStreamAsync(CoreRefs.Stream(CoreRefs.Capability("bob", capability)), CancellationToken.None)).Select(e => e.Envelope).ToList();
         var canonical = new List<string>();
         await foreach (var e in h.Kernel.EventLog.ReadCanonicalAsync(CancellationToken.None))
         {
-            if (e.Envelope.StreamId == "core:capability-" + capability)
+            if (e.Envelope.StreamId == CoreRefs.Stream(CoreRefs.Capability("bob", capability)))
             {
                 canonical.Add(e.Envelope.EventId);
             }

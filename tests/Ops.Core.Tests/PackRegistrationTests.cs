@@ -19,7 +19,7 @@ public sealed class MailPack : IOpsPack
 {
     public void Register(IPackBuilder builder) =>
         builder.AddEvent<EmailQueued>("pack.mail.email.EmailQueued")
-            .AddCommand<SendEmail>("pack.mail.email.SendEmail", SafetyClass.WriteExternalSideEffect);
+            .AddCommand("pack.mail.email.SendEmail", SafetyClass.WriteExternalSideEffect, CommandTarget<SendEmail>.FromTargetRef("mail-"));
 }
 
 /// <summary>Pack id "rogue": tries to register a name in another pack's namespace.</summary>

@@ -36,8 +36,8 @@ public sealed class TelemetryTests
         listener.Start();
         await using var h = await KernelHarness.StartAsync();
 
-        await h.SendAsync("core.RegisterActor", "actor-telemetry-bob", new RegisterActor("telemetry-bob", ActorKind.Human, "Bob"));
-        await h.SendWithoutConsentAsync("core.RegisterActor", "actor-telemetry-eve", new RegisterActor("telemetry-eve", ActorKind.Human, "Eve"));
+        await h.SendAsync("core.RegisterActor", null, new RegisterActor("telemetry-bob", ActorKind.Human, "Bob"));
+        await h.SendWithoutConsentAsync("core.RegisterActor", null, new RegisterActor("telemetry-eve", ActorKind.Human, "Eve"));
 
         lock (seen)
         {

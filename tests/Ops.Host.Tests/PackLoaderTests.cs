@@ -1,97 +1,79 @@
 using System.Runtime.Loader;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Ops.Core.Hosting;
+using Ops.Core.Errors;
 using Ops.Core.Packs;
 using Ops.Host.Packs;
+using Ops.Host.Packs.Verification;
 
 namespace Ops.Host.Tests;
 
 public sealed class PackLoaderTests
 {
-    private static readonly string FixturePacks = Path.Combine(AppContext.BaseDirectory, "fixture-packs");
-
-    private static (KernelRegistry Registry, PackLoader Loader) LoadFrom(params string[] folders)
-    {
-        var root = Directory.CreateTempSubdirectory("ops-packs-").FullName;
-        foreach (var folder in folders)
-        {
-            CopyDirectory(Path.Combine(FixturePacks, folder), Path.Combine(root, folder));
-        }
-
-        var registry = KernelRegistryFactory.CreateWithCore(TimeProvider.System, NullLoggerFactory.Instance);
-        var loader = new PackLoader(registry, new ConfigurationBuilder().Build(), TimeProvider.System, NullLoggerFactory.Instance);
-        loader.LoadAll(root);
-        return (registry, loader);
-    }
-
     [Fact]
-    public void Load_MissingContractDependency_RefusedAndOthersRun()
+    public async Task Load_NameInAnotherPacksNamespace_RefusedWithClearError_OthersRun()
     {
-        var (registry, loader) = LoadFrom("Ops.Packs.Dependent", "Ops.Packs.Notes");
+        await using var host = await PackHost.StartAsync();
+        Assert.True(await host.InstallAsync(host.CopyOfFixture("Ops.Packs.Rogue")));
+        Assert.True(await host.InstallAsync(host.CopyOfFixture("Ops.Packs.GitHub")));
 
-        var refused = Assert.Single(loader.Refused);
-        Assert.Equal("dependent", refused.PackId);
-        Assert.Contains("Ops.Packs.Absent.Contracts", refused.Reason, StringComparison.Ordinal);
-        Assert.Contains(registry.Packs, p => p.PackId == "notes");
-        Assert.DoesNotContain(registry.Packs, p => p.PackId == "dependent");
-        Assert.Contains("pack.notes.notes.CreateNote", registry.Commands.Keys);
-    }
+        await host.ReopenAsync();
 
-    [Fact]
-    public void Load_NameInAnotherPacksNamespace_RefusedWithClearError()
-    {
-        var (registry, loader) = LoadFrom("Ops.Packs.Rogue", "Ops.Packs.GitHub");
-
-        var refused = Assert.Single(loader.Refused);
-        Assert.Equal("rogue", refused.PackId);
+        var refused = Assert.Single(host.Loader.Refused);
+        Assert.Equal(("rogue", ReasonCodes.PackRefused), (refused.PackId, refused.Code));
         Assert.Contains("outside the namespace of pack 'rogue'", refused.Reason, StringComparison.Ordinal);
-        Assert.DoesNotContain("pack.notes.notes.Stolen", registry.Events.Keys);
-        Assert.Contains(registry.Packs, p => p.PackId == "github");
+        Assert.DoesNotContain("pack.notes.notes.Stolen", host.Kernel.Registry.Events.Keys);
+        Assert.Contains(host.Kernel.Registry.Packs, p => p.PackId == "github");
     }
 
     [Fact]
-    public void Load_EachPackInItsOwnCollectibleContext_SharedTypesUnified()
+    public async Task Load_EachPackInItsOwnCollectibleContext_FromTheCheckedBytes_SharedTypesUnified()
     {
-        var (registry, loader) = LoadFrom("Ops.Packs.Notes", "Ops.Packs.GitHub");
-        Assert.Empty(loader.Refused);
+        await using var host = await PackHost.StartAsync();
+        Assert.True(await host.InstallAsync(host.CopyOfFixture("Ops.Packs.Notes")));
+        Assert.True(await host.InstallAsync(host.CopyOfFixture("Ops.Packs.GitHub")));
 
-        var notes = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == "Ops.Packs.Notes" && AssemblyLoadContext.GetLoadContext(a) is PackLoadContext);
-        var github = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == "Ops.Packs.GitHub" && AssemblyLoadContext.GetLoadContext(a) is PackLoadContext);
+        await host.ReopenAsync();
+        Assert.Empty(host.Loader.Refused);
+
+        var contexts = AssemblyLoadContext.All.OfType<PackLoadContext>().ToList();
+        var notes = contexts.Last(c => c.Name == "pack:notes").Assemblies.Single(a => a.GetName().Name == "Ops.Packs.Notes");
+        var github = contexts.Last(c => c.Name == "pack:github").Assemblies.Single(a => a.GetName().Name == "Ops.Packs.GitHub");
         var notesContext = AssemblyLoadContext.GetLoadContext(notes)!;
 
         Assert.NotSame(notesContext, AssemblyLoadContext.GetLoadContext(github));
         Assert.True(notesContext.IsCollectible);
-        Assert.Equal("pack:notes", notesContext.Name);
+        // Loaded from the snapshot's bytes, not from the file: there is no location to re-read.
+        Assert.Equal(string.Empty, notes.Location);
         // Ops.Core and the contract module come from the shared (default) context, so types unify.
         var entry = notes.GetType("Ops.Packs.Notes.NotesPack")!;
         Assert.Same(typeof(IOpsPack), entry.GetInterfaces().Single(i => i.Name == nameof(IOpsPack)));
         var contracts = notes.GetReferencedAssemblies().Single(a => a.Name == "Ops.Packs.Notes.Contracts");
         Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(notesContext.LoadFromAssemblyName(contracts)));
-        Assert.Equal(64, registry.Packs.Single(p => p.PackId == "notes").ContentHash.Length);
+        Assert.Equal(64, host.Kernel.Registry.Packs.Single(p => p.PackId == "notes").ContentHash.Length);
     }
 
     [Fact]
-    public void ContentHash_SameFiles_SameHash_AnyChange_DifferentHash()
+    public void ContentHash_SameFiles_SameHash_AnyChange_DifferentHash_SignatureFileExcluded()
     {
-        var a = Directory.CreateTempSubdirectory("ops-hash-").FullName;
-        CopyDirectory(Path.Combine(FixturePacks, "Ops.Packs.Notes"), a);
-        var b = Directory.CreateTempSubdirectory("ops-hash-").FullName;
-        CopyDirectory(Path.Combine(FixturePacks, "Ops.Packs.Notes"), b);
+        var a = Copy("Ops.Packs.Notes");
+        var b = Copy("Ops.Packs.Notes");
 
+        Assert.Equal(PackLoader.ContentHash(a), PackLoader.ContentHash(b));
+        File.WriteAllText(Path.Combine(b, PackSignature.FileName), "{}");
         Assert.Equal(PackLoader.ContentHash(a), PackLoader.ContentHash(b));
         File.AppendAllText(Path.Combine(b, "pack.json"), " ");
         Assert.NotEqual(PackLoader.ContentHash(a), PackLoader.ContentHash(b));
     }
 
-    private static void CopyDirectory(string from, string to)
+    private static string Copy(string fixture)
     {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        var to = Directory.CreateTempSubdirectory("ops-hash-").FullName;
+        foreach (var file in Directory.GetFiles(Path.Combine(PackHost.FixturePacks, fixture), "*", SearchOption.AllDirectories))
         {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            var target = Path.Combine(to, Path.GetRelativePath(Path.Combine(PackHost.FixturePacks, fixture), file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target, overwrite: true);
         }
+
+        return to;
     }
 }

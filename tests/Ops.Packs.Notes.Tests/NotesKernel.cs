@@ -46,10 +46,10 @@ internal sealed class NotesKernel : IAsyncDisposable
     /// <summary>Registers an actor of another tenant, allowed to use the notes pack.</summary>
     public async Task<CallerContext> AddUserOfTenantAsync(string actorId, string tenantId)
     {
-        var registered = await Harness.SendAsync("core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, ActorKind.Human, actorId, tenantId));
+        var registered = await Harness.SendAsync("core.RegisterActor", null, new RegisterActor(actorId, ActorKind.Human, actorId, tenantId));
         Assert.True(registered.IsAccepted, registered.Reason);
         await Harness.RegisterKeyAsync(actorId);
-        var granted = await Harness.SendAsync("core.GrantCapability", "capability", new GrantCapability(actorId, NotesWriter), idempotencyKey: "grant-" + actorId);
+        var granted = await Harness.SendAsync("core.GrantCapability", null, new GrantCapability(actorId, NotesWriter), idempotencyKey: "grant-" + actorId);
         Assert.True(granted.IsAccepted, granted.Reason);
         return new CallerContext(new ActorRef(actorId, ActorKind.Human), "test");
     }
@@ -77,7 +77,7 @@ internal sealed class NotesKernel : IAsyncDisposable
 
     public static string NoteIdOf(CommandOutcome outcome) => outcome.CommandId[..32];
 
-    public async Task<long> HeadAsync() => await Harness.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+    public Task<long> HeadAsync() => Harness.MutationHeadAsync();
 
     public async Task<IReadOnlyList<EventEnvelope>> StreamAsync(string noteId)
     {

@@ -79,11 +79,40 @@ public sealed class KernelHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>
+    /// The position of the last event that is not a safety record: a refused command "appends nothing" when this
+    /// does not move (its refusal may still be recorded on the safety stream, in its own transaction).
+    /// </summary>
+    public async Task<long> MutationHeadAsync()
+    {
+        var head = await Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+        while (head > 0)
+        {
+            var page = await Kernel.EventLog.ReadAsync(Math.Max(0, head - 100), (int)Math.Min(100, head), CancellationToken.None);
+            var last = page.LastOrDefault(e => e.Envelope.StreamId != Ops.Core.Safety.SafetyEventTypes.SafetyStream);
+            if (last is not null)
+            {
+                return last.Position;
+            }
+
+            head = page[0].Position - 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>The safety records appended after <paramref name="position"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<Ops.Core.Safety.SafetyDecisionRecorded>> SafetyRecordsAfterAsync(long position)
+    {
+        var events = await Kernel.EventLog.ReadStreamAsync(Ops.Core.Safety.SafetyEventTypes.SafetyStream, CancellationToken.None);
+        return events.Where(e => e.Position > position).Select(e => e.Envelope.PayloadAs<Ops.Core.Safety.SafetyDecisionRecorded>()).ToList();
+    }
+
     /// <summary>The consent signing key the harness holds for an actor.</summary>
     public ECDsa KeyOf(string actorId) => _keys[actorId];
 
     /// <summary>Proposes a command; the harness checks nothing.</summary>
-    public Task<ProposeResult> ProposeAsync(string commandType, string targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
+    public Task<ProposeResult> ProposeAsync(string commandType, string? targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
         Kernel.Gateway.ProposeAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller ?? AdminCaller, CancellationToken.None);
 
     /// <summary>Signs an interpretation with the caller's key, valid for ten minutes from now.</summary>
@@ -99,7 +128,7 @@ public sealed class KernelHarness : IAsyncDisposable
     /// has exactly one interpretation, signs it with the caller's key and commits it. Returns the proposal's
     /// rejection, or the commit's outcome.
     /// </summary>
-    public Task<CommandOutcome> SendAsync(string commandType, string targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
+    public Task<CommandOutcome> SendAsync(string commandType, string? targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
         SendEnvelopeAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller);
 
     /// <summary>Proposes, signs with the caller's key and commits an envelope (see <see cref="SendAsync"/>).</summary>
@@ -127,10 +156,10 @@ public sealed class KernelHarness : IAsyncDisposable
     }
 
     /// <summary>Sends a command straight to the gateway's SendAsync, without consent.</summary>
-    public Task<CommandOutcome> SendWithoutConsentAsync(string commandType, string targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
+    public Task<CommandOutcome> SendWithoutConsentAsync(string commandType, string? targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
         Kernel.Gateway.SendAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller ?? AdminCaller, CancellationToken.None);
 
-    public static CommandEnvelope Envelope(string commandType, string targetRef, object payload, string? idempotencyKey = null) => new()
+    public static CommandEnvelope Envelope(string commandType, string? targetRef, object payload, string? idempotencyKey = null) => new()
     {
         CommandType = commandType,
         TargetRef = targetRef,
@@ -143,7 +172,7 @@ public sealed class KernelHarness : IAsyncDisposable
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var keyId = ConsentSigning.KeyId(key.ExportSubjectPublicKeyInfo());
-        var registered = await SendAsync("core.RegisterSignerKey", "signer-key-" + keyId, new RegisterSignerKey(actorId, Convert.ToBase64String(key.ExportSubjectPublicKeyInfo())));
+        var registered = await SendAsync("core.RegisterSignerKey", null, new RegisterSignerKey(actorId, Convert.ToBase64String(key.ExportSubjectPublicKeyInfo())));
         if (!registered.IsAccepted)
         {
             key.Dispose();
@@ -157,14 +186,14 @@ public sealed class KernelHarness : IAsyncDisposable
     /// <summary>Registers an actor and grants it a capability; returns the caller context and capability id.</summary>
     public async Task<(CallerContext Caller, string CapabilityId)> AddActorAsync(string actorId, Ops.Core.Capabilities.CapabilityScope scope, ActorKind kind = ActorKind.Human)
     {
-        var registered = await SendAsync("core.RegisterActor", "actor-" + actorId, new Ops.Core.Capabilities.RegisterActor(actorId, kind, actorId));
+        var registered = await SendAsync("core.RegisterActor", null, new Ops.Core.Capabilities.RegisterActor(actorId, kind, actorId));
         if (!registered.IsAccepted)
         {
             throw new InvalidOperationException(registered.Reason);
         }
 
         await RegisterKeyAsync(actorId);
-        var granted = await SendAsync("core.GrantCapability", "capability", new Ops.Core.Capabilities.GrantCapability(actorId, scope), idempotencyKey: "grant-" + actorId + "-" + Guid.NewGuid());
+        var granted = await SendAsync("core.GrantCapability", null, new Ops.Core.Capabilities.GrantCapability(actorId, scope), idempotencyKey: "grant-" + actorId + "-" + Guid.NewGuid());
         if (!granted.IsAccepted)
         {
             throw new InvalidOperationException(granted.Reason);

@@ -18,9 +18,9 @@ public sealed class NotesPack : IOpsPack
             .AddEvent<NoteCreated>(NoteNames.NoteCreated)
             .AddEvent<NoteUpdated>(NoteNames.NoteUpdated)
             .AddEvent<NoteDeleted>(NoteNames.NoteDeleted)
-            .AddCommand<CreateNote>(NoteNames.CreateNote, SafetyClass.WriteInternal)
-            .AddCommand<UpdateNote>(NoteNames.UpdateNote, SafetyClass.WriteInternal)
-            .AddCommand<DeleteNote>(NoteNames.DeleteNote, SafetyClass.WriteInternal)
+            .AddCommand(NoteNames.CreateNote, SafetyClass.WriteInternal, CommandTarget<CreateNote>.FromTargetRef(NoteNames.NewNoteTarget))
+            .AddCommand(NoteNames.UpdateNote, SafetyClass.WriteInternal, CommandTarget<UpdateNote>.FromTargetRef("note-"))
+            .AddCommand(NoteNames.DeleteNote, SafetyClass.WriteInternal, CommandTarget<DeleteNote>.FromTargetRef("note-"))
             .AddProjection<NoteDocument>(NoteNames.NoteIndex, 1, NoteNames.ResourceKind)
             .AddQuery<GetNote, NoteDocument?>(NoteNames.GetNote, NoteNames.GetNoteRoute)
             .AddQuery<ListNotes, NoteList>(NoteNames.ListNotes, NoteNames.ListNotesRoute);

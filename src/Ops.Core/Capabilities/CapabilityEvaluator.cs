@@ -10,7 +10,7 @@ namespace Ops.Core.Capabilities;
 /// </summary>
 internal static class CapabilityEvaluator
 {
-    private const int MaxChainDepth = 16;
+    private const int MaxChainDepth = 32;
 
     public static CapabilityView? StateAt(CoreState state, string capabilityId, DateTimeOffset at)
     {
@@ -72,6 +72,10 @@ internal static class CapabilityEvaluator
         {
             invalid = $"capability {Short(capabilityId)} is not valid before {grant.NotBefore:O}";
         }
+        else if (state.ActorInvalidReason(grant.HolderActorId, at) is { } holderInvalid)
+        {
+            invalid = $"capability {Short(capabilityId)}'s holder cannot act: {holderInvalid}";
+        }
 
         return new CapabilityView(capabilityId, grant, scope, stateRef, invalid);
     }
@@ -79,86 +83,128 @@ internal static class CapabilityEvaluator
     /// <summary>The capability's current state: every event recorded so far counts (for handlers deciding on current state).</summary>
     public static CapabilityView? Latest(CoreState state, string capabilityId) => StateAt(state, capabilityId, DateTimeOffset.MaxValue);
 
-    /// <summary>Decides whether <paramref name="capabilityId"/> allows the action at <paramref name="at"/>; returns the reason when not.</summary>
-    public static CapabilityDecision Evaluate(CoreState state, string capabilityId, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at)
+    /// <summary>
+    /// The capability and its ancestors up to the root as of <paramref name="at"/>, own first; or why the chain
+    /// is broken there (missing, revoked, expired, not yet valid, holder disabled, too deep).
+    /// </summary>
+    public static (IReadOnlyList<CapabilityView> Chain, string? Invalid) ChainAt(CoreState state, string capabilityId, DateTimeOffset at)
     {
-        var own = StateAt(state, capabilityId, at);
-        if (own is null)
-        {
-            return CapabilityDecision.Deny($"capability {Short(capabilityId)} does not exist as of {at:O}");
-        }
-
-        if (!string.Equals(own.Grant.HolderActorId, actorId, StringComparison.Ordinal))
-        {
-            return CapabilityDecision.Deny($"capability {Short(capabilityId)} is held by '{own.Grant.HolderActorId}', not '{actorId}'");
-        }
-
-        var current = own;
-        for (var depth = 0; current is not null; depth++)
-        {
-            if (depth > MaxChainDepth)
-            {
-                return CapabilityDecision.Deny($"capability {Short(capabilityId)} has a delegation chain deeper than {MaxChainDepth}");
-            }
-
-            if (current.InvalidReason is not null)
-            {
-                return CapabilityDecision.Deny(current == own ? current.InvalidReason : $"its parent {current.InvalidReason}");
-            }
-
-            if (!Allows(current.Scope, actionType, targetRef, safetyClass, out var why))
-            {
-                return CapabilityDecision.Deny(current == own ? $"capability {Short(capabilityId)} {why}" : $"parent capability {Short(current.CapabilityId)} {why}");
-            }
-
-            if (current.Grant.ParentCapabilityId is null)
-            {
-                break;
-            }
-
-            var parent = StateAt(state, current.Grant.ParentCapabilityId, at);
-            if (parent is null)
-            {
-                return CapabilityDecision.Deny($"parent capability {Short(current.Grant.ParentCapabilityId)} does not exist as of {at:O}");
-            }
-
-            current = parent;
-        }
-
-        return CapabilityDecision.Allow(capabilityId, own.StateRef);
-    }
-
-    /// <summary>Why the capability or one of its ancestors is not valid at <paramref name="at"/>; null when the whole chain is.</summary>
-    public static string? ChainInvalidReason(CoreState state, string capabilityId, DateTimeOffset at)
-    {
+        var chain = new List<CapabilityView>(4);
         var id = capabilityId;
         for (var depth = 0; depth <= MaxChainDepth; depth++)
         {
             var view = StateAt(state, id, at);
             if (view is null)
             {
-                return $"capability {Short(id)} does not exist as of {at:O}";
+                return (chain, depth == 0 ? $"capability {Short(id)} does not exist as of {at:O}" : $"parent capability {Short(id)} does not exist as of {at:O}");
             }
 
+            chain.Add(view);
             if (view.InvalidReason is not null)
             {
-                return id == capabilityId ? view.InvalidReason : "its parent " + view.InvalidReason;
+                return (chain, depth == 0 ? view.InvalidReason : "its parent " + view.InvalidReason);
             }
 
             if (view.Grant.ParentCapabilityId is not { } parent)
             {
-                return null;
+                return (chain, null);
             }
 
             id = parent;
         }
 
-        return $"capability {Short(capabilityId)} has a delegation chain deeper than {MaxChainDepth}";
+        return (chain, $"capability {Short(capabilityId)} has a delegation chain deeper than {MaxChainDepth}");
+    }
+
+    /// <summary>Decides whether <paramref name="capabilityId"/> allows the action at <paramref name="at"/>; returns the reason when not.</summary>
+    public static CapabilityDecision Evaluate(CoreState state, string capabilityId, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at)
+    {
+        var (chain, invalid) = ChainAt(state, capabilityId, at);
+        if (chain.Count == 0)
+        {
+            return CapabilityDecision.Deny(invalid!);
+        }
+
+        var own = chain[0];
+        if (!string.Equals(own.Grant.HolderActorId, actorId, StringComparison.Ordinal))
+        {
+            return CapabilityDecision.Deny($"capability {Short(capabilityId)} is held by '{own.Grant.HolderActorId}', not '{actorId}'");
+        }
+
+        if (invalid is not null)
+        {
+            return CapabilityDecision.Deny(invalid);
+        }
+
+        foreach (var level in chain)
+        {
+            if (!Allows(level.Scope, actionType, targetRef, safetyClass, out var why))
+            {
+                return CapabilityDecision.Deny(level == own ? $"capability {Short(capabilityId)} {why}" : $"parent capability {Short(level.CapabilityId)} {why}");
+            }
+        }
+
+        return CapabilityDecision.Allow(capabilityId, own.StateRef);
+    }
+
+    /// <summary>Why the capability or one of its ancestors is not valid at <paramref name="at"/>; null when the whole chain is.</summary>
+    public static string? ChainInvalidReason(CoreState state, string capabilityId, DateTimeOffset at) => ChainAt(state, capabilityId, at).Invalid;
+
+    /// <summary>
+    /// No escalation (issue 7): whether capability <paramref name="underId"/> may confer <paramref name="scope"/>
+    /// with the given bounds at <paramref name="at"/>. Every command type, target and safety class must be
+    /// within every capability of its chain, and the bounds within the chain's; omitted bounds are inherited.
+    /// Returns the normalized bounds, or the reason it would escalate.
+    /// </summary>
+    public static (DateTimeOffset NotBefore, DateTimeOffset? ExpiresAt, string? Problem) Confer(CoreState state, string underId, CapabilityScope scope, DateTimeOffset? notBefore, DateTimeOffset? expiresAt, DateTimeOffset at)
+    {
+        var (chain, invalid) = ChainAt(state, underId, at);
+        if (invalid is not null)
+        {
+            return (at, null, $"capability {Short(underId)} cannot confer anything now: {invalid}");
+        }
+
+        var start = notBefore ?? at;
+        DateTimeOffset? end = expiresAt;
+        foreach (var level in chain)
+        {
+            if (!ScopePatterns.AllCovered(scope.CommandTypes, level.Scope.CommandTypes)
+                || !ScopePatterns.AllCovered(scope.Targets, level.Scope.Targets)
+                || !scope.SafetyClasses.All(level.Scope.SafetyClasses.Contains))
+            {
+                return (at, null, $"the scope is not within capability {Short(level.CapabilityId)}'s (types {string.Join(",", level.Scope.CommandTypes)}; targets {string.Join(",", level.Scope.Targets)}; safety {string.Join(",", level.Scope.SafetyClasses)}): a capability confers at most what the conferring chain holds");
+            }
+
+            if (start < level.Grant.NotBefore)
+            {
+                start = level.Grant.NotBefore;
+            }
+
+            if (level.Grant.ExpiresAt is { } levelEnd)
+            {
+                if (expiresAt is { } own && own > levelEnd)
+                {
+                    return (at, null, $"expires_at {own:O} is after capability {Short(level.CapabilityId)}'s {levelEnd:O}; a conferred capability inherits its chain's bounds");
+                }
+
+                end = end is { } e && e <= levelEnd ? e : levelEnd;
+            }
+        }
+
+        return (start, end, null);
     }
 
     /// <summary>The first of the actor's capabilities that allows the action, or the reason none does.</summary>
-    public static CapabilityDecision FindFor(CoreState state, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at)
+    public static CapabilityDecision FindFor(CoreState state, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at) =>
+        FindFor(state, actorId, actionType, targetRef, safetyClass, at, null);
+
+    /// <summary>
+    /// The first of the actor's capabilities that allows the action and passes <paramref name="also"/> (for
+    /// example: may confer the scope being granted), or the reason none does.
+    /// </summary>
+    public static CapabilityDecision FindFor(CoreState state, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at, Func<string, string?>? also)
     {
+        string? alsoProblem = null;
         var held = state.CapabilitiesOf(actorId);
         foreach (var id in held)
         {
@@ -172,8 +218,19 @@ internal static class CapabilityEvaluator
             var decision = Evaluate(state, id, actorId, actionType, targetRef, safetyClass, at);
             if (decision.Allowed)
             {
+                if (also?.Invoke(id) is { } problem)
+                {
+                    alsoProblem ??= problem;
+                    continue;
+                }
+
                 return decision;
             }
+        }
+
+        if (alsoProblem is not null)
+        {
+            return CapabilityDecision.Deny(alsoProblem);
         }
 
         if (held.Count == 0)

@@ -33,7 +33,7 @@ internal static class CapabilityExpiry
                     }
 
                     var holder = session.Core.Actors.TryGetValue(grant.HolderActorId, out var actor) ? actor.TenantId : "system";
-                    var stream = "core:capability-" + capabilityId;
+                    var stream = CoreRefs.Stream(CoreRefs.Capability(grant.HolderActorId, capabilityId));
                     var appended = await session.AppendAsync(stream, null, [EventDraft.Create(
                         CoreEventTypes.CapabilityExpired, 1, EventDraft.Payload(new CapabilityExpired(capabilityId, expiresAt)), "kernel:capability-expiry", capabilityId, null, expiresAt,
                         new Causation(capabilityId, history[0].Envelope.EventId, CausationType.Event), new ActorRef(KernelActorId, ActorKind.Service), null, null,

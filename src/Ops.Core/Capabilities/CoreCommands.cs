@@ -1,38 +1,56 @@
 using System.Text.RegularExpressions;
 using Ops.Core.Envelopes;
+using Ops.Core.Errors;
 using Ops.Core.Identity;
 using Ops.Core.Packs;
 
 namespace Ops.Core.Capabilities;
 
-/// <summary><c>core.RegisterActor</c>: target_ref <c>actor-&lt;actor_id&gt;</c>.</summary>
+/// <summary><c>core.RegisterActor</c>: target_ref <c>actor-&lt;actor_id&gt;</c> (derived from the payload).</summary>
 /// <param name="ActorId">New actor id, <c>[a-z0-9][a-z0-9._-]{0,63}</c>.</param>
 /// <param name="Kind">Human, service or agent.</param>
-/// <param name="DisplayName">Name shown to people.</param>
+/// <param name="DisplayName">Name shown to people, at most 200 characters.</param>
 /// <param name="TenantId">Tenant; defaults to the caller's.</param>
 public sealed record RegisterActor(string ActorId, ActorKind Kind, string DisplayName, string? TenantId = null);
 
-/// <summary><c>core.IssueApiKey</c>: target_ref <c>apikey-&lt;key_id&gt;</c>. The caller hashes the secret; the kernel never sees it.</summary>
-/// <param name="KeyId">Public key id.</param>
-/// <param name="ActorId">Actor the key authenticates.</param>
-/// <param name="SecretSha256">SHA-256 of the secret, 64 hex.</param>
-public sealed record IssueApiKey(string KeyId, string ActorId, string SecretSha256);
+/// <summary><c>core.DisableActor</c>: target_ref <c>actor-&lt;actor_id&gt;</c>. The actor stops authenticating and acting at once, in every process.</summary>
+/// <param name="ActorId">The actor.</param>
+/// <param name="Reason">Why (recorded), at most 500 characters.</param>
+public sealed record DisableActor(string ActorId, string Reason);
+
+/// <summary><c>core.EnableActor</c>: target_ref <c>actor-&lt;actor_id&gt;</c>.</summary>
+/// <param name="ActorId">The actor.</param>
+public sealed record EnableActor(string ActorId);
 
 /// <summary>
-/// <c>core.GrantCapability</c>: a root grant, target_ref <c>capability</c>. The caller needs a capability
-/// that covers <c>core.GrantCapability</c> (constitution A4).
+/// <c>core.IssueApiKey</c>: target_ref <c>actor-&lt;actor_id&gt;:apikey-&lt;key_id&gt;</c> (derived from the payload): keys belong
+/// to their actor, so the capability must cover that actor's keys. The caller hashes the secret; the kernel never sees it.
+/// </summary>
+/// <param name="KeyId">Public key id, <c>[a-z0-9][a-z0-9._-]{0,63}</c>.</param>
+/// <param name="ActorId">Actor the key authenticates.</param>
+/// <param name="SecretSha256">SHA-256 of the secret, 64 lowercase hex.</param>
+public sealed record IssueApiKey(string KeyId, string ActorId, string SecretSha256);
+
+/// <summary><c>core.RevokeApiKey</c>: target_ref <c>actor-&lt;owner&gt;:apikey-&lt;key_id&gt;</c> (the owner comes from the log).</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="Reason">Why (recorded).</param>
+public sealed record RevokeApiKey(string KeyId, string Reason);
+
+/// <summary>
+/// <c>core.GrantCapability</c>: target_ref <c>actor-&lt;holder&gt;:capability-&lt;new capability id&gt;</c> (derived). The caller needs a
+/// capability that covers this command on that target, and the granted scope, bounds and safety classes must be within that
+/// capability's whole chain (no escalation); the grant is made under it and dies with it (constitution A4).
 /// </summary>
 /// <param name="HolderActorId">Who receives it.</param>
 /// <param name="Scope">What it allows.</param>
-/// <param name="NotBefore">Start of validity (UTC); default now.</param>
-/// <param name="ExpiresAt">End of validity (UTC); default none.</param>
+/// <param name="NotBefore">Start of validity (UTC); default now, never before the granting chain's.</param>
+/// <param name="ExpiresAt">End of validity (UTC); default the granting chain's; never after it.</param>
 public sealed record GrantCapability(string HolderActorId, CapabilityScope Scope, DateTimeOffset? NotBefore = null, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
-/// <c>core.DelegateCapability</c>: target_ref <c>capability</c>. The caller must hold the parent, which
-/// must be valid now; it authorizes the delegation, so no other capability is needed. The scope must be
-/// within the parent's and the bounds within the parent's (inherited when omitted); the delegation is
-/// valid only while the parent is (constitution A4).
+/// <c>core.DelegateCapability</c>: target_ref <c>actor-&lt;holder&gt;:capability-&lt;new capability id&gt;</c> (derived). The caller must hold
+/// the parent, which must be valid now; it authorizes the delegation, so no other capability is needed. The scope and bounds
+/// must be within the parent's chain (inherited when omitted); the delegation is valid only while the parent is (constitution A4).
 /// </summary>
 /// <param name="ParentCapabilityId">The capability being delegated from.</param>
 /// <param name="HolderActorId">Who receives it.</param>
@@ -41,113 +59,181 @@ public sealed record GrantCapability(string HolderActorId, CapabilityScope Scope
 /// <param name="ExpiresAt">End of validity (UTC); default the parent's; never after it.</param>
 public sealed record DelegateCapability(string ParentCapabilityId, string HolderActorId, CapabilityScope Scope, DateTimeOffset? NotBefore = null, DateTimeOffset? ExpiresAt = null);
 
-/// <summary><c>core.ChangeCapabilityScope</c>: target_ref <c>capability-&lt;id&gt;</c>.</summary>
+/// <summary>
+/// <c>core.ChangeCapabilityScope</c>: target_ref <c>actor-&lt;holder&gt;:capability-&lt;id&gt;</c> (the holder comes from the log). The new
+/// scope must stay within the capability's own parent chain and within the chain of the capability that authorizes the change.
+/// </summary>
 /// <param name="CapabilityId">The capability.</param>
-/// <param name="Scope">The new scope; a delegation's must stay within its parent's.</param>
+/// <param name="Scope">The new scope.</param>
 public sealed record ChangeCapabilityScope(string CapabilityId, CapabilityScope Scope);
 
-/// <summary><c>core.RevokeCapability</c>: target_ref <c>capability-&lt;id&gt;</c>. Delegations under it die with it.</summary>
+/// <summary><c>core.RevokeCapability</c>: target_ref <c>actor-&lt;holder&gt;:capability-&lt;id&gt;</c>. Everything granted or delegated under it dies with it.</summary>
 /// <param name="CapabilityId">The capability.</param>
 /// <param name="Reason">Why.</param>
 public sealed record RevokeCapability(string CapabilityId, string Reason);
 
-/// <summary>Registers Core's own commands and events.</summary>
+/// <summary>Registers Core's own commands and events, each command with the binding of its target to the object it acts on.</summary>
 internal static class CoreCommands
 {
     /// <summary>Authorized by the parent capability it names, not by a capability covering its type.</summary>
     public const string DelegateCommandType = "core.DelegateCapability";
 
-    /// <summary>The gateway's capability decision for a delegation: the parent, held by the caller and valid now.</summary>
-    public static CapabilityDecision AuthorizeDelegation(CoreState core, DelegateCapability command, string actorId, DateTimeOffset now)
-    {
-        var parent = CapabilityEvaluator.StateAt(core, command.ParentCapabilityId, now);
-        if (parent is null || parent.Grant.HolderActorId != actorId)
-        {
-            return CapabilityDecision.Deny($"'{actorId}' does not hold capability {CapabilityEvaluator.Short(command.ParentCapabilityId)}; only its holder can delegate from it");
-        }
-
-        var invalid = CapabilityEvaluator.ChainInvalidReason(core, parent.CapabilityId, now);
-        return invalid is null
-            ? CapabilityDecision.Allow(parent.CapabilityId, parent.StateRef)
-            : CapabilityDecision.Deny($"capability {CapabilityEvaluator.Short(parent.CapabilityId)} cannot be delegated now: {invalid}");
-    }
+    /// <summary>Commands whose accepted decision confers scope: the capability that authorizes them must cover what they confer.</summary>
+    public static readonly IReadOnlySet<string> ConferringCommandTypes = new HashSet<string>(StringComparer.Ordinal) { "core.GrantCapability", DelegateCommandType, "core.ChangeCapabilityScope" };
 
     public static void Register(IPackBuilder builder)
     {
         builder
             .AddEvent<ActorRegistered>(CoreEventTypes.ActorRegistered)
+            .AddEvent<ActorDisabled>(CoreEventTypes.ActorDisabled)
+            .AddEvent<ActorEnabled>(CoreEventTypes.ActorEnabled)
             .AddEvent<ApiKeyIssued>(CoreEventTypes.ApiKeyIssued)
+            .AddEvent<ApiKeyRevoked>(CoreEventTypes.ApiKeyRevoked)
+            .AddEvent<RecoveryPerformed>(CoreEventTypes.RecoveryPerformed)
             .AddEvent<CapabilityGranted>(CoreEventTypes.CapabilityGranted)
             .AddEvent<CapabilityScopeChanged>(CoreEventTypes.CapabilityScopeChanged)
             .AddEvent<CapabilityRevoked>(CoreEventTypes.CapabilityRevoked)
             .AddEvent<CapabilityExpired>(CoreEventTypes.CapabilityExpired)
             .AddEvent<SecretHandleIssued>(CoreEventTypes.SecretHandleIssued)
             .AddEvent<Safety.SafetyDecisionRecorded>(Safety.SafetyEventTypes.SafetyDecisionRecorded)
-            .AddCommand<RegisterActor>("core.RegisterActor", SafetyClass.WriteInternal)
-            .AddCommand<IssueApiKey>("core.IssueApiKey", SafetyClass.WriteInternal)
-            .AddCommand<GrantCapability>("core.GrantCapability", SafetyClass.WriteInternal)
-            .AddCommand<DelegateCapability>(DelegateCommandType, SafetyClass.WriteInternal)
-            .AddCommand<ChangeCapabilityScope>("core.ChangeCapabilityScope", SafetyClass.WriteInternal)
-            .AddCommand<RevokeCapability>("core.RevokeCapability", SafetyClass.WriteInternal);
+            .AddCommand("core.RegisterActor", SafetyClass.WriteInternal, CommandTarget<RegisterActor>.Core("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
+            .AddCommand("core.DisableActor", SafetyClass.WriteInternal, CommandTarget<DisableActor>.Core("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
+            .AddCommand("core.EnableActor", SafetyClass.WriteInternal, CommandTarget<EnableActor>.Core("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
+            .AddCommand("core.IssueApiKey", SafetyClass.WriteInternal, CommandTarget<IssueApiKey>.Core("actor-<actor_id>:apikey-<key_id>", (c, _) => TargetBinding.Bound(CoreRefs.ApiKey(c.ActorId, c.KeyId))))
+            .AddCommand("core.RevokeApiKey", SafetyClass.WriteInternal, CommandTarget<RevokeApiKey>.Core("actor-<owner>:apikey-<key_id>", (c, t) =>
+                t.Core.ApiKeyOwner(c.KeyId) is { } owner ? TargetBinding.Bound(CoreRefs.ApiKey(owner, c.KeyId)) : TargetBinding.Refused($"API key '{c.KeyId}' does not exist", ReasonCodes.UnknownKey)))
+            .AddCommand("core.GrantCapability", SafetyClass.WriteInternal, CommandTarget<GrantCapability>.Core("actor-<holder>:capability-<new id>", (c, t) => TargetBinding.Bound(CoreRefs.Capability(c.HolderActorId, NewCapabilityId(t.CommandId)))))
+            .AddCommand(DelegateCommandType, SafetyClass.WriteInternal, CommandTarget<DelegateCapability>.Core("actor-<holder>:capability-<new id>", (c, t) => TargetBinding.Bound(CoreRefs.Capability(c.HolderActorId, NewCapabilityId(t.CommandId)))))
+            .AddCommand("core.ChangeCapabilityScope", SafetyClass.WriteInternal, CommandTarget<ChangeCapabilityScope>.Core("actor-<holder>:capability-<id>", (c, t) => CapabilityRef(t.Core, c.CapabilityId)))
+            .AddCommand("core.RevokeCapability", SafetyClass.WriteInternal, CommandTarget<RevokeCapability>.Core("actor-<holder>:capability-<id>", (c, t) => CapabilityRef(t.Core, c.CapabilityId)));
     }
+
+    /// <summary>The id of the capability a grant or delegation creates: derived from its command, so a replay names the same one.</summary>
+    public static string NewCapabilityId(string commandId) => DeterministicIds.Derive("capability", commandId);
+
+    private static TargetBinding CapabilityRef(CoreState core, string capabilityId) =>
+        core.CapabilityHolder(capabilityId) is { } holder
+            ? TargetBinding.Bound(CoreRefs.Capability(holder, capabilityId))
+            : TargetBinding.Refused($"capability {CapabilityEvaluator.Short(capabilityId)} does not exist", ReasonCodes.UnknownCapability);
 }
 
-internal sealed partial class RegisterActorHandler : ICommandHandler<RegisterActor>
+internal sealed partial class RegisterActorHandler : ICommandHandler<RegisterActor>, ICommandHandler<DisableActor>, ICommandHandler<EnableActor>
 {
     public ValueTask<Decision> DecideAsync(CommandContext<RegisterActor> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
         if (!ActorIdPattern().IsMatch(c.ActorId))
         {
-            return ValueTask.FromResult(Decision.Reject("invalid_actor_id", "actor_id must match [a-z0-9][a-z0-9._-]{0,63}."));
-        }
-
-        if (context.Envelope.TargetRef != "actor-" + c.ActorId)
-        {
-            return ValueTask.FromResult(Decision.Reject("invalid_target", $"target_ref must be 'actor-{c.ActorId}'."));
+            return Reject("invalid_actor_id", "actor_id must match [a-z0-9][a-z0-9._-]{0,63}.");
         }
 
         if (context.Core.Actors.ContainsKey(c.ActorId))
         {
-            return ValueTask.FromResult(Decision.Reject("actor_exists", $"actor '{c.ActorId}' is already registered."));
+            return Reject("actor_exists", $"actor '{c.ActorId}' is already registered.");
         }
 
         var tenant = c.TenantId ?? context.Scope.TenantId;
         if (!ActorIdPattern().IsMatch(tenant))
         {
-            return ValueTask.FromResult(Decision.Reject("invalid_tenant", "tenant_id must match [a-z0-9][a-z0-9._-]{0,63}."));
+            return Reject("invalid_tenant", "tenant_id must match [a-z0-9][a-z0-9._-]{0,63}.");
+        }
+
+        if (c.DisplayName is { Length: > 200 })
+        {
+            return Reject("invalid_display_name", "display_name is at most 200 characters.");
         }
 
         var registered = new ActorRegistered(c.ActorId, c.Kind, tenant, string.IsNullOrWhiteSpace(c.DisplayName) ? c.ActorId : c.DisplayName);
         return ValueTask.FromResult(Decision.Accept(registered).WithPreview(null, registered));
     }
 
+    public ValueTask<Decision> DecideAsync(CommandContext<DisableActor> context, CancellationToken cancellationToken)
+    {
+        var c = context.Command;
+        var problem = context.Core.ActorInvalidReason(c.ActorId, DateTimeOffset.MaxValue);
+        if (!context.Core.Actors.ContainsKey(c.ActorId))
+        {
+            return Reject(ReasonCodes.UnknownActor, $"actor '{c.ActorId}' is not registered.");
+        }
+
+        if (problem is not null)
+        {
+            return Reject("already_disabled", problem + ".");
+        }
+
+        if (c.ActorId == context.Actor.Id)
+        {
+            return Reject("cannot_disable_self", "an actor cannot disable itself; ask another admin, or use 'admin recover' on the database's machine.");
+        }
+
+        var reason = string.IsNullOrWhiteSpace(c.Reason) ? "disabled" : c.Reason.Trim();
+        return ValueTask.FromResult(Decision.Accept(new ActorDisabled(c.ActorId, reason))
+            .WithPreview(new { actor_id = c.ActorId, status = "enabled" }, new { actor_id = c.ActorId, status = "disabled", reason }));
+    }
+
+    public ValueTask<Decision> DecideAsync(CommandContext<EnableActor> context, CancellationToken cancellationToken)
+    {
+        var c = context.Command;
+        if (!context.Core.Actors.ContainsKey(c.ActorId))
+        {
+            return Reject(ReasonCodes.UnknownActor, $"actor '{c.ActorId}' is not registered.");
+        }
+
+        if (context.Core.ActorInvalidReason(c.ActorId, DateTimeOffset.MaxValue) is null)
+        {
+            return Reject("already_enabled", $"actor '{c.ActorId}' is not disabled.");
+        }
+
+        return ValueTask.FromResult(Decision.Accept(new ActorEnabled(c.ActorId))
+            .WithPreview(new { actor_id = c.ActorId, status = "disabled" }, new { actor_id = c.ActorId, status = "enabled" }));
+    }
+
+    internal static ValueTask<Decision> Reject(string code, string reason) => ValueTask.FromResult(Decision.Reject(code, reason));
+
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
     internal static partial Regex ActorIdPattern();
 }
 
-internal sealed class IssueApiKeyHandler : ICommandHandler<IssueApiKey>
+internal sealed class IssueApiKeyHandler : ICommandHandler<IssueApiKey>, ICommandHandler<RevokeApiKey>
 {
     public ValueTask<Decision> DecideAsync(CommandContext<IssueApiKey> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
         if (!context.Core.Actors.ContainsKey(c.ActorId))
         {
-            return ValueTask.FromResult(Decision.Reject("unknown_actor", $"actor '{c.ActorId}' is not registered."));
+            return RegisterActorHandler.Reject(ReasonCodes.UnknownActor, $"actor '{c.ActorId}' is not registered.");
         }
 
         if (!ContentHash.IsWellFormed(c.SecretSha256) || !RegisterActorHandler.ActorIdPattern().IsMatch(c.KeyId))
         {
-            return ValueTask.FromResult(Decision.Reject("invalid_key", "key_id must match [a-z0-9][a-z0-9._-]{0,63} and secret_sha256 must be 64 lowercase hex characters."));
+            return RegisterActorHandler.Reject("invalid_key", "key_id must match [a-z0-9][a-z0-9._-]{0,63} and secret_sha256 must be 64 lowercase hex characters.");
         }
 
         if (context.Core.ApiKeys.ContainsKey(c.KeyId))
         {
-            return ValueTask.FromResult(Decision.Reject("key_exists", $"key '{c.KeyId}' already exists."));
+            return RegisterActorHandler.Reject("key_exists", $"key '{c.KeyId}' already exists.");
         }
 
         var issued = new ApiKeyIssued(c.KeyId, c.ActorId, c.SecretSha256);
-        return ValueTask.FromResult(Decision.AcceptOn("apikey-" + c.KeyId, issued).WithPreview(null, issued));
+        return ValueTask.FromResult(Decision.Accept(issued).WithPreview(null, new { key_id = c.KeyId, actor_id = c.ActorId, status = "active" }));
+    }
+
+    public ValueTask<Decision> DecideAsync(CommandContext<RevokeApiKey> context, CancellationToken cancellationToken)
+    {
+        var c = context.Command;
+        if (!context.Core.ApiKeys.TryGetValue(c.KeyId, out var key))
+        {
+            return RegisterActorHandler.Reject(ReasonCodes.UnknownKey, $"API key '{c.KeyId}' does not exist.");
+        }
+
+        if (context.Core.RevokedApiKeys.ContainsKey(c.KeyId))
+        {
+            return RegisterActorHandler.Reject("already_revoked", $"API key '{c.KeyId}' is already revoked.");
+        }
+
+        var reason = string.IsNullOrWhiteSpace(c.Reason) ? "revoked" : c.Reason.Trim();
+        return ValueTask.FromResult(Decision.Accept(new ApiKeyRevoked(c.KeyId, key.ActorId, reason))
+            .WithPreview(new { key_id = c.KeyId, actor_id = key.ActorId, status = "active" }, new { key_id = c.KeyId, actor_id = key.ActorId, status = "revoked", reason }, Reversibility.Irreversible));
     }
 }
 
@@ -156,20 +242,26 @@ internal sealed class GrantCapabilityHandler : ICommandHandler<GrantCapability>,
     public ValueTask<Decision> DecideAsync(CommandContext<GrantCapability> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
-        return Decide(context.Core, context.CommandId, context.Actor.Id, context.Now, c.HolderActorId, c.Scope, c.NotBefore, c.ExpiresAt, null);
+
+        // Made under the capability that authorized it (the gateway checked it may confer this scope), and dies with it.
+        var under = context.Capability?.CapabilityId
+            ?? throw new InvalidOperationException("core.GrantCapability was decided without an authorizing capability.");
+        return Decide(context, c.HolderActorId, c.Scope, c.NotBefore, c.ExpiresAt, under);
     }
 
     public ValueTask<Decision> DecideAsync(CommandContext<DelegateCapability> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
-        return Decide(context.Core, context.CommandId, context.Actor.Id, context.Now, c.HolderActorId, c.Scope, c.NotBefore, c.ExpiresAt, c.ParentCapabilityId);
+        return Decide(context, c.HolderActorId, c.Scope, c.NotBefore, c.ExpiresAt, c.ParentCapabilityId);
     }
 
-    private static ValueTask<Decision> Decide(CoreState core, string commandId, string actorId, DateTimeOffset now, string holder, CapabilityScope scope, DateTimeOffset? requestedNotBefore, DateTimeOffset? expiresAt, string? parentId)
+    private static ValueTask<Decision> Decide<T>(CommandContext<T> context, string holder, CapabilityScope scope, DateTimeOffset? notBefore, DateTimeOffset? expiresAt, string parentId)
+        where T : class
     {
+        var core = context.Core;
         if (!core.Actors.ContainsKey(holder))
         {
-            return Reject("unknown_actor", $"holder '{holder}' is not registered.");
+            return Reject(ReasonCodes.UnknownActor, $"holder '{holder}' is not registered.");
         }
 
         var scopeError = ValidateScope(scope);
@@ -178,42 +270,20 @@ internal sealed class GrantCapabilityHandler : ICommandHandler<GrantCapability>,
             return Reject("invalid_scope", scopeError);
         }
 
-        var notBefore = requestedNotBefore ?? now;
-        if (parentId is not null)
+        var (start, end, problem) = CapabilityEvaluator.Confer(core, parentId, scope, notBefore, expiresAt, context.Now);
+        if (problem is not null)
         {
-            // The gateway already checked that the caller holds a valid parent (CoreCommands.AuthorizeDelegation).
-            var parent = CapabilityEvaluator.Latest(core, parentId)!;
-            if (!ScopePatterns.AllCovered(scope.CommandTypes, parent.Scope.CommandTypes)
-                || !ScopePatterns.AllCovered(scope.Targets, parent.Scope.Targets)
-                || !scope.SafetyClasses.All(parent.Scope.SafetyClasses.Contains))
-            {
-                return Reject("delegation_widens_scope", "a delegation may only narrow its parent's scope: every command type, target and safety class must be within the parent's.");
-            }
-
-            if (notBefore < parent.Grant.NotBefore)
-            {
-                notBefore = parent.Grant.NotBefore;
-            }
-
-            if (parent.Grant.ExpiresAt is { } parentExpiry)
-            {
-                if (expiresAt is { } own && own > parentExpiry)
-                {
-                    return Reject("delegation_widens_bounds", $"expires_at {OpsJson.FormatInstant(own)} is after the parent's {OpsJson.FormatInstant(parentExpiry)}; a delegation inherits its parent's bounds.");
-                }
-
-                expiresAt ??= parentExpiry;
-            }
+            return Reject(ReasonCodes.Escalation, problem + ".");
         }
 
-        if (expiresAt is { } end && end <= notBefore)
+        if (end is { } until && until <= start)
         {
             return Reject("invalid_bounds", "expires_at must be after not_before.");
         }
 
-        var capabilityId = DeterministicIds.Derive("capability", commandId);
-        var granted = new CapabilityGranted(capabilityId, holder, scope, notBefore, expiresAt, parentId, actorId);
-        return ValueTask.FromResult(Decision.AcceptOn("capability-" + capabilityId, granted).WithPreview(null, granted));
+        var capabilityId = CoreCommands.NewCapabilityId(context.CommandId);
+        var granted = new CapabilityGranted(capabilityId, holder, scope, start, end, parentId, context.Actor.Id);
+        return ValueTask.FromResult(Decision.Accept(granted).WithPreview(null, granted));
     }
 
     internal static string? ValidateScope(CapabilityScope? scope)
@@ -225,7 +295,8 @@ internal sealed class GrantCapabilityHandler : ICommandHandler<GrantCapability>,
 
         return ScopePatterns.Validate(scope.CommandTypes, "command_types")
             ?? ScopePatterns.Validate(scope.Targets, "targets")
-            ?? (scope.SafetyClasses is null || scope.SafetyClasses.Count == 0 ? "safety_classes needs at least one class." : null);
+            ?? (scope.SafetyClasses is null || scope.SafetyClasses.Count == 0 ? "safety_classes needs at least one class." : null)
+            ?? (scope.CommandTypes.Count + scope.Targets.Count > 256 ? "a scope has at most 256 patterns." : null);
     }
 
     internal static ValueTask<Decision> Reject(string code, string reason) => ValueTask.FromResult(Decision.Reject(code, reason));
@@ -239,7 +310,7 @@ internal sealed class ChangeCapabilityScopeHandler : ICommandHandler<ChangeCapab
         var current = CapabilityEvaluator.Latest(context.Core, c.CapabilityId);
         if (current is null)
         {
-            return GrantCapabilityHandler.Reject("unknown_capability", $"capability {CapabilityEvaluator.Short(c.CapabilityId)} does not exist.");
+            return GrantCapabilityHandler.Reject(ReasonCodes.UnknownCapability, $"capability {CapabilityEvaluator.Short(c.CapabilityId)} does not exist.");
         }
 
         var scopeError = GrantCapabilityHandler.ValidateScope(c.Scope);
@@ -248,13 +319,14 @@ internal sealed class ChangeCapabilityScopeHandler : ICommandHandler<ChangeCapab
             return GrantCapabilityHandler.Reject("invalid_scope", scopeError);
         }
 
-        if (current.Grant.ParentCapabilityId is { } parentId && CapabilityEvaluator.Latest(context.Core, parentId) is { } parent
-            && (!ScopePatterns.AllCovered(c.Scope.CommandTypes, parent.Scope.CommandTypes) || !ScopePatterns.AllCovered(c.Scope.Targets, parent.Scope.Targets) || !c.Scope.SafetyClasses.All(parent.Scope.SafetyClasses.Contains)))
+        // Within its own chain (a delegation or grant stays within what it was made under); the authorizing chain was checked by the gateway.
+        if (current.Grant.ParentCapabilityId is { } parentId
+            && CapabilityEvaluator.Confer(context.Core, parentId, c.Scope, null, null, context.Now).Problem is { } problem)
         {
-            return GrantCapabilityHandler.Reject("delegation_widens_scope", "a delegation's scope must stay within its parent's.");
+            return GrantCapabilityHandler.Reject(ReasonCodes.Escalation, problem + ".");
         }
 
-        return ValueTask.FromResult(Decision.AcceptOn("capability-" + c.CapabilityId, new CapabilityScopeChanged(c.CapabilityId, c.Scope))
+        return ValueTask.FromResult(Decision.Accept(new CapabilityScopeChanged(c.CapabilityId, c.Scope))
             .WithPreview(new { capability_id = c.CapabilityId, scope = current.Scope }, new { capability_id = c.CapabilityId, scope = c.Scope }));
     }
 }
@@ -264,19 +336,18 @@ internal sealed class RevokeCapabilityHandler : ICommandHandler<RevokeCapability
     public ValueTask<Decision> DecideAsync(CommandContext<RevokeCapability> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
-        var current = CapabilityEvaluator.Latest(context.Core, c.CapabilityId);
-        if (current is null)
+        if (!context.Core.Capabilities.TryGetValue(c.CapabilityId, out var history))
         {
-            return GrantCapabilityHandler.Reject("unknown_capability", $"capability {CapabilityEvaluator.Short(c.CapabilityId)} does not exist.");
+            return GrantCapabilityHandler.Reject(ReasonCodes.UnknownCapability, $"capability {CapabilityEvaluator.Short(c.CapabilityId)} does not exist.");
         }
 
-        if (current.InvalidReason is not null && current.InvalidReason.Contains("revoked", StringComparison.Ordinal))
+        if (history.Any(r => r.Payload is CapabilityRevoked))
         {
             return GrantCapabilityHandler.Reject("already_revoked", $"capability {CapabilityEvaluator.Short(c.CapabilityId)} is already revoked.");
         }
 
-        var reason = string.IsNullOrWhiteSpace(c.Reason) ? "revoked" : c.Reason;
-        return ValueTask.FromResult(Decision.AcceptOn("capability-" + c.CapabilityId, new CapabilityRevoked(c.CapabilityId, reason))
+        var reason = string.IsNullOrWhiteSpace(c.Reason) ? "revoked" : c.Reason.Trim();
+        return ValueTask.FromResult(Decision.Accept(new CapabilityRevoked(c.CapabilityId, reason))
             .WithPreview(new { capability_id = c.CapabilityId, status = "valid", reason = (string?)null }, new { capability_id = c.CapabilityId, status = "revoked", reason }, Reversibility.Irreversible));
     }
 }

@@ -19,6 +19,36 @@ public sealed record CapabilityScope(IReadOnlyList<string> CommandTypes, IReadOn
 /// <param name="DisplayName">Name shown to people.</param>
 public sealed record ActorRegistered(string ActorId, ActorKind Kind, string TenantId, string DisplayName);
 
+/// <summary><c>core.ActorDisabled</c>: the actor can no longer authenticate or act, and every capability it holds, and every
+/// capability granted or delegated under those, stops authorizing anything until it is enabled again.</summary>
+/// <param name="ActorId">The actor.</param>
+/// <param name="Reason">Why.</param>
+public sealed record ActorDisabled(string ActorId, string Reason);
+
+/// <summary><c>core.ActorEnabled</c>: a disabled actor may authenticate and act again.</summary>
+/// <param name="ActorId">The actor.</param>
+public sealed record ActorEnabled(string ActorId);
+
+/// <summary><c>core.ApiKeyRevoked</c>: the key authenticates nothing from now on, in every process sharing the log.</summary>
+/// <param name="KeyId">The key.</param>
+/// <param name="ActorId">Its owner.</param>
+/// <param name="Reason">Why.</param>
+public sealed record ApiKeyRevoked(string KeyId, string ActorId, string Reason);
+
+/// <summary>
+/// <c>core.RecoveryPerformed</c>: break-glass recovery (<c>admin recover</c>), run with the bootstrap
+/// authority of whoever holds the database file (seed 004): a new consent signing key and API key for an
+/// admin, the actor enabled again, and, when it held no valid root capability, a new one.
+/// </summary>
+/// <param name="ActorId">The recovered admin.</param>
+/// <param name="SignerKeyId">The new signing key.</param>
+/// <param name="ApiKeyId">The new API key's id.</param>
+/// <param name="CapabilityId">The new root capability, when one was granted.</param>
+/// <param name="Reason">The operator's stated reason.</param>
+/// <param name="OperatorUser">The operating-system user who ran it.</param>
+/// <param name="Machine">The machine it ran on.</param>
+public sealed record RecoveryPerformed(string ActorId, string SignerKeyId, string ApiKeyId, string? CapabilityId, string Reason, string OperatorUser, string Machine);
+
 /// <summary><c>core.ApiKeyIssued</c>: a bearer API key for an actor. Only the SHA-256 of the secret is stored.</summary>
 /// <param name="KeyId">Public part of the key.</param>
 /// <param name="ActorId">The actor the key authenticates.</param>
@@ -31,7 +61,9 @@ public sealed record ApiKeyIssued(string KeyId, string ActorId, string SecretSha
 /// <param name="Scope">What it allows.</param>
 /// <param name="NotBefore">Start of validity (UTC), inclusive.</param>
 /// <param name="ExpiresAt">End of validity (UTC), exclusive; <see langword="null"/> for none.</param>
-/// <param name="ParentCapabilityId">The delegating capability, when this is a delegation.</param>
+/// <param name="ParentCapabilityId">The capability it was granted or delegated under; it is valid only while that one's whole
+/// chain is, and allows only what every capability in the chain allows. <see langword="null"/> only for a root grant made with
+/// bootstrap authority (<c>init</c>, <c>admin recover</c>).</param>
 /// <param name="GrantedBy">The granting actor.</param>
 public sealed record CapabilityGranted(string CapabilityId, string HolderActorId, CapabilityScope Scope, DateTimeOffset NotBefore, DateTimeOffset? ExpiresAt, string? ParentCapabilityId, string GrantedBy);
 
@@ -70,6 +102,18 @@ public static class CoreEventTypes
 
     /// <summary><c>core.ApiKeyIssued</c>.</summary>
     public const string ApiKeyIssued = "core.ApiKeyIssued";
+
+    /// <summary><c>core.ApiKeyRevoked</c>.</summary>
+    public const string ApiKeyRevoked = "core.ApiKeyRevoked";
+
+    /// <summary><c>core.ActorDisabled</c>.</summary>
+    public const string ActorDisabled = "core.ActorDisabled";
+
+    /// <summary><c>core.ActorEnabled</c>.</summary>
+    public const string ActorEnabled = "core.ActorEnabled";
+
+    /// <summary><c>core.RecoveryPerformed</c>.</summary>
+    public const string RecoveryPerformed = "core.RecoveryPerformed";
 
     /// <summary><c>core.CapabilityGranted</c>.</summary>
     public const string CapabilityGranted = "core.CapabilityGranted";

@@ -17,6 +17,24 @@ internal sealed record CoreState(
     ImmutableDictionary<string, ImmutableList<CapabilityRecord>> Policies,
     long Position)
 {
+    /// <summary>The latest occurred_at of the core events folded so far.</summary>
+    public DateTimeOffset LatestOccurredAt { get; init; } = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// The instant enforcement decides at: the clock, but never before an event already in the log. The kernel stamps a
+    /// stream's events strictly after its previous one even when the clock stands still, so a revocation committed in the
+    /// same tick as its grant is dated a tick later; enforcement must see it at once (constitution A4: current state for
+    /// enforcement).
+    /// </summary>
+    public DateTimeOffset EnforcementTime(DateTimeOffset clock) => clock >= LatestOccurredAt ? clock : LatestOccurredAt;
+
+    /// <summary>Revoked API keys by key id.</summary>
+    public ImmutableDictionary<string, ApiKeyRevoked> RevokedApiKeys { get; init; } = ImmutableDictionary.Create<string, ApiKeyRevoked>(StringComparer.Ordinal);
+
+    /// <summary>Each actor's disable/enable history, in log order.</summary>
+    public ImmutableDictionary<string, ImmutableList<(DateTimeOffset At, bool Disabled, string? Reason)>> ActorStatus { get; init; } =
+        ImmutableDictionary.Create<string, ImmutableList<(DateTimeOffset At, bool Disabled, string? Reason)>>(StringComparer.Ordinal);
+
     public static CoreState Empty { get; } = new(
         ImmutableDictionary.Create<string, ActorRegistered>(StringComparer.Ordinal),
         ImmutableDictionary.Create<string, ApiKeyIssued>(StringComparer.Ordinal),
@@ -26,10 +44,13 @@ internal sealed record CoreState(
         ImmutableDictionary.Create<string, ImmutableList<CapabilityRecord>>(StringComparer.Ordinal),
         0);
 
+    /// <summary>Installed packs by id (core.PackInstalled / core.PackRemoved), for the loader and the install handlers.</summary>
+    public ImmutableDictionary<string, Ops.Core.Packs.Install.PackInstalled> Packs { get; init; } = Ops.Core.Packs.Install.InstalledPacks.Empty;
+
     public CoreState Apply(LoggedEvent logged)
     {
         var e = logged.Envelope;
-        var next = this with { Position = Math.Max(Position, logged.Position) };
+        var next = this with { Position = Math.Max(Position, logged.Position), LatestOccurredAt = e.OccurredAt > LatestOccurredAt ? e.OccurredAt : LatestOccurredAt };
         switch (e.EventType)
         {
             case CoreEventTypes.ActorRegistered:
@@ -38,6 +59,15 @@ internal sealed record CoreState(
             case CoreEventTypes.ApiKeyIssued:
                 var key = e.PayloadAs<ApiKeyIssued>();
                 return next with { ApiKeys = ApiKeys.SetItem(key.KeyId, key) };
+            case CoreEventTypes.ApiKeyRevoked:
+                var revokedApiKey = e.PayloadAs<ApiKeyRevoked>();
+                return next with { RevokedApiKeys = RevokedApiKeys.SetItem(revokedApiKey.KeyId, revokedApiKey) };
+            case CoreEventTypes.ActorDisabled:
+                var disabled = e.PayloadAs<ActorDisabled>();
+                return next with { ActorStatus = AddStatus(ActorStatus, disabled.ActorId, (e.OccurredAt, true, disabled.Reason)) };
+            case CoreEventTypes.ActorEnabled:
+                var enabled = e.PayloadAs<ActorEnabled>();
+                return next with { ActorStatus = AddStatus(ActorStatus, enabled.ActorId, (e.OccurredAt, false, null)) };
             case CoreEventTypes.CapabilityGranted:
                 var grant = e.PayloadAs<CapabilityGranted>();
                 var held = CapabilitiesByHolder.TryGetValue(grant.HolderActorId, out var list) ? list : [];
@@ -70,9 +100,48 @@ internal sealed record CoreState(
                 var deprecated = e.PayloadAs<PolicyDeprecated>();
                 return next with { Policies = Add(Policies, deprecated.PolicyId, new CapabilityRecord(logged.Position, e, deprecated)) };
             default:
-                return next;
+                return Ops.Core.Packs.Install.InstalledPacks.Apply(next, e);
         }
     }
+
+    private static ImmutableDictionary<string, ImmutableList<(DateTimeOffset At, bool Disabled, string? Reason)>> AddStatus(
+        ImmutableDictionary<string, ImmutableList<(DateTimeOffset At, bool Disabled, string? Reason)>> map, string actorId, (DateTimeOffset At, bool Disabled, string? Reason) change) =>
+        map.SetItem(actorId, (map.TryGetValue(actorId, out var list) ? list : []).Add(change));
+
+    /// <summary>Why the actor may not act at <paramref name="at"/> (not registered, or disabled then); null when it may.</summary>
+    public string? ActorInvalidReason(string actorId, DateTimeOffset at)
+    {
+        if (!Actors.ContainsKey(actorId))
+        {
+            return $"actor '{actorId}' is not registered";
+        }
+
+        if (ActorStatus.TryGetValue(actorId, out var history))
+        {
+            var last = history.LastOrDefault(h => h.At <= at);
+            if (last.Disabled)
+            {
+                return $"actor '{actorId}' is disabled ({last.Reason})";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The owner of an API key, or null when the key does not exist.</summary>
+    public string? ApiKeyOwner(string keyId) => ApiKeys.TryGetValue(keyId, out var key) ? key.ActorId : null;
+
+    /// <summary>The owner of a signing key, or null when the key does not exist.</summary>
+    public string? SignerKeyOwner(string keyId) =>
+        SignerKeys.TryGetValue(keyId, out var history) ? history.Select(r => r.Payload).OfType<SignerKeyRegistered>().FirstOrDefault()?.ActorId : null;
+
+    /// <summary>The holder of a capability, or null when it does not exist.</summary>
+    public string? CapabilityHolder(string capabilityId) =>
+        Capabilities.TryGetValue(capabilityId, out var history) ? history.Select(r => r.Payload).OfType<CapabilityGranted>().FirstOrDefault()?.HolderActorId : null;
+
+    /// <summary>A policy's name, or null when it does not exist.</summary>
+    public string? PolicyName(string policyId) =>
+        Policies.TryGetValue(policyId, out var history) ? history.Select(r => r.Payload).OfType<PolicyCreated>().FirstOrDefault()?.Name : null;
 
     private static ImmutableDictionary<string, ImmutableList<CapabilityRecord>> Add(ImmutableDictionary<string, ImmutableList<CapabilityRecord>> map, string id, CapabilityRecord record) =>
         map.SetItem(id, (map.TryGetValue(id, out var list) ? list : []).Add(record));

@@ -49,7 +49,18 @@ public interface ICommandGateway
 /// <summary>Who is calling, as the server established it.</summary>
 /// <param name="Actor">The authenticated actor.</param>
 /// <param name="SurfaceId">The surface the call came through: <c>api</c>, <c>cli</c>, ...</param>
-public sealed record CallerContext(ActorRef Actor, string SurfaceId);
+public sealed record CallerContext(ActorRef Actor, string SurfaceId)
+{
+    /// <summary>Where the call came in, for safety records: <c>POST /v1/commits</c>, <c>cli commit</c>, ... Default: the surface.</summary>
+    public string? Route { get; init; }
+
+    /// <summary>
+    /// Identity the client claimed outside the envelope, by scope field name (<c>tenant_id</c>, <c>user_id</c>,
+    /// <c>actor_id</c>, <c>mode</c>, <c>surface_id</c>), for example from <c>X-Tenant-Id</c> headers. Server-derived
+    /// identity wins; a claim that differs is refused with <c>identity_mismatch</c> (seed 001 §5).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Claims { get; init; }
+}
 
 /// <summary>A proposal, or the outcome that stands instead of one.</summary>
 /// <param name="Proposal">The proposal when the command could be decided.</param>

@@ -19,7 +19,7 @@ namespace Ops.Core.Connectors;
 /// the stored cursor; a completed sync starts the next one from the beginning.
 /// </summary>
 [Authority(AuthorityClass.LogAppender, "events", "connector_cursors")]
-internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer, SecretsProvider secrets, KernelOptions options, TimeProvider time, ILogger logger)
+internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer, CoreStateReader coreReader, SecretsProvider secrets, KernelOptions options, TimeProvider time, ILogger logger)
 {
     public const string SyncActionType = "core.SyncConnector";
     private const int MaxPages = 10_000;
@@ -31,11 +31,11 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             throw new ConnectorException(connectorId, $"no connector '{connectorId}' is installed; installed: {string.Join(", ", registry.Connectors.Keys)}.");
         }
 
-        var start = time.GetUtcNow();
-        var core = writer.CommittedCore;
-        if (!core.Actors.TryGetValue(caller.Actor.Id, out var actor))
+        var core = await coreReader.CurrentAsync(cancellationToken);
+        var start = core.EnforcementTime(time.GetUtcNow());
+        if (!core.Actors.TryGetValue(caller.Actor.Id, out var actor) || core.ActorInvalidReason(actor.ActorId, start) is not null)
         {
-            throw new ConnectorException(connectorId, $"actor '{caller.Actor.Id}' is not registered.");
+            throw new ConnectorDeniedException(connectorId, $"actor '{caller.Actor.Id}' cannot act ({core.ActorInvalidReason(caller.Actor.Id, start)})");
         }
 
         var capability = CapabilityEvaluator.FindFor(core, actor.ActorId, SyncActionType, "connector:" + connectorId, SafetyClass.WriteInternal, start);

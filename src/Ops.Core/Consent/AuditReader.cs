@@ -12,7 +12,7 @@ internal static class AuditReader
         return records
             .Select(e => new AuditRecord(e.Position, e.Envelope.EventId, e.Envelope.PayloadAs<MutationCommitted>()))
             .Where(r => (actor is null || r.Record.Actor.Id == actor)
-                && (target is null || r.Record.TargetRef == target)
+                && (target is null || r.Record.TargetRef == target || r.Record.RequestedTargetRef == target)
                 && (from is null || r.Record.CommittedAt >= from)
                 && (to is null || r.Record.CommittedAt < to))
             .ToList();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Ops.Core.Capabilities;
 using Ops.Core.Envelopes;
+using Ops.Core.Errors;
 using Ops.Core.Identity;
 using Ops.Core.Packs;
 
@@ -17,11 +18,23 @@ internal static class ConsentCommands
         .AddEvent<PolicyDeprecated>(ConsentEventTypes.PolicyDeprecated)
         .AddEvent<ConsentRecorded>(ConsentEventTypes.ConsentRecorded)
         .AddEvent<MutationCommitted>(ConsentEventTypes.MutationCommitted)
-        .AddCommand<RegisterSignerKey>("core.RegisterSignerKey", SafetyClass.WriteInternal)
-        .AddCommand<RevokeSignerKey>("core.RevokeSignerKey", SafetyClass.WriteInternal)
-        .AddCommand<CreatePolicy>("core.CreatePolicy", SafetyClass.WriteInternal)
-        .AddCommand<ActivatePolicy>("core.ActivatePolicy", SafetyClass.WriteInternal)
-        .AddCommand<DeprecatePolicy>("core.DeprecatePolicy", SafetyClass.WriteInternal);
+        .AddCommand("core.RegisterSignerKey", SafetyClass.WriteInternal, CommandTarget<RegisterSignerKey>.Core("actor-<actor_id>:signer-key-<key_id>", (c, _) =>
+            ParseKey(c.PublicKey, out var error) is { } keyId ? TargetBinding.Bound(CoreRefs.SignerKey(c.ActorId, keyId)) : TargetBinding.Refused(error!, "invalid_key")))
+        .AddCommand("core.RevokeSignerKey", SafetyClass.WriteInternal, CommandTarget<RevokeSignerKey>.Core("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
+        .AddCommand("core.RotateSignerKey", SafetyClass.WriteInternal, CommandTarget<RotateSignerKey>.Core("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
+        .AddCommand("core.CreatePolicy", SafetyClass.WriteInternal, CommandTarget<CreatePolicy>.Core("policy-<name>", (c, _) => TargetBinding.Bound(CoreRefs.Policy(c.Name))))
+        .AddCommand("core.ActivatePolicy", SafetyClass.WriteInternal, CommandTarget<ActivatePolicy>.Core("policy-<name>", (c, t) => PolicyRef(t.Core, c.PolicyId)))
+        .AddCommand("core.DeprecatePolicy", SafetyClass.WriteInternal, CommandTarget<DeprecatePolicy>.Core("policy-<name>", (c, t) => PolicyRef(t.Core, c.PolicyId)));
+
+    private static TargetBinding SignerKeyRef(CoreState core, string keyId) =>
+        core.SignerKeyOwner(keyId) is { } owner
+            ? TargetBinding.Bound(CoreRefs.SignerKey(owner, keyId))
+            : TargetBinding.Refused($"signing key {keyId} is not registered", ReasonCodes.UnknownKey);
+
+    private static TargetBinding PolicyRef(CoreState core, string policyId) =>
+        core.PolicyName(policyId) is { } name
+            ? TargetBinding.Bound(CoreRefs.Policy(name))
+            : TargetBinding.Refused($"policy {CapabilityEvaluator.Short(policyId)} does not exist", ReasonCodes.UnknownPolicy);
 
     /// <summary>Parses a base64 SPKI of an ECDSA P-256 key; returns its key id, or null with the reason.</summary>
     public static string? ParseKey(string publicKey, out string? error)
@@ -61,12 +74,7 @@ internal sealed class RegisterSignerKeyHandler : ICommandHandler<RegisterSignerK
 
         if (!context.Core.Actors.ContainsKey(c.ActorId))
         {
-            return ValueTask.FromResult(Decision.Reject("unknown_actor", $"actor '{c.ActorId}' is not registered."));
-        }
-
-        if (context.Envelope.TargetRef != "signer-key-" + keyId)
-        {
-            return ValueTask.FromResult(Decision.Reject("invalid_target", $"target_ref must be 'signer-key-{keyId}'."));
+            return ValueTask.FromResult(Decision.Reject(ReasonCodes.UnknownActor, $"actor '{c.ActorId}' is not registered."));
         }
 
         if (context.Core.SignerKeys.ContainsKey(keyId))
@@ -79,15 +87,49 @@ internal sealed class RegisterSignerKeyHandler : ICommandHandler<RegisterSignerK
     }
 }
 
-internal sealed class RevokeSignerKeyHandler : ICommandHandler<RevokeSignerKey>
+internal sealed class RevokeSignerKeyHandler : ICommandHandler<RevokeSignerKey>, ICommandHandler<RotateSignerKey>
 {
+    public ValueTask<Decision> DecideAsync(CommandContext<RotateSignerKey> context, CancellationToken cancellationToken)
+    {
+        var c = context.Command;
+        var (key, revoked) = context.Core.SignerKeyAt(c.KeyId, DateTimeOffset.MaxValue);
+        if (key is null)
+        {
+            return ValueTask.FromResult(Decision.Reject(ReasonCodes.UnknownKey, $"key {c.KeyId} is not registered."));
+        }
+
+        if (revoked is not null)
+        {
+            return ValueTask.FromResult(Decision.Reject("already_revoked", $"key {c.KeyId} is already revoked; register a new key instead."));
+        }
+
+        var newKeyId = ConsentCommands.ParseKey(c.NewPublicKey, out var error);
+        if (newKeyId is null)
+        {
+            return ValueTask.FromResult(Decision.Reject("invalid_key", error!));
+        }
+
+        if (context.Core.SignerKeys.ContainsKey(newKeyId))
+        {
+            return ValueTask.FromResult(Decision.Reject("key_exists", $"key {newKeyId} is already registered; a key is registered once."));
+        }
+
+        // Both on the old key's stream, in one commit: there is never a moment with neither key, or both, active.
+        var reason = string.IsNullOrWhiteSpace(c.Reason) ? "rotated to " + newKeyId : c.Reason.Trim();
+        return ValueTask.FromResult(Decision.Accept(new SignerKeyRegistered(newKeyId, key.ActorId, c.NewPublicKey), new SignerKeyRevoked(c.KeyId, reason))
+            .WithPreview(
+                new { active_key = c.KeyId, actor_id = key.ActorId },
+                new { active_key = newKeyId, actor_id = key.ActorId, revoked_key = c.KeyId, reason },
+                Reversibility.Irreversible));
+    }
+
     public ValueTask<Decision> DecideAsync(CommandContext<RevokeSignerKey> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
         var (key, revoked) = context.Core.SignerKeyAt(c.KeyId, DateTimeOffset.MaxValue);
         if (key is null)
         {
-            return ValueTask.FromResult(Decision.Reject("unknown_key", $"key {c.KeyId} is not registered."));
+            return ValueTask.FromResult(Decision.Reject(ReasonCodes.UnknownKey, $"key {c.KeyId} is not registered."));
         }
 
         if (revoked is not null)
@@ -96,7 +138,7 @@ internal sealed class RevokeSignerKeyHandler : ICommandHandler<RevokeSignerKey>
         }
 
         var reason = string.IsNullOrWhiteSpace(c.Reason) ? "revoked" : c.Reason;
-        return ValueTask.FromResult(Decision.AcceptOn("signer-key-" + c.KeyId, new SignerKeyRevoked(c.KeyId, reason))
+        return ValueTask.FromResult(Decision.Accept(new SignerKeyRevoked(c.KeyId, reason))
             .WithPreview(new { key_id = c.KeyId, status = "active", reason = (string?)null }, new { key_id = c.KeyId, status = "revoked", reason }, Reversibility.Irreversible));
     }
 }
@@ -109,11 +151,6 @@ internal sealed class PolicyHandlers : ICommandHandler<CreatePolicy>, ICommandHa
         if (!RegisterActorHandler.ActorIdPattern().IsMatch(c.Name))
         {
             return Reject("invalid_policy", "name must match [a-z0-9][a-z0-9._-]{0,63}.");
-        }
-
-        if (context.Envelope.TargetRef != "policy-" + c.Name)
-        {
-            return Reject("invalid_target", $"target_ref must be 'policy-{c.Name}'.");
         }
 
         var scopeError = ScopePatterns.Validate(c.Scope?.CommandTypes, "command_types") ?? ScopePatterns.Validate(c.Scope?.Targets, "targets") ?? ScopePatterns.Validate(c.Scope?.Actors, "actors");
@@ -145,7 +182,7 @@ internal sealed class PolicyHandlers : ICommandHandler<CreatePolicy>, ICommandHa
         var current = core.PolicyVersionsAt(policyId, DateTimeOffset.MaxValue).FirstOrDefault(v => v.Version == version);
         if (current is null)
         {
-            return Reject("unknown_policy", $"policy {CapabilityEvaluator.Short(policyId)} has no version {version}.");
+            return Reject(ReasonCodes.UnknownPolicy, $"policy {CapabilityEvaluator.Short(policyId)} has no version {version}.");
         }
 
         if (current.Status != from)
@@ -153,7 +190,7 @@ internal sealed class PolicyHandlers : ICommandHandler<CreatePolicy>, ICommandHa
             return Reject("invalid_transition", $"policy {current.Name} v{version} is {current.Status}; only a {from} version can become {to}.");
         }
 
-        return ValueTask.FromResult(Decision.AcceptOn("policy-" + current.Name, e).WithPreview(current, current with { Status = to }));
+        return ValueTask.FromResult(Decision.Accept(e).WithPreview(current, current with { Status = to }));
     }
 
     private static ValueTask<Decision> Reject(string code, string reason) => ValueTask.FromResult(Decision.Reject(code, reason));

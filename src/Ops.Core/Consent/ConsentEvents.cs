@@ -52,7 +52,7 @@ public sealed record ConsentRecorded(string CommandId, string PreviewHash, strin
 /// <param name="CommandId">The command.</param>
 /// <param name="Actor">Who.</param>
 /// <param name="Action">The command type.</param>
-/// <param name="TargetRef">Where.</param>
+/// <param name="TargetRef">Where: the object that changed (the stream's key), which the capability covered.</param>
 /// <param name="StreamId">The stream that changed.</param>
 /// <param name="CommittedAt">When (UTC).</param>
 /// <param name="InterpretationId">The chosen interpretation.</param>
@@ -83,7 +83,11 @@ public sealed record MutationCommitted(
     string? KeyId,
     string? PolicyId,
     int? PolicyVersion,
-    IReadOnlyList<string> EventIds);
+    IReadOnlyList<string> EventIds)
+{
+    /// <summary>The client's target_ref when it named the object indirectly (a lookup such as <c>note-title:Plan</c>, or a creation target); otherwise absent.</summary>
+    public string? RequestedTargetRef { get; init; }
+}
 
 /// <summary>Names of the consent event types.</summary>
 public static class ConsentEventTypes
@@ -113,22 +117,31 @@ public static class ConsentEventTypes
     public const string AuditStream = "core:audit";
 }
 
-/// <summary><c>core.RegisterSignerKey</c>: target_ref <c>signer-key-&lt;key_id&gt;</c>.</summary>
+/// <summary><c>core.RegisterSignerKey</c>: target_ref <c>actor-&lt;actor_id&gt;:signer-key-&lt;key_id&gt;</c> (derived from the payload): keys belong to their actor.</summary>
 /// <param name="ActorId">The key's owner.</param>
 /// <param name="PublicKey">Base64 SubjectPublicKeyInfo DER of an ECDSA P-256 key.</param>
 public sealed record RegisterSignerKey(string ActorId, string PublicKey);
 
-/// <summary><c>core.RevokeSignerKey</c>: target_ref <c>signer-key-&lt;key_id&gt;</c>.</summary>
+/// <summary><c>core.RevokeSignerKey</c>: target_ref <c>actor-&lt;owner&gt;:signer-key-&lt;key_id&gt;</c> (the owner comes from the log).</summary>
 /// <param name="KeyId">The key.</param>
 /// <param name="Reason">Why.</param>
 public sealed record RevokeSignerKey(string KeyId, string Reason);
+
+/// <summary>
+/// <c>core.RotateSignerKey</c>: target_ref <c>actor-&lt;owner&gt;:signer-key-&lt;key_id&gt;</c>. Registers the new key and revokes the old one
+/// in one commit, for the same owner.
+/// </summary>
+/// <param name="KeyId">The key being replaced.</param>
+/// <param name="NewPublicKey">Base64 SubjectPublicKeyInfo DER of the new ECDSA P-256 key.</param>
+/// <param name="Reason">Why (recorded); default "rotated to &lt;new key id&gt;".</param>
+public sealed record RotateSignerKey(string KeyId, string NewPublicKey, string? Reason = null);
 
 /// <summary><c>core.CreatePolicy</c>: target_ref <c>policy-&lt;name&gt;</c>; creates the next version as a draft.</summary>
 /// <param name="Name">Policy name, <c>[a-z0-9][a-z0-9._-]*</c>.</param>
 /// <param name="Scope">What it would approve.</param>
 public sealed record CreatePolicy(string Name, PolicyScope Scope);
 
-/// <summary><c>core.ActivatePolicy</c>: target_ref <c>policy-&lt;name&gt;</c>.</summary>
+/// <summary><c>core.ActivatePolicy</c>: target_ref <c>policy-&lt;name&gt;</c> (the name comes from the log).</summary>
 /// <param name="PolicyId">The policy.</param>
 /// <param name="Version">The draft version to activate; an active older version is deprecated with it.</param>
 public sealed record ActivatePolicy(string PolicyId, int Version);

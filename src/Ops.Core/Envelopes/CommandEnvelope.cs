@@ -21,8 +21,12 @@ public sealed record CommandEnvelope
     /// <summary>The payload, a JSON object.</summary>
     public required JsonElement Payload { get; init; }
 
-    /// <summary>The aggregate or resource the command acts on, for example <c>note:3f2a...</c>.</summary>
-    public required string TargetRef { get; init; }
+    /// <summary>
+    /// The object the command acts on, for example <c>note-3f2a...</c>; at most <see cref="EnvelopeLimits.TargetRef"/> characters.
+    /// Where the command type's payload names the object (<see cref="Packs.CommandTarget{TCommand}.FromPayload"/>, and every
+    /// <c>core.*</c> command), omit it: the kernel derives it, and a value naming another object is refused (<c>target_mismatch</c>).
+    /// </summary>
+    public string? TargetRef { get; init; }
 
     /// <summary>Typed dedupe scope; defaults to <c>('command', target_ref)</c>.</summary>
     public DedupeScope? DedupeScope { get; init; }

@@ -38,6 +38,18 @@ public static class ReasonCodes
     /// <summary>The payload names an object other than the command's target_ref.</summary>
     public const string TargetMismatch = "target_mismatch";
 
+    /// <summary>target_ref does not have the form the command type's binding requires.</summary>
+    public const string InvalidTarget = "invalid_target";
+
+    /// <summary>The capability named does not exist.</summary>
+    public const string UnknownCapability = "unknown_capability";
+
+    /// <summary>The key named (API key or signing key) does not exist.</summary>
+    public const string UnknownKey = "unknown_key";
+
+    /// <summary>The policy named does not exist.</summary>
+    public const string UnknownPolicy = "unknown_policy";
+
     /// <summary>A grant or delegation would give more than the granter's own effective scope holds.</summary>
     public const string Escalation = "escalation";
 
@@ -92,14 +104,32 @@ public static class ReasonCodes
     /// <summary>The request is malformed (query parameters, body, content type).</summary>
     public const string BadRequest = "bad_request";
 
+    /// <summary>The request body is not of a media type the route accepts.</summary>
+    public const string UnsupportedMediaType = "unsupported_media_type";
+
     /// <summary>The log could not commit; nothing was written.</summary>
     public const string LogUnavailable = "log_unavailable";
 
     /// <summary>The log, an export or a projection failed an integrity check.</summary>
     public const string IntegrityViolation = "integrity_violation";
 
-    /// <summary>A pack was refused at install or load.</summary>
+    /// <summary>A pack was refused at install or load: its manifest or an architecture rule (docs/pack-authoring.md).</summary>
     public const string PackRefused = "pack_refused";
+
+    /// <summary>A pack's publisher signature is missing where the operator requires one, does not verify, or is from an untrusted publisher.</summary>
+    public const string PackSignatureInvalid = "pack_signature_invalid";
+
+    /// <summary>A pack folder's content no longer has the content hash its install recorded.</summary>
+    public const string PackHashMismatch = "pack_hash_mismatch";
+
+    /// <summary>The pack id (or a contract it exports) is already installed with other content; an upgrade must say so.</summary>
+    public const string PackConflict = "pack_conflict";
+
+    /// <summary>A pack depends on a contract module no installed pack exports, or a removal would break a dependent.</summary>
+    public const string PackDependencyMissing = "pack_dependency_missing";
+
+    /// <summary>The pack is not installed (remove, upgrade, or a command of a pack removed since the worker started).</summary>
+    public const string PackNotInstalled = "pack_not_installed";
 
     /// <summary>An upstream (connector source) failed; pages stored before the failure stay stored.</summary>
     public const string UpstreamFailed = "upstream_failed";
@@ -112,13 +142,14 @@ public static class ReasonCodes
     /// <returns>The kind; a code not in the catalogue is <see cref="ReasonKind.Unprocessable"/>.</returns>
     public static ReasonKind KindOf(string? code) => code switch
     {
-        InvalidEnvelope or InvalidPayload or CommandIdMismatch or ConsentInvalid or BadRequest => ReasonKind.BadRequest,
+        InvalidEnvelope or InvalidPayload or InvalidTarget or CommandIdMismatch or ConsentInvalid or BadRequest => ReasonKind.BadRequest,
         Unauthenticated => ReasonKind.Unauthenticated,
-        CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation => ReasonKind.Forbidden,
-        UnknownCommandType or NotFound => ReasonKind.NotFound,
-        CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired => ReasonKind.Conflict,
+        CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid => ReasonKind.Forbidden,
+        UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy or PackNotInstalled => ReasonKind.NotFound,
+        CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
+        UnsupportedMediaType => ReasonKind.UnsupportedMediaType,
         LogUnavailable => ReasonKind.Unavailable,
         UpstreamFailed => ReasonKind.Upstream,
         IntegrityViolation or Internal => ReasonKind.Internal,
@@ -149,6 +180,9 @@ public enum ReasonKind
 
     /// <summary>Well-formed but refused by a rule (HTTP 422).</summary>
     Unprocessable = 7,
+
+    /// <summary>The body's media type is not accepted (HTTP 415).</summary>
+    UnsupportedMediaType = 12,
 
     /// <summary>Too many requests (HTTP 429).</summary>
     RateLimited = 8,

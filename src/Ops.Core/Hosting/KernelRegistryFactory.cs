@@ -14,6 +14,7 @@ internal static class KernelRegistryFactory
         var builder = new PackBuilder("core", new ConfigurationBuilder().Build(), typeof(CoreCommands).Assembly, time, loggerFactory, isCore: true);
         CoreCommands.Register(builder);
         Consent.ConsentCommands.Register(builder);
+        Packs.Install.PackInstallCommands.Register(builder);
         Log.Checkpoints.CheckpointEventTypes.Register(builder);
         registry.Add(builder.Build(LoadedPack.Core));
         return registry;

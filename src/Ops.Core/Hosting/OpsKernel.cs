@@ -49,10 +49,11 @@ internal sealed class OpsKernel : IAsyncDisposable
         EventLog = new SqliteEventLog(DatabaseFor("event_log"));
         Writer = new LogWriter(EventLog.Database, time, logger);
         Projections = new ProjectionEngine(registry, EventLog, DatabaseFor, time, logger);
-        Gateway = new CommandGateway(registry, Writer, Projections, ReaderFor, options, time, loggerFactory.CreateLogger<CommandGateway>());
-        Secrets = new SecretsProvider(opsSection, time);
-        Connectors = new ConnectorRunner(registry, Writer, Secrets, options, time, logger);
         Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
+        CoreReader = new CoreStateReader(EventLog.Database, Writer);
+        Gateway = new CommandGateway(registry, Writer, Projections, ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
+        Secrets = new SecretsProvider(opsSection, time);
+        Connectors = new ConnectorRunner(registry, Writer, CoreReader, Secrets, options, time, logger);
         Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Database, Writer, checkpoints, options.Mode, contentRoot, time);
     }
 
@@ -75,6 +76,9 @@ internal sealed class OpsKernel : IAsyncDisposable
     public SecretsProvider Secrets { get; }
 
     public ConnectorRunner Connectors { get; }
+
+    /// <summary>Kernel state as of the log's head, including appends by other processes: for authentication and reads.</summary>
+    public CoreStateReader CoreReader { get; }
 
     /// <summary>Appends refusals to the safety stream (seed 001), rate-limited and coalesced.</summary>
     public Safety.SafetyRecorder Safety { get; }
@@ -108,6 +112,7 @@ internal sealed class OpsKernel : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await CoreReader.DisposeAsync();
         await Writer.DisposeAsync();
         foreach (var database in _databases.Values)
         {

@@ -8,8 +8,9 @@ namespace Ops.Core.Packs;
 public sealed class CommandContext<TCommand>
     where TCommand : class
 {
-    internal CommandContext(TCommand command, CommandEnvelope envelope, string commandId, IdentityScope scope, DateTimeOffset now, IStreamReader streams, CoreState core, IProjectionReader projections)
+    internal CommandContext(TCommand command, CommandEnvelope envelope, string commandId, IdentityScope scope, DateTimeOffset now, IStreamReader streams, CoreState core, IProjectionReader projections, CapabilityDecision? capability)
     {
+        Capability = capability;
         Projections = projections;
         Core = core;
         Command = command;
@@ -29,6 +30,9 @@ public sealed class CommandContext<TCommand>
     /// <summary>The command's deterministic id (64 hex).</summary>
     public string CommandId { get; }
 
+    /// <summary>The object the command acts on, as the kernel bound it (constitution A4): the client's target_ref, or the ref derived from the payload.</summary>
+    public string TargetRef => Envelope.TargetRef!;
+
     /// <summary>The acting actor.</summary>
     public ActorRef Actor => Envelope.Actor!;
 
@@ -40,6 +44,9 @@ public sealed class CommandContext<TCommand>
 
     /// <summary>Kernel state (actors, capabilities) as of the decision; for Core's own handlers.</summary>
     internal CoreState Core { get; }
+
+    /// <summary>The capability that authorized the command (a grant is made under it).</summary>
+    internal CapabilityDecision? Capability { get; }
 
     /// <summary>
     /// Reads the pack's own projection documents as of the last commit, to find candidates (for example

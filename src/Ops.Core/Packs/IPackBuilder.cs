@@ -33,8 +33,9 @@ public interface IPackBuilder
     /// <typeparam name="TCommand">The command payload record.</typeparam>
     /// <param name="commandType">Namespaced name, for example <c>pack.notes.notes.CreateNote</c>.</param>
     /// <param name="safetyClass">Declared safety class (constitution A5).</param>
+    /// <param name="target">How the command names the object it acts on; the kernel authorizes the caller against that object (constitution A4).</param>
     /// <returns>This builder.</returns>
-    IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass)
+    IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target)
         where TCommand : class;
 
     /// <summary>Registers a projection: a keyed fold of events into documents that the kernel stores.</summary>

@@ -26,6 +26,7 @@ internal sealed class PackBuilder : IPackBuilder
     private readonly List<string> _errors = [];
     private readonly Assembly _assembly;
     private readonly bool _isCore;
+    private LoadedPack? _pack;
 
     public PackBuilder(string packId, IConfiguration configuration, Assembly assembly, TimeProvider time, ILoggerFactory? loggerFactory, bool isCore = false)
     {
@@ -60,15 +61,30 @@ internal sealed class PackBuilder : IPackBuilder
         return this;
     }
 
-    public IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass)
+    public IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target)
         where TCommand : class
     {
         CheckName(commandType);
+        if (target is null)
+        {
+            _errors.Add($"command {commandType} has no target binding.");
+            return this;
+        }
+
         _commands.Add(services =>
         {
             var handler = Single<ICommandHandler<TCommand>>(services, $"command {commandType}");
-            return new CommandRegistration(commandType, Owner, safetyClass, typeof(TCommand), (invocation, ct) =>
-                handler.DecideAsync(new CommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core, invocation.Projections), ct));
+            return new CommandRegistration(
+                commandType,
+                Owner,
+                safetyClass,
+                typeof(TCommand),
+                (invocation, ct) => NotInstalled(invocation.Core) is { } removed ? ValueTask.FromResult(removed) : handler.DecideAsync(new CommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core, invocation.Projections, invocation.Capability), ct),
+                (payload, context) => target.Bind((TCommand)payload, context),
+                target.Description)
+            {
+                TargetFromPayload = target.FromPayloadObject,
+            };
         });
         return this;
     }
@@ -140,6 +156,7 @@ internal sealed class PackBuilder : IPackBuilder
     /// <summary>Finds the pack's implementations with Scrutor and binds every declaration to them.</summary>
     public PackRegistrations Build(LoadedPack pack)
     {
+        _pack = pack;
         Services.Scan(scan => scan
             .FromAssemblies(_assembly)
             .AddClasses(classes => classes.AssignableToAny(typeof(ICommandHandler<>), typeof(IQueryHandler<,>), typeof(IProjection<>)), publicOnly: false)
@@ -165,6 +182,22 @@ internal sealed class PackBuilder : IPackBuilder
         {
             throw new PackLoadException(PackId, ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// A pack loaded from its install record decides commands only while the log still records that install,
+    /// so <c>packs remove</c> or an upgrade takes effect for commands at once, in every running worker.
+    /// </summary>
+    private Decision? NotInstalled(Capabilities.CoreState core)
+    {
+        if (_pack is not { Installed: true } pack)
+        {
+            return null;
+        }
+
+        return core.Packs.TryGetValue(pack.PackId, out var installed) && installed.ContentHash == pack.ContentHash
+            ? null
+            : Decision.Reject(Errors.ReasonCodes.PackNotInstalled, $"pack '{pack.PackId}' {pack.Version} was removed or replaced since this worker started; nothing was changed. Restart the worker to load what is installed now.");
     }
 
     private bool CheckName(string name)

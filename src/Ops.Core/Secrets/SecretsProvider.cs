@@ -14,6 +14,20 @@ internal sealed class SecretsProvider(IConfiguration opsSection, TimeProvider ti
 
     private readonly SocketsHttpHandler _transport = new() { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false };
 
+    /// <summary>The text with every configured secret value replaced by <c>***</c>: for log lines that may quote an upstream.</summary>
+    public string Redact(string text)
+    {
+        foreach (var secret in opsSection.GetSection("Secrets").GetChildren())
+        {
+            if (secret.Value is { Length: >= 4 } value)
+            {
+                text = text.Replace(value, "***", StringComparison.Ordinal);
+            }
+        }
+
+        return text;
+    }
+
     public bool Has(string secretId) => !string.IsNullOrEmpty(opsSection.GetSection("Secrets")[secretId]);
 
     public SecretHandle Issue(string secretId, Uri audience, string scheme)

@@ -34,13 +34,32 @@ internal static class AdminCli
         run.SetAction((parse, _) => Worker.RunAsync([.. parse.UnmatchedTokens]));
 
         root.Subcommands.Add(Init(output, error));
-        root.Subcommands.Add(Actors(asOption, keyOption, output, error));
+        var actors = Actors(asOption, keyOption, output, error);
+        foreach (var command in IdentityCli.ActorCommands(asOption, keyOption, output, error))
+        {
+            actors.Subcommands.Add(command);
+        }
+
+        root.Subcommands.Add(actors);
+        foreach (var command in IdentityCli.Commands(asOption, keyOption, output, error))
+        {
+            root.Subcommands.Add(command);
+        }
+
         root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
         root.Subcommands.Add(LogCli.Create(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
-        root.Subcommands.Add(Packs(output, error));
+        root.Subcommands.Add(PacksCli.Command(asOption, keyOption, output, error, WithKernelAsync));
         root.Subcommands.Add(Database(output, error));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
         {
+            if (command.Name == "keys")
+            {
+                foreach (var sub in IdentityCli.KeyCommands(asOption, keyOption, output, error))
+                {
+                    command.Subcommands.Add(sub);
+                }
+            }
+
             root.Subcommands.Add(command);
         }
 
@@ -88,6 +107,8 @@ internal static class AdminCli
                 : $"Consent signing key {keyId} written to {Path.GetFullPath(keyFile)}, mode 0600 (keep it private; it signs every change you consent to).");
             await output.WriteLineAsync("API key (shown once, stored only as a hash):");
             await output.WriteLineAsync(result.ApiKey);
+            // After the key is shown: the packs shipped beside the executable, each verified and consented by the new admin.
+            await PacksCli.InstallBundledAsync(kernel, Caller(kernel, result.ActorId), keyFile, output, error, ct);
             return 0;
         }));
         return command;
@@ -104,14 +125,14 @@ internal static class AdminCli
         {
             var caller = Caller(kernel, parse.GetValue(asOption));
             var actorId = parse.GetValue(id)!;
-            var registered = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RegisterActor", "actor-" + actorId, new RegisterActor(actorId, parse.GetValue(kind), parse.GetValue(name) ?? actorId, parse.GetValue(tenant)), output, ct);
+            var registered = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RegisterActor", null, new RegisterActor(actorId, parse.GetValue(kind), parse.GetValue(name) ?? actorId, parse.GetValue(tenant)), output, ct);
             if (!await ReportAsync(registered, output, error))
             {
                 return 1;
             }
 
             var key = ApiKeys.Generate();
-            var issued = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.IssueApiKey", "apikey-" + key.KeyId, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), output, ct);
+            var issued = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.IssueApiKey", null, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), output, ct);
             if (!await ReportAsync(issued, output, error))
             {
                 return 1;
@@ -121,7 +142,7 @@ internal static class AdminCli
             await output.WriteLineAsync(key.Token);
             return 0;
         }));
-        return new Command("actors", "Manage actors (humans, services, agents).") { add };
+        return new Command("actors", "Manage actors (humans, services, agents): add, list, disable, enable.") { add };
     }
 
     private static Command Capabilities(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error)
@@ -138,8 +159,8 @@ internal static class AdminCli
             var caller = Caller(kernel, parse.GetValue(asOption));
             var scope = new CapabilityScope(parse.GetValue(types)!, parse.GetValue(targets)!, parse.GetValue(safety)!);
             var outcome = parse.GetValue(parent) is { } parentId
-                ? await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), CoreCommands.DelegateCommandType, "capability", new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"))
-                : await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.GrantCapability", "capability", new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"));
+                ? await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), CoreCommands.DelegateCommandType, null, new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"))
+                : await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.GrantCapability", null, new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"));
             if (!await ReportAsync(outcome, output, error))
             {
                 return 1;
@@ -157,7 +178,7 @@ internal static class AdminCli
         {
             var id = parse.GetValue(capabilityId)!;
             var caller = Caller(kernel, parse.GetValue(asOption));
-            var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RevokeCapability", "capability-" + id, new RevokeCapability(id, parse.GetValue(reason)!), output, ct);
+            var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RevokeCapability", null, new RevokeCapability(id, parse.GetValue(reason)!), output, ct);
             return await ReportAsync(outcome, output, error) ? 0 : 1;
         }));
 
@@ -186,27 +207,6 @@ internal static class AdminCli
             return 0;
         }));
         return new Command("capabilities", "Grant, revoke and list capabilities (constitution A4).") { grant, revoke, list };
-    }
-
-    private static Command Packs(TextWriter output, TextWriter error)
-    {
-        var list = new Command("list", "List installed packs: loaded ones with version and content hash, refused ones with the reason.");
-        list.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, loader) =>
-        {
-            foreach (var pack in kernel.Registry.Packs.Where(p => p.PackId != "core"))
-            {
-                await output.WriteLineAsync($"{pack.PackId,-12} {pack.Version,-8} loaded   content={pack.ContentHash[..16]}  exports={string.Join(",", pack.Exports)}");
-            }
-
-            foreach (var refused in loader.Refused)
-            {
-                await output.WriteLineAsync($"{refused.PackId,-12} {"",-8} REFUSED  {refused.Reason}");
-            }
-
-            await output.WriteLineAsync($"Packs folder: {HostComposition.PacksDirectory(HostComposition.BuildConfiguration())}");
-            return 0;
-        }));
-        return new Command("packs", "Inspect installed packs.") { list };
     }
 
     private static Command Database(TextWriter output, TextWriter error)
@@ -240,7 +240,7 @@ internal static class AdminCli
         return new Command("db", "Database schema maintenance.") { migrate };
     }
 
-    private static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)
+    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)
     {
         using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         try

@@ -66,7 +66,7 @@ internal static class ConsentCli
     }
 
     /// <summary>Proposes, shows the preview, signs with the key file and commits: the whole flow for one unambiguous command.</summary>
-    public static async Task<CommandOutcome> SendAsync(OpsKernel kernel, CallerContext caller, string keyFile, string type, string target, object payload, TextWriter output, CancellationToken ct, string? idempotencyKey = null)
+    public static async Task<CommandOutcome> SendAsync(OpsKernel kernel, CallerContext caller, string keyFile, string type, string? target, object payload, TextWriter output, CancellationToken ct, string? idempotencyKey = null)
     {
         var envelope = new CommandEnvelope { CommandType = type, TargetRef = target, Payload = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options), IdempotencyKey = idempotencyKey };
         var proposed = await kernel.Gateway.ProposeAsync(envelope, caller, ct);
@@ -78,7 +78,7 @@ internal static class ConsentCli
         var proposal = proposed.Proposal!;
         if (proposal.Interpretations.Count != 1)
         {
-            throw new InvalidOperationException($"{type} on '{target}' has {proposal.Interpretations.Count} interpretations; use propose, sign --interpretation and commit. Nothing was changed.");
+            throw new InvalidOperationException($"{type} on '{proposal.Command.TargetRef}' has {proposal.Interpretations.Count} interpretations; use propose, sign --interpretation and commit. Nothing was changed.");
         }
 
         var interpretation = proposal.Interpretations[0];
@@ -134,7 +134,7 @@ internal static class ConsentCli
         {
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var keyId = ConsentCommands.ParseKey(parse.GetValue(publicKeyOption)!, out var keyError) ?? throw new InvalidOperationException(keyError + " Nothing was changed.");
-            var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RegisterSignerKey", "signer-key-" + keyId, new RegisterSignerKey(parse.GetValue(owner)!, parse.GetValue(publicKeyOption)!), output, ct);
+            var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RegisterSignerKey", null, new RegisterSignerKey(parse.GetValue(owner)!, parse.GetValue(publicKeyOption)!), output, ct);
             return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
         }));
         var keyIdArgument = new Argument<string>("key-id");
@@ -144,7 +144,7 @@ internal static class ConsentCli
         {
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var id = parse.GetValue(keyIdArgument)!;
-            var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RevokeSignerKey", "signer-key-" + id, new RevokeSignerKey(id, parse.GetValue(reason)!), output, ct);
+            var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RevokeSignerKey", null, new RevokeSignerKey(id, parse.GetValue(reason)!), output, ct);
             return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
         }));
         yield return new Command("keys", "Consent signing keys (ECDSA P-256).") { keysNew, keysRegister, keysRevoke };
@@ -239,7 +239,7 @@ internal static class ConsentCli
         {
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var name = parse.GetValue(policyName)!;
-            var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.CreatePolicy", "policy-" + name, new CreatePolicy(name, new PolicyScope(parse.GetValue(types)!, parse.GetValue(targets)!, parse.GetValue(actors)!)), output, ct, Guid.NewGuid().ToString("N"));
+            var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.CreatePolicy", null, new CreatePolicy(name, new PolicyScope(parse.GetValue(types)!, parse.GetValue(targets)!, parse.GetValue(actors)!)), output, ct, Guid.NewGuid().ToString("N"));
             if (!await AdminCli.ReportAsync(outcome, output, error))
             {
                 return 1;
@@ -259,7 +259,7 @@ internal static class ConsentCli
                 var caller = callerOf(kernel, parse.GetValue(asOption));
                 var core = kernel.Writer.CommittedCore;
                 var policyId = DeterministicIds.Derive("policy", core.Actors[caller.Actor.Id].TenantId, parse.GetValue(name)!);
-                var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), commandType, "policy-" + parse.GetValue(name), payload(policyId, parse.GetValue(versionOption)), output, ct);
+                var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), commandType, null, payload(policyId, parse.GetValue(versionOption)), output, ct);
                 return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
             }));
             return command;

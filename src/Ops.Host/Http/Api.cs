@@ -18,21 +18,66 @@ internal static class Api
     /// <summary>Reading the raw log is itself a capability-checked READ action.</summary>
     public const string ReadLogAction = "core.ReadLog";
 
+    /// <summary>Identity headers a client might send; each is a claim that must match the server-derived value (seed 001 §5).</summary>
+    private static readonly (string Header, string Field)[] IdentityHeaders =
+    [
+        ("X-Tenant-Id", "tenant_id"), ("X-User-Id", "user_id"), ("X-Actor-Id", "actor_id"), ("X-Mode", "mode"), ("X-Surface-Id", "surface_id"),
+    ];
+
     public static void Map(WebApplication app)
     {
-        app.MapGet("/healthz", Health).AllowAnonymous();
-        var v1 = app.MapGroup("/v1").RequireAuthorization();
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).AllowAnonymous();
+        var v1 = app.MapGroup("/v1").RequireAuthorization().AddEndpointFilter(RefuseIdentityClaimsAsync);
+        v1.MapGet("/status", Status);
         v1.MapPost("/commands", SendCommand);
         v1.MapPost("/proposals", Propose);
         v1.MapPost("/commits", Commit);
         v1.MapGet("/audit", Audit);
         v1.MapGet("/events", ReadEvents);
         v1.MapGet("/packs", ListPacks);
+        PackRoutes.Map(v1);
         v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector);
         v1.MapGet("/queries/{pack}/{query}", RunQuery);
     }
 
-    private static async Task<IResult> Health(OpsKernel kernel, CancellationToken ct) => Results.Json(
+    /// <summary>
+    /// Any identity header that disagrees with the authenticated identity is refused with 403 and recorded on the
+    /// safety stream; one that agrees is accepted (it adds nothing). Nothing is ever taken from them.
+    /// </summary>
+    private static async ValueTask<object?> RefuseIdentityClaimsAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        var kernel = context.RequestServices.GetRequiredService<OpsKernel>();
+        foreach (var (header, field) in IdentityHeaders)
+        {
+            if (!context.Request.Headers.TryGetValue(header, out var values))
+            {
+                continue;
+            }
+
+            var caller = Caller(context);
+            var core = await kernel.CoreReader.CurrentAsync(context.RequestAborted);
+            var actor = core.Actors[caller.Actor.Id];
+            var derived = field switch
+            {
+                "tenant_id" => actor.TenantId,
+                "user_id" or "actor_id" => actor.ActorId,
+                "mode" => kernel.Options.Mode,
+                _ => caller.SurfaceId,
+            };
+            var claimed = values.ToString();
+            if (!string.Equals(claimed, derived, StringComparison.Ordinal))
+            {
+                var message = $"{header} '{(claimed.Length > 64 ? claimed[..64] + "…" : claimed)}' does not match the authenticated {field} '{derived}'; identity comes from authentication, never from headers";
+                await kernel.Safety.RecordAsync(new Ops.Core.Safety.SafetyDecision(caller.Route!, actor.ActorId, actor.TenantId, null, Ops.Core.Errors.ReasonCodes.IdentityMismatch, message, field, claimed, derived), context.RequestAborted);
+                return Problems.Of(Ops.Core.Errors.ReasonCodes.IdentityMismatch, message + ". Nothing was changed.");
+            }
+        }
+
+        return await next(invocation);
+    }
+
+    private static async Task<IResult> Status(OpsKernel kernel, CancellationToken ct) => Results.Json(
         new
         {
             status = "ok",
@@ -84,7 +129,7 @@ internal static class Api
 
     private static async Task<IResult> Audit(HttpContext context, OpsKernel kernel, [FromQuery] string? actor, [FromQuery] string? target, [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to, CancellationToken ct)
     {
-        var denied = Authorize(context, kernel, ReadLogAction, "audit", SafetyClass.Read);
+        var denied = await AuthorizeAsync(context, kernel, ReadLogAction, "audit", SafetyClass.Read, ct);
         if (denied is not null)
         {
             return denied;
@@ -97,6 +142,11 @@ internal static class Api
     private static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpRequest request, string what, CancellationToken ct)
         where T : class
     {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.Of(Ops.Core.Errors.ReasonCodes.UnsupportedMediaType, $"The body must be JSON (Content-Type: application/json), not '{request.ContentType}'; send {what}. Nothing was changed."));
+        }
+
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, OpsJson.Options, ct);
@@ -104,7 +154,9 @@ internal static class Api
         }
         catch (JsonException ex)
         {
-            return (null, Problems.BadRequest($"The body is not {what}: {ex.Message}"));
+            // Where it failed, never the exception's text: it names .NET types.
+            var at = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1}{(ex.Path is { Length: > 0 } path ? ", at " + path : string.Empty)})" : string.Empty;
+            return (null, Problems.BadRequest($"The body is not {what}{at}: malformed JSON, a member named twice, a missing or unknown member, or a value of the wrong type."));
         }
     }
 
@@ -115,7 +167,7 @@ internal static class Api
             return Problems.BadRequest("after must be ≥ 0 and limit between 1 and 1000.");
         }
 
-        var denied = Authorize(context, kernel, ReadLogAction, "log", SafetyClass.Read);
+        var denied = await AuthorizeAsync(context, kernel, ReadLogAction, "log", SafetyClass.Read, ct);
         if (denied is not null)
         {
             return denied;
@@ -138,24 +190,28 @@ internal static class Api
         },
         OpsJson.Options);
 
-    private static async Task<IResult> SyncConnector(HttpContext context, OpsKernel kernel, string pack, string name, CancellationToken ct)
+    private static async Task<IResult> SyncConnector(HttpContext context, OpsKernel kernel, ILoggerFactory loggers, string pack, string name, CancellationToken ct)
     {
+        var connectorId = $"{pack}.{name}";
+        if (!kernel.Registry.Connectors.ContainsKey(connectorId))
+        {
+            return Problems.NotFound($"No connector '{connectorId}' is installed; installed: {string.Join(", ", kernel.Registry.Connectors.Keys)}.");
+        }
+
         try
         {
-            var result = await kernel.Connectors.SyncAsync($"{pack}.{name}", Caller(context), null, ct);
+            var result = await kernel.Connectors.SyncAsync(connectorId, Caller(context), null, ct);
             return Results.Json(result, OpsJson.Options);
         }
         catch (ConnectorDeniedException ex)
         {
             return Problems.Forbidden(ex.Message);
         }
-        catch (ConnectorException ex) when (ex.Message.Contains("is installed", StringComparison.Ordinal))
-        {
-            return Problems.NotFound(ex.Message);
-        }
         catch (ConnectorException ex)
         {
-            return Results.Problem(title: "Connector sync failed", detail: ex.Message, statusCode: StatusCodes.Status502BadGateway);
+            // The upstream's words stay in the worker's log (secrets redacted): an echoing upstream must not put a token in a response.
+            HostLog.ConnectorFailed(loggers.CreateLogger("Ops.Host.Connectors"), connectorId, kernel.Secrets.Redact(ex.ToString()));
+            return Problems.Of(Ops.Core.Errors.ReasonCodes.UpstreamFailed, $"Connector {connectorId} could not finish the sync: the source failed or answered unexpectedly (details are in the worker's log). Pages stored before the failure stay stored, with their cursor; nothing else changed.");
         }
     }
 
@@ -166,7 +222,7 @@ internal static class Api
             return Problems.NotFound($"No query '{query}' in pack '{pack}'. See GET /v1/packs for the installed queries.");
         }
 
-        var denied = Authorize(context, kernel, registration.Name, "query:" + pack, SafetyClass.Read);
+        var denied = await AuthorizeAsync(context, kernel, registration.Name, "query:" + pack, SafetyClass.Read, ct);
         if (denied is not null)
         {
             return denied;
@@ -181,7 +237,7 @@ internal static class Api
             arguments[key] = value.ToString();
         }
 
-        var actor = kernel.Writer.CommittedCore.Actors[Caller(context).Actor.Id];
+        var actor = (await kernel.CoreReader.CurrentAsync(ct)).Actors[Caller(context).Actor.Id];
         var scope = new IdentityScope(actor.TenantId, kernel.Options.Mode, actor.ActorId, "api");
         object? result;
         try
@@ -190,7 +246,7 @@ internal static class Api
         }
         catch (JsonException ex)
         {
-            return Problems.BadRequest($"The query arguments do not fit {registration.Name}: {ex.Message}");
+            return Problems.BadRequest($"The query arguments do not fit {registration.Name}{(ex.Path is { Length: > 0 } path ? " at " + path : string.Empty)}: an argument is missing, unknown, or of the wrong type.");
         }
 
         return Results.Json(
@@ -205,12 +261,22 @@ internal static class Api
             OpsJson.Options);
     }
 
-    private static IResult? Authorize(HttpContext context, OpsKernel kernel, string action, string target, SafetyClass safety)
+    /// <summary>A READ action checked against the log's state as of its head: a capability revoked from any process stops reads at once.</summary>
+    private static async Task<IResult?> AuthorizeAsync(HttpContext context, OpsKernel kernel, string action, string target, SafetyClass safety, CancellationToken ct)
     {
         var caller = Caller(context);
-        var decision = CapabilityEvaluator.FindFor(kernel.Writer.CommittedCore, caller.Actor.Id, action, target, safety, kernel.Time.GetUtcNow());
-        return decision.Allowed ? null : Problems.Forbidden(decision.Reason!);
+        var core = await kernel.CoreReader.CurrentAsync(ct);
+        var decision = CapabilityEvaluator.FindFor(core, caller.Actor.Id, action, target, safety, core.EnforcementTime(kernel.Time.GetUtcNow()));
+        if (decision.Allowed)
+        {
+            return null;
+        }
+
+        var tenant = core.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : null;
+        await kernel.Safety.RecordAsync(new Ops.Core.Safety.SafetyDecision(caller.Route!, caller.Actor.Id, tenant, null, Ops.Core.Errors.ReasonCodes.CapabilityDenied, decision.Reason!), ct);
+        return Problems.Forbidden(decision.Reason!);
     }
 
-    private static CallerContext Caller(HttpContext context) => new(ApiKeyAuthentication.ActorOf(context.User), "api");
+    private static CallerContext Caller(HttpContext context) =>
+        new(ApiKeyAuthentication.ActorOf(context.User), "api") { Route = $"{context.Request.Method} {context.Request.Path}" };
 }

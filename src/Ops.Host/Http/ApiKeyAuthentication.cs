@@ -1,18 +1,28 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Ops.Core.Envelopes;
+using Ops.Core.Errors;
 using Ops.Core.Hosting;
+using Ops.Core.Safety;
 
 namespace Ops.Host.Http;
 
-/// <summary>Bearer API keys (<c>Authorization: Bearer ops_&lt;key_id&gt;_&lt;secret&gt;</c>), checked against the hashes in the log.</summary>
-internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, OpsKernel kernel)
+/// <summary>
+/// Bearer API keys (<c>Authorization: Bearer ops_&lt;key_id&gt;_&lt;secret&gt;</c>), checked against the log's state as of
+/// its head, so a key revoked or an actor disabled from any process is refused on the next request. A malformed
+/// token is refused without touching the database; failures are rate-limited per client address (System.Threading.RateLimiting,
+/// the limiter ASP.NET Core's middleware is built on), and use of a revoked key or a disabled actor's key is recorded on the
+/// safety stream.
+/// </summary>
+internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, OpsKernel kernel, AuthenticationFailureLimiter limiter)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string KindClaim = "ops:actor_kind";
+    private const string FailureItem = "ops:auth_failure";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -22,23 +32,39 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
             return AuthenticateResult.NoResult();
         }
 
+        var client = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (!limiter.IsAllowed(client))
+        {
+            return Fail(ReasonCodes.RateLimited, "Too many failed authentication attempts from this address; wait a minute and try again. Nothing was done.");
+        }
+
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
         {
-            return AuthenticateResult.Fail("Use 'Authorization: Bearer <api key>'.");
+            limiter.CountFailure(client);
+            return Fail(ReasonCodes.Unauthenticated, "Use 'Authorization: Bearer <api key>'.");
         }
 
         var token = header["Bearer ".Length..].Trim();
-        var actor = ApiKeys.Authenticate(kernel.Writer.CommittedCore, token);
-        if (actor is null)
+        if (!ApiKeys.IsWellFormed(token))
         {
-            // The key may have been issued by the admin CLI in another process since our last commit.
-            await kernel.Writer.RefreshAsync(Context.RequestAborted);
-            actor = ApiKeys.Authenticate(kernel.Writer.CommittedCore, token);
+            limiter.CountFailure(client);
+            return Fail(ReasonCodes.Unauthenticated, "The API key is not valid (expected ops_<key id>_<secret>).");
         }
 
-        if (actor is null)
+        var state = await kernel.CoreReader.CurrentAsync(Context.RequestAborted);
+        var check = ApiKeys.Authenticate(state, token, state.EnforcementTime(kernel.Time.GetUtcNow()));
+        if (check.Actor is not { } actor)
         {
-            return AuthenticateResult.Fail("The API key is not valid.");
+            limiter.CountFailure(client);
+            if (check.Failure is "key_revoked" or "actor_disabled")
+            {
+                var core = await kernel.CoreReader.CurrentAsync(Context.RequestAborted);
+                await kernel.Safety.RecordAsync(
+                    new SafetyDecision($"{Request.Method} {Request.Path}", check.ActorId, check.ActorId is { } id && core.Actors.TryGetValue(id, out var owner) ? owner.TenantId : null, null, ReasonCodes.Unauthenticated, $"API key {check.KeyId} refused: {check.Failure}", "client_address", client, null),
+                    Context.RequestAborted);
+            }
+
+            return Fail(ReasonCodes.Unauthenticated, check.Failure is "key_revoked" ? "The API key has been revoked." : check.Failure is "actor_disabled" ? "The key's actor is disabled." : "The API key is not valid.");
         }
 
         var identity = new ClaimsIdentity(
@@ -47,6 +73,43 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var (code, detail) = Context.Items[FailureItem] as (string, string)? ?? (ReasonCodes.Unauthenticated, "This route needs 'Authorization: Bearer <api key>'.");
+        Response.Headers.WWWAuthenticate = "Bearer realm=\"ops\"";
+        if (code == ReasonCodes.RateLimited)
+        {
+            Response.Headers.RetryAfter = "60";
+        }
+
+        await Problems.Of(code, detail + (detail.EndsWith("Nothing was done.", StringComparison.Ordinal) ? string.Empty : " Nothing was changed.")).ExecuteAsync(Context);
+    }
+
+    private AuthenticateResult Fail(string code, string detail)
+    {
+        Context.Items[FailureItem] = (code, detail);
+        return AuthenticateResult.Fail(detail);
+    }
+
     public static ActorRef ActorOf(ClaimsPrincipal user) =>
         new(user.FindFirstValue(ClaimTypes.NameIdentifier)!, Enum.Parse<ActorKind>(user.FindFirstValue(KindClaim)!));
+}
+
+/// <summary>Counts failed authentications per client address in fixed one-minute windows; past the limit, the address is refused without a lookup.</summary>
+internal sealed class AuthenticationFailureLimiter : IDisposable
+{
+    /// <summary>Failures allowed per client address per minute.</summary>
+    public const int FailuresPerMinute = 20;
+
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(address =>
+        RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions { PermitLimit = FailuresPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+
+    public bool IsAllowed(string address) => _limiter.GetStatistics(address)?.CurrentAvailablePermits is not 0;
+
+    public void CountFailure(string address)
+    {
+        using var lease = _limiter.AttemptAcquire(address);
+    }
+
+    public void Dispose() => _limiter.Dispose();
 }

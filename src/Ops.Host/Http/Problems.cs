@@ -1,18 +1,28 @@
 using Ops.Core.Envelopes;
+using Ops.Core.Errors;
 
 namespace Ops.Host.Http;
 
-/// <summary>The one place where kernel outcomes and errors become HTTP statuses and problem+json bodies.</summary>
+/// <summary>
+/// The one place where kernel reason codes become HTTP statuses and problem+json bodies (the edge's single
+/// translator, keyed by <see cref="ReasonCodes.KindOf"/>). Bodies say what failed and that nothing changed;
+/// they never carry SQL text, .NET type names or an upstream's body (those go to the worker's log).
+/// </summary>
 internal static class Problems
 {
-    public static int StatusFor(CommandOutcome outcome) => outcome.ReasonCode switch
+    public static int StatusFor(string? code) => ReasonCodes.KindOf(code) switch
     {
-        null => StatusCodes.Status200OK,
-        "invalid_envelope" or "invalid_payload" or "command_id_mismatch" or "consent_invalid" => StatusCodes.Status400BadRequest,
-        "unknown_command_type" => StatusCodes.Status404NotFound,
-        "capability_denied" or "identity_mismatch" or "unknown_actor" or "key_not_active" or "signature_invalid" or "policy_not_applicable" => StatusCodes.Status403Forbidden,
-        "command_id_conflict" or "concurrency_conflict" or "preview_mismatch" or "signature_already_used" or "ambiguous" or "proposal_expired" or "consent_expired" => StatusCodes.Status409Conflict,
-        "consent_required" => StatusCodes.Status428PreconditionRequired,
+        ReasonKind.BadRequest => StatusCodes.Status400BadRequest,
+        ReasonKind.Unauthenticated => StatusCodes.Status401Unauthorized,
+        ReasonKind.Forbidden => StatusCodes.Status403Forbidden,
+        ReasonKind.NotFound => StatusCodes.Status404NotFound,
+        ReasonKind.Conflict => StatusCodes.Status409Conflict,
+        ReasonKind.PreconditionRequired => StatusCodes.Status428PreconditionRequired,
+        ReasonKind.RateLimited => StatusCodes.Status429TooManyRequests,
+        ReasonKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
+        ReasonKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        ReasonKind.Upstream => StatusCodes.Status502BadGateway,
+        ReasonKind.Internal => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status422UnprocessableEntity,
     };
 
@@ -20,7 +30,7 @@ internal static class Problems
         Results.Problem(
             title: $"Command rejected: {outcome.ReasonCode}",
             detail: outcome.Reason,
-            statusCode: StatusFor(outcome),
+            statusCode: StatusFor(outcome.ReasonCode),
             type: $"https://aligntrue.dev/problems/{outcome.ReasonCode}",
             extensions: new Dictionary<string, object?>
             {
@@ -30,12 +40,36 @@ internal static class Problems
                 ["command_type"] = outcome.CommandType,
             });
 
-    public static IResult BadRequest(string detail) =>
-        Results.Problem(title: "Bad request", detail: detail + " Nothing was changed.", statusCode: StatusCodes.Status400BadRequest);
+    /// <summary>A problem for a reason code; <paramref name="detail"/> says what failed and what did not change.</summary>
+    public static IResult Of(string code, string detail) =>
+        Results.Problem(
+            title: Title(code),
+            detail: detail,
+            statusCode: StatusFor(code),
+            type: $"https://aligntrue.dev/problems/{code}",
+            extensions: new Dictionary<string, object?> { ["reason_code"] = code });
 
-    public static IResult Forbidden(string detail) =>
-        Results.Problem(title: "Forbidden", detail: detail + " Nothing was changed.", statusCode: StatusCodes.Status403Forbidden);
+    public static IResult BadRequest(string detail) => Of(ReasonCodes.BadRequest, detail + " Nothing was changed.");
 
-    public static IResult NotFound(string detail) =>
-        Results.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound);
+    public static IResult Forbidden(string detail) => Of(ReasonCodes.CapabilityDenied, detail + " Nothing was changed.");
+
+    public static IResult NotFound(string detail) => Of(ReasonCodes.NotFound, detail + " Nothing was changed.");
+
+    public static IResult From(OpsException exception) => Of(exception.Code, exception.Message);
+
+    private static string Title(string code) => ReasonCodes.KindOf(code) switch
+    {
+        ReasonKind.BadRequest => "Bad request",
+        ReasonKind.Unauthenticated => "Not authenticated",
+        ReasonKind.Forbidden => "Forbidden",
+        ReasonKind.NotFound => "Not found",
+        ReasonKind.Conflict => "Conflict",
+        ReasonKind.PreconditionRequired => "Precondition required",
+        ReasonKind.RateLimited => "Too many requests",
+        ReasonKind.UnsupportedMediaType => "Unsupported media type",
+        ReasonKind.Unavailable => "Unavailable",
+        ReasonKind.Upstream => "Upstream failed",
+        ReasonKind.Internal => "Internal error",
+        _ => "Refused",
+    };
 }

@@ -1,18 +1,34 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using Ops.Host.Packs.Verification;
 
 namespace Ops.Host.Packs;
 
 /// <summary>
 /// One pack's collectible load context. Shared assemblies (Ops.Core, Ops.Shared, Microsoft.Extensions.*,
-/// the framework and every Contracts assembly) resolve from the default context so their types unify
-/// with the host's; everything else resolves from the pack's own folder. Isolation is about
-/// dependencies and unloading, not security (DESIGN.md §4).
+/// the framework and every exported Contracts assembly) resolve from the default context so their types
+/// unify with the host's; everything else resolves from the pack's folder, loaded from the bytes of the
+/// <see cref="PackSnapshot"/> that was hashed and checked, never from the file again. Native libraries are
+/// never loaded from a pack folder (packs may not P/Invoke). Isolation is about dependencies and unloading,
+/// not security (DESIGN.md §4).
 /// </summary>
-internal sealed class PackLoadContext(string packId, string entryAssemblyPath, Func<AssemblyName, bool> isShared)
+internal sealed class PackLoadContext(string packId, string entryAssemblyPath, PackSnapshot snapshot, Func<AssemblyName, bool> isShared)
     : AssemblyLoadContext($"pack:{packId}", isCollectible: true)
 {
     private readonly AssemblyDependencyResolver _resolver = new(entryAssemblyPath);
+
+    /// <summary>Loads an assembly of the folder from the snapshot; null when the snapshot does not hold it.</summary>
+    public Assembly? LoadFromSnapshot(string path)
+    {
+        var bytes = snapshot.BytesOf(path);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        var symbols = snapshot.BytesOf(Path.ChangeExtension(path, ".pdb"));
+        return LoadFromStream(new MemoryStream(bytes), symbols is null ? null : new MemoryStream(symbols));
+    }
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
@@ -22,12 +38,8 @@ internal sealed class PackLoadContext(string packId, string entryAssemblyPath, F
         }
 
         var path = _resolver.ResolveAssemblyToPath(assemblyName);
-        return path is null ? null : LoadFromAssemblyPath(path);
+        return path is null ? null : LoadFromSnapshot(path);
     }
 
-    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
-    {
-        var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
-        return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
-    }
+    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName) => IntPtr.Zero;
 }

@@ -1,114 +1,123 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Ops.Core.Errors;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
+using Ops.Core.Packs.Install;
+using Ops.Host.Packs.Verification;
 
 namespace Ops.Host.Packs;
 
 /// <summary>
-/// Finds packs (<c>&lt;folder&gt;/*/pack.json</c>), checks manifests and contract dependencies, loads each
-/// into its own <see cref="PackLoadContext"/> and registers it. A pack that fails any check is refused
-/// with a reason and the host runs the others (constitution §10: dependency failures at install time).
+/// Loads the packs the log records as installed (core.PackInstalled), and only those: the pack id comes
+/// from the install record, never from a folder. Each installed folder is read once, must still have the
+/// recorded content hash and must pass the install checks again (<see cref="PackVerifier"/>); then the
+/// pack is loaded, from the bytes that were hashed and checked, into its own <see cref="PackLoadContext"/>,
+/// after the packs whose contracts it depends on. A pack that fails is refused with a reason and the
+/// host runs the others (constitution §10). Pack folders beside the executable that are not installed are
+/// listed as such.
 /// </summary>
-internal sealed class PackLoader(KernelRegistry registry, IConfiguration configuration, TimeProvider time, ILoggerFactory loggerFactory)
+internal sealed class PackLoader(KernelRegistry registry, IConfiguration configuration, TimeProvider time, ILoggerFactory loggerFactory, PackVerifier verifier)
 {
     private static readonly string[] SharedPrefixes = ["System", "Microsoft.Extensions.", "Microsoft.AspNetCore.", "netstandard", "mscorlib"];
-    private static readonly string[] SharedNames = ["Ops.Core", "Ops.Shared", "Microsoft.EntityFrameworkCore", "Microsoft.Data.Sqlite", "Scrutor"];
+
+    // EF Core and Microsoft.Data.Sqlite are not shared: a pack that reached them would reach the kernel's database.
+    private static readonly string[] SharedNames = ["Ops.Core", "Ops.Shared", "Scrutor"];
 
     private readonly ILogger _logger = loggerFactory.CreateLogger("Ops.Host.Packs");
 
     public List<RefusedPack> Refused { get; } = [];
 
-    public void LoadAll(string packsDirectory)
+    public PackVerifier Verifier { get; } = verifier;
+
+    /// <summary>Loads <paramref name="installed"/>; reports folders under <paramref name="bundledDirectory"/> that are not installed.</summary>
+    public void LoadInstalled(IReadOnlyDictionary<string, PackInstalled> installed, string? bundledDirectory)
     {
-        if (!Directory.Exists(packsDirectory))
+        var candidates = new List<(PackInstalled Record, PackVerification Verification)>();
+        foreach (var record in installed.Values.OrderBy(p => p.PackId, StringComparer.Ordinal))
         {
-            HostLog.NoPacksFolder(_logger, packsDirectory);
-            return;
-        }
-
-        var candidates = new List<(PackManifest Manifest, string Directory)>();
-        foreach (var directory in Directory.GetDirectories(packsDirectory).Order(StringComparer.Ordinal))
-        {
-            var manifestPath = Path.Combine(directory, PackManifest.FileName);
-            if (!File.Exists(manifestPath))
+            var verification = Verifier.Verify(record.Source);
+            if (verification.Snapshot is { } snapshot && snapshot.ContentHash != record.ContentHash)
             {
-                continue;
+                Refuse(record.PackId, ReasonCodes.PackHashMismatch, $"the folder {record.Source} no longer has the content that was installed (recorded {Short(record.ContentHash)}, found {Short(snapshot.ContentHash)}), so it was not loaded. If the change is yours, install it again with 'packs install {record.Source} --upgrade'.");
             }
-
-            try
+            else if (!verification.IsAccepted)
             {
-                var manifest = PackManifest.Read(manifestPath);
-                var entry = Path.Combine(directory, manifest.EntryAssembly);
-                if (!File.Exists(entry))
-                {
-                    throw new InvalidDataException($"entry assembly {manifest.EntryAssembly} is missing from {directory}.");
-                }
-
-                var missingExport = manifest.Exports.FirstOrDefault(e => !File.Exists(Path.Combine(directory, e + ".dll")));
-                if (missingExport is not null)
-                {
-                    throw new InvalidDataException($"exported contract {missingExport}.dll is missing from {directory}.");
-                }
-
-                if (candidates.Any(c => c.Manifest.PackId == manifest.PackId))
-                {
-                    throw new InvalidDataException($"pack id '{manifest.PackId}' is installed twice.");
-                }
-
-                candidates.Add((manifest, directory));
+                Refuse(record.PackId, verification.ReasonCode, verification.Describe());
             }
-            catch (InvalidDataException ex)
+            else if (verification.Manifest!.PackId != record.PackId)
             {
-                Refuse(Path.GetFileName(directory), ex.Message);
+                Refuse(record.PackId, ReasonCodes.PackRefused, $"the folder {record.Source} declares pack id '{verification.Manifest.PackId}', not the installed '{record.PackId}'.");
+            }
+            else
+            {
+                candidates.Add((record, verification));
             }
         }
 
-        // Dependencies are checked against what is installed, before anything loads.
-        var exports = candidates.SelectMany(c => c.Manifest.Exports.Select(e => (Contract: e, c.Directory))).ToDictionary(x => x.Contract, x => x.Directory, StringComparer.Ordinal);
-        var ready = new List<(PackManifest Manifest, string Directory)>();
-        foreach (var candidate in candidates)
+        ReportNotInstalled(installed, bundledDirectory);
+
+        // Dependency order: a pack loads after the packs that export what it depends on.
+        var ready = new List<(PackInstalled Record, PackVerification Verification)>();
+        var exports = new Dictionary<string, PackVerification>(StringComparer.Ordinal);
+        var pending = candidates;
+        while (pending.Count > 0)
         {
-            var missing = candidate.Manifest.DependsOn.Where(d => !exports.ContainsKey(d)).ToList();
-            if (missing.Count > 0)
+            var next = pending.Where(c => c.Verification.Manifest!.DependsOn.All(exports.ContainsKey)).ToList();
+            if (next.Count == 0)
             {
-                Refuse(candidate.Manifest.PackId, $"it depends on contract module(s) {string.Join(", ", missing)}, which no installed pack exports. Install the pack that exports them, or remove this pack.");
-                continue;
+                foreach (var (record, verification) in pending)
+                {
+                    var missing = verification.Manifest!.DependsOn.Where(d => !exports.ContainsKey(d));
+                    Refuse(record.PackId, ReasonCodes.PackDependencyMissing, $"it depends on contract module(s) {string.Join(", ", missing)}, which no loaded pack exports. Install (or repair) the pack that exports them, or remove this pack.");
+                }
+
+                break;
             }
 
-            ready.Add(candidate);
+            foreach (var candidate in next)
+            {
+                ready.Add(candidate);
+                foreach (var export in candidate.Verification.Manifest!.Exports)
+                {
+                    exports[export] = candidate.Verification;
+                }
+            }
+
+            pending = [.. pending.Except(next)];
         }
 
-        foreach (var (contract, directory) in exports)
+        foreach (var (contract, verification) in exports)
         {
             if (!AssemblyLoadContext.Default.Assemblies.Any(a => a.GetName().Name == contract))
             {
-                AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.Combine(directory, contract + ".dll"));
+                AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(verification.Snapshot!.Files[contract + ".dll"]));
             }
         }
 
-        foreach (var (manifest, directory) in ready)
+        foreach (var (record, verification) in ready)
         {
             try
             {
-                Load(manifest, directory, exports);
+                Load(record, verification, exports);
             }
             catch (Exception ex) when (ex is PackLoadException or ReflectionTypeLoadException or FileNotFoundException or FileLoadException or BadImageFormatException or InvalidCastException or MissingMethodException or TypeLoadException)
             {
-                Refuse(manifest.PackId, ex is PackLoadException ple ? ple.Message.Replace($"Pack '{manifest.PackId}' was not loaded: ", string.Empty, StringComparison.Ordinal) : ex.Message);
+                Refuse(record.PackId, ReasonCodes.PackRefused, ex is PackLoadException ple ? ple.Message.Replace($"Pack '{record.PackId}' was not loaded: ", string.Empty, StringComparison.Ordinal) : ex.Message);
             }
         }
     }
 
-    private void Load(PackManifest manifest, string directory, IReadOnlyDictionary<string, string> exports)
+    private void Load(PackInstalled record, PackVerification verification, IReadOnlyDictionary<string, PackVerification> exports)
     {
-        var entryPath = Path.Combine(directory, manifest.EntryAssembly);
-        var context = new PackLoadContext(manifest.PackId, entryPath, name => IsShared(name, exports));
-        var assembly = context.LoadFromAssemblyPath(entryPath);
+        var manifest = verification.Manifest!;
+        var snapshot = verification.Snapshot!;
+        var entryPath = Path.Combine(snapshot.Directory, manifest.EntryAssembly);
+        var context = new PackLoadContext(manifest.PackId, entryPath, snapshot, name => IsShared(name, exports));
+        var assembly = context.LoadFromSnapshot(entryPath)
+            ?? throw new PackLoadException(manifest.PackId, $"entry assembly {manifest.EntryAssembly} is not in the checked snapshot of {snapshot.Directory}.");
         var entryType = assembly.GetType(manifest.EntryType, throwOnError: false)
             ?? throw new PackLoadException(manifest.PackId, $"entry type {manifest.EntryType} is not in {manifest.EntryAssembly}.");
         if (Activator.CreateInstance(entryType) is not IOpsPack pack)
@@ -116,38 +125,66 @@ internal sealed class PackLoader(KernelRegistry registry, IConfiguration configu
             throw new PackLoadException(manifest.PackId, $"entry type {manifest.EntryType} does not implement {nameof(IOpsPack)} from the host's Ops.Core (a second copy of Ops.Core in the pack folder breaks type identity).");
         }
 
-        var info = new LoadedPack(manifest.PackId, manifest.Version, ContentHash(directory), directory, manifest.Exports, manifest.DependsOn);
+        var info = new LoadedPack(record.PackId, manifest.Version, record.ContentHash, snapshot.Directory, manifest.Exports, manifest.DependsOn, Installed: true);
         KernelRegistryFactory.AddPack(registry, pack, info, configuration, time, loggerFactory);
-        HostLog.PackLoaded(_logger, manifest.PackId, manifest.Version, info.ContentHash[..12]);
+        HostLog.PackLoaded(_logger, record.PackId, manifest.Version, record.ContentHash[..12]);
     }
 
-    private static bool IsShared(AssemblyName name, IReadOnlyDictionary<string, string> exports)
+    private void ReportNotInstalled(IReadOnlyDictionary<string, PackInstalled> installed, string? bundledDirectory)
     {
-        var simple = name.Name ?? string.Empty;
-        return SharedNames.Contains(simple, StringComparer.Ordinal)
-            || exports.ContainsKey(simple)
-            || SharedPrefixes.Any(p => simple.StartsWith(p, StringComparison.Ordinal));
-    }
-
-    /// <summary>Content address of a pack folder: SHA-256 over its files' relative paths and SHA-256s, in ordinal order (constitution A7).</summary>
-    public static string ContentHash(string directory)
-    {
-        var builder = new StringBuilder();
-        foreach (var file in Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
+        if (bundledDirectory is null || !Directory.Exists(bundledDirectory))
         {
-            using var stream = File.OpenRead(Path.Combine(directory, file));
-            builder.Append(file).Append('\n').Append(Convert.ToHexStringLower(SHA256.HashData(stream))).Append('\n');
+            return;
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+        var sources = installed.Values.Select(p => Path.GetFullPath(p.Source)).ToHashSet(StringComparer.Ordinal);
+        foreach (var directory in BundledFolders(bundledDirectory).Where(d => !sources.Contains(d)))
+        {
+            var id = Path.GetFileName(directory);
+            try
+            {
+                id = PackManifest.Read(Path.Combine(directory, PackManifest.FileName)).PackId;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                // The folder's name stands in for an unreadable manifest.
+            }
+
+            Refused.Add(new RefusedPack(id, ReasonCodes.PackNotInstalled, $"the folder {directory} is not installed, so it was not loaded; install it with 'packs install {directory}'."));
+            HostLog.PackNotInstalled(_logger, directory);
+        }
     }
 
-    private void Refuse(string packId, string reason)
+    /// <summary>Folders with a pack.json directly under <paramref name="directory"/>, in ordinal order.</summary>
+    public static IReadOnlyList<string> BundledFolders(string directory) =>
+        Directory.Exists(directory)
+            ? [.. Directory.GetDirectories(directory).Select(Path.GetFullPath).Where(d => File.Exists(Path.Combine(d, PackManifest.FileName))).Order(StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>Whether the host's default context provides this assembly to every pack (Ops.Core, the framework, Microsoft.Extensions.*).</summary>
+    public static bool IsHostShared(string simpleName) =>
+        SharedNames.Contains(simpleName, StringComparer.Ordinal) || SharedPrefixes.Any(p => simpleName.StartsWith(p, StringComparison.Ordinal));
+
+    private static bool IsShared(AssemblyName name, IReadOnlyDictionary<string, PackVerification> exports)
     {
-        Refused.Add(new RefusedPack(packId, reason));
+        var simple = name.Name ?? string.Empty;
+        return IsHostShared(simple) || exports.ContainsKey(simple);
+    }
+
+    /// <summary>Content address of a pack folder: SHA-256 over its files' relative paths and SHA-256s, in ordinal order, pack.sig excluded (constitution A7).</summary>
+    public static string ContentHash(string directory) => PackSnapshot.Read(directory).ContentHash;
+
+    private void Refuse(string packId, string code, string reason)
+    {
+        Refused.Add(new RefusedPack(packId, code, reason));
         HostLog.PackRefused(_logger, packId, reason);
     }
+
+    private static string Short(string hash) => hash.Length > 16 ? hash[..16] : hash;
 }
 
 /// <summary>A pack that was not loaded, and why.</summary>
-internal sealed record RefusedPack(string PackId, string Reason);
+/// <param name="PackId">The installed pack id (or, for a folder that is not installed, its manifest's id).</param>
+/// <param name="Code">A code from <see cref="ReasonCodes"/>.</param>
+/// <param name="Reason">What is wrong and what to do.</param>
+internal sealed record RefusedPack(string PackId, string Code, string Reason);

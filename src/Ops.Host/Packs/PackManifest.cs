@@ -15,12 +15,15 @@ internal sealed record PackManifest(
 {
     public const string FileName = "pack.json";
 
-    public static PackManifest Read(string path)
+    public static PackManifest Read(string path) => Parse(File.ReadAllBytes(path), path);
+
+    /// <summary>Parses and checks a manifest's bytes; throws <see cref="InvalidDataException"/> naming <paramref name="path"/> and every problem.</summary>
+    public static PackManifest Parse(byte[] bytes, string path)
     {
         PackManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<PackManifest>(File.ReadAllBytes(path), OpsJson.Options);
+            manifest = JsonSerializer.Deserialize<PackManifest>(bytes, OpsJson.Options);
         }
         catch (JsonException ex)
         {
@@ -38,7 +41,7 @@ internal sealed record PackManifest(
             problems.Add($"pack_id '{manifest.PackId}' must match [a-z][a-z0-9_]*");
         }
 
-        if (!System.Text.RegularExpressions.Regex.IsMatch(manifest.Version, @"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"))
+        if (manifest.Version is null || !System.Text.RegularExpressions.Regex.IsMatch(manifest.Version, @"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"))
         {
             problems.Add($"version '{manifest.Version}' is not semver");
         }
@@ -48,9 +51,19 @@ internal sealed record PackManifest(
             problems.Add("entry_assembly must be a file name in the pack folder");
         }
 
+        if (manifest.Exports is null || manifest.DependsOn is null)
+        {
+            throw new InvalidDataException($"{path}: exports and depends_on are required (use [] for none).");
+        }
+
         if (manifest.Exports.Any(e => !e.EndsWith(".Contracts", StringComparison.Ordinal)))
         {
             problems.Add("exports may list only *.Contracts assemblies");
+        }
+
+        if (manifest.DependsOn.Any(d => !d.EndsWith(".Contracts", StringComparison.Ordinal)) || manifest.DependsOn.Intersect(manifest.Exports, StringComparer.Ordinal).Any())
+        {
+            problems.Add("depends_on may list only other packs' *.Contracts assemblies");
         }
 
         return problems.Count == 0 ? manifest : throw new InvalidDataException($"{path}: {string.Join("; ", problems)}.");

@@ -1,5 +1,7 @@
+using Mono.Cecil;
 using Ops.Architecture.Tests.Engine;
 using Ops.Core.Packs;
+using Ops.Host.Packs.Verification;
 
 namespace Ops.Architecture.Tests.Rules;
 
@@ -16,42 +18,6 @@ internal static class ArchitectureRules
     public const string Shared = "Ops.Shared";
     public const string Host = "Ops.Host";
     public const string PacksNamespace = "Ops.Packs";
-
-    /// <summary>EF Core and ADO.NET providers, by assembly name (a name covers the assemblies under it).</summary>
-    public static readonly IReadOnlyList<string> DataAccessAssemblies =
-    [
-        "Microsoft.EntityFrameworkCore",
-        "Microsoft.Data.Sqlite",
-        "Microsoft.Data.SqlClient",
-        "System.Data.SqlClient",
-        "System.Data.Odbc",
-        "System.Data.OleDb",
-        "Npgsql",
-        "SQLitePCLRaw",
-    ];
-
-    /// <summary>The same at type level, plus the provider-neutral ADO.NET types (DbConnection, DbCommand, ...).</summary>
-    public static readonly IReadOnlyList<string> DataAccessTypes =
-    [
-        "Microsoft.EntityFrameworkCore",
-        "Microsoft.Data.Sqlite",
-        "Microsoft.Data.SqlClient",
-        "System.Data.SqlClient",
-        "System.Data.Odbc",
-        "System.Data.OleDb",
-        "Npgsql",
-        "NpgsqlTypes",
-        "SQLitePCL",
-        "System.Data.Common",
-        "System.Data.IDbConnection",
-        "System.Data.IDbCommand",
-        "System.Data.IDbTransaction",
-        "System.Data.IDataReader",
-        "System.Data.IDbDataParameter",
-    ];
-
-    /// <summary>Ops.Core namespaces no pack may touch, whatever their visibility.</summary>
-    public static readonly IReadOnlyList<string> CoreStorageAndSecrets = ["Ops.Core.Storage", "Ops.Core.Secrets"];
 
     /// <summary>Rule 1. Ops.Core references no project of ours: not Ops.Shared, not Ops.Host, no pack.</summary>
     public static RuleResult CoreReferencesNoOtherProjectOfOurs(string coreAssembly) =>
@@ -87,20 +53,16 @@ internal static class ArchitectureRules
                 .GetResult());
 
     /// <summary>
-    /// Rule 5. No pack assembly (implementation or contracts) uses EF Core, an ADO.NET provider or the
-    /// ADO.NET base types, or Ops.Core's storage, log and secrets internals. Packs cannot see Ops.Core's
-    /// internal types, so any use of one means an InternalsVisibleTo mistake or a rewritten assembly.
+    /// Rules 5 and 6 (constitution §9 "no cheating": no data access, no Ops.Core internals, no environment,
+    /// files, processes, native code, reflection or egress bypass, no undeclared contracts) are not written
+    /// here: they are the install checks of Ops.Host (<see cref="PackRules"/>), which the host runs on every
+    /// pack before it activates it. The tests run that same rule set, so there is one source of truth.
     /// </summary>
-    public static RuleResult PackAvoidsDataAccessAndCoreInternals(string packAssembly, string coreAssembly) =>
-        new(
-            [.. AssemblyGraph.ReferencesOf(packAssembly).Where(r => DataAccessAssemblies.Any(d => CecilTypes.IsUnder(r, d)))],
-            Types.InAssembly(packAssembly).Should()
-                .NotHaveDependencyOnAny([.. DataAccessTypes, .. CoreStorageAndSecrets, .. CoreInternalTypeNames(coreAssembly)])
-                .GetResult());
-
-    /// <summary>Rule 6. No pack assembly reads environment variables or files itself (constitution §9, §12).</summary>
-    public static RuleResult PackReadsNoRawCredentials(string packAssembly) =>
-        new([], Types.InAssembly(packAssembly).Should().MeetCustomRule(new NoRawCredentialReads()).GetResult());
+    public static IReadOnlyList<PackFinding> PackInstallRules(string assemblyPath, PackAssemblyContext context)
+    {
+        using var module = ModuleDefinition.ReadModule(assemblyPath);
+        return PackRules.Check(assemblyPath, module, context);
+    }
 
     /// <summary>Rule 7a. A pack implementation's types are not public, except the entry type its pack.json names.</summary>
     public static RuleResult PackImplementationHidesAllButEntryType(string packAssembly, string entryType) =>
@@ -151,8 +113,4 @@ internal static class ArchitectureRules
         Types.InAssembly(assembly).GetTypes()
             .Select(CecilTypes.NameOf)
             .Where(n => !CecilTypes.IsUnder(n, "System") && !CecilTypes.IsUnder(n, "Microsoft"));
-
-    /// <summary>Every type of Ops.Core that another assembly cannot name without InternalsVisibleTo.</summary>
-    private static IEnumerable<string> CoreInternalTypeNames(string coreAssembly) =>
-        Types.InAssembly(coreAssembly).That().ResideInNamespace(Core).And().AreNotPublic().GetTypes().Select(CecilTypes.NameOf);
 }

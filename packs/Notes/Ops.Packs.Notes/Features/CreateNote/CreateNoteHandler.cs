@@ -18,7 +18,7 @@ internal sealed class CreateNoteHandler : ICommandHandler<Contracts.CreateNote>
         ArgumentNullException.ThrowIfNull(context);
         var command = context.Command;
         var scope = context.Scope;
-        if (!string.Equals(context.Envelope.TargetRef, NoteNames.NewNoteTarget, StringComparison.Ordinal))
+        if (!string.Equals(context.TargetRef, NoteNames.NewNoteTarget, StringComparison.Ordinal))
         {
             return Decision.Reject(NoteRejections.InvalidTarget, $"create a note with target_ref '{NoteNames.NewNoteTarget}'; the note's own target is 'note-<note_id>' once it exists.");
         }

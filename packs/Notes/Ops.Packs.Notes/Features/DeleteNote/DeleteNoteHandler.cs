@@ -18,7 +18,7 @@ internal sealed class DeleteNoteHandler : ICommandHandler<Contracts.DeleteNote>
             return NoteOwnership.UserRequired();
         }
 
-        var targetRef = context.Envelope.TargetRef;
+        var targetRef = context.TargetRef;
         var history = await NoteHistory.LoadOwnedAsync(context.Streams, targetRef, context.Scope, cancellationToken);
         if (history is null)
         {

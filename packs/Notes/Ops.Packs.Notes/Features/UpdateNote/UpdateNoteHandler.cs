@@ -32,7 +32,7 @@ internal sealed class UpdateNoteHandler : ICommandHandler<Contracts.UpdateNote>
             return invalid;
         }
 
-        var targetRef = context.Envelope.TargetRef;
+        var targetRef = context.TargetRef;
         if (!targetRef.StartsWith(NoteNames.TitleTargetPrefix, StringComparison.Ordinal))
         {
             return await DecideForAsync(context, targetRef, cancellationToken);

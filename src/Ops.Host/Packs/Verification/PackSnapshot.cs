@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Ops.Host.Packs.Verification;
+
+/// <summary>
+/// One read of a pack folder: its content hash and the bytes of the files the host acts on (assemblies,
+/// symbols, the manifest and the signature). Verification and loading both work on these bytes, never
+/// on the folder again, so a file swapped after the hash was taken is neither checked nor loaded.
+/// </summary>
+internal sealed class PackSnapshot
+{
+    /// <summary>Largest pack folder the host reads (a bound on memory, not a rule of taste).</summary>
+    public const long MaxBytes = 256L * 1024 * 1024;
+
+    private static readonly string[] KeptExtensions = [".dll", ".pdb", ".json", ".sig"];
+
+    private PackSnapshot(string directory, string contentHash, IReadOnlyDictionary<string, byte[]> files)
+    {
+        Directory = directory;
+        ContentHash = contentHash;
+        Files = files;
+    }
+
+    /// <summary>The folder's absolute path.</summary>
+    public string Directory { get; }
+
+    /// <summary>SHA-256 over every file's relative path and SHA-256, in ordinal order, the signature file excluded (constitution A7).</summary>
+    public string ContentHash { get; }
+
+    /// <summary>Bytes of the kept files by relative path with '/' separators.</summary>
+    public IReadOnlyDictionary<string, byte[]> Files { get; }
+
+    /// <summary>Reads the folder once; throws <see cref="DirectoryNotFoundException"/> or <see cref="InvalidDataException"/>.</summary>
+    public static PackSnapshot Read(string directory)
+    {
+        var root = Path.GetFullPath(directory);
+        if (!System.IO.Directory.Exists(root))
+        {
+            throw new DirectoryNotFoundException($"pack folder {root} does not exist");
+        }
+
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var listing = new StringBuilder();
+        long total = 0;
+        foreach (var relative in System.IO.Directory.GetFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(root, relative));
+            total += bytes.Length;
+            if (total > MaxBytes)
+            {
+                throw new InvalidDataException($"pack folder {root} holds more than {MaxBytes / (1024 * 1024)} MiB");
+            }
+
+            if (KeptExtensions.Contains(Path.GetExtension(relative), StringComparer.OrdinalIgnoreCase))
+            {
+                files[relative] = bytes;
+            }
+
+            if (relative != PackSignature.FileName)
+            {
+                listing.Append(relative).Append('\n').Append(Convert.ToHexStringLower(SHA256.HashData(bytes))).Append('\n');
+            }
+        }
+
+        return new PackSnapshot(root, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing.ToString()))), files);
+    }
+
+    /// <summary>The bytes of <paramref name="path"/> (absolute, inside the folder), or null when the snapshot did not keep it.</summary>
+    public byte[]? BytesOf(string path)
+    {
+        var relative = Path.GetRelativePath(Directory, Path.GetFullPath(path)).Replace('\\', '/');
+        return Files.TryGetValue(relative, out var bytes) ? bytes : null;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Reflection.PortableExecutable;
+using Mono.Cecil;
+using Ops.Core.Errors;
+
+namespace Ops.Host.Packs.Verification;
+
+/// <summary>
+/// The checks a pack folder passes before it is installed, and again before every load (constitution §3:
+/// verification before activation). In order: the folder is read once (<see cref="PackSnapshot"/>); the
+/// manifest; the entry and exported assemblies are there; the publisher signature, when present or
+/// required; and <see cref="PackRules"/> on every managed assembly of the folder that the pack's load
+/// context would load (everything but the host's shared assemblies and the contract modules of the
+/// packs it depends on, which come from their exporters). Reads only; writes nothing but a private temporary
+/// copy of the assemblies for NetArchTest, removed before it returns.
+/// </summary>
+internal sealed class PackVerifier(PackSigningOptions signing)
+{
+    public PackSigningOptions Signing { get; } = signing;
+
+    public PackVerification Verify(string directory)
+    {
+        var root = Path.GetFullPath(directory);
+        PackSnapshot snapshot;
+        try
+        {
+            snapshot = PackSnapshot.Read(root);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return Refused(root, null, null, new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, ex.Message + "."));
+        }
+
+        if (!snapshot.Files.TryGetValue(PackManifest.FileName, out var manifestBytes))
+        {
+            return Refused(root, snapshot, null, new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{root} has no {PackManifest.FileName}."));
+        }
+
+        PackManifest manifest;
+        try
+        {
+            manifest = PackManifest.Parse(manifestBytes, Path.Combine(root, PackManifest.FileName));
+        }
+        catch (InvalidDataException ex)
+        {
+            return Refused(root, snapshot, null, new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, ex.Message));
+        }
+
+        var findings = new List<PackFinding>();
+        foreach (var required in new[] { manifest.EntryAssembly }.Concat(manifest.Exports.Select(e => e + ".dll")))
+        {
+            if (!snapshot.Files.ContainsKey(required))
+            {
+                findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{required} is named by {PackManifest.FileName} but is missing from {root}."));
+            }
+        }
+
+        var (publisherKeyId, signatureProblem) = PackSignature.Verify(snapshot, Signing);
+        if (signatureProblem is not null)
+        {
+            findings.Add(signatureProblem);
+        }
+
+        var checkedAssemblies = findings.Count == 0 ? CheckAssemblies(snapshot, manifest, findings) : [];
+        return new PackVerification(root, manifest, snapshot, publisherKeyId, findings, checkedAssemblies);
+    }
+
+    private static List<string> CheckAssemblies(PackSnapshot snapshot, PackManifest manifest, List<PackFinding> findings)
+    {
+        var modules = new List<(string Path, ModuleDefinition Module)>();
+        var temp = Directory.CreateTempSubdirectory("ops-pack-verify-");
+        try
+        {
+            foreach (var (path, bytes) in snapshot.Files.Where(f => f.Key.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)))
+            {
+                if (!IsManaged(bytes))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    modules.Add((path, ModuleDefinition.ReadModule(new MemoryStream(bytes), new ReaderParameters { ReadingMode = ReadingMode.Immediate })));
+                }
+                catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException or IOException)
+                {
+                    findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{path} is a managed assembly the checks cannot read: {ex.Message}"));
+                }
+            }
+
+            var own = modules.Select(m => m.Module.Assembly.Name.Name).ToHashSet(StringComparer.Ordinal);
+            var context = new PackAssemblyContext(manifest.PackId, manifest.Exports.ToHashSet(StringComparer.Ordinal), manifest.DependsOn.ToHashSet(StringComparer.Ordinal), own);
+            var checkedNames = new List<string>();
+            for (var i = 0; i < modules.Count; i++)
+            {
+                var (path, module) = modules[i];
+                var name = module.Assembly.Name.Name;
+                // The load context never loads these from the folder: the host's copy, or the exporter's, is used.
+                if ((PackLoader.IsHostShared(name) && !context.Exports.Contains(name)) || context.DependsOn.Contains(name))
+                {
+                    continue;
+                }
+
+                var copy = Path.Combine(temp.FullName, i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".dll");
+                File.WriteAllBytes(copy, snapshot.Files[path]);
+                findings.AddRange(PackRules.Check(copy, module, context));
+                checkedNames.Add(name);
+            }
+
+            return checkedNames;
+        }
+        finally
+        {
+            foreach (var (_, module) in modules)
+            {
+                module.Dispose();
+            }
+
+            temp.Delete(recursive: true);
+        }
+    }
+
+    private static bool IsManaged(byte[] bytes)
+    {
+        try
+        {
+            using var reader = new PEReader(new MemoryStream(bytes));
+            return reader.HasMetadata;
+        }
+        catch (BadImageFormatException)
+        {
+            return false;
+        }
+    }
+
+    private static PackVerification Refused(string directory, PackSnapshot? snapshot, PackManifest? manifest, PackFinding finding) =>
+        new(directory, manifest, snapshot, null, [finding], []);
+}
+
+/// <summary>The outcome of <see cref="PackVerifier.Verify"/>.</summary>
+/// <param name="Directory">The folder checked.</param>
+/// <param name="Manifest">Its manifest, when it parsed.</param>
+/// <param name="Snapshot">The bytes checked, which are the bytes to load.</param>
+/// <param name="PublisherKeyId">The trusted publisher whose signature verified, if any.</param>
+/// <param name="Findings">Every reason to refuse; empty when the pack passed.</param>
+/// <param name="AssembliesChecked">The assemblies the rules ran on.</param>
+internal sealed record PackVerification(string Directory, PackManifest? Manifest, PackSnapshot? Snapshot, string? PublisherKeyId, IReadOnlyList<PackFinding> Findings, IReadOnlyList<string> AssembliesChecked)
+{
+    public bool IsAccepted => Findings.Count == 0;
+
+    /// <summary>The reason code to report: a signature problem first, else the first finding's.</summary>
+    public string ReasonCode => Findings.FirstOrDefault(f => f.Code == ReasonCodes.PackSignatureInvalid)?.Code ?? Findings.FirstOrDefault()?.Code ?? string.Empty;
+
+    /// <summary>One sentence per finding, prefixed with the pack and folder.</summary>
+    public string Describe() =>
+        $"pack '{Manifest?.PackId ?? Path.GetFileName(Directory)}' ({Directory}) was refused: {string.Join(" ", Findings.Select(f => f.ToString()))}";
+}
