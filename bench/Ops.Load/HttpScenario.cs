@@ -32,12 +32,14 @@ internal static class HttpScenario
         {
             var folder = Path.Combine(options.WorkDirectory, "http-" + synchronous.ToLowerInvariant());
             Directory.CreateDirectory(folder);
-            var environment = new Dictionary<string, string> { ["Ops__Synchronous"] = synchronous };
+            // init writes the admin's key to the per-user configuration folder; keep it in the run's folder.
+            var userConfig = Path.Combine(folder, ".xdg-config");
+            var environment = new Dictionary<string, string> { ["Ops__Synchronous"] = synchronous, ["XDG_CONFIG_HOME"] = userConfig };
             var init = await RunToEndAsync(executable, folder, environment, ["init"]);
             var key = init.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("ops_", StringComparison.Ordinal))
                 ?? throw new InvalidOperationException("Ops.Host init printed no API key:\n" + init);
             using var signer = ECDsa.Create();
-            signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(folder, "admin-signer.pem")));
+            signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(userConfig, "aligntrue-ops", "admin-signer.pem")));
             var rawRate = baselines.SingleInsertRate(synchronous, shape, options.Quick ? 200 : 5_000);
             var settings = DbSettings.Of(Path.Combine(folder, "data", "ops.db"), synchronous);
             settings["command"] = "pack.notes.notes.CreateNote with consent: POST /v1/proposals, sign the preview (ECDSA P-256), POST /v1/commits (one NoteCreated event, consent and audit records, outcome; projection catch-up in the worker)";

@@ -5,11 +5,11 @@ namespace Ops.Load;
 /// <summary>Command line of the harness. Every size has a full and a quick (CI smoke) value.</summary>
 internal sealed class LoadOptions
 {
-    public static readonly string[] AllScenarios = ["append-single", "append-batch", "verify", "rebuild", "http", "github"];
+    public static readonly string[] AllScenarios = ["append-single", "append-batch", "verify", "rebuild", "http", "github", "triggers"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project bench/Ops.Load -- <scenario>... [options]
-          scenarios: append-single | append-batch | verify | rebuild | http | github | all
+          scenarios: append-single | append-batch | verify | rebuild | http | github | triggers | all
           --quick            every scenario tiny (CI smoke test: checks it completes, not its speed)
           --events N         events of the batched append, verify and rebuild log (full: 1,000,000)
           --single N         events per side and synchronous mode of the one-event append (full: 20,000 FULL, 40,000 NORMAL)

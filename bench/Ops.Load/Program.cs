@@ -57,6 +57,9 @@ try
                 case "github":
                     await GitHubScenario.RunAsync(options, report);
                     break;
+                case "triggers":
+                    TriggerCostScenario.Run(options, report);
+                    break;
                 default:
                     throw new InvalidOperationException("unknown scenario " + scenario);
             }

@@ -16,12 +16,15 @@ internal sealed class RawLog : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
 
-    public RawLog(string path, string synchronous)
+    /// <param name="path">The database file.</param>
+    /// <param name="synchronous">FULL or NORMAL.</param>
+    /// <param name="migration">Migrate up to this migration only (the latest when null): the trigger scenario compares schemas.</param>
+    public RawLog(string path, string synchronous, string? migration = null)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         Path = path;
         _database = new SqliteDatabase($"Data Source={path}", synchronous);
-        _database.Migrate();
+        _database.Migrate(migration);
         _connection = _database.Open();
         _insert = RawRows.PrepareInsert(_connection);
     }

@@ -32,12 +32,19 @@ internal static class Worker
             return 1;
         }
 
+        if (!await StartCheck.PassesAsync(kernel, Console.Error))
+        {
+            await kernel.DisposeAsync();
+            return 1;
+        }
+
         await using (kernel)
         {
             builder.Services.AddSingleton(kernel);
             builder.Services.AddSingleton(loader);
             builder.Services.AddHostedService<ProjectionRunner>();
             builder.Services.AddHostedService<CapabilityExpiryRecorder>();
+            builder.Services.AddHostedService<CheckpointScheduler>();
             builder.Services.AddSingleton<AuthenticationFailureLimiter>();
             builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
             builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)

@@ -267,16 +267,18 @@ public sealed class ConsentTests
         Assert.Empty(await AuditReader.QueryAsync(h.Kernel.EventLog, "bob", null, null, null, CancellationToken.None));
 
         var export = new StringWriter();
-        var rows = await ChainExport.ExportAsync(h.Kernel.EventLog, export, 1, CancellationToken.None);
-        var good = await ChainExport.VerifyAsync(new StringReader(export.ToString()), CancellationToken.None);
+        var end = (await h.Kernel.Checkpoints.SignAsync(false, null, CancellationToken.None))!.Checkpoint;
+        var rows = await ChainExport.ExportAsync(h.Kernel.EventLog, export, null, end, CancellationToken.None);
+        using var key = h.Kernel.Checkpoints.TrustedKey();
+        var good = await ChainExport.VerifyAsync(new StringReader(export.ToString()), key, CancellationToken.None);
         var lines = export.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("\"bob\"", lines[4], StringComparison.Ordinal);
         lines[4] = lines[4].Replace("\"bob\"", "\"mallory\"", StringComparison.Ordinal);
-        var edited = await ChainExport.VerifyAsync(new StringReader(string.Join('\n', lines)), CancellationToken.None);
+        var edited = await ChainExport.VerifyAsync(new StringReader(string.Join('\n', lines)), key, CancellationToken.None);
 
-        Assert.True(good.IsValid);
-        Assert.Equal(rows, good.RowsChecked);
-        Assert.False(edited.IsValid);
-        Assert.Equal(5, edited.FirstBrokenPosition);
+        Assert.True(good.IsIntact);
+        Assert.Equal(rows, good.Chain!.RowsChecked);
+        Assert.False(edited.IsIntact);
+        Assert.Equal(5, edited.Chain!.FirstBrokenPosition);
     }
 }

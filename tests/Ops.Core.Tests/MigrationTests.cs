@@ -22,8 +22,8 @@ public sealed class MigrationTests
         Assert.Equal(up, database.AppliedMigrations());
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name IN ('events', 'events_refuse_update', 'events_refuse_delete', 'command_outcomes')";
-        Assert.Equal(4L, command.ExecuteScalar());
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name IN ('events', 'events_refuse_update', 'events_refuse_delete', 'events_refuse_replace', 'command_outcomes', 'command_outcomes_refuse_replace', 'ux_command_outcomes_seq')";
+        Assert.Equal(7L, command.ExecuteScalar());
     }
 
     [Fact]

@@ -11,7 +11,8 @@ public sealed class ConsentCliTests : IDisposable
     public async Task ProposeSignCommit_ByHand_WritesOnceAndLeavesAVerifiableAuditExport()
     {
         Assert.Equal(0, (await Cli("init")).ExitCode);
-        Assert.True(File.Exists(Path.Combine(_work, "admin-signer.pem")));
+        Assert.True(File.Exists(Path.Combine(HostProcess.UserConfigFolder(_work), "admin-signer.pem")));
+        Assert.False(File.Exists(Path.Combine(_work, "admin-signer.pem")));
 
         var propose = await Cli("propose", "--type", "pack.notes.notes.CreateNote", "--target", "note-new", "--payload", """{"title":"Launch plan","content":"Ship it","content_type":"text","tags":["q4"]}""");
         Assert.Equal(0, propose.ExitCode);

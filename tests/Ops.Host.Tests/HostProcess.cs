@@ -33,6 +33,15 @@ internal sealed class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// XDG_CONFIG_HOME of every process started in <paramref name="workingDirectory"/> (unless the test sets its
+    /// own), so keys the CLI and worker keep per user land in the test's folder, never in the real ~/.config.
+    /// </summary>
+    public static string UserConfigHome(string workingDirectory) => Path.Combine(workingDirectory, ".xdg-config");
+
+    /// <summary>The per-user configuration folder the processes of <paramref name="workingDirectory"/> use.</summary>
+    public static string UserConfigFolder(string workingDirectory) => Path.Combine(UserConfigHome(workingDirectory), "aligntrue-ops");
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -80,6 +89,7 @@ internal sealed class HostProcess : IAsyncDisposable
         }
 
         info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["XDG_CONFIG_HOME"] = UserConfigHome(workingDirectory);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;

@@ -33,7 +33,7 @@ public sealed class HttpConsentTests : IDisposable
         Assert.True(proposed.IsSuccessStatusCode, proposalJson);
         var proposal = JsonSerializer.Deserialize<Proposal>(proposalJson, OpsJson.Options)!;
         using var signer = ECDsa.Create();
-        signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(_work, "admin-signer.pem")));
+        signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(HostProcess.UserConfigFolder(_work), "admin-signer.pem")));
         var interpretation = proposal.Interpretations[0];
         var consent = ConsentSigning.Sign(signer, "admin", interpretation, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
         var request = new CommitRequest(proposal.Command, proposal.ProposedAt, interpretation.InterpretationId, interpretation.PreviewHash, consent);

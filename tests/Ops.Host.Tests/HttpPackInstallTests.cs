@@ -41,7 +41,7 @@ public sealed class HttpPackInstallTests : IDisposable
         var proposal = JsonSerializer.Deserialize<Proposal>(proposalJson, OpsJson.Options)!;
         Assert.Equal(("core.InstallPack", "pack-rogue"), (proposal.Command.CommandType, proposal.Command.TargetRef));
         using var signer = ECDsa.Create();
-        signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(_work, "admin-signer.pem")));
+        signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(HostProcess.UserConfigFolder(_work), "admin-signer.pem")));
         var interpretation = Assert.Single(proposal.Interpretations);
         var consent = ConsentSigning.Sign(signer, "admin", interpretation, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
 

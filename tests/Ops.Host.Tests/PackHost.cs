@@ -30,7 +30,7 @@ internal sealed class PackHost : IAsyncDisposable
 
     public string Work { get; }
 
-    public string KeyFile => Path.Combine(Work, "admin-signer.pem");
+    public string KeyFile => Path.Combine(HostProcess.UserConfigFolder(Work), "admin-signer.pem");
 
     public OpsKernel Kernel { get; private set; } = null!;
 

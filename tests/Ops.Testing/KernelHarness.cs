@@ -52,6 +52,9 @@ public sealed class KernelHarness : IAsyncDisposable
             ["Ops:Routes:event_log:ConnectionString"] = $"Data Source={Path.Combine(directory, "ops.db")}",
             ["Ops:Routes:projections:Provider"] = "sqlite",
             ["Ops:Routes:projections:ConnectionString"] = $"Data Source={Path.Combine(directory, "ops.db")}",
+            // Never the real per-user folder: each harness has its own checkpoint key and checkpoints.
+            ["Ops:Checkpoints:KeyFile"] = Path.Combine(directory, "keys", "checkpoint-key.pem"),
+            ["Ops:Checkpoints:Directory"] = Path.Combine(directory, "checkpoints"),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

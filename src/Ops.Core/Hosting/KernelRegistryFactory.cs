@@ -15,6 +15,7 @@ internal static class KernelRegistryFactory
         CoreCommands.Register(builder);
         Consent.ConsentCommands.Register(builder);
         Packs.Install.PackInstallCommands.Register(builder);
+        Log.Checkpoints.CheckpointEventTypes.Register(builder);
         registry.Add(builder.Build(LoadedPack.Core));
         return registry;
     }

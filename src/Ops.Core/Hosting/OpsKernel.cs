@@ -20,7 +20,7 @@ internal sealed class OpsKernel : IAsyncDisposable
     private readonly Dictionary<string, SqliteDatabase> _databases = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqliteDatabase> _byKind = new(StringComparer.Ordinal);
 
-    private OpsKernel(KernelOptions options, RoutingRegistry routes, KernelRegistry registry, IConfiguration opsSection, TimeProvider time, ILoggerFactory loggerFactory)
+    private OpsKernel(KernelOptions options, Log.Checkpoints.CheckpointOptions checkpoints, RoutingRegistry routes, KernelRegistry registry, IConfiguration opsSection, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
     {
         Options = options;
         Routes = routes;
@@ -55,6 +55,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, CoreReader, Secrets, options, time, logger);
+        Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Database, Writer, checkpoints, options.Mode, contentRoot, time);
     }
 
     public KernelOptions Options { get; }
@@ -86,20 +87,26 @@ internal sealed class OpsKernel : IAsyncDisposable
     /// <summary>Appends refusals to the safety stream (seed 001), rate-limited and coalesced.</summary>
     public Safety.SafetyRecorder Safety { get; }
 
+    /// <summary>Signed checkpoints of the log's head, kept outside the database (issue 7 item 5).</summary>
+    public Log.Checkpoints.CheckpointService Checkpoints { get; }
+
     /// <summary>Validates routes (throws <see cref="RouteMissingException"/>), migrates every routed database and opens the writer.</summary>
     public static OpsKernel Open(IConfiguration configuration, KernelRegistry registry, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
     {
         var opsSection = configuration.GetSection("Ops");
         var options = new KernelOptions();
         opsSection.Bind(options);
+        var checkpoints = new Log.Checkpoints.CheckpointOptions();
+        opsSection.GetSection("Checkpoints").Bind(checkpoints);
         var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true))
+        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(checkpoints, new(checkpoints), errors, validateAllProperties: true);
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true) || errors.Count > 0)
         {
             throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", errors.Select(e => e.ErrorMessage)) + " Nothing was started.");
         }
 
         var routes = new RoutingRegistry(opsSection, options.Mode, contentRoot);
-        return new OpsKernel(options, routes, registry, opsSection, time, loggerFactory);
+        return new OpsKernel(options, checkpoints, routes, registry, opsSection, time, loggerFactory, contentRoot);
     }
 
     public SqliteDatabase DatabaseFor(string resourceKind) =>

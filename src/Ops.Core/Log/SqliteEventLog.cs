@@ -69,7 +69,7 @@ internal sealed class SqliteEventLog(SqliteDatabase database) : IEventLog
         // Measured (docs/performance.md): through SqliteDataReader every blob and text is copied into a
         // new array or string before it is hashed, which cost more than the read. Verify steps the
         // statement itself and hashes the columns straight from SQLite's buffers (texts as the UTF-8
-        // bytes the chain hashes). The checks and their messages are those of Check().
+        // bytes the chain hashes), through the one ChainScanner every verify uses.
         const string sql = "SELECT position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash FROM events ORDER BY position";
         var db = connection.Handle!;
         var rc = raw.sqlite3_prepare_v2(db, sql, out var statement);
@@ -80,67 +80,35 @@ internal sealed class SqliteEventLog(SqliteDatabase database) : IEventLog
 
         using (statement)
         {
-            var previous = new byte[LogChain.HashSize];
-            LogChain.Genesis.CopyTo(previous, 0);
-            Span<byte> recomputed = stackalloc byte[LogChain.HashSize];
-            long expected = 1;
-            long checkedRows = 0;
+            var scanner = new Integrity.ChainScanner();
             while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
             {
-                if ((checkedRows & 0x3FF) == 0)
+                if ((scanner.RowsChecked & 0x3FF) == 0)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                checkedRows++;
-                var position = raw.sqlite3_column_int64(statement, 0);
-                var storedPrevious = raw.sqlite3_column_blob(statement, 9);
-                var storedHash = raw.sqlite3_column_blob(statement, 10);
-                string? failure = null;
-                if (position != expected)
+                long? sourceSequence = raw.sqlite3_column_type(statement, 7) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, 7);
+                var ok = scanner.Step(
+                    raw.sqlite3_column_int64(statement, 0),
+                    raw.sqlite3_column_blob(statement, 1),
+                    raw.sqlite3_column_blob(statement, 2),
+                    raw.sqlite3_column_int64(statement, 3),
+                    raw.sqlite3_column_blob(statement, 4),
+                    raw.sqlite3_column_int64(statement, 5),
+                    raw.sqlite3_column_blob(statement, 6),
+                    sourceSequence,
+                    raw.sqlite3_column_blob(statement, 8),
+                    raw.sqlite3_column_blob(statement, 9),
+                    raw.sqlite3_column_blob(statement, 10));
+                if (!ok)
                 {
-                    failure = $"gap: expected position {expected}, found {position}";
-                }
-                else if (!storedPrevious.SequenceEqual(previous))
-                {
-                    failure = "prev_hash does not match the previous row's hash";
-                }
-                else
-                {
-                    long? sourceSequence = raw.sqlite3_column_type(statement, 7) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, 7);
-                    LogChain.RowHashUtf8(
-                        previous,
-                        position,
-                        raw.sqlite3_column_blob(statement, 1),
-                        raw.sqlite3_column_blob(statement, 2),
-                        raw.sqlite3_column_int64(statement, 3),
-                        raw.sqlite3_column_blob(statement, 4),
-                        raw.sqlite3_column_int64(statement, 5),
-                        raw.sqlite3_column_blob(statement, 6),
-                        sourceSequence,
-                        raw.sqlite3_column_blob(statement, 8),
-                        recomputed);
-                    if (!recomputed.SequenceEqual(storedHash))
-                    {
-                        failure = "row content does not match its row_hash (the row was altered)";
-                    }
+                    return scanner.Result();
                 }
 
-                if (failure is not null)
+                if (scanner.RowsChecked % 100_000 == 0)
                 {
-                    return new LogVerification(false, checkedRows, position, Convert.ToHexStringLower(previous), position, failure);
-                }
-
-                if (storedHash.Length != previous.Length)
-                {
-                    previous = new byte[storedHash.Length];
-                }
-
-                storedHash.CopyTo(previous);
-                expected++;
-                if (checkedRows % 100_000 == 0)
-                {
-                    progress?.Report(checkedRows);
+                    progress?.Report(scanner.RowsChecked);
                 }
             }
 
@@ -149,26 +117,9 @@ internal sealed class SqliteEventLog(SqliteDatabase database) : IEventLog
                 throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
             }
 
-            progress?.Report(checkedRows);
-            return new LogVerification(true, checkedRows, expected - 1, Convert.ToHexStringLower(previous), null, null);
+            progress?.Report(scanner.RowsChecked);
+            return scanner.Result();
         }
-    }
-
-    /// <summary>Checks one row against the chain; returns what is wrong, or null. Shared with offline export verification.</summary>
-    internal static string? Check(in ChainRow row, long expectedPosition, byte[] previous, byte[] storedPrevious, byte[] storedHash)
-    {
-        if (row.Position != expectedPosition)
-        {
-            return $"gap: expected position {expectedPosition}, found {row.Position}";
-        }
-
-        if (!storedPrevious.AsSpan().SequenceEqual(previous))
-        {
-            return "prev_hash does not match the previous row's hash";
-        }
-
-        var recomputed = LogChain.RowHash(previous, row);
-        return recomputed.AsSpan().SequenceEqual(storedHash) ? null : "row content does not match its row_hash (the row was altered)";
     }
 
     internal static LoggedEvent Read(SqliteDataReader reader) =>

@@ -2,13 +2,15 @@ using Microsoft.Data.Sqlite;
 using Ops.Core.Capabilities;
 using Ops.Core.Envelopes;
 using Ops.Core.Storage;
+using SQLitePCL;
 
 namespace Ops.Core.Log;
 
 /// <summary>
 /// One writer transaction of the group commit: appends events (chained, idempotent by event_id,
 /// with optimistic concurrency per stream), records command outcomes and connector cursors. Every
-/// unit of work runs inside a savepoint, so one failing unit never sinks its neighbours.
+/// unit of work runs inside a savepoint, so one failing unit never sinks its neighbours. Errors are
+/// told apart by the state they leave, never by their message text.
 /// </summary>
 [Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors")]
 internal sealed class WriteSession
@@ -20,9 +22,12 @@ internal sealed class WriteSession
     private readonly SqliteCommand _headRow;
     private readonly SqliteCommand _lastOccurredAt;
     private readonly SqliteCommand _readStream;
+    private readonly SqliteCommand _outcomeHead;
     private readonly Dictionary<string, SqliteCommand> _cached = new(StringComparer.Ordinal);
     private long _head;
     private byte[] _headHash = LogChain.Genesis;
+    private long _outcomeSeq;
+    private byte[] _outcomeHash = LogChain.Genesis;
 
     public WriteSession(SqliteConnection connection, TimeProvider time)
     {
@@ -32,7 +37,6 @@ internal sealed class WriteSession
             """
             INSERT INTO events (position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash)
             VALUES ($position, $event_id, $stream_id, $stream_version, $event_type, $occurred_at, $source_ref, $source_sequence, $envelope, $prev_hash, $row_hash)
-            ON CONFLICT (event_id) DO NOTHING
             """,
             "$position", "$event_id", "$stream_id", "$stream_version", "$event_type", "$occurred_at", "$source_ref", "$source_sequence", "$envelope", "$prev_hash", "$row_hash");
         _byEventId = Prepare($"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE event_id = $event_id", "$event_id");
@@ -40,6 +44,7 @@ internal sealed class WriteSession
         _headRow = Prepare("SELECT position, row_hash FROM events ORDER BY position DESC LIMIT 1");
         _lastOccurredAt = Prepare("SELECT occurred_at FROM events WHERE stream_id = $stream ORDER BY stream_version DESC LIMIT 1", "$stream");
         _readStream = Prepare($"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE stream_id = $stream ORDER BY stream_version", "$stream");
+        _outcomeHead = Prepare("SELECT seq, row_hash FROM command_outcomes WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1");
     }
 
     public SqliteConnection Connection { get; }
@@ -53,12 +58,18 @@ internal sealed class WriteSession
 
     public long Head => _head;
 
+    /// <summary>The last chained command outcome (seq 0 and the genesis hash when there is none), including this batch's.</summary>
+    public (long Seq, byte[] Hash) OutcomeHead => (_outcomeSeq, _outcomeHash);
+
+    /// <summary>Moves the outcome chain's head after <see cref="OutcomeStore"/> recorded an outcome.</summary>
+    public void AdvanceOutcomes(long seq, byte[] hash) => (_outcomeSeq, _outcomeHash) = (seq, hash);
+
     public void Begin(SqliteTransaction transaction, CoreState committedCore)
     {
         Transaction = transaction;
         // The session's statements are prepared once and reused by every batch (measured: creating and
         // preparing a command per call cost more than the row it read, docs/performance.md).
-        foreach (var command in new[] { _insert, _byEventId, _streamVersion, _headRow, _lastOccurredAt, _readStream })
+        foreach (var command in new[] { _insert, _byEventId, _streamVersion, _headRow, _lastOccurredAt, _readStream, _outcomeHead })
         {
             command.Transaction = transaction;
         }
@@ -72,6 +83,11 @@ internal sealed class WriteSession
         using (var reader = _headRow.ExecuteReader())
         {
             (_head, _headHash) = reader.Read() ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : (0L, LogChain.Genesis);
+        }
+
+        using (var reader = _outcomeHead.ExecuteReader())
+        {
+            (_outcomeSeq, _outcomeHash) = reader.Read() ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : (0L, LogChain.Genesis);
         }
 
         // Another process (the admin CLI) may have appended since our last batch: fold its core events in.
@@ -92,11 +108,11 @@ internal sealed class WriteSession
         }
     }
 
-    public SessionMark Mark() => new(_head, _headHash, Core);
+    public SessionMark Mark() => new(_head, _headHash, Core, _outcomeSeq, _outcomeHash);
 
     public void Restore(SessionMark mark)
     {
-        (_head, _headHash, Core) = (mark.Head, mark.HeadHash, mark.Core);
+        (_head, _headHash, Core, _outcomeSeq, _outcomeHash) = (mark.Head, mark.HeadHash, mark.Core, mark.OutcomeSeq, mark.OutcomeHash);
         _streamVersions.Clear();
     }
 
@@ -173,6 +189,14 @@ internal sealed class WriteSession
             }
 
             checkedExpected = true;
+            // Looked up first: the database refuses any insert of an existing event_id (M0002), and a
+            // replayed event is not an error but returns the original (DESIGN.md §3).
+            if (await FindAsync(eventIdBytes, cancellationToken) is { } original)
+            {
+                result.Add(new AppendedEvent(original, Duplicate: true));
+                continue;
+            }
+
             var envelope = draft with { StreamId = streamId, StreamVersion = version + 1, IngestedAt = now };
             var bytes = EventCodec.Encode(envelope);
             var row = new ChainRow(_head + 1, eventIdBytes, streamId, envelope.StreamVersion, envelope.EventType, EventCodec.Ticks(envelope.OccurredAt), envelope.SourceRef, envelope.SourceSequence, bytes);
@@ -189,22 +213,22 @@ internal sealed class WriteSession
             p[8].Value = row.Envelope;
             p[9].Value = _headHash;
             p[10].Value = rowHash;
-            int inserted;
             try
             {
-                inserted = await _insert.ExecuteNonQueryAsync(cancellationToken);
+                await _insert.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.Message.Contains("stream", StringComparison.Ordinal))
+            catch (SqliteException ex) when (ex.SqliteErrorCode == raw.SQLITE_CONSTRAINT)
             {
+                // Which constraint failed is read from the state, not the message: a stream that moved
+                // past the version decided against is a concurrency conflict; anything else is not ours to name.
                 _streamVersions.Remove(streamId);
-                throw new StreamConcurrencyException(streamId, version, -1);
-            }
+                var actual = await StreamVersionAsync(streamId, cancellationToken);
+                if (actual != version)
+                {
+                    throw new StreamConcurrencyException(streamId, version, actual);
+                }
 
-            if (inserted == 0)
-            {
-                // ON CONFLICT (event_id) DO NOTHING: the event is already in the log; return the original.
-                result.Add(new AppendedEvent((await FindAsync(eventIdBytes, cancellationToken))!, Duplicate: true));
-                continue;
+                throw;
             }
 
             version++;
@@ -245,7 +269,7 @@ internal sealed class WriteSession
 }
 
 /// <summary>A point to roll a session back to.</summary>
-internal readonly record struct SessionMark(long Head, byte[] HeadHash, CoreState Core);
+internal readonly record struct SessionMark(long Head, byte[] HeadHash, CoreState Core, long OutcomeSeq, byte[] OutcomeHash);
 
 /// <summary>An appended event, or the original when the event_id already existed.</summary>
 internal sealed record AppendedEvent(LoggedEvent Event, bool Duplicate);

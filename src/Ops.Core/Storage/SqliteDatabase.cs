@@ -27,6 +27,12 @@ internal sealed class SqliteDatabase : IDisposable
             _keepAlive = new SqliteConnection(connectionString);
             _keepAlive.Open();
         }
+        else if (builder.Mode == SqliteOpenMode.ReadWriteCreate && !string.IsNullOrEmpty(builder.DataSource))
+        {
+            // Created 0600 before SQLite opens it: SQLite creates -wal and -shm with the main file's mode,
+            // so no file of the database is ever readable by other users (issue 7 item 7).
+            PrivateFiles.EnsureExists(builder.DataSource);
+        }
     }
 
     public string ConnectionString { get; }
@@ -35,14 +41,14 @@ internal sealed class SqliteDatabase : IDisposable
 
     public bool IsInMemory { get; }
 
-    /// <summary>Makes a relative file path absolute under <paramref name="contentRoot"/> and creates its folder.</summary>
+    /// <summary>Makes a relative file path absolute under <paramref name="contentRoot"/> and creates its folder (0700 when new).</summary>
     public static string ResolveFileConnectionString(string connectionString, string contentRoot)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString);
         if (builder.Mode != SqliteOpenMode.Memory && builder.DataSource != ":memory:" && !string.IsNullOrEmpty(builder.DataSource))
         {
             var path = Path.IsPathRooted(builder.DataSource) ? builder.DataSource : Path.GetFullPath(Path.Combine(contentRoot, builder.DataSource));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
             builder.DataSource = path;
         }
 

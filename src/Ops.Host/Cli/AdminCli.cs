@@ -24,7 +24,7 @@ internal static class AdminCli
     {
         var root = new RootCommand("AlignTrue Ops worker and admin CLI. With no command (or with 'run'), starts the worker on http://127.0.0.1:5080.");
         var asOption = new Option<string?>("--as") { Description = "Actor to act as (default: the admin created by init).", Recursive = true };
-        var keyOption = new Option<string?>("--key") { Description = "Your signing key file for consent (default: <actor>-signer.pem).", Recursive = true };
+        var keyOption = new Option<string?>("--key") { Description = $"Your signing key file for consent (default: {ConsentCli.DefaultKeyFile("<actor>")}).", Recursive = true };
         root.Options.Add(asOption);
         root.Options.Add(keyOption);
 
@@ -47,7 +47,7 @@ internal static class AdminCli
         }
 
         root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
-        root.Subcommands.Add(Log(output, error));
+        root.Subcommands.Add(LogCli.Create(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         root.Subcommands.Add(PacksCli.Command(asOption, keyOption, output, error, WithKernelAsync));
         root.Subcommands.Add(Database(output, error));
         root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
@@ -72,7 +72,7 @@ internal static class AdminCli
     {
         var admin = new Option<string>("--admin") { Description = "Id of the first admin actor.", DefaultValueFactory = _ => "admin" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant of the admin.", DefaultValueFactory = _ => "default" };
-        var keyOut = new Option<string?>("--key-out") { Description = "Where to write the admin's consent signing key (default: <admin>-signer.pem)." };
+        var keyOut = new Option<string?>("--key-out") { Description = $"Where to write the admin's consent signing key (default: {ConsentCli.DefaultKeyFile("<admin>")}, outside the working folder; an existing key there is reused)." };
         var command = new Command("init", "Create and migrate the database, register the first admin actor with the root capability and a consent signing key, and print its API key once.") { admin, tenant, keyOut };
         command.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
         {
@@ -81,8 +81,12 @@ internal static class AdminCli
                 throw new InvalidOperationException($"This database is already initialized (actors: {string.Join(", ", kernel.Writer.CommittedCore.Actors.Keys)}). Nothing was changed; use 'actors add' for more actors.");
             }
 
-            var keyFile = parse.GetValue(keyOut) ?? ConsentCli.DefaultKeyFile(parse.GetValue(admin)!);
-            var keyId = ConsentCli.SaveNewKey(keyFile, out var publicKey);
+            var explicitFile = parse.GetValue(keyOut);
+            var keyFile = explicitFile ?? ConsentCli.DefaultKeyFile(parse.GetValue(admin)!);
+            // The default file is the person's own key in their 0700 folder: a second database reuses it.
+            var reused = explicitFile is null && File.Exists(keyFile);
+            string publicKey;
+            var keyId = reused ? ConsentCli.ReadPublicKey(keyFile, out publicKey) : ConsentCli.SaveNewKey(keyFile, out publicKey);
             BootstrapResult result;
             try
             {
@@ -90,12 +94,18 @@ internal static class AdminCli
             }
             catch
             {
-                File.Delete(keyFile);
+                if (!reused)
+                {
+                    File.Delete(keyFile);
+                }
+
                 throw;
             }
 
             await output.WriteLineAsync($"Initialized. Admin actor '{result.ActorId}' (tenant '{result.TenantId}') holds the root capability {result.CapabilityId}.");
-            await output.WriteLineAsync($"Consent signing key {keyId} written to {Path.GetFullPath(keyFile)} (keep it private; it signs every change you consent to).");
+            await output.WriteLineAsync(reused
+                ? $"Consent signing key {keyId} reused from {Path.GetFullPath(keyFile)} (it existed already; keep it private, it signs every change you consent to)."
+                : $"Consent signing key {keyId} written to {Path.GetFullPath(keyFile)}, mode 0600 (keep it private; it signs every change you consent to).");
             await output.WriteLineAsync("API key (shown once, stored only as a hash):");
             await output.WriteLineAsync(result.ApiKey);
             // After the key is shown: the packs shipped beside the executable, each verified and consented by the new admin.
@@ -200,90 +210,6 @@ internal static class AdminCli
         return new Command("capabilities", "Grant, revoke and list capabilities (constitution A4).") { grant, revoke, list };
     }
 
-    private static Command Log(TextWriter output, TextWriter error)
-    {
-        var count = new Option<int>("-n", "--count") { Description = "How many of the latest events.", DefaultValueFactory = _ => 20 };
-        var tail = new Command("tail", "Print the latest events, one line each.") { count };
-        tail.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
-        {
-            var head = await kernel.EventLog.HeadPositionAsync(ct);
-            var n = Math.Clamp(parse.GetValue(count), 1, 10_000);
-            foreach (var e in await kernel.EventLog.ReadAsync(Math.Max(0, head - n), n, ct))
-            {
-                var v = e.Envelope;
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{e.Position,8}  {OpsJson.FormatInstant(v.OccurredAt)}  {v.EventType,-40} {v.StreamId}  actor={v.Actor.Id}  id={v.EventId[..12]}"));
-            }
-
-            return 0;
-        }));
-
-        var format = new Option<string>("--format") { Description = "Export format; jsonl is the one supported.", DefaultValueFactory = _ => "jsonl" };
-        format.AcceptOnlyFromAmong("jsonl");
-        var file = new Option<FileInfo?>("--out") { Description = "Write to this file instead of standard output." };
-        var export = new Command("export", "Export the whole log as JSON Lines: one {position, envelope} per line, in position order.") { format, file };
-        export.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
-        {
-            var target = parse.GetValue(file);
-            await using var writer = target is null ? null : new StreamWriter(target.FullName, append: false, new UTF8Encoding(false));
-            var sink = writer ?? output;
-            long after = 0;
-            long written = 0;
-            while (true)
-            {
-                var page = await kernel.EventLog.ReadAsync(after, 5_000, ct);
-                if (page.Count == 0)
-                {
-                    break;
-                }
-
-                foreach (var e in page)
-                {
-                    await sink.WriteLineAsync(Encoding.UTF8.GetString(CanonicalJson.SerializeToCanonical(new { position = e.Position, envelope = e.Envelope })));
-                }
-
-                written += page.Count;
-                after = page[^1].Position;
-            }
-
-            if (target is not null)
-            {
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {written} events to {target.FullName}."));
-            }
-
-            return 0;
-        }));
-
-        var exportFile = new Option<FileInfo?>("--file") { Description = "Verify an export (audit export / log export --with-chain) offline, without the database." };
-        var verify = new Command("verify", "Recompute the hash chain from position 1; name the first position where it breaks. Exit 1 when it does.") { exportFile };
-        verify.SetAction(async (parse, ct) =>
-        {
-            if (parse.GetValue(exportFile) is { } file)
-            {
-                using var reader = new StreamReader(file.FullName);
-                return await ReportVerificationAsync(await Ops.Core.Log.ChainExport.VerifyAsync(reader, ct), output);
-            }
-
-            return await WithKernelAsync(error, async (kernel, _) =>
-            {
-                var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
-                return await ReportVerificationAsync(await kernel.EventLog.VerifyAsync(progress, ct), output);
-            });
-        });
-        return new Command("log", "Read, export and verify the append-only log.") { tail, export, verify };
-    }
-
-    private static async Task<int> ReportVerificationAsync(Ops.Core.Log.LogVerification result, TextWriter output)
-    {
-        if (result.IsValid)
-        {
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: {result.RowsChecked} events, chain intact. Head position {result.HeadPosition}, head hash {result.HeadHash}."));
-            return 0;
-        }
-
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"BROKEN at position {result.FirstBrokenPosition}: {result.Problem}. {result.RowsChecked - 1} events before it verified; last good hash {result.HeadHash}."));
-        return 1;
-    }
-
     private static Command Database(TextWriter output, TextWriter error)
     {
         var to = new Option<string?>("--to") { Description = "Target migration id, or 0 to remove every table (default: the latest)." };
@@ -323,10 +249,23 @@ internal static class AdminCli
             var (kernel, loader) = HostComposition.Open(HostComposition.BuildConfiguration(), loggers, Directory.GetCurrentDirectory());
             await using (kernel)
             {
+                // The worker refuses to start on these; the CLI says so and goes on, so the operator can look.
+                try
+                {
+                    foreach (var finding in (await Ops.Core.Log.Integrity.LogIntegrity.CheckStartAsync(kernel, CancellationToken.None)).Findings)
+                    {
+                        await error.WriteLineAsync($"ops: WARNING ({finding.Code}): {finding.Message}. Run 'log verify'; the worker will not start until this is resolved.");
+                    }
+                }
+                catch (Ops.Core.Errors.OpsException ex)
+                {
+                    await error.WriteLineAsync($"ops: WARNING ({ex.Code}): {ex.Message}");
+                }
+
                 return await action(kernel, loader);
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException)
+        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException)
         {
             await error.WriteLineAsync("ops: " + ex.Message);
             return 1;
@@ -354,11 +293,5 @@ internal static class AdminCli
 
         await error.WriteLineAsync($"{outcome.CommandType}: rejected ({outcome.ReasonCode}): {outcome.Reason}");
         return false;
-    }
-
-    /// <summary>Reports on the calling thread, so progress lines come before the result line.</summary>
-    private sealed class LineProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

@@ -1,30 +1,31 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Ops.Core.Commands;
 using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
+using Ops.Core.Storage;
 
 namespace Ops.Host.Cli;
 
 /// <summary>
 /// The consent flow by hand (seed 000): <c>keys new|register|revoke</c>, <c>propose</c>, <c>sign</c>, <c>commit</c>,
 /// <c>policies create|activate|deprecate</c>, <c>audit list|export</c>. Private keys stay in local PEM files
-/// (PKCS#8, mode 0600); the kernel only ever sees public keys and signatures.
+/// (PKCS#8, created mode 0600; by default in the per-user configuration folder); the kernel only ever sees public keys and signatures.
 /// </summary>
 internal static class ConsentCli
 {
-    public static string DefaultKeyFile(string actorId) => $"{actorId}-signer.pem";
+    /// <summary>The acting actor's key file when --key is not given: in the per-user configuration folder, outside the worker's working folder.</summary>
+    public static string DefaultKeyFile(string actorId) => UserConfig.SignerKeyFile(actorId);
 
     public static ECDsa LoadKey(string path)
     {
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"Signing key file {path} does not exist: create one with 'keys new --out {path}' (init writes admin-signer.pem). Nothing was changed.");
+            throw new InvalidOperationException($"Signing key file {path} does not exist: create one with 'keys new --out {path}' and register it, or pass --key <file> (init writes the admin's key to {DefaultKeyFile("admin")}). Nothing was changed.");
         }
 
         var key = ECDsa.Create();
@@ -32,6 +33,7 @@ internal static class ConsentCli
         return key;
     }
 
+    /// <summary>Creates a P-256 key in a new file, mode 0600 from the first byte (issue 7 item 7); refuses to overwrite.</summary>
     public static string SaveNewKey(string path, out string publicKey)
     {
         if (File.Exists(path))
@@ -42,12 +44,24 @@ internal static class ConsentCli
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var spki = key.ExportSubjectPublicKeyInfo();
         publicKey = Convert.ToBase64String(spki);
-        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
-        if (!OperatingSystem.IsWindows())
+        try
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            PrivateFiles.WriteNew(path, key.ExportPkcs8PrivateKeyPem());
+        }
+        catch (IOException ex) when (File.Exists(path))
+        {
+            throw new InvalidOperationException($"{path} already exists; refusing to overwrite a signing key. Nothing was changed.", ex);
         }
 
+        return ConsentSigning.KeyId(spki);
+    }
+
+    /// <summary>Key id and public key of an existing key file.</summary>
+    public static string ReadPublicKey(string path, out string publicKey)
+    {
+        using var key = LoadKey(path);
+        var spki = key.ExportSubjectPublicKeyInfo();
+        publicKey = Convert.ToBase64String(spki);
         return ConsentSigning.KeyId(spki);
     }
 
@@ -95,7 +109,7 @@ internal static class ConsentCli
         string KeyFor(ParseResult parse, CallerContext caller) => parse.GetValue(keyOption) ?? DefaultKeyFile(caller.Actor.Id);
 
         // keys
-        var outFile = new Option<string>("--out") { Description = "Where to write the new private key (PEM, mode 0600).", Required = true };
+        var outFile = new Option<string>("--out") { Description = "Where to write the new private key (PEM, created mode 0600; never overwritten).", Required = true };
         var keysNew = new Command("new", "Create an ECDSA P-256 signing key in a local file and print its key id and public key.") { outFile };
         keysNew.SetAction(parse =>
         {
@@ -276,19 +290,8 @@ internal static class ConsentCli
             return 0;
         }));
         var exportOut = new Option<string?>("--out") { Description = "File to write (default: standard output)." };
-        var export = new Command("export", "Export the log as JSON Lines carrying the hash chain; verify it offline with 'log verify --file'.") { exportOut };
-        export.SetAction((parse, ct) => withKernel(error, async kernel =>
-        {
-            var path = parse.GetValue(exportOut);
-            await using var writer = path is null ? null : new StreamWriter(path, append: false, new UTF8Encoding(false));
-            var rows = await Ops.Core.Log.ChainExport.ExportAsync(kernel.EventLog, writer ?? output, 1, ct);
-            if (path is not null)
-            {
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {rows} rows with their chain to {path}."));
-            }
-
-            return 0;
-        }));
+        var export = new Command("export", "Export the log as JSON Lines carrying the hash chain, sealed by a signed checkpoint (the format of 'log export'); verify it offline with 'log verify --file'.") { exportOut };
+        export.SetAction((parse, ct) => withKernel(error, kernel => LogCli.ExportAsync(kernel, parse.GetValue(exportOut), 1, output, error, ct)));
         yield return new Command("audit", "Audit records of committed mutations (append-only; nothing edits or deletes them).") { list, export };
     }
 }

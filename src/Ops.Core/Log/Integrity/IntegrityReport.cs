@@ -1,0 +1,101 @@
+using Ops.Core.Log.Checkpoints;
+
+namespace Ops.Core.Log.Integrity;
+
+/// <summary>What an integrity check found wrong; each is reported, none is repaired.</summary>
+internal enum IntegrityProblem
+{
+    /// <summary>The hash chain breaks at a row: it was edited, removed, inserted or swapped (rewritten history).</summary>
+    ChainBroken = 1,
+
+    /// <summary>The log ends before a signed checkpoint's position.</summary>
+    Truncated,
+
+    /// <summary>The row at a signed checkpoint's position has another hash: the log was rewritten and re-chained.</summary>
+    Rechained,
+
+    /// <summary>The command outcome chain breaks at a seq.</summary>
+    OutcomesBroken,
+
+    /// <summary>The outcome chain ends before a signed checkpoint's outcome seq.</summary>
+    OutcomesTruncated,
+
+    /// <summary>The outcome at a signed checkpoint's seq has another hash.</summary>
+    OutcomesRechained,
+
+    /// <summary>A checkpoint file does not parse.</summary>
+    CheckpointUnreadable,
+
+    /// <summary>A checkpoint's signature does not verify with the trusted key, or it names another key.</summary>
+    CheckpointSignatureInvalid,
+
+    /// <summary>Checkpoints were given but no trusted checkpoint key.</summary>
+    NoTrustedKey,
+
+    /// <summary>An export does not start at position 1 or at a signed checkpoint of the row before it.</summary>
+    ExportUnanchored,
+
+    /// <summary>An export does not end at a signed checkpoint of its last row.</summary>
+    ExportUnsealed,
+
+    /// <summary>An export line is neither a row nor a checkpoint, or a checkpoint stands where none belongs.</summary>
+    ExportMalformed,
+
+    /// <summary>A projection has folded past the log's head.</summary>
+    ProjectionAhead,
+}
+
+/// <summary>
+/// One finding: what is wrong, and where: a log position (an outcome seq for the outcome problems), or a
+/// file named in the message. <see cref="From"/>, when set, starts the range that ends at
+/// <see cref="Position"/> (a re-chained log can only be bracketed between two checkpoints).
+/// </summary>
+internal sealed record IntegrityFinding(IntegrityProblem Problem, long? Position, string Message, long? From = null)
+{
+    /// <summary>The snake_case code printed with it, e.g. <c>truncated</c>.</summary>
+    public string Code => Problem switch
+    {
+        IntegrityProblem.ChainBroken => "chain_broken",
+        IntegrityProblem.Truncated => "truncated",
+        IntegrityProblem.Rechained => "rechained",
+        IntegrityProblem.OutcomesBroken => "outcomes_chain_broken",
+        IntegrityProblem.OutcomesTruncated => "outcomes_truncated",
+        IntegrityProblem.OutcomesRechained => "outcomes_rechained",
+        IntegrityProblem.CheckpointUnreadable => "checkpoint_unreadable",
+        IntegrityProblem.CheckpointSignatureInvalid => "checkpoint_signature_invalid",
+        IntegrityProblem.NoTrustedKey => "no_trusted_checkpoint_key",
+        IntegrityProblem.ExportUnanchored => "export_unanchored",
+        IntegrityProblem.ExportUnsealed => "export_unsealed",
+        IntegrityProblem.ExportMalformed => "export_malformed",
+        IntegrityProblem.ProjectionAhead => "projection_ahead_of_log",
+        _ => "integrity_violation",
+    };
+}
+
+/// <summary>The outcome chain check: from seq 1, like the log's.</summary>
+/// <param name="IsValid">Whether every chained outcome checked out.</param>
+/// <param name="RowsChecked">Chained outcomes read.</param>
+/// <param name="HeadSeq">Last seq read.</param>
+/// <param name="HeadHash">Hash of the last valid outcome, 64 hex.</param>
+/// <param name="Unchained">Outcomes with no seq: recorded before migration 20261201000002, not covered.</param>
+/// <param name="FirstBrokenSeq">Where it breaks.</param>
+/// <param name="Problem">What is wrong there.</param>
+internal sealed record OutcomeVerification(bool IsValid, long RowsChecked, long HeadSeq, string HeadHash, long Unchained, long? FirstBrokenSeq, string? Problem);
+
+/// <summary>
+/// Everything <c>log verify</c> found: the chain, the outcome chain, the checkpoints checked against
+/// both, and every finding. Intact only when nothing was found.
+/// </summary>
+internal sealed record IntegrityReport(
+    LogVerification? Chain,
+    OutcomeVerification? Outcomes,
+    long Head,
+    long OutcomesHead,
+    IReadOnlyList<CheckpointSigned> TrustedCheckpoints,
+    IReadOnlyList<IntegrityFinding> Findings,
+    IReadOnlyList<string> Notes)
+{
+    public bool IsIntact => Findings.Count == 0;
+
+    public CheckpointSigned? Latest => TrustedCheckpoints.Count == 0 ? null : TrustedCheckpoints[^1];
+}

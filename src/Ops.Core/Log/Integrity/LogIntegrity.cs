@@ -1,0 +1,243 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Ops.Core.Identity;
+using Ops.Core.Log.Checkpoints;
+using Ops.Core.Storage;
+
+namespace Ops.Core.Log.Integrity;
+
+/// <summary>
+/// <c>log verify</c> and the worker's start check (issue 7 item 5): the log's chain, the outcome chain,
+/// and both against the signed checkpoints kept outside the database. The checks against checkpoints
+/// are a pure function of (checkpoint files, trusted key, heads, the stored hash at each signed
+/// position), so the database verify and the tamper tests share them.
+/// </summary>
+internal static class LogIntegrity
+{
+    /// <summary>The full check: chain scan from position 1, outcome chain from seq 1, every checkpoint.</summary>
+    public static async Task<IntegrityReport> VerifyAsync(SqliteEventLog log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var chain = await log.VerifyAsync(progress, cancellationToken);
+        var outcomes = await VerifyOutcomesAsync(log.Database, cancellationToken);
+        var heads = await HeadsAndAnchorsAsync(log.Database, checkpoints, cancellationToken);
+        return Compose(chain, outcomes, heads.Head, heads.OutcomesHead, checkpoints, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
+    }
+
+    /// <summary>
+    /// What the worker checks before it starts, without a chain scan: the latest checkpoint that verifies
+    /// (its position and hash, its outcome seq and hash) against the log's heads, and every projection's
+    /// checkpoint against the log's head.
+    /// </summary>
+    public static async Task<IntegrityReport> CheckStartAsync(SqliteEventLog log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, IEnumerable<SqliteDatabase> projectionDatabases, CancellationToken cancellationToken)
+    {
+        // Only the latest checkpoint that verifies: a folder of a year's checkpoints must not slow a start.
+        var latest = LatestTrusted(checkpoints, key);
+        // Without a key nothing can be trusted, and the finding says so; with one, forged files are ignored here (log verify names them).
+        IReadOnlyList<CheckpointFile> considered = latest is not null ? [latest] : key is null ? checkpoints : [];
+        var heads = await HeadsAndAnchorsAsync(log.Database, considered, cancellationToken);
+        var report = Compose(null, null, heads.Head, heads.OutcomesHead, considered, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
+        var findings = report.Findings.Where(f => f.Problem is not (IntegrityProblem.CheckpointUnreadable or IntegrityProblem.CheckpointSignatureInvalid)).ToList();
+        foreach (var database in projectionDatabases.Distinct())
+        {
+            await using var connection = database.Open();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT projection, position FROM projection_checkpoints WHERE position > $head ORDER BY projection";
+            command.Parameters.AddWithValue("$head", heads.Head);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                findings.Add(new IntegrityFinding(IntegrityProblem.ProjectionAhead, heads.Head + 1, string.Create(CultureInfo.InvariantCulture,
+                    $"projection {reader.GetString(0)} has folded events up to position {reader.GetInt64(1)}, but the log ends at position {heads.Head}: the log lost its tail after the projection read it (truncated, or restored from an older backup), so the projection no longer matches the log")));
+            }
+        }
+
+        return report with { Findings = findings };
+    }
+
+    /// <summary>The start check of an open kernel: its checkpoint folder and key file, and every routed database's projection checkpoints.</summary>
+    public static async Task<IntegrityReport> CheckStartAsync(Hosting.OpsKernel kernel, CancellationToken cancellationToken)
+    {
+        using var key = kernel.Checkpoints.TrustedKey();
+        var databases = kernel.Routes.All.Select(r => kernel.DatabaseFor(r.ResourceKind)).ToList();
+        return await CheckStartAsync(kernel.EventLog, kernel.Checkpoints.ReadCheckpoints(), key, databases, cancellationToken);
+    }
+
+    /// <summary>The checks of the checkpoints against the heads, plus the chain results when given.</summary>
+    public static IntegrityReport Compose(LogVerification? chain, OutcomeVerification? outcomes, long head, long outcomesHead, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, Func<long, byte[]?> rowHashAt, Func<long, byte[]?> outcomeHashAt)
+    {
+        var findings = new List<IntegrityFinding>();
+        var notes = new List<string>();
+        if (chain is { IsValid: false })
+        {
+            findings.Add(new IntegrityFinding(IntegrityProblem.ChainBroken, chain.FirstBrokenPosition, chain.Problem!));
+        }
+
+        if (outcomes is { IsValid: false })
+        {
+            findings.Add(new IntegrityFinding(IntegrityProblem.OutcomesBroken, outcomes.FirstBrokenSeq, "command outcome seq " + outcomes.FirstBrokenSeq + ": " + outcomes.Problem));
+        }
+
+        if (outcomes is { Unchained: > 0 })
+        {
+            notes.Add($"{outcomes.Unchained} command outcome(s) were recorded before the outcome chain existed (migration 20261201000002) and are not covered by it.");
+        }
+
+        var trusted = new List<CheckpointFile>();
+        foreach (var file in checkpoints)
+        {
+            if (file.Checkpoint is not { } c)
+            {
+                findings.Add(new IntegrityFinding(IntegrityProblem.CheckpointUnreadable, null, $"checkpoint file {file.Name} could not be read: {file.Error}"));
+            }
+            else if (key is not null && key.Verify(c) is { } bad)
+            {
+                findings.Add(new IntegrityFinding(IntegrityProblem.CheckpointSignatureInvalid, c.Position, $"checkpoint file {file.Name} (position {c.Position}) is refused: {bad}"));
+            }
+            else if (key is not null)
+            {
+                trusted.Add(file);
+            }
+        }
+
+        if (key is null && checkpoints.Count > 0)
+        {
+            findings.Add(new IntegrityFinding(IntegrityProblem.NoTrustedKey, null, $"{checkpoints.Count} checkpoint file(s) were given but no trusted checkpoint key (the key file is missing): none can be checked. Pass --checkpoint-key <public key or PEM file>, or restore the key file."));
+        }
+        else if (checkpoints.Count == 0)
+        {
+            notes.Add("No checkpoints were given: the chain was checked only against itself, which cannot detect a truncated tail or a re-chained log. Sign one with 'log checkpoint'.");
+        }
+
+        trusted.Sort((a, b) => a.Checkpoint!.Position.CompareTo(b.Checkpoint!.Position));
+        CheckAgainst(trusted, head, c => c.Position, c => c.RowHash, rowHashAt, "position", IntegrityProblem.Truncated, IntegrityProblem.Rechained, "the log", findings);
+        CheckAgainst([.. trusted.OrderBy(f => f.Checkpoint!.OutcomesSeq)], outcomesHead, c => c.OutcomesSeq, c => c.OutcomesHash, outcomeHashAt, "outcome seq", IntegrityProblem.OutcomesTruncated, IntegrityProblem.OutcomesRechained, "the command outcomes", findings);
+        return new IntegrityReport(chain, outcomes, head, outcomesHead, [.. trusted.Select(f => f.Checkpoint!)], findings, notes);
+    }
+
+    /// <summary>The checkpoint with the highest position whose signature verifies, or null.</summary>
+    public static CheckpointFile? LatestTrusted(IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key) =>
+        key is null
+            ? null
+            : checkpoints.Where(f => f.Checkpoint is not null).OrderByDescending(f => f.Checkpoint!.Position).ThenByDescending(f => f.Checkpoint!.SignedAt)
+                .FirstOrDefault(f => key.Verify(f.Checkpoint!) is null);
+
+    private static void CheckAgainst(List<CheckpointFile> trusted, long head, Func<CheckpointSigned, long> positionOf, Func<CheckpointSigned, string> hashOf, Func<long, byte[]?> storedAt, string unit, IntegrityProblem truncated, IntegrityProblem rechained, string what, List<IntegrityFinding> findings)
+    {
+        if (trusted.Count == 0)
+        {
+            return;
+        }
+
+        var furthest = trusted[^1];
+        var furthestPosition = positionOf(furthest.Checkpoint!);
+        if (furthestPosition > head)
+        {
+            findings.Add(new IntegrityFinding(truncated, head + 1, string.Create(CultureInfo.InvariantCulture,
+                $"{what} ends at {unit} {head}, but checkpoint {furthest.Name} (signed {OpsJson.FormatInstant(furthest.Checkpoint!.SignedAt)}) covers {unit} {furthestPosition}: {unit}s {head + 1}..{furthestPosition} are missing (the tail was truncated, or the database was restored from an older backup)"),
+                head + 1));
+        }
+
+        CheckpointFile? lastGood = null;
+        foreach (var file in trusted)
+        {
+            var c = file.Checkpoint!;
+            var position = positionOf(c);
+            if (position < 1 || position > head)
+            {
+                continue;
+            }
+
+            var stored = storedAt(position);
+            if (stored is not null && Convert.ToHexStringLower(stored) == hashOf(c))
+            {
+                lastGood = file;
+                continue;
+            }
+
+            var from = lastGood is null ? 1 : positionOf(lastGood.Checkpoint!) + 1;
+            var differing = trusted.Count(f => positionOf(f.Checkpoint!) is var p && p >= position && p <= head && (storedAt(p) is not { } s || Convert.ToHexStringLower(s) != hashOf(f.Checkpoint!)));
+            var found = stored is null ? "there is no row there" : $"the stored hash is {Convert.ToHexStringLower(stored)[..16]}…";
+            var bracket = lastGood is null
+                ? $"No earlier checkpoint matches, so the rewrite is at or before {unit} {position}."
+                : $"It still matches checkpoint {lastGood.Name} at {unit} {positionOf(lastGood.Checkpoint!)}, so the rewrite starts in {unit}s {from}..{position}.";
+            findings.Add(new IntegrityFinding(rechained, position, string.Create(CultureInfo.InvariantCulture,
+                $"{what} differs from checkpoint {file.Name} (signed {OpsJson.FormatInstant(c.SignedAt)}) at {unit} {position}: it signed hash {hashOf(c)[..16]}…, {found}. The history was rewritten and re-chained (the chain can be consistent in itself). {bracket}{(differing > 1 ? $" {differing} checkpoints disagree in all." : string.Empty)}"),
+                from));
+            return;
+        }
+    }
+
+    /// <summary>Recomputes the outcome chain from seq 1 (<see cref="OutcomeChain"/>) and counts unchained (pre-chain) outcomes.</summary>
+    public static async Task<OutcomeVerification> VerifyOutcomesAsync(SqliteDatabase database, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM command_outcomes WHERE seq IS NULL";
+        var unchained = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        command.CommandText = "SELECT seq, command_id, content_hash, command_type, status, outcome, decided_at, prev_hash, row_hash FROM command_outcomes WHERE seq IS NOT NULL ORDER BY seq";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var previous = LogChain.Genesis;
+        long expected = 1;
+        long rows = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows++;
+            var row = new OutcomeRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), (byte[])reader.GetValue(5), reader.GetInt64(6));
+            var problem = row.Seq != expected
+                ? string.Create(CultureInfo.InvariantCulture, $"gap: expected seq {expected}, found {row.Seq}")
+                : !((byte[])reader.GetValue(7)).AsSpan().SequenceEqual(previous)
+                    ? "prev_hash does not link to the outcome before it (an outcome before it was removed or replaced, or this link was edited)"
+                    : OutcomeChain.RowHash(previous, row) is var recomputed && !recomputed.AsSpan().SequenceEqual((byte[])reader.GetValue(8))
+                        ? "outcome content does not match its row_hash (the outcome was altered)"
+                        : null;
+            if (problem is not null)
+            {
+                return new OutcomeVerification(false, rows, row.Seq, Convert.ToHexStringLower(previous), unchained, row.Seq, problem);
+            }
+
+            previous = (byte[])reader.GetValue(8);
+            expected++;
+        }
+
+        return new OutcomeVerification(true, rows, expected - 1, Convert.ToHexStringLower(previous), unchained, null, null);
+    }
+
+    private static async Task<(long Head, long OutcomesHead, Dictionary<long, byte[]> Rows, Dictionary<long, byte[]> Outcomes)> HeadsAndAnchorsAsync(SqliteDatabase database, IReadOnlyList<CheckpointFile> checkpoints, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        var head = await ScalarAsync(connection, transaction, "SELECT COALESCE(MAX(position), 0) FROM events", cancellationToken);
+        var outcomesHead = await ScalarAsync(connection, transaction, "SELECT COALESCE(MAX(seq), 0) FROM command_outcomes", cancellationToken);
+        var rows = await HashesAsync(connection, transaction, "SELECT row_hash FROM events WHERE position = $at", checkpoints.Where(f => f.Checkpoint is not null).Select(f => f.Checkpoint!.Position), cancellationToken);
+        var outcomes = await HashesAsync(connection, transaction, "SELECT row_hash FROM command_outcomes WHERE seq = $at", checkpoints.Where(f => f.Checkpoint is not null).Select(f => f.Checkpoint!.OutcomesSeq), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (head, outcomesHead, rows, outcomes);
+    }
+
+    private static async Task<long> ScalarAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<Dictionary<long, byte[]>> HashesAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<long> at, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<long, byte[]>();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        var parameter = command.Parameters.Add("$at", SqliteType.Integer);
+        foreach (var position in at.Where(p => p > 0).Distinct())
+        {
+            parameter.Value = position;
+            if (await command.ExecuteScalarAsync(cancellationToken) is byte[] hash)
+            {
+                result[position] = hash;
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,194 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Ops.Core.Errors;
+using Ops.Core.Hosting;
+using Ops.Core.Identity;
+using Ops.Core.Log;
+using Ops.Core.Log.Checkpoints;
+using Ops.Core.Log.Integrity;
+
+namespace Ops.Host.Cli;
+
+/// <summary>
+/// <c>log tail|export|verify|checkpoint</c> (issue 7 item 5): read the log, export it in the one chain
+/// format sealed by a signed checkpoint, verify it (in the database or an export) against the signed
+/// checkpoints kept outside the database, and sign checkpoints. Every problem verify finds is printed
+/// as a fact with its code and position; nothing is repaired. Exit 1 when anything is wrong.
+/// </summary>
+internal static class LogCli
+{
+    public static Command Create(TextWriter output, TextWriter error, Func<TextWriter, Func<OpsKernel, Task<int>>, Task<int>> withKernel)
+    {
+        var count = new Option<int>("-n", "--count") { Description = "How many of the latest events.", DefaultValueFactory = _ => 20 };
+        var tail = new Command("tail", "Print the latest events, one line each.") { count };
+        tail.SetAction((parse, ct) => withKernel(error, async kernel =>
+        {
+            var head = await kernel.EventLog.HeadPositionAsync(ct);
+            var n = Math.Clamp(parse.GetValue(count), 1, 10_000);
+            foreach (var e in await kernel.EventLog.ReadAsync(Math.Max(0, head - n), n, ct))
+            {
+                var v = e.Envelope;
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{e.Position,8}  {OpsJson.FormatInstant(v.OccurredAt)}  {v.EventType,-40} {v.StreamId}  actor={v.Actor.Id}  id={v.EventId[..12]}"));
+            }
+
+            return 0;
+        }));
+
+        var format = new Option<string>("--format") { Description = "Export format; jsonl (the chain format) is the one supported.", DefaultValueFactory = _ => "jsonl" };
+        format.AcceptOnlyFromAmong("jsonl");
+        var file = new Option<string?>("--out") { Description = "Write to this file instead of standard output." };
+        var from = new Option<long>("--from") { Description = "First position to export: 1, or one past a signed checkpoint in the checkpoint folder (the export then opens with that checkpoint).", DefaultValueFactory = _ => 1 };
+        var export = new Command("export", "Export the log as JSON Lines carrying the hash chain, sealed by a new signed checkpoint of its last row; verify it anywhere with 'log verify --file'.") { format, file, from };
+        export.SetAction((parse, ct) => withKernel(error, kernel => ExportAsync(kernel, parse.GetValue(file), parse.GetValue(from), output, error, ct)));
+
+        var exportFile = new Option<FileInfo?>("--file") { Description = "Verify an export (log export / audit export) offline, without the database." };
+        var checkpointsDir = new Option<string?>("--checkpoints") { Description = "Folder of checkpoint files to check the log against (default: Ops:Checkpoints:Directory, ./checkpoints)." };
+        var checkpointKey = new Option<string?>("--checkpoint-key") { Description = "The trusted checkpoint public key: base64 SubjectPublicKeyInfo or a PEM file (default: the public half of Ops:Checkpoints:KeyFile)." };
+        var verify = new Command("verify", "Recompute the hash chain from position 1 and the command outcome chain from seq 1, and check both against the signed checkpoints: names a truncated tail, a re-chained or rewritten history, and a checkpoint with a bad signature, with where. Exit 1 when anything is wrong.") { exportFile, checkpointsDir, checkpointKey };
+        verify.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                using var key = TrustedKey(parse.GetValue(checkpointKey));
+                if (parse.GetValue(exportFile) is { } exported)
+                {
+                    using var reader = new StreamReader(exported.FullName);
+                    return await ReportAsync(await ChainExport.VerifyAsync(reader, key, ct), key, output, "export " + exported.Name);
+                }
+
+                return await withKernel(error, async kernel =>
+                {
+                    var folder = parse.GetValue(checkpointsDir);
+                    var checkpoints = folder is null ? kernel.Checkpoints.ReadCheckpoints() : CheckpointStore.Read(Path.GetFullPath(folder));
+                    var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
+                    return await ReportAsync(await LogIntegrity.VerifyAsync(kernel.EventLog, checkpoints, key, progress, ct), key, output, "log");
+                });
+            }
+            catch (Exception ex) when (ex is OpsException or IOException)
+            {
+                await error.WriteLineAsync("ops: " + ex.Message);
+                return 1;
+            }
+        });
+
+        var showKey = new Option<bool>("--show-key") { Description = "Print the checkpoint key's id and public key (creating the key on first use) instead of signing, so checkpoints can be verified elsewhere." };
+        var checkpoint = new Command("checkpoint", "Sign a checkpoint of the log's committed head with the checkpoint key (kept outside the database), write it to the checkpoint folder (or standard output when Ops:Checkpoints:Directory is '-') and record it as core.CheckpointSigned.") { showKey };
+        checkpoint.SetAction((parse, ct) => withKernel(error, async kernel =>
+        {
+            if (parse.GetValue(showKey))
+            {
+                using var key = kernel.Checkpoints.KeyForSigning();
+                await output.WriteLineAsync($"key_id: {key.KeyId}");
+                await output.WriteLineAsync($"public_key: {key.PublicKey}");
+                await output.WriteLineAsync($"key file: {key.Path} (private; keep a copy off this machine)");
+                await output.WriteLineAsync("Verify elsewhere with: log verify --checkpoint-key <public_key> [--file <export>]");
+                return 0;
+            }
+
+            var signed = (await kernel.Checkpoints.SignAsync(skipWhenUnchanged: false, output, ct))!;
+            var c = signed.Checkpoint;
+            var report = signed.Path is null ? error : output;
+            await report.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Checkpoint signed: position {c.Position}, row_hash {c.RowHash}, outcomes seq {c.OutcomesSeq}, key {c.KeyId}, at {OpsJson.FormatInstant(c.SignedAt)}."));
+            await report.WriteLineAsync(signed.Path is null ? "Written to standard output; recorded as core.CheckpointSigned." : $"Written to {signed.Path}; recorded as core.CheckpointSigned. Ship the checkpoint folder off this machine to anchor the log there.");
+            return 0;
+        }));
+
+        return new Command("log", "Read, export, verify and checkpoint the append-only log.") { tail, export, verify, checkpoint };
+    }
+
+    /// <summary>
+    /// The export of <c>log export</c> and <c>audit export</c>: rows from <paramref name="from"/> (1, or one past a
+    /// signed checkpoint) to the head, sealed by a checkpoint signed now over the last row.
+    /// </summary>
+    public static async Task<int> ExportAsync(OpsKernel kernel, string? path, long from, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        CheckpointSigned? start = null;
+        if (from > 1)
+        {
+            using var key = kernel.Checkpoints.TrustedKey();
+            var candidates = kernel.Checkpoints.ReadCheckpoints().Where(f => f.Checkpoint is not null).ToList();
+            start = candidates.Select(f => f.Checkpoint!).FirstOrDefault(c => c.Position == from - 1 && key is not null && key.Verify(c) is null);
+            if (start is null)
+            {
+                var known = string.Join(", ", candidates.Select(f => f.Checkpoint!.Position + 1).Distinct().Order().Take(20));
+                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ops: an export from position {from} must open with the signed checkpoint of position {from - 1}, and {kernel.Checkpoints.Directory ?? "the checkpoint folder"} holds none that verifies. Export from 1{(known.Length > 0 ? ", or from one of: " + known : string.Empty)}. Nothing was exported."));
+                return 1;
+            }
+        }
+
+        // The closing checkpoint is a real one (file and event): the export is anchored like the log.
+        var signed = (await kernel.Checkpoints.SignAsync(skipWhenUnchanged: false, path is null ? error : output, ct))!;
+        await using var writer = path is null ? null : new StreamWriter(path, append: false, new UTF8Encoding(false));
+        var rows = await ChainExport.ExportAsync(kernel.EventLog, writer ?? output, start, signed.Checkpoint, ct);
+        if (path is not null)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {rows} rows (positions {(start?.Position ?? 0) + 1}..{signed.Checkpoint.Position}) with their chain to {path}, sealed by the checkpoint of position {signed.Checkpoint.Position} (key {signed.Checkpoint.KeyId})."));
+        }
+
+        return 0;
+    }
+
+    /// <summary>The trusted key: <c>--checkpoint-key</c>, else the public half of the configured key file, else none.</summary>
+    private static TrustedCheckpointKey? TrustedKey(string? given)
+    {
+        if (given is not null)
+        {
+            return TrustedCheckpointKey.Parse(given);
+        }
+
+        var options = new CheckpointOptions();
+        HostComposition.BuildConfiguration().GetSection("Ops:Checkpoints").Bind(options);
+        using var key = CheckpointKey.Load(CheckpointService.Resolve(options, Directory.GetCurrentDirectory()).KeyFile);
+        return key is null ? null : TrustedCheckpointKey.FromKeyFile(key);
+    }
+
+    private static async Task<int> ReportAsync(IntegrityReport report, TrustedCheckpointKey? key, TextWriter output, string what)
+    {
+        var chain = report.Chain!;
+        foreach (var finding in report.Findings)
+        {
+            await output.WriteLineAsync(finding.Position is { } at
+                ? string.Create(CultureInfo.InvariantCulture, $"BROKEN at position {at} ({finding.Code}): {finding.Message}.")
+                : $"BROKEN ({finding.Code}): {finding.Message}.");
+        }
+
+        if (report.Findings.Any(f => f.Problem == IntegrityProblem.ChainBroken))
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  The chain verified up to position {chain.FirstBrokenPosition - 1} (last good hash {chain.HeadHash})."));
+        }
+
+        if (report.IsIntact)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: {chain.RowsChecked} events, chain intact. Head position {chain.HeadPosition}, head hash {chain.HeadHash}."));
+            if (report.Outcomes is { } outcomes)
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: {outcomes.RowsChecked} command outcomes, chain intact (seq {outcomes.HeadSeq})."));
+            }
+
+            if (report.Latest is { } latest)
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: the {what} matches all {report.TrustedCheckpoints.Count} signed checkpoint(s) of key {key!.KeyId} (latest: position {latest.Position}, signed {OpsJson.FormatInstant(latest.SignedAt)})."));
+            }
+        }
+
+        foreach (var note in report.Notes)
+        {
+            await output.WriteLineAsync("Note: " + note);
+        }
+
+        if (!report.IsIntact)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{report.Findings.Count} problem(s) found in the {what}; nothing was repaired or changed. See docs/operations.md, 'When verify fails'."));
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Reports on the calling thread, so progress lines come before the result line.</summary>
+    private sealed class LineProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}
