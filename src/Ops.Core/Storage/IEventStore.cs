@@ -1,0 +1,45 @@
+using Ops.Core.Envelopes;
+using Ops.Core.Log;
+using Ops.Core.Log.Integrity;
+
+namespace Ops.Core.Storage;
+
+/// <summary>Reads of the log and of the outcome chain outside the writer; each call sees committed rows only.</summary>
+internal interface IEventStore
+{
+    /// <summary>Events after a position, in position order; <paramref name="limit"/> 1 to 10,000.</summary>
+    ValueTask<IReadOnlyList<LoggedEvent>> ReadAsync(long afterPosition, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every event in canonical order (occurred_at, source_ref, source_sequence NULLs first, event_id bytes) (constitution A6).</summary>
+    IAsyncEnumerable<LoggedEvent> ReadCanonicalAsync(CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken);
+
+    /// <summary>Events of type <c>core.*</c> after a position, in position order.</summary>
+    IAsyncEnumerable<LoggedEvent> ReadCoreEventsAsync(long afterPosition, CancellationToken cancellationToken);
+
+    ValueTask<long> HeadPositionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Both heads (log and outcome chain) in one snapshot.</summary>
+    ValueTask<Log.Checkpoints.LogHeads> ReadHeadsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The stored row_hash at each of <paramref name="positions"/> that exists (checkpoint anchors).</summary>
+    ValueTask<IReadOnlyDictionary<long, byte[]>> RowHashesAtAsync(IEnumerable<long> positions, CancellationToken cancellationToken);
+
+    /// <summary>The stored outcome row_hash at each seq that exists.</summary>
+    ValueTask<IReadOnlyDictionary<long, byte[]>> OutcomeHashesAtAsync(IEnumerable<long> seqs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Feeds every stored row from <paramref name="fromPosition"/> to <paramref name="toPosition"/> (inclusive) into the
+    /// scanner, in position order, until it breaks. Engines may feed the columns straight from their buffers.
+    /// </summary>
+    ValueTask ScanChainAsync(ChainScanner scanner, long fromPosition, long toPosition, IProgress<long>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Stored rows with their hashes, in position order (exports).</summary>
+    IAsyncEnumerable<StoredRow> ReadRowsAsync(long fromPosition, long toPosition, CancellationToken cancellationToken);
+
+    /// <summary>Every chained outcome in seq order, and how many outcomes predate the chain (no seq).</summary>
+    IAsyncEnumerable<StoredOutcomeRow> ReadOutcomeRowsAsync(CancellationToken cancellationToken);
+
+    ValueTask<long> CountUnchainedOutcomesAsync(CancellationToken cancellationToken);
+}

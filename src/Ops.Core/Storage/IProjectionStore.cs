@@ -1,0 +1,52 @@
+using Ops.Core.Projections;
+
+namespace Ops.Core.Storage;
+
+/// <summary>
+/// Projection documents keyed by (projection, tenant_id, mode, doc_key) and one checkpoint per projection.
+/// Documents and checkpoint change together in one <see cref="IProjectionWrite"/>; derived data, so an engine may
+/// commit them with a weaker flush than the log's (a lost commit loses its checkpoint with it).
+/// </summary>
+internal interface IProjectionStore
+{
+    ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(string projection, CancellationToken cancellationToken);
+
+    /// <summary>Every checkpoint, for the start check (a projection ahead of the log).</summary>
+    ValueTask<IReadOnlyList<(string Projection, ProjectionCheckpoint Checkpoint)>> ReadCheckpointsAsync(CancellationToken cancellationToken);
+
+    /// <summary>One write transaction (taking the engine's write gate for this database).</summary>
+    ValueTask<IProjectionWrite> BeginWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>One read snapshot (checkpoint and documents as of the same instant).</summary>
+    ValueTask<IProjectionRead> BeginReadAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A projection write transaction.</summary>
+internal interface IProjectionWrite : IAsyncDisposable
+{
+    ValueTask<byte[]?> LoadAsync(string projection, DocumentAddress address, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every document of the projection and its checkpoint (a rebuild's first write).</summary>
+    ValueTask ClearAsync(string projection, CancellationToken cancellationToken);
+
+    /// <summary>Upserts the documents and deletes those mapped to null, in address order.</summary>
+    ValueTask WriteDocumentsAsync(string projection, IReadOnlyDictionary<DocumentAddress, byte[]?> documents, CancellationToken cancellationToken);
+
+    ValueTask SaveCheckpointAsync(string projection, ProjectionCheckpoint checkpoint, CancellationToken cancellationToken);
+
+    ValueTask CommitAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A projection read snapshot.</summary>
+internal interface IProjectionRead : IAsyncDisposable
+{
+    ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(string projection, CancellationToken cancellationToken);
+
+    ValueTask<byte[]?> GetAsync(string projection, DocumentAddress address, CancellationToken cancellationToken);
+
+    /// <summary>One tenant's and mode's documents of a projection, by doc_key (ordinal).</summary>
+    IAsyncEnumerable<(string Key, byte[] Document)> ListAsync(string projection, string tenantId, string mode, CancellationToken cancellationToken);
+
+    /// <summary>Every document of a projection ordered by (tenant_id, mode, doc_key) as UTF-8 bytes (state hashes).</summary>
+    IAsyncEnumerable<(DocumentAddress Address, byte[] Document)> ScanAsync(string projection, CancellationToken cancellationToken);
+}

@@ -1,0 +1,58 @@
+using Ops.Core.Envelopes;
+using Ops.Core.Log;
+
+namespace Ops.Core.Storage;
+
+/// <summary>
+/// One batch of the group commit, as the engine sees it: plain reads and inserts of stored rows inside one
+/// transaction, with savepoints so one failing unit of work never sinks its neighbours. The chain itself
+/// (positions, prev_hash, row_hash, stream versions) is computed by <see cref="WriteSession"/>, not here.
+/// Statements are prepared once per connection and reused by every batch.
+/// </summary>
+internal interface IWriteTransaction : IAsyncDisposable
+{
+    ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken);
+
+    ValueTask RollbackToAsync(string savepoint, CancellationToken cancellationToken);
+
+    ValueTask ReleaseAsync(string savepoint, CancellationToken cancellationToken);
+
+    ValueTask CommitAsync(CancellationToken cancellationToken);
+
+    ValueTask RollbackAsync(CancellationToken cancellationToken);
+
+    /// <summary>The last row's position and row_hash; (0, 32 zero bytes) for an empty log.</summary>
+    ValueTask<(long Position, byte[] RowHash)> ReadHeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>The last chained outcome's seq and row_hash; (0, 32 zero bytes) when there is none.</summary>
+    ValueTask<(long Seq, byte[] RowHash)> ReadOutcomeHeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Events of type <c>core.*</c> after <paramref name="position"/>, in position order (other processes' appends).</summary>
+    ValueTask<IReadOnlyList<LoggedEvent>> ReadCoreEventsAfterAsync(long position, CancellationToken cancellationToken);
+
+    /// <summary>The stream's last version, 0 when it has no event.</summary>
+    ValueTask<long> StreamVersionAsync(string streamId, CancellationToken cancellationToken);
+
+    /// <summary>occurred_at (UTC ticks) of the stream's last event, or null.</summary>
+    ValueTask<long?> LastOccurredAtTicksAsync(string streamId, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken);
+
+    /// <summary>The event with this 32-byte event_id, or null.</summary>
+    ValueTask<LoggedEvent?> FindEventAsync(byte[] eventId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts one row. Returns false when the database refused it for a uniqueness reason (position, event_id or
+    /// stream version taken); the caller tells which from the state it then reads, never from an error message.
+    /// Any other failure throws.
+    /// </summary>
+    ValueTask<bool> TryInsertEventAsync(StoredRow row, CancellationToken cancellationToken);
+
+    ValueTask<StoredOutcome?> FindOutcomeAsync(string commandId, CancellationToken cancellationToken);
+
+    ValueTask InsertOutcomeAsync(OutcomeRow row, byte[] prevHash, byte[] rowHash, CancellationToken cancellationToken);
+
+    ValueTask<ConnectorCursor?> ReadCursorAsync(string connectorId, CancellationToken cancellationToken);
+
+    ValueTask WriteCursorAsync(ConnectorCursor cursor, CancellationToken cancellationToken);
+}
