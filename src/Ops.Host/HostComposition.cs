@@ -17,6 +17,21 @@ internal static class HostComposition
             .AddInMemoryCollection(overrides ?? [])
             .Build();
 
+    /// <summary>The log's database file when its route is a SQLite file that does not exist yet; null otherwise.</summary>
+    public static string? MissingDatabase(IConfiguration configuration, string contentRoot)
+    {
+        var options = new KernelOptions();
+        configuration.GetSection("Ops").Bind(options);
+        var route = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, contentRoot).Resolve("event_log");
+        if (route.Provider != "sqlite")
+        {
+            return null;
+        }
+
+        var path = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(route.ConnectionString).DataSource;
+        return File.Exists(path) ? null : path;
+    }
+
     /// <summary>The folder of the packs shipped beside the executable (<c>Ops:PacksPath</c>), which <c>init</c> installs.</summary>
     public static string PacksDirectory(IConfiguration configuration) =>
         configuration["Ops:PacksPath"] is { Length: > 0 } configured

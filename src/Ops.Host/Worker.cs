@@ -77,7 +77,23 @@ internal static class Worker
         app.UseAuthentication();
         app.UseAuthorization();
         Api.Map(app);
-        await app.RunAsync();
+        await Console.Out.WriteLineAsync("ops: worker starting on " + (builder.Configuration["urls"] ?? "http://127.0.0.1:5080"));
+        foreach (var line in (await HostStatus.DescribeAsync(kernel, app.Services.GetRequiredService<PackLoader>(), CancellationToken.None)).Split(Environment.NewLine))
+        {
+            await Console.Out.WriteLineAsync("ops:   " + line);
+        }
+
+        try
+        {
+            await app.RunAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
+        {
+            // Kestrel reports a taken port as an IOException: a fact for the operator, not a stack trace.
+            await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message + " Another process listens there: stop it, or choose another address with --urls. Nothing was changed.");
+            return 1;
+        }
+
         return 0;
     }
 }
