@@ -37,6 +37,19 @@ internal static class Worker
         builder.Services.AddAuthorization();
         builder.Services.AddProblemDetails();
 
+        // The OpenAPI document describes the wire as the API writes it: snake_case names, enums as snake_case strings.
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        });
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new() { Title = "AlignTrue Ops worker API", Version = "v1", Description = "Every route but /, /healthz and /openapi/v1.json needs 'Authorization: Bearer <api key>'. Errors are application/problem+json with a reason_code; each says what failed and that nothing changed." };
+            document.Servers = [];
+            return Task.CompletedTask;
+        }));
+
         var app = builder.Build();
 
         // Opened before the server listens: a missing route, a failed migration or a log behind its checkpoint stops the start.
@@ -73,10 +86,23 @@ internal static class Worker
             };
             await Problems.Of(code, detail + " Nothing was changed; the request was not retried.").ExecuteAsync(context);
         }));
-        app.UseStatusCodePages();
+        // A status with no body of its own (an unknown route, a wrong method) still says what failed, in problem+json.
+        app.UseStatusCodePages(async status =>
+        {
+            var http = status.HttpContext;
+            var (code, detail) = http.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => (Ops.Core.Errors.ReasonCodes.NotFound, $"There is no route {http.Request.Method} {http.Request.Path}; the routes are in /openapi/v1.json."),
+                StatusCodes.Status405MethodNotAllowed => (Ops.Core.Errors.ReasonCodes.MethodNotAllowed, $"{http.Request.Path} does not take {http.Request.Method}; the routes and their methods are in /openapi/v1.json."),
+                StatusCodes.Status415UnsupportedMediaType => (Ops.Core.Errors.ReasonCodes.UnsupportedMediaType, $"{http.Request.Path} takes application/json, not '{http.Request.ContentType}'."),
+                _ => (Ops.Core.Errors.ReasonCodes.BadRequest, $"The request to {http.Request.Path} was refused (HTTP {http.Response.StatusCode})."),
+            };
+            await Problems.Of(code, detail + " Nothing was changed.").ExecuteAsync(http);
+        });
         app.UseAuthentication();
         app.UseAuthorization();
         Api.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         await Console.Out.WriteLineAsync("ops: worker starting on " + (builder.Configuration["urls"] ?? "http://127.0.0.1:5080"));
         foreach (var line in (await HostStatus.DescribeAsync(kernel, app.Services.GetRequiredService<PackLoader>(), CancellationToken.None)).Split(Environment.NewLine))
         {

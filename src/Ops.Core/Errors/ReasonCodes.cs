@@ -104,6 +104,9 @@ public static class ReasonCodes
     /// <summary>The request is malformed (query parameters, body, content type).</summary>
     public const string BadRequest = "bad_request";
 
+    /// <summary>The route exists, but not for this HTTP method.</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
     /// <summary>The request body is not of a media type the route accepts.</summary>
     public const string UnsupportedMediaType = "unsupported_media_type";
 
@@ -153,6 +156,7 @@ public static class ReasonCodes
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,
+        MethodNotAllowed => ReasonKind.MethodNotAllowed,
         LogUnavailable => ReasonKind.Unavailable,
         UpstreamFailed => ReasonKind.Upstream,
         IntegrityViolation or Internal => ReasonKind.Internal,
@@ -186,6 +190,9 @@ public enum ReasonKind
 
     /// <summary>The body's media type is not accepted (HTTP 415).</summary>
     UnsupportedMediaType = 12,
+
+    /// <summary>The resource does not take this method (HTTP 405).</summary>
+    MethodNotAllowed = 13,
 
     /// <summary>Too many requests (HTTP 429).</summary>
     RateLimited = 8,

@@ -26,18 +26,27 @@ internal static class Api
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" })).AllowAnonymous();
-        var v1 = app.MapGroup("/v1").RequireAuthorization().AddEndpointFilter(RefuseIdentityClaimsAsync);
-        v1.MapGet("/status", Status);
-        v1.MapPost("/commands", SendCommand);
-        v1.MapPost("/proposals", Propose);
-        v1.MapPost("/commits", Commit);
-        v1.MapGet("/audit", Audit);
-        v1.MapGet("/events", ReadEvents);
-        v1.MapGet("/packs", ListPacks);
+        app.MapGet("/", () => Results.Json(new RootDocument("AlignTrue Ops worker", "A kernel for governed operations: one append-only, hash-chained event log; capabilities; consent-first mutations.", "/openapi/v1.json", "/healthz", "docs/operations.md and docs/security.md in the source repository"), OpsJson.Options))
+            .AllowAnonymous().WithSummary("What this worker is, and where its OpenAPI document and docs are.").Produces<RootDocument>();
+        app.MapGet("/healthz", () => Results.Json(new HealthDocument("ok"), OpsJson.Options))
+            .AllowAnonymous().WithSummary("Liveness: the worker is up and ready. Says nothing else without a key.").Produces<HealthDocument>();
+        var v1 = app.MapGroup("/v1").RequireAuthorization().AddEndpointFilter(RefuseIdentityClaimsAsync)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        v1.MapGet("/status", Status).WithSummary("Mode, routes and the log's head position.").Produces<StatusDocument>();
+        v1.MapPost("/commands", SendCommand).WithSummary("Decide a READ command. A WRITE command here is refused with consent_required (428).")
+            .Accepts<CommandEnvelope>("application/json").Produces<CommandOutcome>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(428).ProducesProblem(409).ProducesProblem(422);
+        v1.MapPost("/proposals", Propose).WithSummary("Propose a command: every interpretation with its pure preview and preview hash. Writes nothing.")
+            .Accepts<CommandEnvelope>("application/json").Produces<Ops.Core.Consent.Proposal>().Produces<CommandOutcome>(StatusCodes.Status409Conflict).ProducesProblem(400).ProducesProblem(415).ProducesProblem(422);
+        v1.MapPost("/commits", Commit).WithSummary("Commit a proposal under consent: decided again; events, consent record and audit record in one transaction.")
+            .Accepts<Ops.Core.Consent.CommitRequest>("application/json").Produces<Ops.Core.Consent.CommitResult>().ProducesProblem(400).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422);
+        v1.MapGet("/audit", Audit).WithSummary("Audit records of committed mutations (needs core.ReadLog on 'audit').").Produces<AuditPage>().ProducesProblem(400);
+        v1.MapGet("/events", ReadEvents).WithSummary("The log in position order (needs core.ReadLog on 'log').").Produces<EventsPage>().ProducesProblem(400);
+        v1.MapGet("/packs", ListPacks).WithSummary("Loaded and refused packs, command types with their target bindings, queries, connectors.").Produces<PacksDocument>();
         PackRoutes.Map(v1);
-        v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector);
-        v1.MapGet("/queries/{pack}/{query}", RunQuery);
+        v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector).WithSummary("Run an ingress connector (needs core.SyncConnector on connector:<pack>.<name>).")
+            .Produces<Ops.Core.Connectors.SyncResult>().ProducesProblem(404).ProducesProblem(502);
+        v1.MapGet("/queries/{pack}/{query}", RunQuery).WithSummary("A pack's query over its projections, scoped to the caller's tenant and mode; arguments from the query string.")
+            .Produces<QueryDocument>().ProducesProblem(400).ProducesProblem(404);
     }
 
     /// <summary>
@@ -78,13 +87,7 @@ internal static class Api
     }
 
     private static async Task<IResult> Status(OpsKernel kernel, CancellationToken ct) => Results.Json(
-        new
-        {
-            status = "ok",
-            mode = kernel.Options.Mode,
-            head_position = await kernel.EventLog.HeadPositionAsync(ct),
-            routes = kernel.Routes.All.OrderBy(r => r.ResourceKind, StringComparer.Ordinal).ToDictionary(r => r.ResourceKind, r => r.Label),
-        },
+        new StatusDocument("ok", kernel.Options.Mode, await kernel.EventLog.HeadPositionAsync(ct), kernel.Routes.All.OrderBy(r => r.ResourceKind, StringComparer.Ordinal).ToDictionary(r => r.ResourceKind, r => r.Label)),
         OpsJson.Options);
 
     private static async Task<IResult> SendCommand(HttpRequest request, OpsKernel kernel, CancellationToken ct)
@@ -136,7 +139,7 @@ internal static class Api
         }
 
         var records = await Ops.Core.Consent.AuditReader.QueryAsync(kernel.EventLog, actor, target, from?.ToUniversalTime(), to?.ToUniversalTime(), ct);
-        return Results.Json(new { records }, OpsJson.Options);
+        return Results.Json(new AuditPage(records), OpsJson.Options);
     }
 
     private static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpRequest request, string what, CancellationToken ct)
@@ -174,20 +177,16 @@ internal static class Api
         }
 
         var events = await kernel.EventLog.ReadAsync(after ?? 0, limit ?? 100, ct);
-        return Results.Json(
-            new { events = events.Select(e => new { position = e.Position, envelope = e.Envelope }), next_after = events.Count > 0 ? events[^1].Position : after ?? 0 },
-            OpsJson.Options);
+        return Results.Json(new EventsPage([.. events.Select(e => new EventItem(e.Position, e.Envelope))], events.Count > 0 ? events[^1].Position : after ?? 0), OpsJson.Options);
     }
 
     private static IResult ListPacks(OpsKernel kernel, PackLoader loader) => Results.Json(
-        new
-        {
-            loaded = kernel.Registry.Packs.Where(p => p.PackId != "core").Select(p => new { pack_id = p.PackId, version = p.Version, content_hash = p.ContentHash, exports = p.Exports, depends_on = p.DependsOn }),
-            refused = loader.Refused.Select(r => new { pack_id = r.PackId, reason = r.Reason }),
-            commands = kernel.Registry.Commands.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new { name = c.Name, owner = c.Owner, safety_class = c.SafetyClass }),
-            queries = kernel.Registry.Queries.Values.Select(q => new { name = q.Name, path = $"/v1/queries/{q.Owner}/{q.Route}" }),
-            connectors = kernel.Registry.Connectors.Keys,
-        },
+        new PacksDocument(
+            [.. kernel.Registry.Packs.Where(p => p.PackId != "core").Select(p => new PackItem(p.PackId, p.Version, p.ContentHash, p.Exports, p.DependsOn))],
+            [.. loader.Refused.Select(r => new RefusedPackItem(r.PackId, r.Code, r.Reason))],
+            [.. kernel.Registry.Commands.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CommandItem(c.Name, c.Owner, c.SafetyClass, c.TargetDescription))],
+            [.. kernel.Registry.Queries.Values.Select(q => new QueryItem(q.Name, $"/v1/queries/{q.Owner}/{q.Route}"))],
+            [.. kernel.Registry.Connectors.Keys]),
         OpsJson.Options);
 
     private static async Task<IResult> SyncConnector(HttpContext context, OpsKernel kernel, ILoggerFactory loggers, string pack, string name, CancellationToken ct)
@@ -250,15 +249,7 @@ internal static class Api
         }
 
         return Results.Json(
-            new
-            {
-                query = answer.Query,
-                projections = answer.Projections.Select(p => new { name = p.Name, version = p.Version }),
-                position = answer.Position,
-                freshness_at = answer.FreshnessAt,
-                access_scope = new { tenant_id = answer.TenantId, mode = answer.Mode },
-                result = answer.Result,
-            },
+            new QueryDocument(answer.Query, [.. answer.Projections.Select(p => new QueryProjectionItem(p.Name, p.Version))], answer.Position, answer.FreshnessAt, new AccessScope(answer.TenantId, answer.Mode), answer.Result),
             OpsJson.Options);
     }
 

@@ -20,7 +20,9 @@ internal static class PackRoutes
 {
     public const string InstallRoute = "POST /v1/packs/proposals";
 
-    public static void Map(RouteGroupBuilder v1) => v1.MapPost("/packs/proposals", ProposeInstall);
+    public static void Map(RouteGroupBuilder v1) => v1.MapPost("/packs/proposals", ProposeInstall)
+        .WithSummary("Verify a pack folder on the worker's machine and propose core.InstallPack; commit the proposal with POST /v1/commits.")
+        .Accepts<InstallRequest>("application/json").Produces<Ops.Core.Consent.Proposal>().ProducesProblem(400).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422);
 
     private static async Task<IResult> ProposeInstall(HttpRequest request, OpsKernel kernel, PackLoader loader, CancellationToken ct)
     {
