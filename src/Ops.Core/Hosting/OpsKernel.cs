@@ -36,6 +36,13 @@ internal sealed class OpsKernel : IAsyncDisposable
                 CoreLog.LabRoute(logger, route.ResourceKind, route.Label);
             }
 
+            if (route.Provider == "postgres")
+            {
+                // Minimal hook until the composition resolves engines per route (issue 8 item 1): say so plainly
+                // instead of handing an Npgsql connection string to SQLite. The engine is Storage.Postgres.PostgresEngine.Create(route).
+                throw new InvalidOperationException($"Route '{route.ResourceKind}' uses provider postgres, which this kernel's composition does not run yet: its storage engine (Storage/Postgres) exists, the composition that routes to it lands with issue 8 item 1. Nothing was started.");
+            }
+
             if (!_databases.TryGetValue(route.ConnectionString, out var database))
             {
                 database = new SqliteDatabase(route.ConnectionString, options.Synchronous);
