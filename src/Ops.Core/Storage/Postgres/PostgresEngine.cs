@@ -107,6 +107,13 @@ internal sealed class PostgresEngine : IStorageEngine
     public void Migrate(string? target = null)
     {
         using var context = CreateContext();
+        if (target == Migration.InitialDatabase && context.Database.GetAppliedMigrations().Any())
+        {
+            // Checked before any Down runs (each migration commits on its own): going to 0 with rows in the log
+            // must leave every table as it was, projections included. P0001's Down refuses it too (OPM01).
+            RefuseWhileTheLogHoldsRows(target);
+        }
+
         try
         {
             context.GetService<IMigrator>().Migrate(target);
@@ -114,6 +121,18 @@ internal sealed class PostgresEngine : IStorageEngine
         catch (PostgresException ex) when (ex.SqlState == PostgresSqlStates.MigrationRefused)
         {
             throw new OpsException(ReasonCodes.IntegrityViolation, $"Migration to {target ?? "latest"} on {Description} was refused: {ex.MessageText}. Nothing was dropped.", ex);
+        }
+    }
+
+    private void RefuseWhileTheLogHoldsRows(string target)
+    {
+        using var command = DataSource.CreateCommand("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM command_outcomes)");
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        var (events, outcomes) = (reader.GetInt64(0), reader.GetInt64(1));
+        if (events + outcomes > 0)
+        {
+            throw new OpsException(ReasonCodes.IntegrityViolation, $"Migration to {target} on {Description} was refused: the log holds {events} event(s) and {outcomes} command outcome(s), and a migration that drops them is refused. Nothing was dropped.");
         }
     }
 
