@@ -6,7 +6,8 @@ using Ops.Core.Projections;
 
 namespace Ops.Core.Storage.Postgres;
 
-/// <summary>Projection documents and checkpoints on PostgreSQL (<see cref="IProjectionStore"/>).</summary>
+/// <summary>Projection documents and checkpoints on PostgreSQL (<see cref="IProjectionStore"/>); it opens the write transactions.</summary>
+[Authority(AuthorityClass.ProjectionRunner, "projection_documents", "projection_checkpoints")]
 internal sealed class PostgresProjectionStore(NpgsqlDataSource dataSource) : IProjectionStore
 {
     internal const string CheckpointSql = "SELECT version, position, updated_at FROM projection_checkpoints WHERE projection = $1";
