@@ -222,17 +222,17 @@ internal static class AdminCli
                 var options = new KernelOptions();
                 configuration.GetSection("Ops").Bind(options);
                 var routes = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, Directory.GetCurrentDirectory());
-                foreach (var connectionString in routes.All.Select(r => r.ConnectionString).Distinct(StringComparer.Ordinal))
+                foreach (var route in routes.All.DistinctBy(r => r.Provider + "|" + r.ConnectionString))
                 {
-                    using var database = new Ops.Core.Storage.SqliteDatabase(connectionString, options.Synchronous);
-                    database.Migrate(parse.GetValue(to));
-                    var applied = database.AppliedMigrations();
-                    output.WriteLine($"{new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString).DataSource}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
+                    using var engine = Ops.Core.Storage.StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
+                    engine.Migrate(parse.GetValue(to));
+                    var applied = engine.AppliedMigrations();
+                    output.WriteLine($"{engine.Description}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
                 }
 
                 return 0;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException)
             {
                 error.WriteLine("ops: " + ex.Message);
                 return 1;

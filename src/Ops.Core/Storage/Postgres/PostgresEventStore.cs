@@ -41,6 +41,20 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource) : IEventSt
         return await ReadAllAsync(command, cancellationToken);
     }
 
+    public async IAsyncEnumerable<LoggedEvent> ReadStreamsWithPrefixAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        // A range on the stream index (COLLATE "C"): every id that starts with the prefix sorts in [prefix, prefix with its last char + 1).
+        await using var command = dataSource.CreateCommand($"{SelectEvent} WHERE stream_id >= $1 AND stream_id < $2 ORDER BY position");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = prefix });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = prefix[..^1] + (char)(prefix[^1] + 1) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return Read(reader);
+        }
+    }
+
     public IAsyncEnumerable<LoggedEvent> ReadCoreEventsAsync(long afterPosition, CancellationToken cancellationToken) =>
         StreamAsync($"{SelectEvent} WHERE position > $1 AND event_type LIKE 'core.%' ORDER BY position", afterPosition, cancellationToken);
 

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Ops.Core.Storage;
+namespace Ops.Core.Storage.Sqlite;
 
 /// <summary>
 /// One SQLite database: opens connections with the durability settings of DESIGN.md §3 (WAL,
