@@ -3,6 +3,7 @@
 #   source build/postgres-test-cluster.sh start   installs Debian's postgresql when missing (root, apt-get),
 #                                                initdb's a cluster in a temp folder as the OS user postgres,
 #                                                starts it on a free port and exports OPS_TEST_POSTGRES
+#                                                (and OPS_TEST_POSTGRES_PORT, OPS_TEST_POSTGRES_DIR)
 #   build/postgres-test-cluster.sh stop DIR      stops the cluster started in DIR and removes it
 # The tests read OPS_TEST_POSTGRES (a superuser's connection string; each test class creates its own database).
 set -euo pipefail
@@ -50,7 +51,7 @@ start() {
   "${runas[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
   export OPS_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
-  export OPS_TEST_POSTGRES_DIR="$dir"
+  export OPS_TEST_POSTGRES_DIR="$dir" OPS_TEST_POSTGRES_PORT="$port"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (cluster $dir)"
 }
 
