@@ -171,6 +171,14 @@ internal sealed class PostgresProjectionWrite(NpgsqlConnection connection, Npgsq
         await save.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(string projection, CancellationToken cancellationToken)
+    {
+        // READ COMMITTED under the projections' lock: sees every projection commit that released it before us.
+        await using var command = new NpgsqlCommand(PostgresProjectionStore.CheckpointSql, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = projection });
+        return await PostgresProjectionStore.ReadCheckpointAsync(command, cancellationToken);
+    }
+
     public async ValueTask CommitAsync(CancellationToken cancellationToken) => await transaction.CommitAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
