@@ -238,7 +238,22 @@ internal static class AdminCli
                 return 1;
             }
         });
-        return new Command("db", "Database schema maintenance.") { migrate };
+        var unlock = new Command("unlock", "Release the schema-migration lock that a killed migration left behind (only when no migration is running).");
+        unlock.SetAction(parse =>
+        {
+            var configuration = HostComposition.BuildConfiguration();
+            var options = new KernelOptions();
+            configuration.GetSection("Ops").Bind(options);
+            var routes = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, Directory.GetCurrentDirectory());
+            foreach (var route in routes.All.DistinctBy(r => r.Provider + "|" + r.ConnectionString))
+            {
+                using var engine = Ops.Core.Storage.StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
+                output.WriteLine($"{engine.Description}: {(engine.ReleaseMigrationLock() ? "released a stale migration lock" : "no migration lock was held")}.");
+            }
+
+            return 0;
+        });
+        return new Command("db", "Database schema maintenance: migrate, unlock.") { migrate, unlock };
     }
 
     internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)

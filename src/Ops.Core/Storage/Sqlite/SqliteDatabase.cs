@@ -10,7 +10,7 @@ namespace Ops.Core.Storage.Sqlite;
 /// One SQLite database: opens connections with the durability settings of DESIGN.md §3 (WAL,
 /// synchronous=FULL by default) and migrates its schema through EF Core.
 /// </summary>
-[Authority(AuthorityClass.SchemaMigrator)]
+[Authority(AuthorityClass.SchemaMigrator, "__EFMigrationsLock")]
 internal sealed class SqliteDatabase : IDisposable
 {
     private readonly SqliteConnection? _keepAlive;
@@ -75,13 +75,88 @@ internal sealed class SqliteDatabase : IDisposable
             .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
             .Options);
 
-    /// <summary>Migrates to <paramref name="target"/> (the latest when null; "0" removes everything).</summary>
+    /// <summary>
+    /// Migrates to <paramref name="target"/> (the latest when null; "0" removes everything). Refused, with nothing
+    /// changed, when the target is unknown, when another migration holds EF Core's lock, or when it would drop the
+    /// log's tables while they hold events (DESIGN.md §6). A migration that fails releases the lock it took.
+    /// </summary>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.MigrationRefused"/>.</exception>
     public void Migrate(string? target = null)
     {
         using var connection = Open();
         using var context = CreateContext(connection);
-        var migrator = context.GetService<IMigrator>();
-        migrator.Migrate(target);
+        var known = context.Database.GetMigrations().ToList();
+        if (target is not null && target != "0" && !known.Contains(target, StringComparer.Ordinal))
+        {
+            throw new Errors.OpsException(Errors.ReasonCodes.MigrationRefused, $"There is no migration '{target}'. Known migrations: {string.Join(", ", known)} (or 0 for none). Nothing was changed.");
+        }
+
+        if (LockHeldSince(connection) is { } since)
+        {
+            throw new Errors.OpsException(Errors.ReasonCodes.MigrationRefused, $"Another migration has held the schema lock since {since}. If no migration is running (an earlier one was killed), release it with 'db unlock' and migrate again. Nothing was changed.");
+        }
+
+        var applied = context.Database.GetAppliedMigrations().ToList();
+        if (target is not null && applied.Count > 0 && (target == "0" || string.CompareOrdinal(target, known[0]) < 0) && EventCount(connection) is > 0 and var events)
+        {
+            throw new Errors.OpsException(Errors.ReasonCodes.MigrationRefused, $"Migrating to {target} would drop the log's tables, which hold {events} events (append-only history that cannot be recreated). Export them first ('log export --out <file>'), then move or delete the database file if you really mean to start over. Nothing was changed.");
+        }
+
+        try
+        {
+            context.GetService<IMigrator>().Migrate(target);
+        }
+        catch
+        {
+            // EF Core leaves its lock row behind when a migration throws; the next run would wait on it forever.
+            ReleaseLock(connection);
+            throw;
+        }
+    }
+
+    /// <summary>Removes a schema lock left behind by a migration that was killed (<c>db unlock</c>); returns whether there was one.</summary>
+    public bool ReleaseStaleLock()
+    {
+        using var connection = Open();
+        return ReleaseLock(connection);
+    }
+
+    private static string? LockHeldSince(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsLock'";
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            return null;
+        }
+
+        command.CommandText = "SELECT Timestamp FROM __EFMigrationsLock LIMIT 1";
+        return command.ExecuteScalar() as string;
+    }
+
+    private static bool ReleaseLock(SqliteConnection connection)
+    {
+        if (LockHeldSince(connection) is null)
+        {
+            return false;
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM __EFMigrationsLock";
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    private static long EventCount(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'";
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            return 0;
+        }
+
+        command.CommandText = "SELECT count(*) FROM events";
+        return (long)command.ExecuteScalar()!;
     }
 
     public IReadOnlyList<string> AppliedMigrations()

@@ -26,6 +26,8 @@ internal sealed class SqliteEngine : IStorageEngine
 
     public IReadOnlyList<string> AppliedMigrations() => Database.AppliedMigrations();
 
+    public bool ReleaseMigrationLock() => Database.ReleaseStaleLock();
+
     public IWriterConnection OpenWriter() => new SqliteWriterConnection(Database);
 
     public void Dispose() => Database.Dispose();
