@@ -104,13 +104,25 @@ internal sealed class PostgresEngine : IStorageEngine
         }
     }
 
+    /// <summary>
+    /// Migrates to <paramref name="target"/> (the latest when null; "0" removes everything). Refused, with nothing
+    /// changed, when the target is unknown or when it would drop the log's tables while they hold events (checked
+    /// before any Down runs, since each migration commits on its own; P0001's Down refuses too, SQLSTATE OPM01).
+    /// Concurrent migrations wait for each other: EF Core's Npgsql migrator locks the history table in its
+    /// transaction, so no lock outlives a killed migration.
+    /// </summary>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.MigrationRefused"/>.</exception>
     public void Migrate(string? target = null)
     {
         using var context = CreateContext();
-        if (target == Migration.InitialDatabase && context.Database.GetAppliedMigrations().Any())
+        var known = context.Database.GetMigrations().ToList();
+        if (target is not null && target != Migration.InitialDatabase && !known.Contains(target, StringComparer.Ordinal))
         {
-            // Checked before any Down runs (each migration commits on its own): going to 0 with rows in the log
-            // must leave every table as it was, projections included. P0001's Down refuses it too (OPM01).
+            throw new OpsException(ReasonCodes.MigrationRefused, $"There is no migration '{target}' for PostgreSQL. Known migrations: {string.Join(", ", known)} (or 0 for none). Nothing was changed.");
+        }
+
+        if (target is not null && (target == Migration.InitialDatabase || string.CompareOrdinal(target, known[0]) < 0) && context.Database.GetAppliedMigrations().Any())
+        {
             RefuseWhileTheLogHoldsRows(target);
         }
 
@@ -120,9 +132,12 @@ internal sealed class PostgresEngine : IStorageEngine
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresSqlStates.MigrationRefused)
         {
-            throw new OpsException(ReasonCodes.IntegrityViolation, $"Migration to {target ?? "latest"} on {Description} was refused: {ex.MessageText}. Nothing was dropped.", ex);
+            throw new OpsException(ReasonCodes.MigrationRefused, $"Migration to {target ?? "latest"} on {Description} was refused: {ex.MessageText}. Nothing was dropped.", ex);
         }
     }
+
+    /// <summary>Nothing to release on PostgreSQL: the migrations' lock is a table lock that ends with its transaction.</summary>
+    public bool ReleaseMigrationLock() => false;
 
     private void RefuseWhileTheLogHoldsRows(string target)
     {
@@ -132,7 +147,7 @@ internal sealed class PostgresEngine : IStorageEngine
         var (events, outcomes) = (reader.GetInt64(0), reader.GetInt64(1));
         if (events + outcomes > 0)
         {
-            throw new OpsException(ReasonCodes.IntegrityViolation, $"Migration to {target} on {Description} was refused: the log holds {events} event(s) and {outcomes} command outcome(s), and a migration that drops them is refused. Nothing was dropped.");
+            throw new OpsException(ReasonCodes.MigrationRefused, $"Migrating {Description} to {target} would drop the log's tables, which hold {events} events and {outcomes} command outcomes (append-only history that cannot be recreated). Export them first ('log export --out <file>'), then drop the database yourself if you really mean to start over. Nothing was changed.");
         }
     }
 

@@ -45,7 +45,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IClassFixture
 
         var error = Assert.Throws<OpsException>(() => engine.Migrate("0"));
 
-        Assert.Equal(ReasonCodes.IntegrityViolation, error.Code);
+        Assert.Equal(ReasonCodes.MigrationRefused, error.Code);
         Assert.Equal(2, engine.AppliedMigrations().Count);
         Assert.Equal(2, await engine.Events.HeadPositionAsync(default));
         // Down to the log's own migration is fine: projections are derived data.
