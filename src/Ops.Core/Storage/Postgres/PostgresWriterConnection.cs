@@ -117,6 +117,11 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
     {
         Begin = new NpgsqlBatch(connection)
         {
+            // No client timeout on the lock wait (Npgsql's default of 30 s broke the connection of a writer queued
+            // behind 15 others on a loaded machine): it ends when the holder commits, rolls back or its session
+            // dies, or when the caller cancels. A hung holder is bounded on the server by the workers' role's
+            // idle_in_transaction_session_timeout (docs/operations.md).
+            Timeout = 0,
             BatchCommands =
             {
                 new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)") { Parameters = { new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = PostgresEngine.ChainLockKey } } },
