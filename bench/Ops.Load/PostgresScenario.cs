@@ -15,7 +15,8 @@ namespace Ops.Load;
 /// the same shape and triggers: a prepared INSERT per transaction on 1 and 8 connections, binary COPY in batches of
 /// 100. And the prepared-statement question of DESIGN.md §6: the same raw INSERT on pooled connections unprepared
 /// (reset with DISCARD ALL on every return), auto-prepared (Max Auto Prepare), and on a kept connection explicitly
-/// prepared. Every measurement gets a fresh database.
+/// prepared. Marten 9.58 does the same work as a peer (<see cref="MartenPeer"/>). Every measurement gets a fresh
+/// database.
 /// </summary>
 internal static class PostgresScenario
 {
@@ -88,7 +89,20 @@ internal static class PostgresScenario
         var kernelBatch4 = await KernelAsync(await server.CreateAsync("kernel_batch_4"), drafts, events, callers: 4, writers: 1, perUnit: Batch);
         report.Add(new Figure("postgres", $"append batches of {Batch}, 1 caller, vs raw binary COPY of {Batch} (events/s)", kernelBatch.Rate, copy, "events/s", ">= 50% of raw COPY", kernelBatch.Rate >= 0.5 * copy, kernelBatch.Details));
         report.Add(new Figure("postgres", $"append batches of {Batch}, 4 callers (group commit), vs raw binary COPY of {Batch} (events/s)", kernelBatch4.Rate, copy, "events/s", ">= 50% of raw COPY", kernelBatch4.Rate >= 0.5 * copy, kernelBatch4.Details));
+
+        // Marten doing the same work, against the same raw figures; "kernel" is Marten's column here.
+        var martenSingle = await MartenPeer.AppendAsync(await server.CreateAsync("marten_1"), drafts, single, callers: 1, perSave: 1);
+        var martenPrepared = await MartenPeer.AppendAsync(await server.CreateAsync("marten_1_ap") + ";Max Auto Prepare=64;Auto Prepare Min Usages=2", drafts, single, callers: 1, perSave: 1);
+        var marten8 = await MartenPeer.AppendAsync(await server.CreateAsync("marten_8"), drafts, single, callers: Connections, perSave: 1);
+        var martenBatch = await MartenPeer.AppendAsync(await server.CreateAsync("marten_batch"), drafts, events, callers: 1, perSave: Batch);
+        report.Add(new Figure("postgres", "Marten 9.58: 1 event/SaveChanges, 1 caller, default settings, vs raw prepared INSERT (events/s)", martenSingle, prepared, "events/s", null, null, Peer(kernelSingle.Rate, martenSingle)));
+        report.Add(new Figure("postgres", "Marten 9.58: 1 event/SaveChanges, 1 caller, Max Auto Prepare=64, vs raw prepared INSERT (events/s)", martenPrepared, prepared, "events/s", null, null, Peer(kernelSingle.Rate, martenPrepared)));
+        report.Add(new Figure("postgres", "Marten 9.58: 1 event/SaveChanges, 8 callers, vs raw INSERT on 8 connections (events/s)", marten8, prepared8, "events/s", null, null, Peer(kernelCallers.Rate, marten8)));
+        report.Add(new Figure("postgres", $"Marten 9.58: {Batch} events/SaveChanges, 1 caller, vs raw binary COPY of {Batch} (events/s)", martenBatch, copy, "events/s", null, null, Peer(kernelBatch.Rate, martenBatch)));
     }
+
+    private static Dictionary<string, object> Peer(double kernel, double marten) =>
+        new() { ["kernel_same_work_events_per_s"] = Math.Round(kernel), ["kernel_over_marten"] = Math.Round(kernel / marten, 2) };
 
     /// <summary>One INSERT per transaction, each on a connection taken from the pool and returned (a command per call).</summary>
     private static async Task<(double Rate, Dictionary<string, object> Details)> RawSingleAsync(string connectionString, RowShape shape, int count, string settings)
