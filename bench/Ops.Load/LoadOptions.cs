@@ -5,11 +5,11 @@ namespace Ops.Load;
 /// <summary>Command line of the harness. Every size has a full and a quick (CI smoke) value.</summary>
 internal sealed class LoadOptions
 {
-    public static readonly string[] AllScenarios = ["append-single", "append-batch", "verify", "rebuild", "http", "github", "triggers"];
+    public static readonly string[] AllScenarios = ["append-single", "append-batch", "verify", "rebuild", "http", "github", "triggers", "postgres"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project bench/Ops.Load -- <scenario>... [options]
-          scenarios: append-single | append-batch | verify | rebuild | http | github | triggers | all
+          scenarios: append-single | append-batch | verify | rebuild | http | github | triggers | postgres | all
           --quick            every scenario tiny (CI smoke test: checks it completes, not its speed)
           --events N         events of the batched append, verify and rebuild log (full: 1,000,000)
           --single N         events per side and synchronous mode of the one-event append (full: 20,000 FULL, 40,000 NORMAL)
@@ -19,6 +19,10 @@ internal sealed class LoadOptions
           --out FILE         where to write the JSON result (default: <temp>/ops-load/ops-load-<utc>.json)
           --dir DIR          work folder for the databases (default: a new temp folder, deleted at the end)
           --keep             keep the work folder
+          --postgres CS      a PostgreSQL superuser's Npgsql connection string for the postgres scenario
+                             (default: $OPS_TEST_POSTGRES; under all, the scenario is skipped without one)
+          --pg-single N      events per measurement of the postgres one-event appends (full: 5,000)
+          --pg-events N      events per measurement of the postgres batched appends (full: 200,000)
         """;
 
     public List<string> Scenarios { get; } = [];
@@ -49,6 +53,16 @@ internal sealed class LoadOptions
 
     public const int BatchSize = 100;
 
+    /// <summary>The postgres scenario's server (a superuser, to create its databases), or null.</summary>
+    public string? Postgres { get; private set; }
+
+    /// <summary>Whether postgres was named on the command line (not only through all).</summary>
+    public bool PostgresNamed { get; private set; }
+
+    public int PostgresSingle { get; private set; }
+
+    public int PostgresBatchEvents { get; private set; }
+
     public static LoadOptions Parse(string[] args)
     {
         var o = new LoadOptions();
@@ -58,6 +72,8 @@ internal sealed class LoadOptions
         int? issues = null;
         string? dir = null;
         string? output = null;
+        int? pgSingle = null;
+        int? pgEvents = null;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -81,6 +97,9 @@ internal sealed class LoadOptions
                     break;
                 case "--out": output = Next(); break;
                 case "--dir": dir = Next(); break;
+                case "--postgres": o.Postgres = Next(); break;
+                case "--pg-single": pgSingle = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--pg-events": pgEvents = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "all": o.Scenarios.AddRange(AllScenarios); break;
                 default:
                     if (arg.StartsWith('-') || !AllScenarios.Contains(arg))
@@ -89,6 +108,7 @@ internal sealed class LoadOptions
                     }
 
                     o.Scenarios.Add(arg);
+                    o.PostgresNamed |= arg == "postgres";
                     break;
             }
         }
@@ -108,6 +128,9 @@ internal sealed class LoadOptions
         o.SingleEventsNormal = single ?? (o.Quick ? 300 : 40_000);
         o.HttpSeconds = seconds ?? (o.Quick ? 0.4 : 10);
         o.GitHubIssues = issues ?? (o.Quick ? 500 : 100_000);
+        o.Postgres ??= Environment.GetEnvironmentVariable("OPS_TEST_POSTGRES") is { Length: > 0 } named ? named : null;
+        o.PostgresSingle = pgSingle ?? (o.Quick ? 200 : 5_000);
+        o.PostgresBatchEvents = pgEvents ?? (o.Quick ? 2_000 : 200_000);
         if (dir is null)
         {
             o.WorkDirectory = Path.Combine(Path.GetTempPath(), "ops-load", "run-" + Guid.NewGuid().ToString("N")[..12]);

@@ -60,6 +60,9 @@ try
                 case "triggers":
                     TriggerCostScenario.Run(options, report);
                     break;
+                case "postgres":
+                    await PostgresScenario.RunAsync(options, report);
+                    break;
                 default:
                     throw new InvalidOperationException("unknown scenario " + scenario);
             }

@@ -26,12 +26,16 @@ internal sealed class NoteDrafts
     {
         var commandId = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(_salt + index.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         var noteId = commandId[..32];
-        var payload = new NoteCreated(noteId, "acme", "system", "admin", "Note " + index.ToString(System.Globalization.CultureInfo.InvariantCulture), _content, NoteContentTypes.Text, [], new NoteSource(NoteSource.User), now, "bench");
+        var payload = Payload(noteId, index, now);
         var streamId = "pack.notes:note-" + noteId;
         return (streamId, EventDraft.Create(
             NoteNames.NoteCreated, 1, EventDraft.Payload(payload), "command:" + commandId, commandId + "#0", 0, now,
             new Causation(commandId, commandId, CausationType.Command), Actor, _capability, _capability, Scope, streamId));
     }
+
+    /// <summary>The payload of the index-th note (what a peer event store appends for the same work).</summary>
+    public NoteCreated Payload(string noteId, long index, DateTimeOffset now) =>
+        new(noteId, "acme", "system", "admin", "Note " + index.ToString(System.Globalization.CultureInfo.InvariantCulture), _content, NoteContentTypes.Text, [], new NoteSource(NoteSource.User), now, "bench");
 
     /// <summary>The stored row of a draft as the log would store it (stream version 1): its sizes are what the raw rows copy.</summary>
     public RowShape Shape()

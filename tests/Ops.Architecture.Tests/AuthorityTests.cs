@@ -25,15 +25,21 @@ public sealed class AuthorityTests
         var result = ArchitectureRules.KernelWritesOnlyUnderDeclaredAuthority(PlantedViolations.RogueWriter);
 
         Assert.False(result.IsSuccessful);
-        // DeclaredWriter, UpsertWriter (ON CONFLICT DO UPDATE) and ReadOnlyQuery keep the rule.
+        // DeclaredWriter, UpsertWriter (ON CONFLICT DO UPDATE), ReadOnlyQuery and CopyReader (COPY ... TO) keep the rule.
         Assert.Equal(
             [
+                "ArchViolations.RogueWriter.CopyWriter",
+                "ArchViolations.RogueWriter.MergeWriter",
                 "ArchViolations.RogueWriter.OverreachingWriter",
+                "ArchViolations.RogueWriter.RawCopyWriter",
                 "ArchViolations.RogueWriter.ReturningInsert",
                 "ArchViolations.RogueWriter.RogueWriter",
                 "ArchViolations.RogueWriter.SplitOverreachingWriter",
+                "ArchViolations.RogueWriter.TruncateWriter",
             ],
             result.FailingTypeNames);
-        Assert.Contains("writes table command_outcomes", result.Explain("ArchViolations.RogueWriter"), StringComparison.Ordinal);
+        var explained = result.Explain("ArchViolations.RogueWriter");
+        Assert.Contains("writes table command_outcomes", explained, StringComparison.Ordinal);
+        Assert.Contains("NpgsqlConnection.BeginTextImport", explained, StringComparison.Ordinal);
     }
 }

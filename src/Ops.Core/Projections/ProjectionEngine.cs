@@ -207,8 +207,20 @@ internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log,
             }
 
             var batch = page.Where(e => e.Position <= head).ToList();
-            await CommitAsync(projection, reset: false, batch[^1].Position, write => FoldBatchAsync(write, projection, batch, cancellationToken), cancellationToken);
-            position = batch[^1].Position;
+            if (await CommitAsync(projection, reset: false, batch[^1].Position, write => FoldBatchAsync(write, projection, batch, cancellationToken), cancellationToken, foldedFrom: position))
+            {
+                position = batch[^1].Position;
+                continue;
+            }
+
+            // Another writer (another worker on the same database) moved the checkpoint first: go on from where
+            // it left it, or stop when it is gone or of another version (the next catch-up rebuilds).
+            if (await ReadCheckpointAsync(projection, cancellationToken) is not { } moved || moved.Version != projection.Version)
+            {
+                return;
+            }
+
+            position = moved.Position;
         }
     }
 
@@ -362,16 +374,25 @@ internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log,
     /// <summary>
     /// The one transaction body of the engine: under the store's write gate, optionally clears the
     /// projection (documents and checkpoint), writes the documents <paramref name="documents"/> gives (it
-    /// may read inside the transaction), and the checkpoint.
+    /// may read inside the transaction), and the checkpoint. A live fold passes <paramref name="foldedFrom"/>,
+    /// the checkpoint it folded after: when the stored one is no longer that (another writer of the same
+    /// database committed first), nothing is written and the result is false.
     /// </summary>
-    private async ValueTask CommitAsync(
+    private async ValueTask<bool> CommitAsync(
         ProjectionRegistration projection,
         bool reset,
         long? checkpoint,
         Func<IProjectionWrite, ValueTask<IReadOnlyDictionary<DocumentAddress, byte[]?>>> documents,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        long? foldedFrom = null)
     {
         await using var write = await storeFor(projection.ResourceKind).BeginWriteAsync(cancellationToken);
+        if (foldedFrom is { } from
+            && (await write.ReadCheckpointAsync(projection.Name, cancellationToken) is not { } stored || stored.Position != from || stored.Version != projection.Version))
+        {
+            return false;
+        }
+
         if (reset)
         {
             await write.ClearAsync(projection.Name, cancellationToken);
@@ -384,6 +405,7 @@ internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log,
         }
 
         await write.CommitAsync(cancellationToken);
+        return true;
     }
 
     private ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(ProjectionRegistration projection, CancellationToken cancellationToken) =>

@@ -59,6 +59,23 @@ internal sealed record ResolvedRoute(string ResourceKind, string Provider, strin
                 }
 
                 return new ResolvedRoute(kind, "sqlite", Storage.Sqlite.SqliteDatabase.ResolveFileConnectionString(options.ConnectionString, contentRoot), false);
+            case "postgres":
+                if (string.IsNullOrWhiteSpace(options.ConnectionString))
+                {
+                    throw new InvalidOperationException($"Route '{kind}' uses provider postgres but has no ConnectionString (Ops:Routes:{kind}:ConnectionString, an Npgsql connection string such as Host=db1;Database=ops;Username=ops). Nothing was started.");
+                }
+
+                try
+                {
+                    _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
+                }
+                catch (ArgumentException)
+                {
+                    // Not echoed: the string may hold a password.
+                    throw new InvalidOperationException($"Route '{kind}' uses provider postgres, but its ConnectionString does not parse as an Npgsql connection string. Nothing was started.");
+                }
+
+                return new ResolvedRoute(kind, "postgres", options.ConnectionString, false);
             case "memory":
                 if (!string.Equals(mode, "lab", StringComparison.Ordinal))
                 {
@@ -68,7 +85,7 @@ internal sealed record ResolvedRoute(string ResourceKind, string Provider, strin
                 var name = string.IsNullOrWhiteSpace(options.ConnectionString) ? kind : options.ConnectionString.Trim();
                 return new ResolvedRoute(kind, "memory", $"Data Source=ops-lab-{name};Mode=Memory;Cache=Shared", true);
             default:
-                throw new InvalidOperationException($"Route '{kind}' has provider '{options.Provider}'; supported providers are sqlite and memory (lab only). Nothing was started.");
+                throw new InvalidOperationException($"Route '{kind}' has provider '{options.Provider}'; supported providers are sqlite, postgres and memory (lab only). Nothing was started.");
         }
     }
 }

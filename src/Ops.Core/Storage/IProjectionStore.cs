@@ -34,6 +34,13 @@ internal interface IProjectionWrite : IAsyncDisposable
 
     ValueTask SaveCheckpointAsync(string projection, ProjectionCheckpoint checkpoint, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The checkpoint as this transaction sees it, under the engine's write lock: a live fold commits only while it
+    /// is still the one the fold started from, so two workers never fold one page twice (seed 004: exactly once by
+    /// conditional update).
+    /// </summary>
+    ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(string projection, CancellationToken cancellationToken);
+
     ValueTask CommitAsync(CancellationToken cancellationToken);
 }
 

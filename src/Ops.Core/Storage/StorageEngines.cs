@@ -11,6 +11,7 @@ internal static class StorageEngines
     public static IStorageEngine Open(ResolvedRoute route, string synchronous, TimeProvider time) => route.Provider switch
     {
         "sqlite" or "memory" => new SqliteEngine(new SqliteDatabase(route.ConnectionString, synchronous), time),
+        "postgres" => Postgres.PostgresEngine.Create(route),
         _ => throw new InvalidOperationException($"Route '{route.ResourceKind}' names provider '{route.Provider}', which has no storage engine in this build. Nothing was started."),
     };
 }

@@ -11,9 +11,10 @@ namespace Ops.Architecture.Tests.Rules;
 /// tables it declares.
 /// <para>
 /// A write is a call to SaveChanges*, ExecuteUpdate*, ExecuteDelete*, ExecuteSql* or Migrate* (EF Core),
-/// DbCommand.ExecuteNonQuery* or BeginBinaryImport* (ADO.NET, any provider), and DbCommand.ExecuteReader* or
-/// ExecuteScalar* when the type's SQL writes (INSERT ... RETURNING). The tables written are read from the
-/// SQL string literals in the type (INSERT/REPLACE INTO t, UPDATE t SET, DELETE FROM t): SQL assembled
+/// DbCommand.ExecuteNonQuery* (DbBatch's too), BeginBinaryImport* or BeginTextImport* (ADO.NET, any provider; Npgsql's
+/// COPY), and ExecuteReader*, ExecuteScalar* or Npgsql's BeginRawBinaryCopy* when the type's SQL writes (INSERT ...
+/// RETURNING, COPY t FROM). The tables written are read from the SQL string literals in the type (INSERT/REPLACE/MERGE
+/// INTO t, UPDATE t SET, DELETE FROM t, TRUNCATE t, COPY t FROM): SQL assembled
 /// in another type is not seen, and a table name built at run time is not either.
 /// </para>
 /// </summary>
@@ -75,7 +76,9 @@ internal sealed partial class WritesOnlyUnderDeclaredAuthority : IExplainedCusto
         {
             return name.StartsWith("ExecuteNonQuery", StringComparison.Ordinal)
                 || name.StartsWith("BeginBinaryImport", StringComparison.Ordinal)
-                || (typeWritesSql && (name.StartsWith("ExecuteReader", StringComparison.Ordinal) || name.StartsWith("ExecuteScalar", StringComparison.Ordinal)));
+                || name.StartsWith("BeginTextImport", StringComparison.Ordinal)
+                // Npgsql's raw COPY goes either way: a write when the type's SQL copies into a table.
+                || (typeWritesSql && (name.StartsWith("ExecuteReader", StringComparison.Ordinal) || name.StartsWith("ExecuteScalar", StringComparison.Ordinal) || name.StartsWith("BeginRawBinaryCopy", StringComparison.Ordinal)));
         }
 
         return false;
@@ -113,6 +116,6 @@ internal sealed partial class WritesOnlyUnderDeclaredAuthority : IExplainedCusto
     private static IEnumerable<string> StringLiterals(TypeDefinition type) =>
         Bodies(type).SelectMany(b => b.Instructions).Where(i => i.OpCode == OpCodes.Ldstr).Select(i => (string)i.Operand);
 
-    [GeneratedRegex("""(?<!\bDO\s+)\b(?:(?:INSERT(?:\s+OR\s+\w+)?|REPLACE)\s+INTO|DELETE\s+FROM)\s+["\[`]?(?<table>\w+)|(?<!\bDO\s+)\bUPDATE\s+(?:OR\s+\w+\s+)?["\[`]?(?<table>\w+)["\]`]?\s+SET\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex("""(?<!\bDO\s+)\b(?:(?:INSERT(?:\s+OR\s+\w+)?|REPLACE|MERGE)\s+INTO|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?)\s+["\[`]?(?<table>\w+)|(?<!\bDO\s+)\bUPDATE\s+(?:OR\s+\w+\s+)?["\[`]?(?<table>\w+)["\]`]?\s+SET\b|\bCOPY\s+["\[`]?(?<table>\w+)["\]`]?\s*(?:\([^)]*\)\s*)?FROM\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex WrittenTable();
 }

@@ -98,6 +98,9 @@ internal sealed class SqliteProjectionStore(SqliteDatabase database, TimeProvide
     {
         private SqliteCommand? _load;
 
+        public ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(string projection, CancellationToken cancellationToken) =>
+            SqliteProjectionStore.ReadCheckpointAsync(connection, transaction, projection, cancellationToken);
+
         public async ValueTask<byte[]?> LoadAsync(string projection, DocumentAddress address, CancellationToken cancellationToken)
         {
             _load ??= LoadCommand(connection, transaction);
