@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
 using Ops.Host.Packs;
+using Ops.Verification;
 
 namespace Ops.Host;
 
@@ -28,7 +29,7 @@ internal static class HostComposition
         var time = TimeProvider.System;
         var registry = KernelRegistryFactory.CreateWithCore(time, loggerFactory);
         // Only what the log records as installed is loaded, after the same checks as at install.
-        var loader = new PackLoader(registry, configuration, time, loggerFactory, new Packs.Verification.PackVerifier(Packs.Verification.PackSigningOptions.From(configuration)));
+        var loader = new PackLoader(registry, configuration, time, loggerFactory, new PackVerifier(PackSigningOptions.From(configuration)));
         loader.LoadInstalled(Ops.Core.Packs.Install.InstalledPackReader.Read(configuration, contentRoot), PacksDirectory(configuration));
         return (OpsKernel.Open(configuration, registry, time, loggerFactory, contentRoot), loader);
     }
