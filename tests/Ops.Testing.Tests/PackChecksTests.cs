@@ -1,5 +1,5 @@
-using Ops.Packs.Notes;
-using Ops.Packs.Notes.Contracts;
+using Ops.TestKit.Echo;
+using Ops.TestKit.Echo.Contracts;
 
 namespace Ops.Testing.Tests;
 
@@ -8,14 +8,14 @@ public sealed class PackChecksTests : IDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("ops-packchecks-").FullName;
 
     [Fact]
-    public void VerifyAssemblies_NotesPack_Passes()
+    public void VerifyAssemblies_EchoPack_Passes()
     {
-        var manifest = Manifest("notes", "Ops.Packs.Notes.Contracts");
+        var manifest = Manifest("echo", "Ops.TestKit.Echo.Contracts");
 
-        var result = PackChecks.VerifyAssemblies(manifest, typeof(NotesPack).Assembly.Location, typeof(CreateNote).Assembly.Location);
+        var result = PackChecks.VerifyAssemblies(manifest, typeof(EchoPack).Assembly.Location, typeof(Shout).Assembly.Location);
 
         Assert.True(result.Passed, result.ToString());
-        Assert.Equal(["Ops.Packs.Notes", "Ops.Packs.Notes.Contracts"], result.AssembliesChecked);
+        Assert.Equal(["Ops.TestKit.Echo", "Ops.TestKit.Echo.Contracts"], result.AssembliesChecked);
     }
 
     [Fact]

@@ -1,67 +1,72 @@
 using Ops.Core.Errors;
 using Ops.Core.Packs;
-using Ops.Packs.Notes;
-using Ops.Packs.Notes.Contracts;
+using Ops.TestKit.Echo;
+using Ops.TestKit.Echo.Contracts;
 
 namespace Ops.Testing.Tests;
 
 public sealed class PackSpecTests
 {
-    private const string NoteId = "0123456789abcdef0123456789abcdef";
+    private static PackSpec Spec() => new PackSpec(new EchoPack(), EchoNames.PackId).As("bob");
 
-    private static NoteCreated Created(PackSpec spec, string title) =>
-        new(NoteId, "acme", "system", spec.Caller.Id, title, "body", NoteContentTypes.Markdown, [], new NoteSource(NoteSource.User), spec.Time.GetUtcNow(), "test");
+    private static Shouted Said(PackSpec spec, string id, string text) => new(id, text, [], new EchoSource(spec.Caller.Id, spec.Scope.TenantId), spec.Time.GetUtcNow());
 
     [Fact]
     public async Task WhenAsync_AcceptedCommand_ItsEventsJoinTheStreamsForTheNextCommand()
     {
-        var spec = new PackSpec(new NotesPack(), NoteNames.PackId).As("bob");
+        var spec = Spec();
 
-        var created = await spec.WhenAsync(NoteNames.CreateNote, NoteNames.NewNoteTarget, new CreateNote("Plan", "steps"));
-        var target = Assert.Single(created.Events).StreamKey;
+        var first = await spec.WhenAsync(EchoNames.Shout, null, new Shout("1", "hello"));
         spec.Time.Advance(TimeSpan.FromSeconds(1));
-        var updated = await spec.WhenAsync(NoteNames.UpdateNote, target, new UpdateNote(Title: "Plan B"));
+        var second = await spec.WhenAsync(EchoNames.Shout, null, new Shout("1", "again"));
 
-        Assert.True(created.IsAccepted);
-        Assert.Equal(NoteNames.NoteCreated, created.Events[0].EventType);
-        Assert.Equal(NoteNames.NoteUpdated, Assert.Single(updated.Events).EventType);
-        Assert.Equal([NoteNames.NoteCreated, NoteNames.NoteUpdated], spec.Events.Select(e => e.EventType));
-        Assert.All(spec.Events, e => Assert.Equal("pack.notes:" + target, e.StreamId));
-        Assert.Equal([1L, 2L], spec.Events.Select(e => e.StreamVersion));
+        first.ThenEventsOn(EchoNames.TargetOf("1"), Said(spec, "1", "hello") with { At = spec.Time.GetUtcNow().AddSeconds(-1) });
+        second.ThenRejected(EchoNames.EchoExists);
+        var e = Assert.Single(spec.Events);
+        Assert.Equal(("pack.echo:echo-1", 1L, EchoNames.Shouted), (e.StreamId, e.StreamVersion, e.EventType));
+        Assert.Equal("bob", e.Actor.Id);
+        Assert.StartsWith("command:", e.SourceRef, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ThenEvents_OtherEvents_ThrowsShowingBothAsJson()
     {
-        var spec = new PackSpec(new NotesPack(), NoteNames.PackId).As("bob");
-        spec.Given(NoteNames.TargetOf(NoteId), Created(spec, "Draft"));
-        var outcome = await spec.WhenAsync(NoteNames.DeleteNote, NoteNames.TargetOf(NoteId), new DeleteNote());
-        var wrong = new NoteDeleted(NoteId, "acme", "someone-else", spec.Time.GetUtcNow());
+        var spec = Spec();
+        var outcome = await spec.WhenAsync(EchoNames.Shout, null, new Shout("1", "hello"));
+        var wrong = Said(spec, "1", "hello") with { Source = new EchoSource("someone-else", "acme") };
 
         var failure = Assert.Throws<PackSpecException>(() => outcome.ThenEvents(wrong));
 
-        Assert.Contains("\"user_id\":\"someone-else\"", failure.Message, StringComparison.Ordinal);
-        Assert.Contains("\"user_id\":\"bob\"", failure.Message, StringComparison.Ordinal);
-        outcome.ThenEvents(wrong with { UserId = "bob" });
+        Assert.Contains("\"actor_id\":\"someone-else\"", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("\"actor_id\":\"bob\"", failure.Message, StringComparison.Ordinal);
+        outcome.ThenEvents(Said(spec, "1", "hello"));
     }
 
     [Fact]
     public async Task ThenRejected_AcceptedCommand_ThrowsNamingWhatHappened()
     {
-        var spec = new PackSpec(new NotesPack(), NoteNames.PackId).As("bob");
-        var outcome = await spec.WhenAsync(NoteNames.CreateNote, NoteNames.NewNoteTarget, new CreateNote("Plan", "steps"));
+        var outcome = await Spec().WhenAsync(EchoNames.Shout, null, new Shout("1", "hello"));
 
-        var failure = Assert.Throws<PackSpecException>(() => outcome.ThenRejected(NoteRejections.InvalidTitle));
+        var failure = Assert.Throws<PackSpecException>(() => outcome.ThenRejected(EchoNames.EmptyText));
 
-        Assert.Contains("accepted with pack.notes.notes.NoteCreated", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("accepted with pack.echo.echoes.Shouted", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThenPreview_ShowsWhatTheSignerWouldSee()
+    {
+        var outcome = await Spec().WhenAsync(EchoNames.Shout, null, new Shout("1", "hello"));
+
+        outcome.ThenPreview(null, new EchoDocument("1", "hello", "bob"));
+        Assert.Throws<PackSpecException>(() => outcome.ThenPreview(null, new EchoDocument("1", "HELLO", "bob")));
     }
 
     [Fact]
     public async Task WhenAsync_PayloadWithUnknownMember_IsRejectedByTheKernelBeforeTheHandler()
     {
-        var spec = new PackSpec(new NotesPack(), NoteNames.PackId).As("bob");
+        var spec = Spec();
 
-        var outcome = await spec.WhenAsync(NoteNames.CreateNote, NoteNames.NewNoteTarget, new { title = "T", content = "C", tenant_id = "globex" });
+        var outcome = await spec.WhenAsync(EchoNames.Shout, null, new { echo_id = "1", text = "hello", tenant_id = "globex" });
 
         outcome.ThenRejected(ReasonCodes.InvalidPayload);
         Assert.Null(outcome.Decision);
@@ -69,11 +74,17 @@ public sealed class PackSpecTests
     }
 
     [Fact]
+    public async Task WhenAsync_TargetRefThatIsNotThePayloadsObject_IsRejectedByTheKernel()
+    {
+        (await Spec().WhenAsync(EchoNames.Shout, EchoNames.TargetOf("2"), new Shout("1", "hello"))).ThenRejected(ReasonCodes.TargetMismatch);
+    }
+
+    [Fact]
     public async Task WhenAsync_RejectedCommand_AppendsNothing()
     {
-        var spec = new PackSpec(new NotesPack(), NoteNames.PackId).As("bob");
+        var spec = Spec();
 
-        (await spec.WhenAsync(NoteNames.CreateNote, NoteNames.NewNoteTarget, new CreateNote("", "x"))).ThenRejected(NoteRejections.InvalidTitle);
+        (await spec.WhenAsync(EchoNames.Shout, null, new Shout("1", " "))).ThenRejected(EchoNames.EmptyText);
 
         Assert.Empty(spec.Events);
     }
@@ -81,11 +92,9 @@ public sealed class PackSpecTests
     [Fact]
     public void Given_PayloadThatIsNotARegisteredEvent_Throws()
     {
-        var spec = new PackSpec(new NotesPack(), NoteNames.PackId);
+        var failure = Assert.Throws<ArgumentException>(() => Spec().Given(EchoNames.TargetOf("1"), new Shout("1", "not an event")));
 
-        var failure = Assert.Throws<ArgumentException>(() => spec.Given(NoteNames.TargetOf(NoteId), new CreateNote("Not", "an event")));
-
-        Assert.Contains("CreateNote is not an event type registered by pack 'notes'", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Shout is not an event type registered by pack 'echo'", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,13 +118,14 @@ public sealed class PackSpecTests
     [Fact]
     public async Task DocumentsAndQueries_AreScopedToTheCallersTenant()
     {
-        var spec = new PackSpec(new NotesPack(), NoteNames.PackId).As("bob");
-        spec.Given(NoteNames.TargetOf(NoteId), Created(spec, "Acme's"));
+        var spec = Spec();
+        spec.Given(EchoNames.TargetOf("1"), Said(spec, "1", "acme's"));
         spec.As("bob", tenantId: "globex");
 
-        Assert.Null(await spec.DocumentAsync<NoteDocument>(NoteNames.NoteIndex, NoteId));
-        Assert.Null(await spec.QueryAsync<NoteDocument>(NoteNames.GetNoteRoute, new GetNote(NoteId)));
-        Assert.Equal("Acme's", (await spec.As("bob").DocumentAsync<NoteDocument>(NoteNames.NoteIndex, NoteId))?.Title);
-        await Assert.ThrowsAsync<PackSpecException>(() => spec.ThenDocumentAsync<NoteDocument>(NoteNames.NoteIndex, NoteId, null));
+        Assert.Null(await spec.DocumentAsync<EchoDocument>(EchoNames.EchoIndex, "1"));
+        Assert.Null(await spec.QueryAsync<EchoDocument>(EchoNames.GetEchoRoute, new GetEcho("1")));
+        Assert.Equal("acme's", (await spec.As("bob").QueryAsync<EchoDocument>(EchoNames.GetEchoRoute, new GetEcho("1")))?.Text);
+        await spec.ThenDocumentAsync(EchoNames.EchoIndex, "1", new EchoDocument("1", "acme's", "bob"));
+        await Assert.ThrowsAsync<PackSpecException>(() => spec.ThenDocumentAsync<EchoDocument>(EchoNames.EchoIndex, "1", null));
     }
 }

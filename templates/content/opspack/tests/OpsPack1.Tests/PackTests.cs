@@ -1,3 +1,4 @@
+using System.Reflection;
 using Ops.Core.Envelopes;
 using Ops.Testing;
 using OpsPack1.Contracts;
@@ -16,6 +17,19 @@ public sealed class PackTests
             typeof(CreateItem).Assembly.Location);
 
         Assert.True(result.Passed, result.ToString());
+    }
+
+    /// <summary>
+    /// Constitution §4: the JSON Schema of every command, event and query, against src/OpsPack1.Contracts/contract-registry.json
+    /// (written on the first run: commit it). A breaking change fails naming the type and the field unless the contract's
+    /// major version went up; a compatible one asks you to regenerate it with OPS_UPDATE_CONTRACT_REGISTRY=1.
+    /// </summary>
+    [Fact]
+    public void Contract_IsCompatibleWithItsCommittedRegistry()
+    {
+        var folder = typeof(PackTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ContractsFolder").Value!;
+
+        ContractRegistry.Verify(new OpsPackClassPack(), ItemNames.PackId, new Dictionary<string, string> { [typeof(CreateItem).Assembly.GetName().Name!] = folder }, createWhenMissing: true);
     }
 
     [Fact]
