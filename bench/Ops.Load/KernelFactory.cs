@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
 using Ops.Core.Storage;
+using Ops.Core.Storage.Sqlite;
 using Ops.Packs.GitHub;
 using Ops.Packs.Notes;
 

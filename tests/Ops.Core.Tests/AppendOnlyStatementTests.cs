@@ -95,9 +95,10 @@ public sealed class AppendOnlyStatementTests
                 // same transaction behind its back, so its insert of version 1 meets the database's refusal.
                 Assert.Equal(0, await session.StreamVersionAsync("s", ct));
                 var sneaked = (await session.AppendAsync("sneak", null, [TestEvents.Draft("sneak", new { v = 0 }, t)], ct))[0].Event;
-                await using (var move = session.Connection.CreateCommand())
+                var sqlite = (Ops.Core.Storage.Sqlite.SqliteWriteTransaction)session.Transaction;
+                await using (var move = sqlite.Connection.CreateCommand())
                 {
-                    move.Transaction = session.Transaction;
+                    move.Transaction = sqlite.Transaction;
                     move.CommandText = "DROP TRIGGER events_refuse_update; UPDATE events SET stream_id = 's', stream_version = 1 WHERE position = $p";
                     move.Parameters.AddWithValue("$p", sneaked.Position);
                     await move.ExecuteNonQueryAsync(ct);

@@ -39,7 +39,7 @@ public sealed class CheckpointTests
     private static async Task<IntegrityReport> VerifyAsync(KernelHarness h)
     {
         using var key = h.Kernel.Checkpoints.TrustedKey();
-        return await LogIntegrity.VerifyAsync(h.Kernel.EventLog, h.Kernel.Checkpoints.ReadCheckpoints(), key, null, CancellationToken.None);
+        return await LogIntegrity.VerifyAsync(h.Kernel.EventLog.Store, h.Kernel.Checkpoints.ReadCheckpoints(), key, null, CancellationToken.None);
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public sealed class CheckpointTests
         async Task<string> ExportAsync(CheckpointSigned? from, CheckpointSigned to)
         {
             var text = new StringWriter();
-            await ChainExport.ExportAsync(h.Kernel.EventLog, text, from, to, CancellationToken.None);
+            await ChainExport.ExportAsync(h.Kernel.EventLog.Store, text, from, to, CancellationToken.None);
             return text.ToString();
         }
 

@@ -268,7 +268,7 @@ public sealed class ConsentTests
 
         var export = new StringWriter();
         var end = (await h.Kernel.Checkpoints.SignAsync(false, null, CancellationToken.None))!.Checkpoint;
-        var rows = await ChainExport.ExportAsync(h.Kernel.EventLog, export, null, end, CancellationToken.None);
+        var rows = await ChainExport.ExportAsync(h.Kernel.EventLog.Store, export, null, end, CancellationToken.None);
         using var key = h.Kernel.Checkpoints.TrustedKey();
         var good = await ChainExport.VerifyAsync(new StringReader(export.ToString()), key, CancellationToken.None);
         var lines = export.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);

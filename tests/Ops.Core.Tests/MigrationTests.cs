@@ -1,4 +1,5 @@
 using Ops.Core.Storage;
+using Ops.Core.Storage.Sqlite;
 
 namespace Ops.Core.Tests;
 

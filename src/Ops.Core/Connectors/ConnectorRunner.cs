@@ -121,36 +121,13 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             new Causation(runId, runId, CausationType.UserAction), actor, capability.CapabilityId, capability.StateRef, scope, streamId));
     }
 
-    private static async ValueTask<(string? Cursor, string? Watermark)> ReadCursorAsync(WriteSession session, string connectorId, CancellationToken cancellationToken)
-    {
-        await using var command = session.Connection.CreateCommand();
-        command.Transaction = session.Transaction;
-        command.CommandText = "SELECT cursor, watermark FROM connector_cursors WHERE connector_id = $id";
-        command.Parameters.AddWithValue("$id", connectorId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1))
-            : (null, null);
-    }
+    private static async ValueTask<(string? Cursor, string? Watermark)> ReadCursorAsync(WriteSession session, string connectorId, CancellationToken cancellationToken) =>
+        await session.Transaction.ReadCursorAsync(connectorId, cancellationToken) is { } stored ? (stored.Cursor, stored.Watermark) : (null, null);
 
-    private static async ValueTask WriteCursorAsync(WriteSession session, string connectorId, string? cursor, string? watermark, int page, CancellationToken cancellationToken)
+    private static ValueTask WriteCursorAsync(WriteSession session, string connectorId, string? cursor, string? watermark, int page, CancellationToken cancellationToken)
     {
         var now = session.Time.GetUtcNow().UtcTicks;
-        await using var command = session.Connection.CreateCommand();
-        command.Transaction = session.Transaction;
-        command.CommandText = """
-            INSERT INTO connector_cursors (connector_id, cursor, watermark, pages, updated_at, completed_at)
-            VALUES ($id, $cursor, $watermark, $pages, $now, $completed)
-            ON CONFLICT (connector_id) DO UPDATE SET cursor = excluded.cursor, watermark = excluded.watermark,
-                pages = excluded.pages, updated_at = excluded.updated_at, completed_at = excluded.completed_at
-            """;
-        command.Parameters.AddWithValue("$id", connectorId);
-        command.Parameters.AddWithValue("$cursor", (object?)cursor ?? DBNull.Value);
-        command.Parameters.AddWithValue("$watermark", (object?)watermark ?? DBNull.Value);
-        command.Parameters.AddWithValue("$pages", page);
-        command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$completed", cursor is null ? now : DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return session.Transaction.WriteCursorAsync(new ConnectorCursor(connectorId, cursor, watermark, page, now, cursor is null ? now : null), cancellationToken);
     }
 
     private sealed class PullContext(string connectorId, TimeProvider time, SecretsProvider secrets, LogWriter writer, IdentityScope scope, ActorRef actor, CapabilityDecision capability, string runId) : ConnectorPullContext

@@ -107,6 +107,9 @@ public static class ReasonCodes
     /// <summary>The request body is not of a media type the route accepts.</summary>
     public const string UnsupportedMediaType = "unsupported_media_type";
 
+    /// <summary>A schema migration was refused: it would destroy data the log holds, names no known migration, or another migration holds the lock.</summary>
+    public const string MigrationRefused = "migration_refused";
+
     /// <summary>The log could not commit; nothing was written.</summary>
     public const string LogUnavailable = "log_unavailable";
 
@@ -146,7 +149,7 @@ public static class ReasonCodes
         Unauthenticated => ReasonKind.Unauthenticated,
         CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid => ReasonKind.Forbidden,
         UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy or PackNotInstalled => ReasonKind.NotFound,
-        CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict => ReasonKind.Conflict,
+        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,

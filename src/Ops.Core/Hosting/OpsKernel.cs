@@ -17,8 +17,8 @@ namespace Ops.Core.Hosting;
 /// </summary>
 internal sealed class OpsKernel : IAsyncDisposable
 {
-    private readonly Dictionary<string, SqliteDatabase> _databases = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SqliteDatabase> _byKind = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IStorageEngine> _engines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IStorageEngine> _byKind = new(StringComparer.Ordinal);
 
     private OpsKernel(KernelOptions options, Log.Checkpoints.CheckpointOptions checkpoints, RoutingRegistry routes, KernelRegistry registry, IConfiguration opsSection, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
     {
@@ -36,26 +36,27 @@ internal sealed class OpsKernel : IAsyncDisposable
                 CoreLog.LabRoute(logger, route.ResourceKind, route.Label);
             }
 
-            if (!_databases.TryGetValue(route.ConnectionString, out var database))
+            var key = route.Provider + "|" + route.ConnectionString;
+            if (!_engines.TryGetValue(key, out var engine))
             {
-                database = new SqliteDatabase(route.ConnectionString, options.Synchronous);
-                database.Migrate();
-                _databases[route.ConnectionString] = database;
+                engine = StorageEngines.Open(route, options.Synchronous, time);
+                engine.Migrate();
+                _engines[key] = engine;
             }
 
-            _byKind[route.ResourceKind] = database;
+            _byKind[route.ResourceKind] = engine;
         }
 
-        EventLog = new SqliteEventLog(DatabaseFor("event_log"));
-        Writer = new LogWriter(EventLog.Database, time, logger);
-        Projections = new ProjectionEngine(registry, EventLog, DatabaseFor, time, logger);
+        EventLog = new KernelEventLog(EngineFor("event_log"));
+        Writer = new LogWriter(EventLog.Engine, time, logger);
+        Projections = new ProjectionEngine(registry, EventLog.Store, kind => EngineFor(kind).Projections, time, logger);
         Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
-        CoreReader = new CoreStateReader(EventLog.Database, Writer);
-        Queries = new QueryRunner(registry, Projections, DatabaseFor, CoreReader, Safety, options, time);
+        CoreReader = new CoreStateReader(EventLog.Store, Writer);
+        Queries = new QueryRunner(registry, Projections, kind => EngineFor(kind).Projections, CoreReader, Safety, options, time);
         Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, CoreReader, Secrets, options, time, logger);
-        Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Database, Writer, checkpoints, options.Mode, contentRoot, time);
+        Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Store, Writer, checkpoints, options.Mode, contentRoot, time);
     }
 
     public KernelOptions Options { get; }
@@ -66,7 +67,7 @@ internal sealed class OpsKernel : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
-    public SqliteEventLog EventLog { get; }
+    public KernelEventLog EventLog { get; }
 
     public LogWriter Writer { get; }
 
@@ -109,8 +110,10 @@ internal sealed class OpsKernel : IAsyncDisposable
         return new OpsKernel(options, checkpoints, routes, registry, opsSection, time, loggerFactory, contentRoot);
     }
 
-    public SqliteDatabase DatabaseFor(string resourceKind) =>
-        _byKind.TryGetValue(resourceKind, out var database) ? database : throw new RouteMissingException([resourceKind]);
+    /// <summary>The engine a resource kind is routed to.</summary>
+    /// <exception cref="RouteMissingException">The kind has no route.</exception>
+    public IStorageEngine EngineFor(string resourceKind) =>
+        _byKind.TryGetValue(resourceKind, out var engine) ? engine : throw new RouteMissingException([resourceKind]);
 
     /// <summary>A reader of <paramref name="owner"/>'s projections scoped to <paramref name="caller"/>'s tenant and the host's mode.</summary>
     public async ValueTask<IProjectionReader> ReaderForAsync(string owner, CallerContext caller, CancellationToken cancellationToken) =>
@@ -120,9 +123,9 @@ internal sealed class OpsKernel : IAsyncDisposable
     {
         await CoreReader.DisposeAsync();
         await Writer.DisposeAsync();
-        foreach (var database in _databases.Values)
+        foreach (var engine in _engines.Values)
         {
-            database.Dispose();
+            engine.Dispose();
         }
     }
 }

@@ -22,7 +22,7 @@ internal static class ChainExport
 {
     /// <summary>Writes rows after <paramref name="start"/> (from position 1 when null) up to <paramref name="end"/>, framed by both checkpoints.</summary>
     /// <returns>The number of rows written.</returns>
-    public static async Task<long> ExportAsync(SqliteEventLog log, TextWriter output, CheckpointSigned? start, CheckpointSigned end, CancellationToken cancellationToken)
+    public static async Task<long> ExportAsync(Storage.IEventStore log, TextWriter output, CheckpointSigned? start, CheckpointSigned end, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(end);
         var from = (start?.Position ?? 0) + 1;
@@ -31,28 +31,23 @@ internal static class ChainExport
             await WriteCheckpointAsync(output, start);
         }
 
-        await using var connection = log.Database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash FROM events WHERE position >= $from AND position <= $to ORDER BY position";
-        command.Parameters.AddWithValue("$from", from);
-        command.Parameters.AddWithValue("$to", end.Position);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         long count = 0;
-        while (await reader.ReadAsync(cancellationToken))
+        await foreach (var stored in log.ReadRowsAsync(from, end.Position, cancellationToken))
         {
+            var row = stored.Row;
             var line = new JsonObject
             {
-                ["position"] = reader.GetInt64(0),
-                ["event_id"] = Convert.ToHexStringLower((byte[])reader.GetValue(1)),
-                ["stream_id"] = reader.GetString(2),
-                ["stream_version"] = reader.GetInt64(3),
-                ["event_type"] = reader.GetString(4),
-                ["occurred_at_ticks"] = reader.GetInt64(5).ToString(CultureInfo.InvariantCulture),
-                ["source_ref"] = reader.GetString(6),
-                ["source_sequence"] = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                ["envelope"] = JsonNode.Parse((byte[])reader.GetValue(8)),
-                ["prev_hash"] = Convert.ToHexStringLower((byte[])reader.GetValue(9)),
-                ["row_hash"] = Convert.ToHexStringLower((byte[])reader.GetValue(10)),
+                ["position"] = row.Position,
+                ["event_id"] = Convert.ToHexStringLower(row.EventId),
+                ["stream_id"] = row.StreamId,
+                ["stream_version"] = row.StreamVersion,
+                ["event_type"] = row.EventType,
+                ["occurred_at_ticks"] = row.OccurredAtTicks.ToString(CultureInfo.InvariantCulture),
+                ["source_ref"] = row.SourceRef,
+                ["source_sequence"] = row.SourceSequence,
+                ["envelope"] = JsonNode.Parse(row.Envelope),
+                ["prev_hash"] = Convert.ToHexStringLower(stored.PrevHash),
+                ["row_hash"] = Convert.ToHexStringLower(stored.RowHash),
             };
             await output.WriteLineAsync(Encoding.UTF8.GetString(CanonicalJson.SerializeToCanonical(line)));
             count++;

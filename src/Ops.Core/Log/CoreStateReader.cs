@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Ops.Core.Capabilities;
 using Ops.Core.Storage;
 
@@ -7,14 +6,12 @@ namespace Ops.Core.Log;
 /// <summary>
 /// Kernel state as of the log's head, for reads and authentication (issue 7: a revocation takes effect on
 /// the next request in every process sharing the database). Each call checks the head position (one
-/// indexed lookup on a kept connection) and folds only core events appended since, by this process's
-/// writer or by any other process (the admin CLI, another worker).
+/// indexed lookup) and folds only core events appended since, by this process's writer or by any other
+/// process (the admin CLI, another worker).
 /// </summary>
-internal sealed class CoreStateReader(SqliteDatabase database, LogWriter writer) : IAsyncDisposable
+internal sealed class CoreStateReader(IEventStore events, LogWriter writer) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private SqliteConnection? _connection;
-    private SqliteCommand? _head;
     private CoreState _cached = CoreState.Empty;
 
     public async ValueTask<CoreState> CurrentAsync(CancellationToken cancellationToken)
@@ -24,29 +21,18 @@ internal sealed class CoreStateReader(SqliteDatabase database, LogWriter writer)
         {
             var committed = writer.CommittedCore;
             var state = committed.Position >= _cached.Position ? committed : _cached;
-            _connection ??= database.Open();
-            if (_head is null)
-            {
-                _head = _connection.CreateCommand();
-                _head.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
-            }
-
-            var head = (long)(await _head.ExecuteScalarAsync(cancellationToken))!;
+            var head = await events.HeadPositionAsync(cancellationToken);
             if (head <= state.Position)
             {
                 _cached = state;
                 return state;
             }
 
-            await using var catchUp = _connection.CreateCommand();
-            catchUp.CommandText = $"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE position > $after AND position <= $head AND event_type LIKE 'core.%' ORDER BY position";
-            catchUp.Parameters.AddWithValue("$after", state.Position);
-            catchUp.Parameters.AddWithValue("$head", head);
-            await using (var reader = await catchUp.ExecuteReaderAsync(cancellationToken))
+            await foreach (var logged in events.ReadCoreEventsAsync(state.Position, cancellationToken))
             {
-                while (await reader.ReadAsync(cancellationToken))
+                if (logged.Position <= head)
                 {
-                    state = state.Apply(SqliteEventLog.Read(reader));
+                    state = state.Apply(logged);
                 }
             }
 
@@ -59,18 +45,9 @@ internal sealed class CoreStateReader(SqliteDatabase database, LogWriter writer)
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_head is not null)
-        {
-            await _head.DisposeAsync();
-        }
-
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync();
-        }
-
         _lock.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

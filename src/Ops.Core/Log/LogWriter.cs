@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Ops.Core.Capabilities;
 using Ops.Core.Storage;
@@ -13,26 +12,23 @@ namespace Ops.Core.Log;
 /// is released only after the commit is durable; if the commit fails, every unit of the batch fails
 /// with <see cref="LogCommitException"/> and nothing of the batch was written.
 /// </summary>
-[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors")]
 internal sealed class LogWriter : IAsyncDisposable
 {
     public const int MaxBatch = 256;
 
     private readonly Channel<WorkItem> _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(16_384) { SingleReader = true });
-    private readonly SqliteConnection _connection;
+    private readonly IWriterConnection _connection;
     private readonly WriteSession _session;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _gate;
     private readonly Task _loop;
     private CoreState _committedCore;
 
-    public LogWriter(SqliteDatabase database, TimeProvider time, ILogger logger)
+    public LogWriter(IStorageEngine engine, TimeProvider time, ILogger logger)
     {
         _logger = logger;
-        _gate = WriteGate.For(database);
-        _connection = database.Open();
-        _session = new WriteSession(_connection, time);
-        _committedCore = LoadCore(_connection);
+        _connection = engine.OpenWriter();
+        _session = new WriteSession(time);
+        _committedCore = LoadCore(engine.Events);
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -55,22 +51,15 @@ internal sealed class LogWriter : IAsyncDisposable
     public Task RefreshAsync(CancellationToken cancellationToken) =>
         ExecuteAsync(static (_, _) => ValueTask.FromResult(true), cancellationToken);
 
-    private static CoreState LoadCore(SqliteConnection connection)
+    private static CoreState LoadCore(IEventStore events)
     {
         var core = CoreState.Empty;
-        using var command = connection.CreateCommand();
-        // Core events live in core:* streams; the range uses the stream index instead of scanning the log.
-        command.CommandText = $"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE stream_id >= 'core:' AND stream_id < 'core;' ORDER BY position";
-        using (var reader = command.ExecuteReader())
+        foreach (var logged in events.ReadCoreEventsAsync(0, CancellationToken.None).ToBlockingEnumerable())
         {
-            while (reader.Read())
-            {
-                core = core.Apply(SqliteEventLog.Read(reader));
-            }
+            core = core.Apply(logged);
         }
 
-        command.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
-        return core with { Position = (long)command.ExecuteScalar()! };
+        return core with { Position = events.HeadPositionAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult() };
     }
 
     private async Task RunAsync()
@@ -96,12 +85,11 @@ internal sealed class LogWriter : IAsyncDisposable
 
     private async Task RunBatchAsync(List<WorkItem> batch)
     {
-        SqliteTransaction? transaction = null;
-        await _gate.WaitAsync();
+        IWriteTransaction? transaction = null;
         try
         {
-            transaction = _connection.BeginTransaction(deferred: false);
-            _session.Begin(transaction, _committedCore);
+            transaction = await _connection.BeginAsync(CancellationToken.None);
+            await _session.BeginAsync(transaction, _committedCore, CancellationToken.None);
 
             // A batch of one needs no savepoint: if its unit fails, rolling back the whole transaction
             // leaves exactly what rolling back to the savepoint and committing nothing would.
@@ -113,7 +101,7 @@ internal sealed class LogWriter : IAsyncDisposable
                 var mark = _session.Mark();
                 if (!single)
                 {
-                    transaction.Save(savepoint);
+                    await transaction.SaveAsync(savepoint, CancellationToken.None);
                 }
 
                 try
@@ -121,7 +109,7 @@ internal sealed class LogWriter : IAsyncDisposable
                     await batch[i].RunAsync(_session);
                     if (!single)
                     {
-                        transaction.Release(savepoint);
+                        await transaction.ReleaseAsync(savepoint, CancellationToken.None);
                     }
                 }
                 catch (Exception ex)
@@ -132,8 +120,8 @@ internal sealed class LogWriter : IAsyncDisposable
                     }
                     else
                     {
-                        transaction.Rollback(savepoint);
-                        transaction.Release(savepoint);
+                        await transaction.RollbackToAsync(savepoint, CancellationToken.None);
+                        await transaction.ReleaseAsync(savepoint, CancellationToken.None);
                     }
 
                     _session.Restore(mark);
@@ -143,11 +131,11 @@ internal sealed class LogWriter : IAsyncDisposable
 
             if (rollBackAll)
             {
-                transaction.Rollback();
+                await transaction.RollbackAsync(CancellationToken.None);
             }
             else
             {
-                transaction.Commit();
+                await transaction.CommitAsync(CancellationToken.None);
             }
         }
         catch (Exception ex)
@@ -155,9 +143,12 @@ internal sealed class LogWriter : IAsyncDisposable
             CoreLog.BatchCommitFailed(_logger, batch.Count, ex);
             try
             {
-                transaction?.Rollback();
+                if (transaction is not null)
+                {
+                    await transaction.RollbackAsync(CancellationToken.None);
+                }
             }
-            catch (Exception rollback) when (rollback is SqliteException or InvalidOperationException)
+            catch (Exception rollback) when (rollback is InvalidOperationException or System.Data.Common.DbException)
             {
                 // The transaction is already gone; nothing of the batch is in the database either way.
             }
@@ -172,8 +163,11 @@ internal sealed class LogWriter : IAsyncDisposable
         }
         finally
         {
-            transaction?.Dispose();
-            _gate.Release();
+            _session.End();
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
         }
 
         Volatile.Write(ref _committedCore, _session.Core);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ops.Core.Envelopes;
 using Ops.Core.Identity;
 using Ops.Core.Storage;
@@ -13,19 +12,8 @@ namespace Ops.Core.Log;
 [Authority(AuthorityClass.LogAppender, "command_outcomes")]
 internal static class OutcomeStore
 {
-    public static async ValueTask<(CommandOutcome Outcome, string ContentHash)?> FindAsync(WriteSession session, string commandId, CancellationToken cancellationToken)
-    {
-        var command = session.Cached("SELECT outcome, content_hash FROM command_outcomes WHERE command_id = $id");
-        command.Parameters.AddWithValue("$id", commandId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        var outcome = JsonSerializer.Deserialize<CommandOutcome>((byte[])reader.GetValue(0), OpsJson.Options)!;
-        return (outcome, reader.GetString(1));
-    }
+    public static async ValueTask<(CommandOutcome Outcome, string ContentHash)?> FindAsync(WriteSession session, string commandId, CancellationToken cancellationToken) =>
+        await session.Transaction.FindOutcomeAsync(commandId, cancellationToken) is { } found ? (found.Outcome, found.ContentHash) : null;
 
     public static async ValueTask RecordAsync(WriteSession session, CommandOutcome outcome, string contentHash, CancellationToken cancellationToken)
     {
@@ -39,17 +27,7 @@ internal static class OutcomeStore
             CanonicalJson.SerializeToCanonical(outcome),
             outcome.DecidedAt.UtcTicks);
         var rowHash = OutcomeChain.RowHash(headHash, row);
-        var command = session.Cached("INSERT INTO command_outcomes (command_id, content_hash, command_type, status, outcome, decided_at, seq, prev_hash, row_hash) VALUES ($id, $hash, $type, $status, $outcome, $at, $seq, $prev, $row)");
-        command.Parameters.AddWithValue("$id", row.CommandId);
-        command.Parameters.AddWithValue("$hash", row.ContentHash);
-        command.Parameters.AddWithValue("$type", row.CommandType);
-        command.Parameters.AddWithValue("$status", row.Status);
-        command.Parameters.AddWithValue("$outcome", row.Outcome);
-        command.Parameters.AddWithValue("$at", row.DecidedAtTicks);
-        command.Parameters.AddWithValue("$seq", row.Seq);
-        command.Parameters.AddWithValue("$prev", headHash);
-        command.Parameters.AddWithValue("$row", rowHash);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await session.Transaction.InsertOutcomeAsync(row, headHash, rowHash, cancellationToken);
         session.AdvanceOutcomes(row.Seq, rowHash);
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Ops.Core.Envelopes;
 using Ops.Core.Log;
@@ -19,11 +18,9 @@ namespace Ops.Core.Projections;
 /// another tenant's document and no document mixes tenants.
 /// </para>
 /// </summary>
-[Authority(AuthorityClass.ProjectionRunner, "projection_documents", "projection_checkpoints")]
-internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog log, Func<string, SqliteDatabase> databaseFor, TimeProvider time, ILogger logger)
+internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log, Func<string, IProjectionStore> storeFor, TimeProvider time, ILogger logger)
 {
     private const int PageSize = 2_000;
-    private const string LoadSql = "SELECT document FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m AND doc_key = $k";
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>Brings every projection (or the named ones) up to the log's head; returns the head position reached.</summary>
@@ -84,9 +81,9 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
     public async ValueTask<string> StateHashAsync(string projectionName, CancellationToken cancellationToken)
     {
         var projection = registry.Projections[projectionName];
-        await using var connection = databaseFor(projection.ResourceKind).Open();
+        await using var read = await storeFor(projection.ResourceKind).BeginReadAsync(cancellationToken);
         using var hash = new StateHash();
-        await foreach (var (address, document) in ReadStoredAsync(connection, null, projection, cancellationToken))
+        await foreach (var (address, document) in ReadStoredAsync(read, projection, cancellationToken))
         {
             hash.Append(address, document);
         }
@@ -105,9 +102,8 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
     public async ValueTask<ProjectionVerification> VerifyAsync(string projectionName, CancellationToken cancellationToken)
     {
         var projection = registry.Projections[projectionName];
-        await using var connection = databaseFor(projection.ResourceKind).Open();
-        await using var snapshot = connection.BeginTransaction(deferred: true);
-        var checkpoint = await ReadCheckpointAsync(connection, snapshot, projection, cancellationToken);
+        await using var snapshot = await storeFor(projection.ResourceKind).BeginReadAsync(cancellationToken);
+        var checkpoint = await snapshot.ReadCheckpointAsync(projection.Name, cancellationToken);
         var status = checkpoint is null ? ProjectionVerificationStatus.NotBuilt
             : checkpoint.Value.Version != projection.Version ? ProjectionVerificationStatus.VersionChanged
             : ProjectionVerificationStatus.Match;
@@ -118,7 +114,7 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         using var expected = new StateHash();
         var next = 0;
         string? difference = null;
-        await foreach (var (address, document) in ReadStoredAsync(connection, snapshot, projection, cancellationToken))
+        await foreach (var (address, document) in ReadStoredAsync(snapshot, projection, cancellationToken))
         {
             stored.Append(address, document);
             while (next < rebuilt.Count && EncodedAddress.Compare(rebuilt[next].Address, address) < 0)
@@ -173,17 +169,12 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
     private IEnumerable<ProjectionRegistration> Select(IEnumerable<string>? only) =>
         only is null ? registry.Projections.Values : only.Select(n => registry.Projections[n]);
 
-    /// <summary>Stored documents in state-hash order (SQLite compares TEXT as UTF-8 bytes: the order <see cref="EncodedAddress.Compare"/> defines).</summary>
-    private static async IAsyncEnumerable<(EncodedAddress Address, byte[] Document)> ReadStoredAsync(SqliteConnection connection, SqliteTransaction? transaction, ProjectionRegistration projection, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Stored documents in state-hash order (the engine orders by UTF-8 bytes: the order <see cref="EncodedAddress.Compare"/> defines).</summary>
+    private static async IAsyncEnumerable<(EncodedAddress Address, byte[] Document)> ReadStoredAsync(IProjectionRead read, ProjectionRegistration projection, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT tenant_id, mode, doc_key, document FROM projection_documents WHERE projection = $p ORDER BY tenant_id, mode, doc_key";
-        command.Parameters.AddWithValue("$p", projection.Name);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await foreach (var (address, document) in read.ScanAsync(projection.Name, cancellationToken))
         {
-            yield return (EncodedAddress.Of(reader.GetString(0), reader.GetString(1), reader.GetString(2)), (byte[])reader.GetValue(3));
+            yield return (EncodedAddress.Of(address), document);
         }
     }
 
@@ -216,17 +207,15 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
             }
 
             var batch = page.Where(e => e.Position <= head).ToList();
-            await CommitAsync(databaseFor(projection.ResourceKind), projection, reset: false, batch[^1].Position, (connection, transaction) => FoldBatchAsync(connection, transaction, projection, batch, cancellationToken), cancellationToken);
+            await CommitAsync(projection, reset: false, batch[^1].Position, write => FoldBatchAsync(write, projection, batch, cancellationToken), cancellationToken);
             position = batch[^1].Position;
         }
     }
 
     /// <summary>Folds a batch in log order on the documents as stored (read inside the commit's transaction); returns the changed ones.</summary>
-    private async ValueTask<IReadOnlyDictionary<DocumentAddress, byte[]?>> FoldBatchAsync(SqliteConnection connection, SqliteTransaction transaction, ProjectionRegistration projection, IReadOnlyList<LoggedEvent> events, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyDictionary<DocumentAddress, byte[]?>> FoldBatchAsync(IProjectionWrite write, ProjectionRegistration projection, IReadOnlyList<LoggedEvent> events, CancellationToken cancellationToken)
     {
         var dirty = new Dictionary<DocumentAddress, byte[]?>();
-        await using var load = LoadCommand(connection, projection);
-        load.Transaction = transaction;
         foreach (var e in events)
         {
             if (AddressOf(projection, e) is not { } address)
@@ -236,7 +225,7 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
 
             if (!dirty.TryGetValue(address, out var document))
             {
-                document = await LoadAsync(load, address, cancellationToken);
+                document = await write.LoadAsync(projection.Name, address, cancellationToken);
             }
 
             dirty[address] = Fold(projection, e, document);
@@ -256,15 +245,14 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
     /// </summary>
     private async ValueTask RebuildCoreAsync(ProjectionRegistration projection, long head, CancellationToken cancellationToken)
     {
-        var database = databaseFor(projection.ResourceKind);
+        var store = storeFor(projection.ResourceKind);
         var documents = new Dictionary<DocumentAddress, byte[]?>();
         var flushed = new HashSet<DocumentAddress>();
         var trackFlushed = true;
         var reset = true;
         long buffered = 0;
         long count = 0;
-        SqliteConnection? reads = null;
-        SqliteCommand? load = null;
+        IProjectionRead? reads = null;
         try
         {
             await foreach (var e in log.ReadCanonicalAsync(cancellationToken))
@@ -283,13 +271,8 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
                 if (!documents.TryGetValue(address, out var document) && !reset && (!trackFlushed || flushed.Contains(address)))
                 {
                     // Written by an earlier flush of this rebuild: read it back.
-                    if (load is null)
-                    {
-                        reads = database.Open();
-                        load = LoadCommand(reads, projection);
-                    }
-
-                    document = await LoadAsync(load, address, cancellationToken);
+                    reads ??= await store.BeginReadAsync(cancellationToken);
+                    document = await reads.GetAsync(projection.Name, address, cancellationToken);
                 }
 
                 var next = Fold(projection, e, document);
@@ -298,7 +281,13 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
 
                 if (buffered > RebuildBufferBytes)
                 {
-                    await CommitAsync(database, projection, reset, checkpoint: null, (_, _) => ValueTask.FromResult<IReadOnlyDictionary<DocumentAddress, byte[]?>>(documents), cancellationToken);
+                    await CommitAsync(projection, reset, checkpoint: null, _ => ValueTask.FromResult<IReadOnlyDictionary<DocumentAddress, byte[]?>>(documents), cancellationToken);
+                    if (reads is not null)
+                    {
+                        // A new snapshot sees what this flush wrote.
+                        await reads.DisposeAsync();
+                        reads = null;
+                    }
                     reset = false;
                     if (trackFlushed)
                     {
@@ -315,15 +304,10 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
                 }
             }
 
-            await CommitAsync(database, projection, reset, head, (_, _) => ValueTask.FromResult<IReadOnlyDictionary<DocumentAddress, byte[]?>>(documents), cancellationToken);
+            await CommitAsync(projection, reset, head, _ => ValueTask.FromResult<IReadOnlyDictionary<DocumentAddress, byte[]?>>(documents), cancellationToken);
         }
         finally
         {
-            if (load is not null)
-            {
-                await load.DisposeAsync();
-            }
-
             if (reads is not null)
             {
                 await reads.DisposeAsync();
@@ -375,153 +359,35 @@ internal sealed class ProjectionEngine(KernelRegistry registry, SqliteEventLog l
         return new ProjectionFailedException(projection.Name, e.Position, ex);
     }
 
-    private static SqliteCommand LoadCommand(SqliteConnection connection, ProjectionRegistration projection)
-    {
-        var load = connection.CreateCommand();
-        load.CommandText = LoadSql;
-        load.Parameters.AddWithValue("$p", projection.Name);
-        load.Parameters.Add("$t", SqliteType.Text);
-        load.Parameters.Add("$m", SqliteType.Text);
-        load.Parameters.Add("$k", SqliteType.Text);
-        return load;
-    }
-
-    private static async ValueTask<byte[]?> LoadAsync(SqliteCommand load, DocumentAddress address, CancellationToken cancellationToken)
-    {
-        load.Parameters[1].Value = address.TenantId;
-        load.Parameters[2].Value = address.Mode;
-        load.Parameters[3].Value = address.Key;
-        return await load.ExecuteScalarAsync(cancellationToken) as byte[];
-    }
-
     /// <summary>
-    /// The one transaction body of the engine: under the database's write gate, optionally clears the
-    /// projection (and, when this commit writes no checkpoint, its checkpoint too), writes the documents
-    /// <paramref name="documents"/> gives (it may read inside the transaction), and the checkpoint.
+    /// The one transaction body of the engine: under the store's write gate, optionally clears the
+    /// projection (documents and checkpoint), writes the documents <paramref name="documents"/> gives (it
+    /// may read inside the transaction), and the checkpoint.
     /// </summary>
     private async ValueTask CommitAsync(
-        SqliteDatabase database,
         ProjectionRegistration projection,
         bool reset,
         long? checkpoint,
-        Func<SqliteConnection, SqliteTransaction, ValueTask<IReadOnlyDictionary<DocumentAddress, byte[]?>>> documents,
+        Func<IProjectionWrite, ValueTask<IReadOnlyDictionary<DocumentAddress, byte[]?>>> documents,
         CancellationToken cancellationToken)
     {
-        var gate = WriteGate.For(database);
-        await gate.WaitAsync(cancellationToken);
-        try
+        await using var write = await storeFor(projection.ResourceKind).BeginWriteAsync(cancellationToken);
+        if (reset)
         {
-            await using var connection = database.Open();
-            await RelaxSynchronousAsync(database, connection, cancellationToken);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            if (reset)
-            {
-                await using var clear = connection.CreateCommand();
-                clear.Transaction = transaction;
-                clear.CommandText = checkpoint is null
-                    ? "DELETE FROM projection_documents WHERE projection = $p; DELETE FROM projection_checkpoints WHERE projection = $p"
-                    : "DELETE FROM projection_documents WHERE projection = $p";
-                clear.Parameters.AddWithValue("$p", projection.Name);
-                await clear.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await WriteDocumentsAsync(connection, transaction, projection.Name, await documents(connection, transaction), cancellationToken);
-            if (checkpoint is { } position)
-            {
-                await SaveCheckpointAsync(connection, transaction, projection, position, cancellationToken);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
+            await write.ClearAsync(projection.Name, cancellationToken);
         }
-        finally
+
+        await write.WriteDocumentsAsync(projection.Name, await documents(write), cancellationToken);
+        if (checkpoint is { } position)
         {
-            gate.Release();
+            await write.SaveCheckpointAsync(projection.Name, new ProjectionCheckpoint(projection.Version, position, time.GetUtcNow().UtcTicks), cancellationToken);
         }
+
+        await write.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Upserts documents and deletes the removed ones (null), in address order so the writes walk the primary key's B-tree in order.</summary>
-    private static async ValueTask WriteDocumentsAsync(SqliteConnection connection, SqliteTransaction transaction, string projection, IReadOnlyDictionary<DocumentAddress, byte[]?> documents, CancellationToken cancellationToken)
-    {
-        var addresses = documents.Keys.ToArray();
-        Array.Sort(addresses, DocumentAddress.Ordinal);
-        await using var upsert = connection.CreateCommand();
-        upsert.Transaction = transaction;
-        upsert.CommandText = "INSERT INTO projection_documents (projection, tenant_id, mode, doc_key, document) VALUES ($p, $t, $m, $k, $d) ON CONFLICT (projection, tenant_id, mode, doc_key) DO UPDATE SET document = excluded.document";
-        upsert.Parameters.AddWithValue("$p", projection);
-        var upsertTenant = upsert.Parameters.Add("$t", SqliteType.Text);
-        var upsertMode = upsert.Parameters.Add("$m", SqliteType.Text);
-        var upsertKey = upsert.Parameters.Add("$k", SqliteType.Text);
-        var upsertDoc = upsert.Parameters.Add("$d", SqliteType.Blob);
-        await using var remove = connection.CreateCommand();
-        remove.Transaction = transaction;
-        remove.CommandText = "DELETE FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m AND doc_key = $k";
-        remove.Parameters.AddWithValue("$p", projection);
-        var removeTenant = remove.Parameters.Add("$t", SqliteType.Text);
-        var removeMode = remove.Parameters.Add("$m", SqliteType.Text);
-        var removeKey = remove.Parameters.Add("$k", SqliteType.Text);
-        foreach (var address in addresses)
-        {
-            if (documents[address] is { } document)
-            {
-                upsertTenant.Value = address.TenantId;
-                upsertMode.Value = address.Mode;
-                upsertKey.Value = address.Key;
-                upsertDoc.Value = document;
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
-            }
-            else
-            {
-                removeTenant.Value = address.TenantId;
-                removeMode.Value = address.Mode;
-                removeKey.Value = address.Key;
-                await remove.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-    }
-
-    private async ValueTask SaveCheckpointAsync(SqliteConnection connection, SqliteTransaction transaction, ProjectionRegistration projection, long checkpoint, CancellationToken cancellationToken)
-    {
-        await using var save = connection.CreateCommand();
-        save.Transaction = transaction;
-        save.CommandText = "INSERT INTO projection_checkpoints (projection, version, position, updated_at) VALUES ($p, $v, $pos, $at) ON CONFLICT (projection) DO UPDATE SET version = excluded.version, position = excluded.position, updated_at = excluded.updated_at";
-        save.Parameters.AddWithValue("$p", projection.Name);
-        save.Parameters.AddWithValue("$v", projection.Version);
-        save.Parameters.AddWithValue("$pos", checkpoint);
-        save.Parameters.AddWithValue("$at", time.GetUtcNow().UtcTicks);
-        await save.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Projection documents are derived data: a commit lost to power loss takes its checkpoint with it
-    /// (WAL keeps the file a consistent prefix), and the next catch-up folds those events again. So they
-    /// need no flush of their own; the log's commits stay synchronous=FULL. Saves one flush per
-    /// catch-up (docs/performance.md). The pool re-applies the database's setting on the next Open().
-    /// </summary>
-    private static async ValueTask RelaxSynchronousAsync(SqliteDatabase database, SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        if (!database.IsInMemory && database.Synchronous == "FULL")
-        {
-            await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA synchronous=NORMAL";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
-
-    private async ValueTask<(int Version, long Position)?> ReadCheckpointAsync(ProjectionRegistration projection, CancellationToken cancellationToken)
-    {
-        await using var connection = databaseFor(projection.ResourceKind).Open();
-        return await ReadCheckpointAsync(connection, null, projection, cancellationToken);
-    }
-
-    private static async ValueTask<(int Version, long Position)?> ReadCheckpointAsync(SqliteConnection connection, SqliteTransaction? transaction, ProjectionRegistration projection, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT version, position FROM projection_checkpoints WHERE projection = $p";
-        command.Parameters.AddWithValue("$p", projection.Name);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt32(0), reader.GetInt64(1)) : null;
-    }
+    private ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(ProjectionRegistration projection, CancellationToken cancellationToken) =>
+        storeFor(projection.ResourceKind).ReadCheckpointAsync(projection.Name, cancellationToken);
 }
 
 /// <summary>A projection's fold threw; its documents and checkpoint stay as they were before the batch.</summary>

@@ -11,21 +11,15 @@ namespace Ops.Core.Projections;
 /// <see cref="ProjectionAccess"/>, never from the pack. A projection that spans tenants is read only
 /// after the caller's capability for it is checked.
 /// </summary>
-internal sealed class ProjectionReader(KernelRegistry registry, Func<string, SqliteDatabase> databaseFor, string owner, ProjectionAccess access) : IProjectionReader
+internal sealed class ProjectionReader(KernelRegistry registry, Func<string, IProjectionStore> storeFor, string owner, ProjectionAccess access) : IProjectionReader
 {
     public async ValueTask<TDocument?> GetAsync<TDocument>(string projectionName, string key, CancellationToken cancellationToken)
         where TDocument : class
     {
         ArgumentNullException.ThrowIfNull(key);
         var (projection, tenant) = Resolve(projectionName);
-        await using var connection = databaseFor(projection.ResourceKind).Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT document FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m AND doc_key = $k";
-        command.Parameters.AddWithValue("$p", projection.Name);
-        command.Parameters.AddWithValue("$t", tenant);
-        command.Parameters.AddWithValue("$m", access.Mode);
-        command.Parameters.AddWithValue("$k", key);
-        return await command.ExecuteScalarAsync(cancellationToken) is byte[] bytes
+        await using var read = await storeFor(projection.ResourceKind).BeginReadAsync(cancellationToken);
+        return await read.GetAsync(projection.Name, new DocumentAddress(tenant, access.Mode, key), cancellationToken) is { } bytes
             ? JsonSerializer.Deserialize<TDocument>(bytes, OpsJson.Options)
             : null;
     }
@@ -34,17 +28,11 @@ internal sealed class ProjectionReader(KernelRegistry registry, Func<string, Sql
         where TDocument : class
     {
         var (projection, tenant) = Resolve(projectionName);
-        await using var connection = databaseFor(projection.ResourceKind).Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT document FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m ORDER BY doc_key";
-        command.Parameters.AddWithValue("$p", projection.Name);
-        command.Parameters.AddWithValue("$t", tenant);
-        command.Parameters.AddWithValue("$m", access.Mode);
+        await using var read = await storeFor(projection.ResourceKind).BeginReadAsync(cancellationToken);
         var result = new List<TDocument>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await foreach (var (_, document) in read.ListAsync(projection.Name, tenant, access.Mode, cancellationToken))
         {
-            result.Add(JsonSerializer.Deserialize<TDocument>((byte[])reader.GetValue(0), OpsJson.Options)!);
+            result.Add(JsonSerializer.Deserialize<TDocument>(document, OpsJson.Options)!);
         }
 
         return result;

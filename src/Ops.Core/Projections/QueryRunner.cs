@@ -18,7 +18,7 @@ namespace Ops.Core.Projections;
 /// only its caller's tenant. The caller's capability for the query itself is checked by the edge
 /// before this runs.
 /// </summary>
-internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine projections, Func<string, SqliteDatabase> databaseFor, CoreStateReader core, SafetyRecorder safety, KernelOptions options, TimeProvider time)
+internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine projections, Func<string, IProjectionStore> storeFor, CoreStateReader core, SafetyRecorder safety, KernelOptions options, TimeProvider time)
 {
     /// <summary>Runs <paramref name="registration"/> with <paramref name="arguments"/> (a JSON object) as <paramref name="caller"/>.</summary>
     /// <exception cref="JsonException">The arguments do not fit the query record.</exception>
@@ -67,7 +67,7 @@ internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine proj
     }
 
     /// <summary>A reader of <paramref name="owner"/>'s projections scoped to <paramref name="access"/>.</summary>
-    public IProjectionReader ReaderFor(string owner, ProjectionAccess access) => new ProjectionReader(registry, databaseFor, owner, access);
+    public IProjectionReader ReaderFor(string owner, ProjectionAccess access) => new ProjectionReader(registry, storeFor, owner, access);
 }
 
 /// <summary>A query's answer with what it was answered from (constitution §5, query artifacts).</summary>

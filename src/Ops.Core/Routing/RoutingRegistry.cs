@@ -58,7 +58,7 @@ internal sealed record ResolvedRoute(string ResourceKind, string Provider, strin
                     throw new InvalidOperationException($"Route '{kind}' uses provider sqlite but has no ConnectionString (Ops:Routes:{kind}:ConnectionString). Nothing was started.");
                 }
 
-                return new ResolvedRoute(kind, "sqlite", Storage.SqliteDatabase.ResolveFileConnectionString(options.ConnectionString, contentRoot), false);
+                return new ResolvedRoute(kind, "sqlite", Storage.Sqlite.SqliteDatabase.ResolveFileConnectionString(options.ConnectionString, contentRoot), false);
             case "memory":
                 if (!string.Equals(mode, "lab", StringComparison.Ordinal))
                 {

@@ -15,6 +15,9 @@ internal interface IEventStore
 
     ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken);
 
+    /// <summary>Events of every stream whose id starts with <paramref name="prefix"/>, in position order (e.g. <c>core:pack-</c>).</summary>
+    IAsyncEnumerable<LoggedEvent> ReadStreamsWithPrefixAsync(string prefix, CancellationToken cancellationToken);
+
     /// <summary>Events of type <c>core.*</c> after a position, in position order.</summary>
     IAsyncEnumerable<LoggedEvent> ReadCoreEventsAsync(long afterPosition, CancellationToken cancellationToken);
 

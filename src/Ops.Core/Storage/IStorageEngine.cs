@@ -19,8 +19,15 @@ internal interface IStorageEngine : IDisposable
     /// <summary>Whether the database lives only in memory (lab mode).</summary>
     bool IsInMemory { get; }
 
-    /// <summary>Migrates the schema to <paramref name="target"/> (latest when null, <c>0</c> for none) through EF Core.</summary>
+    /// <summary>
+    /// Migrates the schema to <paramref name="target"/> (latest when null, <c>0</c> for none) through EF Core. Refused
+    /// (<c>migration_refused</c>, nothing changed) for an unknown target, while another migration holds the lock, or
+    /// when it would drop the log's tables while they hold events. A failed migration releases its lock.
+    /// </summary>
     void Migrate(string? target = null);
+
+    /// <summary>Releases a schema-migration lock left behind by a migration that was killed; returns whether one was held.</summary>
+    bool ReleaseMigrationLock();
 
     /// <summary>Applied migration ids, oldest first.</summary>
     IReadOnlyList<string> AppliedMigrations();

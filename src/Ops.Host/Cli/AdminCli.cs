@@ -222,23 +222,38 @@ internal static class AdminCli
                 var options = new KernelOptions();
                 configuration.GetSection("Ops").Bind(options);
                 var routes = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, Directory.GetCurrentDirectory());
-                foreach (var connectionString in routes.All.Select(r => r.ConnectionString).Distinct(StringComparer.Ordinal))
+                foreach (var route in routes.All.DistinctBy(r => r.Provider + "|" + r.ConnectionString))
                 {
-                    using var database = new Ops.Core.Storage.SqliteDatabase(connectionString, options.Synchronous);
-                    database.Migrate(parse.GetValue(to));
-                    var applied = database.AppliedMigrations();
-                    output.WriteLine($"{new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString).DataSource}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
+                    using var engine = Ops.Core.Storage.StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
+                    engine.Migrate(parse.GetValue(to));
+                    var applied = engine.AppliedMigrations();
+                    output.WriteLine($"{engine.Description}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
                 }
 
                 return 0;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException)
             {
                 error.WriteLine("ops: " + ex.Message);
                 return 1;
             }
         });
-        return new Command("db", "Database schema maintenance.") { migrate };
+        var unlock = new Command("unlock", "Release the schema-migration lock that a killed migration left behind (only when no migration is running).");
+        unlock.SetAction(parse =>
+        {
+            var configuration = HostComposition.BuildConfiguration();
+            var options = new KernelOptions();
+            configuration.GetSection("Ops").Bind(options);
+            var routes = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, Directory.GetCurrentDirectory());
+            foreach (var route in routes.All.DistinctBy(r => r.Provider + "|" + r.ConnectionString))
+            {
+                using var engine = Ops.Core.Storage.StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
+                output.WriteLine($"{engine.Description}: {(engine.ReleaseMigrationLock() ? "released a stale migration lock" : "no migration lock was held")}.");
+            }
+
+            return 0;
+        });
+        return new Command("db", "Database schema maintenance: migrate, unlock.") { migrate, unlock };
     }
 
     internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)

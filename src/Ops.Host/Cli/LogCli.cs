@@ -62,7 +62,7 @@ internal static class LogCli
                     var folder = parse.GetValue(checkpointsDir);
                     var checkpoints = folder is null ? kernel.Checkpoints.ReadCheckpoints() : CheckpointStore.Read(Path.GetFullPath(folder));
                     var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
-                    return await ReportAsync(await LogIntegrity.VerifyAsync(kernel.EventLog, checkpoints, key, progress, ct), key, output, "log");
+                    return await ReportAsync(await LogIntegrity.VerifyAsync(kernel.EventLog.Store, checkpoints, key, progress, ct), key, output, "log");
                 });
             }
             catch (Exception ex) when (ex is OpsException or IOException)
@@ -120,7 +120,7 @@ internal static class LogCli
         // The closing checkpoint is a real one (file and event): the export is anchored like the log.
         var signed = (await kernel.Checkpoints.SignAsync(skipWhenUnchanged: false, path is null ? error : output, ct))!;
         await using var writer = path is null ? null : new StreamWriter(path, append: false, new UTF8Encoding(false));
-        var rows = await ChainExport.ExportAsync(kernel.EventLog, writer ?? output, start, signed.Checkpoint, ct);
+        var rows = await ChainExport.ExportAsync(kernel.EventLog.Store, writer ?? output, start, signed.Checkpoint, ct);
         if (path is not null)
         {
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {rows} rows (positions {(start?.Position ?? 0) + 1}..{signed.Checkpoint.Position}) with their chain to {path}, sealed by the checkpoint of position {signed.Checkpoint.Position} (key {signed.Checkpoint.KeyId})."));

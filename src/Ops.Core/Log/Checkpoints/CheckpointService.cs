@@ -15,20 +15,19 @@ namespace Ops.Core.Log.Checkpoints;
 /// read from a snapshot outside the writer's transaction, so a checkpoint never names a row that a
 /// failed batch takes back.
 /// </summary>
-[Authority(AuthorityClass.LogAppender, "events")]
 internal sealed class CheckpointService
 {
     public const string StandardOutput = "-";
 
-    private readonly SqliteDatabase _database;
+    private readonly IEventStore _events;
     private readonly LogWriter _writer;
     private readonly string _mode;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _signing = new(1, 1);
 
-    public CheckpointService(SqliteDatabase database, LogWriter writer, CheckpointOptions options, string mode, string contentRoot, TimeProvider time)
+    public CheckpointService(IEventStore events, LogWriter writer, CheckpointOptions options, string mode, string contentRoot, TimeProvider time)
     {
-        _database = database;
+        _events = events;
         _writer = writer;
         _mode = mode;
         _time = time;
@@ -98,7 +97,7 @@ internal sealed class CheckpointService
         await _signing.WaitAsync(cancellationToken);
         try
         {
-            var heads = await LogHeads.ReadAsync(_database, cancellationToken);
+            var heads = await _events.ReadHeadsAsync(cancellationToken);
             if (skipWhenUnchanged && heads.HeadEventType == CheckpointEventTypes.CheckpointSigned)
             {
                 return null;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using Ops.Core.Identity;
 using Ops.Core.Log.Checkpoints;
 using Ops.Core.Storage;
@@ -15,11 +14,13 @@ namespace Ops.Core.Log.Integrity;
 internal static class LogIntegrity
 {
     /// <summary>The full check: chain scan from position 1, outcome chain from seq 1, every checkpoint.</summary>
-    public static async Task<IntegrityReport> VerifyAsync(SqliteEventLog log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, IProgress<long>? progress, CancellationToken cancellationToken)
+    public static async Task<IntegrityReport> VerifyAsync(IEventStore log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var chain = await log.VerifyAsync(progress, cancellationToken);
-        var outcomes = await VerifyOutcomesAsync(log.Database, cancellationToken);
-        var heads = await HeadsAndAnchorsAsync(log.Database, checkpoints, cancellationToken);
+        var scanner = new ChainScanner();
+        await log.ScanChainAsync(scanner, 1, long.MaxValue, progress, cancellationToken);
+        var chain = scanner.Result();
+        var outcomes = await VerifyOutcomesAsync(log, cancellationToken);
+        var heads = await HeadsAndAnchorsAsync(log, checkpoints, cancellationToken);
         return Compose(chain, outcomes, heads.Head, heads.OutcomesHead, checkpoints, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
     }
 
@@ -28,26 +29,24 @@ internal static class LogIntegrity
     /// (its position and hash, its outcome seq and hash) against the log's heads, and every projection's
     /// checkpoint against the log's head.
     /// </summary>
-    public static async Task<IntegrityReport> CheckStartAsync(SqliteEventLog log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, IEnumerable<SqliteDatabase> projectionDatabases, CancellationToken cancellationToken)
+    public static async Task<IntegrityReport> CheckStartAsync(IEventStore log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, IEnumerable<IProjectionStore> projectionStores, CancellationToken cancellationToken)
     {
         // Only the latest checkpoint that verifies: a folder of a year's checkpoints must not slow a start.
         var latest = LatestTrusted(checkpoints, key);
         // Without a key nothing can be trusted, and the finding says so; with one, forged files are ignored here (log verify names them).
         IReadOnlyList<CheckpointFile> considered = latest is not null ? [latest] : key is null ? checkpoints : [];
-        var heads = await HeadsAndAnchorsAsync(log.Database, considered, cancellationToken);
+        var heads = await HeadsAndAnchorsAsync(log, considered, cancellationToken);
         var report = Compose(null, null, heads.Head, heads.OutcomesHead, considered, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
         var findings = report.Findings.Where(f => f.Problem is not (IntegrityProblem.CheckpointUnreadable or IntegrityProblem.CheckpointSignatureInvalid)).ToList();
-        foreach (var database in projectionDatabases.Distinct())
+        foreach (var store in projectionStores.Distinct())
         {
-            await using var connection = database.Open();
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT projection, position FROM projection_checkpoints WHERE position > $head ORDER BY projection";
-            command.Parameters.AddWithValue("$head", heads.Head);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            foreach (var (projection, checkpoint) in await store.ReadCheckpointsAsync(cancellationToken))
             {
-                findings.Add(new IntegrityFinding(IntegrityProblem.ProjectionAhead, heads.Head + 1, string.Create(CultureInfo.InvariantCulture,
-                    $"projection {reader.GetString(0)} has folded events up to position {reader.GetInt64(1)}, but the log ends at position {heads.Head}: the log lost its tail after the projection read it (truncated, or restored from an older backup), so the projection no longer matches the log")));
+                if (checkpoint.Position > heads.Head)
+                {
+                    findings.Add(new IntegrityFinding(IntegrityProblem.ProjectionAhead, heads.Head + 1, string.Create(CultureInfo.InvariantCulture,
+                        $"projection {projection} has folded events up to position {checkpoint.Position}, but the log ends at position {heads.Head}: the log lost its tail after the projection read it (truncated, or restored from an older backup), so the projection no longer matches the log")));
+                }
             }
         }
 
@@ -58,8 +57,8 @@ internal static class LogIntegrity
     public static async Task<IntegrityReport> CheckStartAsync(Hosting.OpsKernel kernel, CancellationToken cancellationToken)
     {
         using var key = kernel.Checkpoints.TrustedKey();
-        var databases = kernel.Routes.All.Select(r => kernel.DatabaseFor(r.ResourceKind)).ToList();
-        return await CheckStartAsync(kernel.EventLog, kernel.Checkpoints.ReadCheckpoints(), key, databases, cancellationToken);
+        var stores = kernel.Routes.All.Select(r => kernel.EngineFor(r.ResourceKind).Projections).ToList();
+        return await CheckStartAsync(kernel.EventLog.Store, kernel.Checkpoints.ReadCheckpoints(), key, stores, cancellationToken);
     }
 
     /// <summary>The checks of the checkpoints against the heads, plus the chain results when given.</summary>
@@ -168,26 +167,21 @@ internal static class LogIntegrity
     }
 
     /// <summary>Recomputes the outcome chain from seq 1 (<see cref="OutcomeChain"/>) and counts unchained (pre-chain) outcomes.</summary>
-    public static async Task<OutcomeVerification> VerifyOutcomesAsync(SqliteDatabase database, CancellationToken cancellationToken)
+    public static async Task<OutcomeVerification> VerifyOutcomesAsync(IEventStore log, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM command_outcomes WHERE seq IS NULL";
-        var unchained = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        command.CommandText = "SELECT seq, command_id, content_hash, command_type, status, outcome, decided_at, prev_hash, row_hash FROM command_outcomes WHERE seq IS NOT NULL ORDER BY seq";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var unchained = await log.CountUnchainedOutcomesAsync(cancellationToken);
         var previous = LogChain.Genesis;
         long expected = 1;
         long rows = 0;
-        while (await reader.ReadAsync(cancellationToken))
+        await foreach (var stored in log.ReadOutcomeRowsAsync(cancellationToken))
         {
             rows++;
-            var row = new OutcomeRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), (byte[])reader.GetValue(5), reader.GetInt64(6));
+            var row = stored.Row;
             var problem = row.Seq != expected
                 ? string.Create(CultureInfo.InvariantCulture, $"gap: expected seq {expected}, found {row.Seq}")
-                : !((byte[])reader.GetValue(7)).AsSpan().SequenceEqual(previous)
+                : !stored.PrevHash.AsSpan().SequenceEqual(previous)
                     ? "prev_hash does not link to the outcome before it (an outcome before it was removed or replaced, or this link was edited)"
-                    : OutcomeChain.RowHash(previous, row) is var recomputed && !recomputed.AsSpan().SequenceEqual((byte[])reader.GetValue(8))
+                    : OutcomeChain.RowHash(previous, row) is var recomputed && !recomputed.AsSpan().SequenceEqual(stored.RowHash)
                         ? "outcome content does not match its row_hash (the outcome was altered)"
                         : null;
             if (problem is not null)
@@ -195,49 +189,18 @@ internal static class LogIntegrity
                 return new OutcomeVerification(false, rows, row.Seq, Convert.ToHexStringLower(previous), unchained, row.Seq, problem);
             }
 
-            previous = (byte[])reader.GetValue(8);
+            previous = stored.RowHash;
             expected++;
         }
 
         return new OutcomeVerification(true, rows, expected - 1, Convert.ToHexStringLower(previous), unchained, null, null);
     }
 
-    private static async Task<(long Head, long OutcomesHead, Dictionary<long, byte[]> Rows, Dictionary<long, byte[]> Outcomes)> HeadsAndAnchorsAsync(SqliteDatabase database, IReadOnlyList<CheckpointFile> checkpoints, CancellationToken cancellationToken)
+    private static async Task<(long Head, long OutcomesHead, IReadOnlyDictionary<long, byte[]> Rows, IReadOnlyDictionary<long, byte[]> Outcomes)> HeadsAndAnchorsAsync(IEventStore log, IReadOnlyList<CheckpointFile> checkpoints, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
-        await using var transaction = connection.BeginTransaction(deferred: true);
-        var head = await ScalarAsync(connection, transaction, "SELECT COALESCE(MAX(position), 0) FROM events", cancellationToken);
-        var outcomesHead = await ScalarAsync(connection, transaction, "SELECT COALESCE(MAX(seq), 0) FROM command_outcomes", cancellationToken);
-        var rows = await HashesAsync(connection, transaction, "SELECT row_hash FROM events WHERE position = $at", checkpoints.Where(f => f.Checkpoint is not null).Select(f => f.Checkpoint!.Position), cancellationToken);
-        var outcomes = await HashesAsync(connection, transaction, "SELECT row_hash FROM command_outcomes WHERE seq = $at", checkpoints.Where(f => f.Checkpoint is not null).Select(f => f.Checkpoint!.OutcomesSeq), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return (head, outcomesHead, rows, outcomes);
-    }
-
-    private static async Task<long> ScalarAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private static async Task<Dictionary<long, byte[]>> HashesAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<long> at, CancellationToken cancellationToken)
-    {
-        var result = new Dictionary<long, byte[]>();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        var parameter = command.Parameters.Add("$at", SqliteType.Integer);
-        foreach (var position in at.Where(p => p > 0).Distinct())
-        {
-            parameter.Value = position;
-            if (await command.ExecuteScalarAsync(cancellationToken) is byte[] hash)
-            {
-                result[position] = hash;
-            }
-        }
-
-        return result;
+        var heads = await log.ReadHeadsAsync(cancellationToken);
+        var rows = await log.RowHashesAtAsync(checkpoints.Where(f => f.Checkpoint is not null).Select(f => f.Checkpoint!.Position), cancellationToken);
+        var outcomes = await log.OutcomeHashesAtAsync(checkpoints.Where(f => f.Checkpoint is not null).Select(f => f.Checkpoint!.OutcomesSeq), cancellationToken);
+        return (heads.Position, heads.OutcomesSeq, rows, outcomes);
     }
 }

@@ -21,28 +21,17 @@ internal static class InstalledPackReader
         var options = new KernelOptions();
         opsSection.Bind(options);
         var route = new RoutingRegistry(opsSection, options.Mode, contentRoot).Resolve("event_log");
-        using var database = new SqliteDatabase(route.ConnectionString, options.Synchronous);
-        if (database.IsInMemory)
+        using var engine = StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
+        if (engine.IsInMemory || engine.AppliedMigrations().Count == 0)
         {
-            // A private in-memory log starts empty in every process: nothing can be installed in it yet.
+            // A private in-memory log starts empty in every process, and an unmigrated one holds nothing: nothing is installed yet.
             return InstalledPacks.Empty;
         }
 
-        using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'";
-        if ((long)command.ExecuteScalar()! == 0)
-        {
-            return InstalledPacks.Empty;
-        }
-
-        // Pack streams are core:pack-<id>; '-' < '.' bounds the range on the stream index.
-        command.CommandText = $"SELECT {SqliteEventLog.SelectColumns} FROM events WHERE stream_id >= 'core:pack-' AND stream_id < 'core:pack.' ORDER BY position";
         var core = CoreState.Empty;
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        foreach (var logged in engine.Events.ReadStreamsWithPrefixAsync("core:pack-", CancellationToken.None).ToBlockingEnumerable())
         {
-            core = core.Apply(SqliteEventLog.Read(reader));
+            core = core.Apply(logged);
         }
 
         return core.Packs;

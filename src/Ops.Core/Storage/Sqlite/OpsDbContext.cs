@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 
-namespace Ops.Core.Storage;
+namespace Ops.Core.Storage.Sqlite;
 
 /// <summary>
 /// EF Core owns the schema through hand-written migrations (Microsoft.EntityFrameworkCore.Design is

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Ops.Core.Storage.Migrations;
+namespace Ops.Core.Storage.Sqlite.Migrations;
 
 /// <summary>
 /// The append-only log, command outcomes and connector cursors. UPDATE and DELETE on the log and on

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Ops.Core.Storage.Migrations;
+namespace Ops.Core.Storage.Sqlite.Migrations;
 
 /// <summary>
 /// Closes the ways SQLite can replace an existing row without an UPDATE or DELETE (issue 7 item 5).

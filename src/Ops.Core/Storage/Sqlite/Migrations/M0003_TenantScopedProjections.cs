@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace Ops.Core.Storage.Migrations;
+namespace Ops.Core.Storage.Sqlite.Migrations;
 
 /// <summary>
 /// Projection documents carry the tenant and mode of the events folded into them (seed 001: identity

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Ops.Core.Storage;
 
-namespace Ops.Core.Log;
+namespace Ops.Core.Storage.Sqlite;
 
 /// <summary>
 /// One in-process gate per database for the writers of this process (the log writer and the

@@ -1,0 +1,341 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Ops.Core.Envelopes;
+using Ops.Core.Errors;
+using Ops.Core.Identity;
+using Ops.Core.Log;
+using Ops.Core.Log.Integrity;
+using Ops.Core.Projections;
+using Ops.Core.Storage;
+using Ops.Testing;
+
+namespace Ops.Core.Tests.Storage;
+
+/// <summary>What a storage engine's conformance run needs: fresh databases, and raw statements to attack them with.</summary>
+public interface IEngineFixture
+{
+    /// <summary>An engine on a fresh, empty, unmigrated database.</summary>
+    internal IStorageEngine CreateEngine();
+
+    /// <summary>Runs one raw SQL statement on the engine's database behind the kernel's back (throws when the database refuses it).</summary>
+    internal Task ExecuteRawAsync(IStorageEngine engine, string sql);
+
+    /// <summary>Statements that would change or remove an existing row of an append-only table, in this engine's dialect; each must be refused by the database.</summary>
+    IReadOnlyList<string> AppendOnlyAttacks { get; }
+}
+
+/// <summary>
+/// The one conformance suite every storage engine passes unchanged (issue 8 item 4; Eventuous'
+/// <c>StoreAppendTests&lt;T&gt;</c> is the model): migrations, append-only refused by the database, the hash chain and
+/// verify, idempotent append, per-stream optimistic concurrency, canonical-order reads, savepoints, outcomes, cursors,
+/// projection documents and checkpoints. An engine joins by deriving a class with its fixture.
+/// </summary>
+public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : class, IEngineFixture
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Migrations_GoUpDownAndUpAgain_AndDownIsRefusedWhileTheLogHoldsEvents()
+    {
+        using var engine = fixture.CreateEngine();
+        engine.Migrate();
+        var all = engine.AppliedMigrations();
+        Assert.NotEmpty(all);
+        engine.Migrate("0");
+        Assert.Empty(engine.AppliedMigrations());
+        engine.Migrate();
+        Assert.Equal(all, engine.AppliedMigrations());
+
+        Assert.Equal(ReasonCodes.MigrationRefused, Assert.Throws<OpsException>(() => engine.Migrate("no-such-migration")).Code);
+        await using (var writer = Writer(engine))
+        {
+            await AppendAsync(writer, "s-1", Draft("a", T0));
+        }
+
+        var refused = Assert.Throws<OpsException>(() => engine.Migrate("0"));
+        Assert.Equal(ReasonCodes.MigrationRefused, refused.Code);
+        Assert.Contains("1 events", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(all, engine.AppliedMigrations());
+    }
+
+    [Fact]
+    public async Task AppendOnly_EveryStatementThatWouldChangeOrRemoveARow_IsRefusedByTheDatabase()
+    {
+        using var engine = Migrated();
+        await using (var writer = Writer(engine))
+        {
+            await AppendAsync(writer, "s-1", Draft("a", T0), Draft("b", T0.AddSeconds(1)));
+            await writer.ExecuteAsync(async (session, ct) =>
+            {
+                await OutcomeStore.RecordAsync(session, Outcome("c-1"), new string('1', 64), ct);
+                return true;
+            }, CancellationToken.None);
+        }
+
+        var before = await SnapshotAsync(engine);
+        foreach (var attack in fixture.AppendOnlyAttacks)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => fixture.ExecuteRawAsync(engine, attack));
+        }
+
+        Assert.Equal(before, await SnapshotAsync(engine));
+    }
+
+    [Fact]
+    public async Task Append_ChainsEveryRow_AndVerifyChecksItFromPositionOne()
+    {
+        using var engine = Migrated();
+        await using (var writer = Writer(engine))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await AppendAsync(writer, "s-" + (i % 3), Draft("e" + i, T0.AddSeconds(i)));
+            }
+        }
+
+        var scanner = new ChainScanner();
+        await engine.Events.ScanChainAsync(scanner, 1, long.MaxValue, null, CancellationToken.None);
+        var result = scanner.Result();
+        Assert.True(result.IsValid, result.Problem);
+        Assert.Equal(20, result.RowsChecked);
+        var heads = await engine.Events.ReadHeadsAsync(CancellationToken.None);
+        Assert.Equal(20, heads.Position);
+        Assert.Equal(result.HeadHash, Convert.ToHexStringLower(heads.RowHash));
+        var rows = await engine.Events.ReadRowsAsync(1, 20, CancellationToken.None).ToListAsync();
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), rows.Select(r => r.Row.Position));
+        Assert.All(rows.Skip(1).Zip(rows), pair => Assert.Equal(pair.Second.RowHash, pair.First.PrevHash));
+        Assert.Equal(rows[5].RowHash, (await engine.Events.RowHashesAtAsync([6, 999], CancellationToken.None))[6]);
+    }
+
+    [Fact]
+    public async Task Append_ExistingEventId_IsANoOpThatReturnsTheOriginal()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var draft = Draft("once", T0);
+        var first = await AppendAsync(writer, "s-1", draft);
+        var again = await AppendAsync(writer, "s-2", draft);
+
+        Assert.False(first[0].Duplicate);
+        Assert.True(again[0].Duplicate);
+        Assert.Equal(first[0].Event.Position, again[0].Event.Position);
+        Assert.Equal(1, await engine.Events.HeadPositionAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Append_WithAStaleExpectedVersion_IsAConcurrencyConflictAndWritesNothing()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        await AppendAsync(writer, "s-1", Draft("a", T0));
+
+        var conflict = await Assert.ThrowsAsync<StreamConcurrencyException>(() => writer.ExecuteAsync((session, ct) => session.AppendAsync("s-1", 0, [Draft("b", T0)], ct), CancellationToken.None));
+
+        Assert.Equal((0L, 1L), (conflict.ExpectedVersion, conflict.ActualVersion));
+        Assert.Equal(1, await engine.Events.HeadPositionAsync(CancellationToken.None));
+        var stream = await engine.Events.ReadStreamAsync("s-1", CancellationToken.None);
+        Assert.Equal([1L], stream.Select(e => e.Envelope.StreamVersion));
+    }
+
+    [Fact]
+    public async Task ReadCanonical_OrdersByOccurredAtSourceRefSourceSequenceEventId()
+    {
+        using var engine = Migrated();
+        await using (var writer = Writer(engine))
+        {
+            await AppendAsync(writer, "s-1", Draft("late", T0.AddSeconds(5), "src:b"));
+            await AppendAsync(writer, "s-2", Draft("early-b", T0, "src:b", 2));
+            await AppendAsync(writer, "s-3", Draft("early-a", T0, "src:a", 9));
+            await AppendAsync(writer, "s-4", Draft("early-b-null", T0, "src:b"));
+            await AppendAsync(writer, "s-5", Draft("early-b-1", T0, "src:b", 1));
+        }
+
+        var canonical = await engine.Events.ReadCanonicalAsync(CancellationToken.None).Select(e => e.Envelope.Payload.GetProperty("name").GetString()).ToListAsync();
+
+        Assert.Equal(["early-a", "early-b-null", "early-b-1", "early-b", "late"], canonical);
+    }
+
+    [Fact]
+    public async Task Batch_AFailingUnitRollsBackAlone_ItsNeighboursCommit()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var ok1 = writer.ExecuteAsync((s, ct) => s.AppendAsync("s-1", null, [Draft("ok1", T0)], ct), CancellationToken.None);
+        var bad = writer.ExecuteAsync<bool>(
+            async (s, ct) =>
+            {
+                await s.AppendAsync("s-2", null, [Draft("doomed", T0)], ct);
+                throw new InvalidOperationException("the unit fails after appending");
+            },
+            CancellationToken.None);
+        var ok2 = writer.ExecuteAsync((s, ct) => s.AppendAsync("s-3", null, [Draft("ok2", T0)], ct), CancellationToken.None);
+
+        await ok1;
+        await ok2;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        Assert.Empty(await engine.Events.ReadStreamAsync("s-2", CancellationToken.None));
+        var scanner = new ChainScanner();
+        await engine.Events.ScanChainAsync(scanner, 1, long.MaxValue, null, CancellationToken.None);
+        Assert.True(scanner.Result().IsValid);
+        Assert.Equal(2, scanner.RowsChecked);
+    }
+
+    [Fact]
+    public async Task CoreEvents_AndStreamsByPrefix_AreReadInPositionOrder()
+    {
+        using var engine = Migrated();
+        await using (var writer = Writer(engine))
+        {
+            await AppendAsync(writer, "core:pack-a", Draft("p1", T0, type: "core.TestHappened"));
+            await AppendAsync(writer, "pack.x:thing", Draft("x", T0));
+            await AppendAsync(writer, "core:pack.a", Draft("not-prefix", T0, type: "core.TestHappened"));
+            await AppendAsync(writer, "core:pack-b", Draft("p2", T0, type: "core.TestHappened"));
+        }
+
+        var packs = await engine.Events.ReadStreamsWithPrefixAsync("core:pack-", CancellationToken.None).Select(e => e.Envelope.StreamId).ToListAsync();
+        var core = await engine.Events.ReadCoreEventsAsync(1, CancellationToken.None).Select(e => e.Position).ToListAsync();
+
+        Assert.Equal(["core:pack-a", "core:pack-b"], packs);
+        Assert.Equal([3L, 4L], core);
+    }
+
+    [Fact]
+    public async Task Outcomes_AreFoundByCommandId_AndChained()
+    {
+        using var engine = Migrated();
+        await using (var writer = Writer(engine))
+        {
+            await writer.ExecuteAsync(async (session, ct) =>
+            {
+                await OutcomeStore.RecordAsync(session, Outcome("c-1"), new string('1', 64), ct);
+                await OutcomeStore.RecordAsync(session, Outcome("c-2"), new string('2', 64), ct);
+                var found = await OutcomeStore.FindAsync(session, "c-2", ct);
+                Assert.Equal(("c-2", new string('2', 64)), (found!.Value.Outcome.CommandId, found.Value.ContentHash));
+                Assert.Null(await OutcomeStore.FindAsync(session, "nope", ct));
+                return true;
+            }, CancellationToken.None);
+        }
+
+        var verification = await LogIntegrity.VerifyOutcomesAsync(engine.Events, CancellationToken.None);
+        Assert.True(verification.IsValid, verification.Problem);
+        Assert.Equal(2, (await engine.Events.ReadHeadsAsync(CancellationToken.None)).OutcomesSeq);
+    }
+
+    [Fact]
+    public async Task Cursors_AreWrittenAndReadInTheWritersTransaction()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var read = await writer.ExecuteAsync(async (session, ct) =>
+        {
+            await session.Transaction.WriteCursorAsync(new ConnectorCursor("pack.c", "page-2", "2026-12-01T00:00:00Z", 2, T0.UtcTicks, null), ct);
+            await session.Transaction.WriteCursorAsync(new ConnectorCursor("pack.c", null, "2026-12-02T00:00:00Z", 3, T0.UtcTicks + 1, T0.UtcTicks + 1), ct);
+            return await session.Transaction.ReadCursorAsync("pack.c", ct);
+        }, CancellationToken.None);
+
+        Assert.Equal(new ConnectorCursor("pack.c", null, "2026-12-02T00:00:00Z", 3, T0.UtcTicks + 1, T0.UtcTicks + 1), read);
+    }
+
+    [Fact]
+    public async Task ProjectionDocuments_AreScopedByTenantAndMode_ScannedInUtf8ByteOrder_AndCommitWithTheirCheckpoint()
+    {
+        using var engine = Migrated();
+        var store = engine.Projections;
+        string[] keys = ["é", "Z", "a", "ä", "a b", "ab"];
+        await using (var write = await store.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.WriteDocumentsAsync("p", keys.ToDictionary(k => new DocumentAddress("acme", "system", k), k => (byte[]?)Encoding.UTF8.GetBytes("{\"k\":\"" + k + "\"}")), CancellationToken.None);
+            await write.WriteDocumentsAsync("p", new Dictionary<DocumentAddress, byte[]?> { [new DocumentAddress("globex", "system", "a")] = [1] }, CancellationToken.None);
+            await write.SaveCheckpointAsync("p", new ProjectionCheckpoint(2, 42, T0.UtcTicks), CancellationToken.None);
+            await write.CommitAsync(CancellationToken.None);
+        }
+
+        await using (var uncommitted = await store.BeginWriteAsync(CancellationToken.None))
+        {
+            await uncommitted.ClearAsync("p", CancellationToken.None);
+        }
+
+        Assert.Equal(new ProjectionCheckpoint(2, 42, T0.UtcTicks), await store.ReadCheckpointAsync("p", CancellationToken.None));
+        await using (var read = await store.BeginReadAsync(CancellationToken.None))
+        {
+            var scanned = await read.ScanAsync("p", CancellationToken.None).Select(d => d.Address).ToListAsync();
+            var expected = keys.Select(k => new DocumentAddress("acme", "system", k)).Append(new DocumentAddress("globex", "system", "a"))
+                .OrderBy(a => Encoding.UTF8.GetBytes(a.TenantId + "\u0000" + a.Mode + "\u0000" + a.Key), ByteOrder.Instance).ToList();
+            Assert.Equal(expected, scanned);
+            Assert.Equal(keys.Length, await read.ListAsync("p", "acme", "system", CancellationToken.None).CountAsync());
+            Assert.Empty(await read.ListAsync("p", "acme", "lab", CancellationToken.None).ToListAsync());
+            Assert.Equal([1], await read.GetAsync("p", new DocumentAddress("globex", "system", "a"), CancellationToken.None));
+            Assert.Null(await read.GetAsync("p", new DocumentAddress("acme", "system", "missing"), CancellationToken.None));
+        }
+
+        await using (var write = await store.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.WriteDocumentsAsync("p", new Dictionary<DocumentAddress, byte[]?> { [new DocumentAddress("acme", "system", "a")] = null }, CancellationToken.None);
+            await write.ClearAsync("other", CancellationToken.None);
+            await write.CommitAsync(CancellationToken.None);
+        }
+
+        await using (var read = await store.BeginReadAsync(CancellationToken.None))
+        {
+            Assert.Equal(keys.Length - 1, await read.ListAsync("p", "acme", "system", CancellationToken.None).CountAsync());
+        }
+
+        await using (var write = await store.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.ClearAsync("p", CancellationToken.None);
+            await write.CommitAsync(CancellationToken.None);
+        }
+
+        Assert.Null(await store.ReadCheckpointAsync("p", CancellationToken.None));
+        Assert.Empty(await store.ReadCheckpointsAsync(CancellationToken.None));
+    }
+
+    private IStorageEngine Migrated()
+    {
+        var engine = fixture.CreateEngine();
+        engine.Migrate();
+        return engine;
+    }
+
+    private static LogWriter Writer(IStorageEngine engine) => new(engine, new ManualTimeProvider(), NullLogger.Instance);
+
+    private static Task<IReadOnlyList<AppendedEvent>> AppendAsync(LogWriter writer, string stream, params EventEnvelope[] drafts) =>
+        writer.ExecuteAsync((session, ct) => session.AppendAsync(stream, null, drafts, ct), CancellationToken.None);
+
+    private static EventEnvelope Draft(string name, DateTimeOffset at, string source = "test:conformance", long? sequence = null, string type = "pack.test.things.Happened") =>
+        EventDraft.Create(type, 1, JsonSerializer.SerializeToElement(new { name }, OpsJson.Options), source, name, sequence, at, new Causation("c", null, null), new ActorRef("tester", ActorKind.Service), null, null, new IdentityScope("acme", "system", null, "test"), "unset");
+
+    private static CommandOutcome Outcome(string commandId) => new()
+    {
+        CommandId = commandId,
+        CommandType = "pack.test.things.Do",
+        Status = CommandStatus.Accepted,
+        DecidedAt = T0,
+    };
+
+    /// <summary>Everything the append-only tables hold, as the kernel reads it.</summary>
+    private static async Task<string> SnapshotAsync(IStorageEngine engine)
+    {
+        var builder = new StringBuilder();
+        await foreach (var row in engine.Events.ReadRowsAsync(1, long.MaxValue, CancellationToken.None))
+        {
+            builder.Append(row.Row.Position).Append(Convert.ToHexString(row.RowHash)).Append(Convert.ToHexString(row.Row.Envelope)).Append('|');
+        }
+
+        await foreach (var outcome in engine.Events.ReadOutcomeRowsAsync(CancellationToken.None))
+        {
+            builder.Append(outcome.Row.Seq).Append(outcome.Row.CommandId).Append(Convert.ToHexString(outcome.RowHash)).Append('|');
+        }
+
+        return builder.Append(await engine.Events.CountUnchainedOutcomesAsync(CancellationToken.None)).ToString();
+    }
+
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public static readonly ByteOrder Instance = new();
+
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+}
