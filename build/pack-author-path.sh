@@ -32,10 +32,10 @@ step() { printf -- '-- %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 step "packages into $feed"
 rm -rf "$feed"
 if [ "${OPS_PACK_NO_BUILD:-}" = 1 ]; then
-  dotnet pack "$repo/AlignTrue.sln" -c "$configuration" --no-build --nologo -v quiet 2>&1 | sed '/packaging has been disabled/d'
+  dotnet pack "$repo/AlignTrue.sln" -c "$configuration" --no-build --nologo -v quiet
 else
   dotnet build "$repo/src/Ops.Host" -c "$configuration" --nologo -v quiet
-  dotnet pack "$repo/AlignTrue.sln" -c "$configuration" --nologo -v quiet 2>&1 | sed '/packaging has been disabled/d'
+  dotnet pack "$repo/AlignTrue.sln" -c "$configuration" --nologo -v quiet
 fi
 version=$(sed -n 's/.*<VersionPrefix>\(.*\)<\/VersionPrefix>.*/\1/p' "$repo/Directory.Build.props")
 for id in AlignTrue.Ops.Core AlignTrue.Ops.Shared AlignTrue.Ops.Testing AlignTrue.Ops.Verification AlignTrue.Ops.Pack.Build AlignTrue.Ops.Templates; do
