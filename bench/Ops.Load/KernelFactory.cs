@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
@@ -35,15 +36,17 @@ internal static class KernelFactory
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var time = TimeProvider.System;
-        var registry = KernelRegistryFactory.CreateWithCore(time, NullLoggerFactory.Instance);
-        KernelRegistryFactory.AddPack(registry, new NotesPack(), new LoadedPack("notes", "1.0.0", "", "", [], []), configuration, time, NullLoggerFactory.Instance);
+        // Composed the one way every host composes the kernel (AddOps).
+        var services = new ServiceCollection();
+        services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance);
+        var ops = services.AddOps(configuration).AddPack<NotesPack>();
         if (withGitHub)
         {
-            KernelRegistryFactory.AddPack(registry, new GitHubPack(), new LoadedPack("github", "1.0.0", "", "", [], []), configuration, time, NullLoggerFactory.Instance);
+            ops.AddPack<GitHubPack>();
         }
 
-        var kernel = OpsKernel.Open(configuration, registry, time, NullLoggerFactory.Instance, Path.GetDirectoryName(databasePath)!);
+        services.Configure<KernelOptions>(o => o.ContentRoot = Path.GetDirectoryName(databasePath)!);
+        var kernel = services.BuildServiceProvider().GetRequiredService<OpsKernel>();
         if (initialize)
         {
             // init also registers the admin's consent signing key (issue 3); the harness signs nothing with it.

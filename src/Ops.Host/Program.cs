@@ -1,10 +1,8 @@
 using Ops.Host;
 using Ops.Host.Cli;
 
-// No command, or options only (e.g. --urls), starts the worker; a verb runs the admin CLI.
-if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?" or "--version")))
-{
-    return await Worker.RunAsync(args);
-}
-
-return await AdminCli.RunAsync(args, Console.Out, Console.Error);
+// A verb (or --help/--version) anywhere runs the admin CLI, so global options may come first ('--as bob log tail');
+// no verb (no arguments, or options only such as --urls) starts the worker.
+return AdminCli.IsCliInvocation(args)
+    ? await AdminCli.RunAsync(args, Console.Out, Console.Error)
+    : await Worker.RunAsync(args);

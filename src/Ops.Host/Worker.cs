@@ -20,133 +20,80 @@ internal static class Worker
         builder.Configuration.Sources.Insert(0, defaults);
 
         using var bootLoggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true));
-        OpsKernel kernel;
-        PackLoader loader;
         try
         {
-            (kernel, loader) = HostComposition.Open(builder.Configuration, bootLoggers, builder.Environment.ContentRootPath);
+            HostComposition.AddOps(builder.Services, builder.Configuration, bootLoggers, builder.Environment.ContentRootPath);
         }
-        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException)
+        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException)
         {
             await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message);
             return 1;
         }
 
-        if (!await StartCheck.PassesAsync(kernel, Console.Error))
+        builder.Services.AddSingleton<AuthenticationFailureLimiter>();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        builder.Services.AddAuthorization();
+        builder.Services.AddProblemDetails();
+
+        var app = builder.Build();
+
+        // Opened before the server listens: a missing route, a failed migration or a log behind its checkpoint stops the start.
+        OpsKernel kernel;
+        try
         {
-            await kernel.DisposeAsync();
+            kernel = app.Services.GetRequiredService<OpsKernel>();
+        }
+        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or Microsoft.Extensions.Options.OptionsValidationException)
+        {
+            await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message);
             return 1;
         }
 
-        await using (kernel)
+        if (await KernelStartup.CheckAsync(kernel, CancellationToken.None) is { } refusal)
         {
-            builder.Services.AddSingleton(kernel);
-            builder.Services.AddSingleton(loader);
-            builder.Services.AddHostedService<ProjectionRunner>();
-            builder.Services.AddHostedService<CapabilityExpiryRecorder>();
-            builder.Services.AddHostedService<CheckpointScheduler>();
-            builder.Services.AddSingleton<AuthenticationFailureLimiter>();
-            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
-            builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
-                .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
-            builder.Services.AddAuthorization();
-            builder.Services.AddProblemDetails();
+            await Console.Error.WriteLineAsync("ops: the worker did not start: " + refusal);
+            await app.DisposeAsync();
+            return 1;
+        }
 
-            var app = builder.Build();
-            app.UseExceptionHandler(error => error.Run(async context =>
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            var feature = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>();
+            HostLog.Unhandled(app.Logger, context.Request.Path, feature?.Error ?? new InvalidOperationException("unknown"));
+            // Fixed words per kind: the exception's text (SQL, .NET type names) stays in the worker's log.
+            var (code, detail) = feature?.Error switch
             {
-                var feature = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>();
-                HostLog.Unhandled(app.Logger, context.Request.Path, feature?.Error ?? new InvalidOperationException("unknown"));
-                // Fixed words per kind: the exception's text (SQL, .NET type names) stays in the worker's log.
-                var (code, detail) = feature?.Error switch
-                {
-                    BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => (Ops.Core.Errors.ReasonCodes.BadRequest, $"The request body is larger than {MaxRequestBodyBytes / 1024} KiB."),
-                    BadHttpRequestException => (Ops.Core.Errors.ReasonCodes.BadRequest, "The request could not be read."),
-                    Ops.Core.Log.LogCommitException => (Ops.Core.Errors.ReasonCodes.LogUnavailable, "The log could not commit."),
-                    Ops.Core.Errors.OpsException ops => (ops.Code, ops.Message),
-                    _ => (Ops.Core.Errors.ReasonCodes.Internal, "The worker failed to handle the request; the details are in its log."),
-                };
-                await Problems.Of(code, detail + " Nothing was changed; the request was not retried.").ExecuteAsync(context);
-            }));
-            app.UseStatusCodePages();
-            app.UseAuthentication();
-            app.UseAuthorization();
-            Api.Map(app);
+                BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => (Ops.Core.Errors.ReasonCodes.BadRequest, $"The request body is larger than {MaxRequestBodyBytes / 1024} KiB."),
+                BadHttpRequestException => (Ops.Core.Errors.ReasonCodes.BadRequest, "The request could not be read."),
+                Ops.Core.Log.LogCommitException => (Ops.Core.Errors.ReasonCodes.LogUnavailable, "The log could not commit."),
+                Ops.Core.Errors.OpsException ops => (ops.Code, ops.Message),
+                _ => (Ops.Core.Errors.ReasonCodes.Internal, "The worker failed to handle the request; the details are in its log."),
+            };
+            await Problems.Of(code, detail + " Nothing was changed; the request was not retried.").ExecuteAsync(context);
+        }));
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        Api.Map(app);
+        await Console.Out.WriteLineAsync("ops: worker starting on " + (builder.Configuration["urls"] ?? "http://127.0.0.1:5080"));
+        foreach (var line in (await HostStatus.DescribeAsync(kernel, app.Services.GetRequiredService<PackLoader>(), CancellationToken.None)).Split(Environment.NewLine))
+        {
+            await Console.Out.WriteLineAsync("ops:   " + line);
+        }
+
+        try
+        {
             await app.RunAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
+        {
+            // Kestrel reports a taken port as an IOException: a fact for the operator, not a stack trace.
+            await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message + " Another process listens there: stop it, or choose another address with --urls. Nothing was changed.");
+            return 1;
         }
 
         return 0;
-    }
-}
-
-/// <summary>Folds new events into projections after each commit, and on a poll interval for appends made by other processes.</summary>
-internal sealed class ProjectionRunner(OpsKernel kernel, ILogger<ProjectionRunner> logger) : BackgroundService
-{
-    private readonly SemaphoreSlim _signal = new(0);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        kernel.Writer.Committed += OnCommitted;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await kernel.Projections.CatchUpAsync(null, stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    HostLog.ProjectionCatchUpFailed(logger, ex);
-                }
-
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                await Task.WhenAny(_signal.WaitAsync(wait.Token), Task.Delay(TimeSpan.FromMilliseconds(kernel.Options.PollIntervalMs), kernel.Time, wait.Token));
-                await wait.CancelAsync();
-            }
-        }
-        finally
-        {
-            kernel.Writer.Committed -= OnCommitted;
-        }
-    }
-
-    private void OnCommitted(long head)
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            _signal.Release();
-        }
-    }
-
-    public override void Dispose()
-    {
-        _signal.Dispose();
-        base.Dispose();
-    }
-}
-
-/// <summary>Once a minute, records core.CapabilityExpired for capabilities whose expiry has passed.</summary>
-internal sealed class CapabilityExpiryRecorder(OpsKernel kernel, ILogger<CapabilityExpiryRecorder> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Ops.Core.Capabilities.CapabilityExpiry.RecordExpiredAsync(kernel.Writer, kernel.Options.Mode, stoppingToken);
-                await Task.Delay(TimeSpan.FromMinutes(1), kernel.Time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (Ops.Core.Log.LogCommitException ex)
-            {
-                HostLog.ExpiryRecordFailed(logger, ex);
-                await Task.Delay(TimeSpan.FromMinutes(1), kernel.Time, stoppingToken).ContinueWith(static _ => { }, TaskScheduler.Default);
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using Ops.Core.Hosting;
 using Ops.Core.Log.Checkpoints;
 using Ops.Testing;
 

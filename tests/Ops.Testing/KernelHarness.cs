@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Commands;
 using Ops.Core.Consent;
@@ -96,13 +98,18 @@ public sealed class KernelHarness : IAsyncDisposable
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var registry = KernelRegistryFactory.CreateWithCore(time, NullLoggerFactory.Instance);
+
+        // Composed the one way every host composes the kernel (AddOps); the harness drives it without starting its background services.
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        var ops = services.AddOps(configuration).UseTimeProvider(time);
+        services.Configure<KernelOptions>(o => o.ContentRoot = directory);
         foreach (var (id, pack) in packs)
         {
-            KernelRegistryFactory.AddPack(registry, pack, new LoadedPack(id, "1.0.0", string.Empty, string.Empty, [], []), configuration, time, NullLoggerFactory.Instance);
+            ops.AddPack(pack, new OpsPackInfo(id, "1.0.0", string.Empty, string.Empty, [], []));
         }
 
-        var kernel = OpsKernel.Open(configuration, registry, time, NullLoggerFactory.Instance, directory);
+        var kernel = services.BuildServiceProvider().GetRequiredService<OpsKernel>();
         var adminKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var admin = initialize
             ? await Bootstrap.InitializeAsync(kernel, "admin", "acme", Convert.ToBase64String(adminKey.ExportSubjectPublicKeyInfo()), CancellationToken.None)

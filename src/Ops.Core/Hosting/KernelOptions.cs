@@ -21,4 +21,8 @@ public sealed class KernelOptions
     /// <value>Default 1,000 ms.</value>
     [Range(10, 60_000)]
     public int PollIntervalMs { get; set; } = 1_000;
+
+    /// <summary>Folder that relative paths in routes and checkpoint settings resolve against.</summary>
+    /// <value>Default: the host's content root, or the current directory when there is no host.</value>
+    public string? ContentRoot { get; set; }
 }

@@ -34,6 +34,13 @@ internal static class AdminCli
         run.SetAction((parse, _) => Worker.RunAsync([.. parse.UnmatchedTokens]));
 
         root.Subcommands.Add(Init(output, error));
+        var status = new Command("status", "Describe the worker's database, mode, routes, packs and whether init has run, without starting it.");
+        status.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, loader) =>
+        {
+            await output.WriteLineAsync(await HostStatus.DescribeAsync(kernel, loader, ct));
+            return 0;
+        }));
+        root.Subcommands.Add(status);
         var actors = Actors(asOption, keyOption, output, error);
         foreach (var command in IdentityCli.ActorCommands(asOption, keyOption, output, error))
         {
@@ -64,9 +71,34 @@ internal static class AdminCli
             root.Subcommands.Add(command);
         }
 
-        var parsed = root.Parse(args, new ParserConfiguration());
+        // No response files: '@file.json' is a payload argument here, never a file of more arguments.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync("ops: " + parseError.Message);
+            }
+
+            await error.WriteLineAsync("Nothing was done. See --help.");
+            return UsageExitCode;
+        }
+
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
+
+    /// <summary>Exit code of a usage error (docs/operations.md): 0 done, 1 refused or failed, 2 usage.</summary>
+    public const int UsageExitCode = 2;
+
+    /// <summary>The top-level verbs; an argument list naming one runs the CLI, anything else the worker.</summary>
+    public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "run", "init", "status", "actors", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "keys", "propose", "sign", "commit", "policies", "audit",
+    };
+
+    /// <summary>Whether the arguments name a CLI verb (or ask for help or the version) rather than starting the worker.</summary>
+    public static bool IsCliInvocation(string[] args) =>
+        args.Any(a => Verbs.Contains(a) || a is "--help" or "-h" or "-?" or "--version");
 
     private static Command Init(TextWriter output, TextWriter error)
     {
@@ -111,7 +143,7 @@ internal static class AdminCli
             // After the key is shown: the packs shipped beside the executable, each verified and consented by the new admin.
             await PacksCli.InstallBundledAsync(kernel, Caller(kernel, result.ActorId), keyFile, output, error, ct);
             return 0;
-        }));
+        }, mayCreate: true));
         return command;
     }
 
@@ -256,12 +288,25 @@ internal static class AdminCli
         return new Command("db", "Database schema maintenance: migrate, unlock.") { migrate, unlock };
     }
 
-    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action)
+    internal static Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action) => WithKernelAsync(error, action, mayCreate: false);
+
+    /// <summary>
+    /// Opens the kernel for one CLI command. Only <paramref name="mayCreate"/> commands (init) create a database: any other
+    /// command in a folder without one says so instead of creating an empty database and reporting on it.
+    /// </summary>
+    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action, bool mayCreate)
     {
         using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         try
         {
-            var (kernel, loader) = HostComposition.Open(HostComposition.BuildConfiguration(), loggers, Directory.GetCurrentDirectory());
+            var configuration = HostComposition.BuildConfiguration();
+            if (!mayCreate && HostComposition.MissingDatabase(configuration, Directory.GetCurrentDirectory()) is { } missing)
+            {
+                await error.WriteLineAsync($"ops: there is no database at {missing}. Run 'init' first, or run this command in the folder the worker runs in (or set Ops__Routes__event_log__ConnectionString). Nothing was created.");
+                return 1;
+            }
+
+            var (kernel, loader) = HostComposition.Open(configuration, loggers, Directory.GetCurrentDirectory());
             await using (kernel)
             {
                 // The worker refuses to start on these; the CLI says so and goes on, so the operator can look.
@@ -280,9 +325,15 @@ internal static class AdminCli
                 return await action(kernel, loader);
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException)
+        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync("ops: " + ex.Message);
+            return 1;
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            // A user's file that is not what the command reads: where, not the parser's .NET wording.
+            await error.WriteLineAsync($"ops: a file given to this command is not valid JSON of the expected shape{(ex.LineNumber is { } line ? $" (line {line + 1}{(ex.Path is { Length: > 0 } path ? ", at " + path : string.Empty)})" : string.Empty)}. Nothing was changed.");
             return 1;
         }
     }

@@ -177,7 +177,7 @@ internal static class ConsentCli
 
         // sign (offline: needs no database)
         var proposalFile = new Argument<string>("proposal-file") { Description = "A proposal saved by propose." };
-        var interpretationOption = new Option<int>("--interpretation") { Description = "Which interpretation (1-based, as propose lists them).", DefaultValueFactory = _ => 1 };
+        var interpretationOption = new Option<int?>("--interpretation") { Description = "Which interpretation (1-based, as propose lists them); required when the proposal has more than one." };
         var signer = new Option<string>("--signer") { Description = "Your actor id.", DefaultValueFactory = _ => "admin" };
         var lifetime = new Option<int>("--expires-in-minutes") { Description = "Signature lifetime, 1 to 60 minutes.", DefaultValueFactory = _ => 10 };
         var consentOut = new Option<string>("--out") { Description = "Where to save the consent.", DefaultValueFactory = _ => "consent.json" };
@@ -187,7 +187,8 @@ internal static class ConsentCli
             try
             {
                 var proposal = JsonSerializer.Deserialize<Proposal>(await File.ReadAllBytesAsync(parse.GetValue(proposalFile)!, ct), OpsJson.Options)!;
-                var index = parse.GetValue(interpretationOption);
+                // Never guess for the signer (seed 000 §2.2): an ambiguous proposal needs an explicit choice.
+                var index = parse.GetValue(interpretationOption) ?? (proposal.Interpretations.Count == 1 ? 1 : throw new InvalidOperationException($"The proposal has {proposal.Interpretations.Count} interpretations; choose one with --interpretation 1..{proposal.Interpretations.Count} (propose lists them)."));
                 if (index < 1 || index > proposal.Interpretations.Count)
                 {
                     throw new InvalidOperationException($"--interpretation must be 1 to {proposal.Interpretations.Count}.");
@@ -219,6 +220,13 @@ internal static class ConsentCli
             var proposal = JsonSerializer.Deserialize<Proposal>(await File.ReadAllBytesAsync(parse.GetValue(commitProposal)!, ct), OpsJson.Options)!;
             var signed = JsonSerializer.Deserialize<SignedConsent>(await File.ReadAllBytesAsync(parse.GetValue(consentFile)!, ct), OpsJson.Options)!;
             var result = await kernel.Gateway.CommitAsync(new CommitRequest(proposal.Command, proposal.ProposedAt, signed.InterpretationId, signed.PreviewHash, signed.Consent), callerOf(kernel, parse.GetValue(asOption)), ct);
+            if (result.Outcome.Replayed)
+            {
+                var first = result.Outcome;
+                await output.WriteLineAsync($"{first.CommandType}: already decided: this is a replay of command {first.CommandId[..12]}. Its first outcome stands: {(first.IsAccepted ? $"accepted at {OpsJson.FormatInstant(first.DecidedAt)}, position {first.Position}" : $"rejected ({first.ReasonCode}): {first.Reason}")}. Nothing was appended.");
+                return first.IsAccepted ? 0 : 1;
+            }
+
             if (!await AdminCli.ReportAsync(result.Outcome, output, error))
             {
                 return 1;
@@ -265,8 +273,24 @@ internal static class ConsentCli
             return command;
         }
 
+        var policyList = new Command("list", "List consent policies: name, version, status, scope (address them by name and --version).");
+        policyList.SetAction((parse, ct) => withKernel(error, async kernel =>
+        {
+            var core = await kernel.CoreReader.CurrentAsync(ct);
+            var now = kernel.Time.GetUtcNow();
+            foreach (var policyId in core.Policies.Keys.OrderBy(id => core.PolicyName(id), StringComparer.Ordinal))
+            {
+                foreach (var version in core.PolicyVersionsAt(policyId, now))
+                {
+                    await output.WriteLineAsync($"{version.Name,-20} v{version.Version,-3} {version.Status,-10} types={string.Join(",", version.Scope.CommandTypes)} targets={string.Join(",", version.Scope.Targets)} actors={string.Join(",", version.Scope.Actors)}  id={policyId[..12]}");
+                }
+            }
+
+            return 0;
+        }));
         yield return new Command("policies", "Consent policies: draft, active, deprecated (each change consented by a signature).")
         {
+            policyList,
             create,
             Transition("activate", "core.ActivatePolicy", (id, v) => new ActivatePolicy(id, v), "Activate a draft version; commands it covers may then commit with policy consent."),
             Transition("deprecate", "core.DeprecatePolicy", (id, v) => new DeprecatePolicy(id, v), "Deprecate an active version."),

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Ops.Core.Errors;
 using Ops.Core.Hosting;
@@ -19,7 +19,7 @@ namespace Ops.Host.Packs;
 /// host runs the others (constitution §10). Pack folders beside the executable that are not installed are
 /// listed as such.
 /// </summary>
-internal sealed class PackLoader(KernelRegistry registry, IConfiguration configuration, TimeProvider time, ILoggerFactory loggerFactory, PackVerifier verifier)
+internal sealed class PackLoader(IOpsBuilder ops, ILoggerFactory loggerFactory, PackVerifier verifier)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("Ops.Host.Packs");
 
@@ -120,8 +120,7 @@ internal sealed class PackLoader(KernelRegistry registry, IConfiguration configu
             throw new PackLoadException(manifest.PackId, $"entry type {manifest.EntryType} does not implement {nameof(IOpsPack)} from the host's Ops.Core (a second copy of Ops.Core in the pack folder breaks type identity).");
         }
 
-        var info = new LoadedPack(record.PackId, manifest.Version, record.ContentHash, snapshot.Directory, manifest.Exports, manifest.DependsOn, Installed: true);
-        KernelRegistryFactory.AddPack(registry, pack, info, configuration, time, loggerFactory);
+        ops.AddPack(pack, new OpsPackInfo(record.PackId, manifest.Version, record.ContentHash, snapshot.Directory, manifest.Exports, manifest.DependsOn, Installed: true));
         HostLog.PackLoaded(_logger, record.PackId, manifest.Version, record.ContentHash[..12]);
     }
 
