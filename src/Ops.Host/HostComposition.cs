@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
 using Ops.Host.Packs;
+using Ops.Verification;
 
 namespace Ops.Host;
 
@@ -61,7 +62,7 @@ internal static class HostComposition
         services.Configure<KernelOptions>(o => o.ContentRoot = contentRoot);
 
         // Only what the log records as installed is loaded, after the same checks as at install.
-        var loader = new PackLoader(ops, loggerFactory, new Packs.Verification.PackVerifier(Packs.Verification.PackSigningOptions.From(configuration)));
+        var loader = new PackLoader(ops, loggerFactory, new PackVerifier(PackSigningOptions.From(configuration)));
         loader.LoadInstalled(Ops.Core.Packs.Install.InstalledPackReader.Read(configuration, contentRoot), PacksDirectory(configuration));
         services.AddSingleton(loader);
         return loader;

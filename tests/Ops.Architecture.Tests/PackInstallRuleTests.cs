@@ -1,12 +1,12 @@
 using Ops.Architecture.Tests.Layout;
 using Ops.Architecture.Tests.Rules;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Architecture.Tests;
 
 /// <summary>
 /// Constitution §9 "no cheating", as the host enforces it at install and load: the same verifier
-/// (Ops.Host/Packs/Verification) on every pack of the repository, and each rule on a planted violation.
+/// (src/Ops.Verification) on every pack of the repository, and each rule on a planted violation.
 /// </summary>
 public sealed class PackInstallRuleTests
 {

@@ -30,7 +30,7 @@ internal static class PlantedViolations
     public static IReadOnlyList<string> PackImplementations => [Victim.Assembly, Thief.Assembly, Evil.Assembly, Leaky.Assembly];
 
     /// <summary>The install rules' view of a planted pack: its id, what it exports and depends on, its own assemblies.</summary>
-    public static Ops.Host.Packs.Verification.PackAssemblyContext ContextFor(string packId, string assemblyName, string[]? exports = null, string[]? dependsOn = null) =>
+    public static Ops.Verification.PackAssemblyContext ContextFor(string packId, string assemblyName, string[]? exports = null, string[]? dependsOn = null) =>
         new(packId, (exports ?? []).ToHashSet(StringComparer.Ordinal), (dependsOn ?? []).ToHashSet(StringComparer.Ordinal), new HashSet<string>([assemblyName, .. exports ?? []], StringComparer.Ordinal));
 
     private static readonly Lazy<string> Insider = new(WriteInsiderPack);

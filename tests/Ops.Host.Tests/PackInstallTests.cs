@@ -3,7 +3,7 @@ using System.Text.Json;
 using Ops.Core.Envelopes;
 using Ops.Core.Errors;
 using Ops.Core.Packs.Install;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Host.Tests;
 

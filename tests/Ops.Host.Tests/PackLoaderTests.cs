@@ -2,7 +2,7 @@ using System.Runtime.Loader;
 using Ops.Core.Errors;
 using Ops.Core.Packs;
 using Ops.Host.Packs;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Host.Tests;
 

@@ -28,20 +28,27 @@ public sealed class DeleteNoteTests
     }
 
     [Fact]
-    public async Task DeleteNote_Twice_SecondIsRejectedAsNotFoundAndAppendsNothing()
+    public async Task DeleteNote_OwnNote_AppendsTheTombstone()
     {
-        await using var k = await NotesKernel.StartAsync();
-        var bob = await k.AddUserAsync("bob");
-        var noteId = await k.CreateNoteAsync(bob, "Once");
-        k.Time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True((await k.DeleteAsync(bob, noteId, idempotencyKey: "del-1")).IsAccepted);
-        k.Time.Advance(TimeSpan.FromSeconds(1));
-        var head = await k.HeadAsync();
+        var spec = NoteSpecs.Start();
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Ephemeral"));
+        spec.Time.Advance(TimeSpan.FromSeconds(1));
 
-        var outcome = await k.DeleteAsync(bob, noteId, idempotencyKey: "del-2");
+        var outcome = await spec.WhenAsync(NoteNames.DeleteNote, NoteSpecs.Target, new DeleteNote());
 
-        Assert.Equal(NoteRejections.NoteNotFound, outcome.ReasonCode);
-        Assert.Equal(head, await k.HeadAsync());
+        outcome.ThenEventsOn(NoteSpecs.Target, new NoteDeleted(NoteSpecs.NoteId, "acme", "bob", spec.Time.GetUtcNow()));
+    }
+
+    [Fact]
+    public async Task DeleteNote_Twice_SecondIsRejectedAsNotFound()
+    {
+        var spec = NoteSpecs.Start();
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Once"));
+        (await spec.WhenAsync(NoteNames.DeleteNote, NoteSpecs.Target, new DeleteNote())).ThenEvents(new NoteDeleted(NoteSpecs.NoteId, "acme", "bob", spec.Time.GetUtcNow()));
+
+        var outcome = await spec.WhenAsync(NoteNames.DeleteNote, NoteSpecs.Target, new DeleteNote(), idempotencyKey: "del-2");
+
+        outcome.ThenRejected(NoteRejections.NoteNotFound);
     }
 
     [Fact]
@@ -66,11 +73,8 @@ public sealed class DeleteNoteTests
     [Fact]
     public async Task DeleteNote_UnknownNote_IsRejectedAsNotFound()
     {
-        await using var k = await NotesKernel.StartAsync();
-        var bob = await k.AddUserAsync("bob");
+        var outcome = await NoteSpecs.Start().WhenAsync(NoteNames.DeleteNote, NoteNames.TargetOf("ffffffffffffffffffffffffffffffff"), new DeleteNote());
 
-        var outcome = await k.DeleteAsync(bob, "ffffffffffffffffffffffffffffffff");
-
-        Assert.Equal(NoteRejections.NoteNotFound, outcome.ReasonCode);
+        outcome.ThenRejected(NoteRejections.NoteNotFound);
     }
 }

@@ -173,4 +173,40 @@ public sealed class NoteIndexTests
         command.Parameters.AddWithValue("$p", NoteNames.NoteIndex);
         return (long)command.ExecuteScalar()!;
     }
+
+    [Fact]
+    public async Task NoteIndex_GivenCreatedAndUpdated_HoldsTheUpdatedDocument()
+    {
+        var spec = NoteSpecs.Start();
+        var created = NoteSpecs.Created(spec, "Trip", "pack bags", ["travel"]);
+        var updatedAt = spec.Time.GetUtcNow().AddMinutes(3);
+        spec.Given(NoteSpecs.Target, created, new NoteUpdated(NoteSpecs.NoteId, "acme", "bob", "Trip to Oslo", "pack bags", NoteContentTypes.Markdown, ["travel", "oslo"], updatedAt));
+
+        await spec.ThenDocumentAsync(
+            NoteNames.NoteIndex,
+            NoteSpecs.NoteId,
+            new NoteDocument(NoteSpecs.NoteId, "acme", "system", "bob", "Trip to Oslo", "pack bags", NoteContentTypes.Markdown, ["travel", "oslo"], new NoteSource(NoteSource.User), new NoteTimestamps(created.CreatedAt, updatedAt), "test"));
+    }
+
+    [Fact]
+    public async Task NoteIndex_GivenTheTombstone_HoldsNoDocument()
+    {
+        var spec = NoteSpecs.Start();
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Gone"), new NoteDeleted(NoteSpecs.NoteId, "acme", "bob", spec.Time.GetUtcNow()));
+
+        await spec.ThenDocumentAsync<NoteDocument>(NoteNames.NoteIndex, NoteSpecs.NoteId, null);
+    }
+
+    [Fact]
+    public async Task ListNotes_ShowsOnlyTheCallersNotesOfTheCallersTenant()
+    {
+        var spec = NoteSpecs.Start("bob");
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Bob's"));
+        spec.As("eve").Given(NoteNames.TargetOf("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"), NoteSpecs.Created(spec, "Eve's") with { NoteId = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee" });
+        spec.As("bob", tenantId: "globex").Given(NoteNames.TargetOf("dddddddddddddddddddddddddddddddd"), NoteSpecs.Created(spec, "Globex Bob's") with { NoteId = "dddddddddddddddddddddddddddddddd" });
+
+        var list = await spec.As("bob").QueryAsync<NoteList>(NoteNames.ListNotesRoute, new ListNotes());
+
+        Assert.Equal(["Bob's"], list!.Notes.Select(n => n.Title));
+    }
 }

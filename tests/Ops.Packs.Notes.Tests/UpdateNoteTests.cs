@@ -8,22 +8,13 @@ public sealed class UpdateNoteTests
     [Fact]
     public async Task UpdateNote_OwnNote_AppendsNoteUpdatedWithFullNewValues()
     {
-        await using var k = await NotesKernel.StartAsync();
-        var bob = await k.AddUserAsync("bob");
-        var noteId = await k.CreateNoteAsync(bob, "Draft", "v1", ["a"]);
-        k.Time.Advance(TimeSpan.FromSeconds(5));
+        var spec = NoteSpecs.Start("bob");
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Draft", "v1", ["a"]));
+        spec.Time.Advance(TimeSpan.FromSeconds(5));
 
-        var outcome = await k.UpdateAsync(bob, noteId, new UpdateNote(Content: "v2"));
+        var outcome = await spec.WhenAsync(NoteNames.UpdateNote, NoteSpecs.Target, new UpdateNote(Content: "v2"));
 
-        Assert.True(outcome.IsAccepted, outcome.Reason);
-        var stream = await k.StreamAsync(noteId);
-        Assert.Equal([NoteNames.NoteCreated, NoteNames.NoteUpdated], stream.Select(e => e.EventType));
-        var updated = stream[1].PayloadAs<NoteUpdated>();
-        Assert.Equal("Draft", updated.Title);
-        Assert.Equal("v2", updated.Content);
-        Assert.Equal(NoteContentTypes.Markdown, updated.ContentType);
-        Assert.Equal(["a"], updated.Tags);
-        Assert.Equal(k.Time.GetUtcNow(), updated.UpdatedAt);
+        outcome.ThenEventsOn(NoteSpecs.Target, new NoteUpdated(NoteSpecs.NoteId, "acme", "bob", "Draft", "v2", NoteContentTypes.Markdown, ["a"], spec.Time.GetUtcNow()));
     }
 
     [Fact]
@@ -45,33 +36,36 @@ public sealed class UpdateNoteTests
     }
 
     [Fact]
-    public async Task UpdateNote_NoFields_IsRejectedAsEmptyUpdateAndAppendsNothing()
+    public async Task UpdateNote_NoFields_IsRejectedAsEmptyUpdate()
     {
-        await using var k = await NotesKernel.StartAsync();
-        var bob = await k.AddUserAsync("bob");
-        var noteId = await k.CreateNoteAsync(bob, "Keep");
-        k.Time.Advance(TimeSpan.FromSeconds(1));
-        var head = await k.HeadAsync();
+        var spec = NoteSpecs.Start();
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Keep"));
 
-        var outcome = await k.UpdateAsync(bob, noteId, new UpdateNote());
+        var outcome = await spec.WhenAsync(NoteNames.UpdateNote, NoteSpecs.Target, new UpdateNote());
 
-        Assert.Equal(NoteRejections.EmptyUpdate, outcome.ReasonCode);
-        Assert.Equal(head, await k.HeadAsync());
+        outcome.ThenRejected(NoteRejections.EmptyUpdate);
     }
 
     [Fact]
     public async Task UpdateNote_SameValuesAsCurrent_IsRejectedAsNoChange()
     {
-        await using var k = await NotesKernel.StartAsync();
-        var bob = await k.AddUserAsync("bob");
-        var noteId = await k.CreateNoteAsync(bob, "Same", "body", ["t"]);
-        k.Time.Advance(TimeSpan.FromSeconds(1));
-        var head = await k.HeadAsync();
+        var spec = NoteSpecs.Start();
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Same", "body", ["t"]));
 
-        var outcome = await k.UpdateAsync(bob, noteId, new UpdateNote("Same", "body", NoteContentTypes.Markdown, ["t"]));
+        var outcome = await spec.WhenAsync(NoteNames.UpdateNote, NoteSpecs.Target, new UpdateNote("Same", "body", NoteContentTypes.Markdown, ["t"]));
 
-        Assert.Equal(NoteRejections.NoChange, outcome.ReasonCode);
-        Assert.Equal(head, await k.HeadAsync());
+        outcome.ThenRejected(NoteRejections.NoChange);
+    }
+
+    [Fact]
+    public async Task UpdateNote_AnotherUsersNote_IsRejectedAsNotFound()
+    {
+        var spec = NoteSpecs.Start("eve");
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Eve's"));
+
+        var outcome = await spec.As("bob").WhenAsync(NoteNames.UpdateNote, NoteSpecs.Target, new UpdateNote("Mine now"));
+
+        outcome.ThenRejected(NoteRejections.NoteNotFound);
     }
 
     [Theory]
@@ -97,31 +91,20 @@ public sealed class UpdateNoteTests
     [Fact]
     public async Task UpdateNote_UnknownNote_IsRejectedAsNotFound()
     {
-        await using var k = await NotesKernel.StartAsync();
-        var bob = await k.AddUserAsync("bob");
-        var head = await k.HeadAsync();
+        var outcome = await NoteSpecs.Start().WhenAsync(NoteNames.UpdateNote, NoteSpecs.Target, new UpdateNote("New"));
 
-        var outcome = await k.UpdateAsync(bob, "0123456789abcdef0123456789abcdef", new UpdateNote("New"));
-
-        Assert.Equal(NoteRejections.NoteNotFound, outcome.ReasonCode);
-        Assert.Equal(head, await k.HeadAsync());
+        outcome.ThenRejected(NoteRejections.NoteNotFound);
     }
 
     [Fact]
     public async Task UpdateNote_DeletedNote_IsRejectedAsNotFound()
     {
-        await using var k = await NotesKernel.StartAsync();
-        var bob = await k.AddUserAsync("bob");
-        var noteId = await k.CreateNoteAsync(bob, "Gone");
-        k.Time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True((await k.DeleteAsync(bob, noteId)).IsAccepted);
-        k.Time.Advance(TimeSpan.FromSeconds(1));
-        var head = await k.HeadAsync();
+        var spec = NoteSpecs.Start();
+        spec.Given(NoteSpecs.Target, NoteSpecs.Created(spec, "Gone"), new NoteDeleted(NoteSpecs.NoteId, "acme", "bob", spec.Time.GetUtcNow()));
 
-        var outcome = await k.UpdateAsync(bob, noteId, new UpdateNote("Back"));
+        var outcome = await spec.WhenAsync(NoteNames.UpdateNote, NoteSpecs.Target, new UpdateNote("Back"));
 
-        Assert.Equal(NoteRejections.NoteNotFound, outcome.ReasonCode);
-        Assert.Equal(head, await k.HeadAsync());
+        outcome.ThenRejected(NoteRejections.NoteNotFound);
     }
 
     [Fact]

@@ -16,7 +16,10 @@ namespace Ops.Testing;
 /// <summary>
 /// A real kernel on a fresh SQLite file in a temp folder, with Core and the given in-process packs,
 /// initialized with an admin actor ("admin", tenant "acme") holding the root capability. It keeps each
-/// actor's consent signing key, so <see cref="SendAsync"/> can propose, sign and commit like a person would.
+/// actor's consent signing key, so <see cref="SendAsync"/> can propose, sign and commit like a person would,
+/// and <see cref="QueryAsync{TResult}"/> asks a pack's query as the API would. Everything the kernel
+/// guarantees holds here (capabilities, consent, the hash-chained log, projections); for a faster test of one
+/// handler or projection without a database, see <see cref="PackSpec"/>. Dispose it to delete the folder.
 /// </summary>
 public sealed class KernelHarness : IAsyncDisposable
 {
@@ -30,19 +33,50 @@ public sealed class KernelHarness : IAsyncDisposable
         Admin = admin;
     }
 
+    /// <summary>The temporary folder holding the database, checkpoints and keys; deleted on dispose.</summary>
     public string Directory { get; }
 
     internal OpsKernel Kernel { get; }
 
+    /// <summary>The kernel's clock; it moves only when told.</summary>
     public ManualTimeProvider Time { get; }
 
     internal BootstrapResult Admin { get; }
 
+    /// <summary>The SQLite file of the log and the default projection route.</summary>
     public string DatabasePath => Path.Combine(Directory, "ops.db");
 
+    /// <summary>The admin actor (<c>admin</c>, tenant <c>acme</c>, root capability), on surface <c>test</c>.</summary>
     public CallerContext AdminCaller => new(new ActorRef("admin", ActorKind.Human), "test");
 
-    public static async Task<KernelHarness> StartAsync(IEnumerable<IOpsPack>? packs = null, IDictionary<string, string?>? settings = null, bool initialize = true)
+    /// <summary>
+    /// Starts a kernel with these packs, each registered under its manifest's pack id, as the host would load them
+    /// (but in-process: no folder, no install checks; use <see cref="PackChecks"/> for those).
+    /// </summary>
+    /// <param name="packs">Each pack's id (its manifest's <c>pack_id</c>) and entry type.</param>
+    /// <param name="settings">Configuration on top of the harness's own (routes, mode, checkpoints), for example a pack's <c>Ops:Packs:&lt;pack_id&gt;:*</c> settings or an extra route.</param>
+    /// <param name="initialize">Whether to run <c>init</c> (the admin actor and its root capability).</param>
+    /// <returns>The started harness.</returns>
+    /// <exception cref="PackLoadException">A pack would be refused at load.</exception>
+    public static Task<KernelHarness> StartAsync(IReadOnlyList<(string PackId, IOpsPack Pack)> packs, IDictionary<string, string?>? settings = null, bool initialize = true)
+    {
+        ArgumentNullException.ThrowIfNull(packs);
+        return StartCoreAsync(packs, settings, initialize);
+    }
+
+    /// <summary>
+    /// Starts a kernel with these packs, each registered under a pack id made from its entry type's name:
+    /// without the word <c>Pack</c>, lowercased (<c>NotesPack</c> is <c>notes</c>). Name the ids with the other
+    /// overload when they differ.
+    /// </summary>
+    /// <param name="packs">The packs' entry types.</param>
+    /// <param name="settings">Configuration on top of the harness's own.</param>
+    /// <param name="initialize">Whether to run <c>init</c>.</param>
+    /// <returns>The started harness.</returns>
+    public static Task<KernelHarness> StartAsync(IEnumerable<IOpsPack>? packs = null, IDictionary<string, string?>? settings = null, bool initialize = true) =>
+        StartCoreAsync([.. (packs ?? []).Select(p => (p.GetType().Name.Replace("Pack", string.Empty, StringComparison.Ordinal).ToLowerInvariant(), p))], settings, initialize);
+
+    private static async Task<KernelHarness> StartCoreAsync(IReadOnlyList<(string PackId, IOpsPack Pack)> packs, IDictionary<string, string?>? settings, bool initialize)
     {
         var directory = Path.Combine(Path.GetTempPath(), "ops-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -70,9 +104,8 @@ public sealed class KernelHarness : IAsyncDisposable
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         var ops = services.AddOps(configuration).UseTimeProvider(time);
         services.Configure<KernelOptions>(o => o.ContentRoot = directory);
-        foreach (var pack in packs ?? [])
+        foreach (var (id, pack) in packs)
         {
-            var id = pack.GetType().Name.Replace("Pack", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
             ops.AddPack(pack, new OpsPackInfo(id, "1.0.0", string.Empty, string.Empty, [], []));
         }
 
@@ -170,6 +203,12 @@ public sealed class KernelHarness : IAsyncDisposable
     public Task<CommandOutcome> SendWithoutConsentAsync(string commandType, string? targetRef, object payload, CallerContext? caller = null, string? idempotencyKey = null) =>
         Kernel.Gateway.SendAsync(Envelope(commandType, targetRef, payload, idempotencyKey), caller ?? AdminCaller, CancellationToken.None);
 
+    /// <summary>A command envelope as a client sends it: type, target_ref, payload (snake_case JSON) and idempotency key; the kernel fills the rest.</summary>
+    /// <param name="commandType">The command type.</param>
+    /// <param name="targetRef">The target_ref, or <see langword="null"/> when the payload names the object.</param>
+    /// <param name="payload">The payload record (or any object of the same JSON shape).</param>
+    /// <param name="idempotencyKey">The client's idempotency key, if any.</param>
+    /// <returns>The envelope.</returns>
     public static CommandEnvelope Envelope(string commandType, string? targetRef, object payload, string? idempotencyKey = null) => new()
     {
         CommandType = commandType,
@@ -214,6 +253,42 @@ public sealed class KernelHarness : IAsyncDisposable
         return (new CallerContext(new ActorRef(actorId, kind), "test"), events[0].Envelope.PayloadAs<Ops.Core.Capabilities.CapabilityGranted>().CapabilityId);
     }
 
+    /// <summary>
+    /// Runs a pack's query as <paramref name="caller"/> (default: admin) the way <c>GET /v1/queries/&lt;pack_id&gt;/&lt;route&gt;</c>
+    /// does: projections caught up first, the caller's READ capability on the query checked, reads scoped to its tenant.
+    /// </summary>
+    /// <typeparam name="TResult">The query's result type.</typeparam>
+    /// <param name="packId">The pack's id.</param>
+    /// <param name="route">The query's route.</param>
+    /// <param name="arguments">The query record (bound from snake_case JSON as the API binds the query string).</param>
+    /// <param name="caller">Who asks; admin when omitted.</param>
+    /// <returns>The handler's result.</returns>
+    /// <exception cref="InvalidOperationException">No loaded pack has that query.</exception>
+    /// <exception cref="Ops.Core.Errors.OpsException">The kernel refused the query, for example <c>capability_denied</c>.</exception>
+    public async Task<TResult?> QueryAsync<TResult>(string packId, string route, object arguments, CallerContext? caller = null)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (!Kernel.Registry.Queries.TryGetValue(packId + "/" + route, out var query))
+        {
+            throw new InvalidOperationException($"no loaded pack '{packId}' has a query with route '{route}'.");
+        }
+
+        var answer = await Kernel.Queries.RunAsync(query, JsonSerializer.SerializeToElement(arguments, arguments.GetType(), OpsJson.Options), caller ?? AdminCaller, CancellationToken.None);
+        return (TResult?)answer.Result;
+    }
+
+    /// <summary>The events of one of a pack's streams, oldest first, as the log stores them.</summary>
+    /// <param name="packId">The pack's id.</param>
+    /// <param name="streamKey">The pack-local stream key (for example the command's target_ref).</param>
+    /// <returns>The events; empty when the stream does not exist.</returns>
+    public async Task<IReadOnlyList<EventEnvelope>> ReadStreamAsync(string packId, string streamKey)
+    {
+        var events = await Kernel.EventLog.ReadStreamAsync($"pack.{packId}:{streamKey}", CancellationToken.None);
+        return [.. events.Select(e => e.Envelope)];
+    }
+
+    /// <summary>Stops the kernel, disposes the signing keys and deletes the folder.</summary>
+    /// <returns>A task that completes when it is done.</returns>
     public async ValueTask DisposeAsync()
     {
         foreach (var key in _keys.Values)

@@ -4,7 +4,7 @@ using Ops.Core.Commands;
 using Ops.Core.Hosting;
 using Ops.Core.Packs.Install;
 using Ops.Host.Packs;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Host.Cli;
 

@@ -7,6 +7,7 @@ using Ops.Core.Hosting;
 using Ops.Core.Identity;
 using Ops.Core.Packs.Install;
 using Ops.Host.Packs;
+using Ops.Verification;
 
 namespace Ops.Host.Http;
 

@@ -5,7 +5,7 @@ using Ops.Core.Hosting;
 using Ops.Core.Identity;
 using Ops.Core.Packs.Install;
 using Ops.Core.Safety;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Host.Packs;
 

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Host.Packs;
 

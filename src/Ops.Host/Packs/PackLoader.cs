@@ -6,7 +6,7 @@ using Ops.Core.Errors;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
 using Ops.Core.Packs.Install;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Host.Packs;
 
@@ -21,11 +21,6 @@ namespace Ops.Host.Packs;
 /// </summary>
 internal sealed class PackLoader(IOpsBuilder ops, ILoggerFactory loggerFactory, PackVerifier verifier)
 {
-    private static readonly string[] SharedPrefixes = ["System", "Microsoft.Extensions.", "Microsoft.AspNetCore.", "netstandard", "mscorlib"];
-
-    // EF Core and Microsoft.Data.Sqlite are not shared: a pack that reached them would reach the kernel's database.
-    private static readonly string[] SharedNames = ["Ops.Core", "Ops.Shared", "Scrutor"];
-
     private readonly ILogger _logger = loggerFactory.CreateLogger("Ops.Host.Packs");
 
     public List<RefusedPack> Refused { get; } = [];
@@ -161,8 +156,7 @@ internal sealed class PackLoader(IOpsBuilder ops, ILoggerFactory loggerFactory, 
             : [];
 
     /// <summary>Whether the host's default context provides this assembly to every pack (Ops.Core, the framework, Microsoft.Extensions.*).</summary>
-    public static bool IsHostShared(string simpleName) =>
-        SharedNames.Contains(simpleName, StringComparer.Ordinal) || SharedPrefixes.Any(p => simpleName.StartsWith(p, StringComparison.Ordinal));
+    public static bool IsHostShared(string simpleName) => PackSharing.IsHostShared(simpleName);
 
     private static bool IsShared(AssemblyName name, IReadOnlyDictionary<string, PackVerification> exports)
     {

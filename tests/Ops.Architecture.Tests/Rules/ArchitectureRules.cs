@@ -1,7 +1,7 @@
 using Mono.Cecil;
 using Ops.Architecture.Tests.Engine;
 using Ops.Core.Packs;
-using Ops.Host.Packs.Verification;
+using Ops.Verification;
 
 namespace Ops.Architecture.Tests.Rules;
 

@@ -6,7 +6,7 @@ using Ops.Core.Consent;
 using Ops.Core.Errors;
 using Ops.Core.Identity;
 
-namespace Ops.Host.Packs.Verification;
+namespace Ops.Verification;
 
 /// <summary>
 /// Publisher signatures over a pack's content hash (constitution §3: verification before activation).

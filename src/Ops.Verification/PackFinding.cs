@@ -1,4 +1,4 @@
-namespace Ops.Host.Packs.Verification;
+namespace Ops.Verification;
 
 /// <summary>One reason a pack is refused: the rule, the reason code for the edge, and a sentence naming the type and what it depends on.</summary>
 /// <param name="Rule">A <see cref="PackRuleIds"/> id.</param>

@@ -1,6 +1,6 @@
 using Mono.Cecil;
 
-namespace Ops.Host.Packs.Verification;
+namespace Ops.Verification;
 
 /// <summary>
 /// The full names (Cecil style, nested with '/') of every type a type and its nested types depend on:

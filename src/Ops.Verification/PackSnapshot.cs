@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Ops.Host.Packs.Verification;
+namespace Ops.Verification;
 
 /// <summary>
 /// One read of a pack folder: its content hash and the bytes of the files the host acts on (assemblies,

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Ops.Core.Identity;
 using Ops.Core.Naming;
 
-namespace Ops.Host.Packs;
+namespace Ops.Verification;
 
 /// <summary>A pack's <c>pack.json</c> (DESIGN.md §4).</summary>
 internal sealed record PackManifest(

@@ -2,7 +2,7 @@ using Mono.Cecil;
 using Mono.Cecil.Cil;
 using Ops.Core.Errors;
 
-namespace Ops.Host.Packs.Verification;
+namespace Ops.Verification;
 
 /// <summary>What the rules need to know about the pack an assembly belongs to.</summary>
 /// <param name="PackId">The manifest's pack id.</param>

@@ -2,7 +2,7 @@ using System.Reflection.PortableExecutable;
 using Mono.Cecil;
 using Ops.Core.Errors;
 
-namespace Ops.Host.Packs.Verification;
+namespace Ops.Verification;
 
 /// <summary>
 /// The checks a pack folder passes before it is installed, and again before every load (constitution §3:
@@ -95,7 +95,7 @@ internal sealed class PackVerifier(PackSigningOptions signing)
                 var (path, module) = modules[i];
                 var name = module.Assembly.Name.Name;
                 // The load context never loads these from the folder: the host's copy, or the exporter's, is used.
-                if ((PackLoader.IsHostShared(name) && !context.Exports.Contains(name)) || context.DependsOn.Contains(name))
+                if ((PackSharing.IsHostShared(name) && !context.Exports.Contains(name)) || context.DependsOn.Contains(name))
                 {
                     continue;
                 }
