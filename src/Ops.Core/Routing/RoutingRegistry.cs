@@ -76,6 +76,23 @@ internal sealed record ResolvedRoute(string ResourceKind, string Provider, strin
                 }
 
                 return new ResolvedRoute(kind, "postgres", options.ConnectionString, false);
+            case "sqlserver":
+                if (string.IsNullOrWhiteSpace(options.ConnectionString))
+                {
+                    throw new InvalidOperationException($"Route '{kind}' uses provider sqlserver but has no ConnectionString (Ops:Routes:{kind}:ConnectionString, a SqlClient connection string such as Server=db1;Database=ops;User ID=ops;Password=...;Encrypt=true). Nothing was started.");
+                }
+
+                try
+                {
+                    _ = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(options.ConnectionString);
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException)
+                {
+                    // Not echoed: the string may hold a password.
+                    throw new InvalidOperationException($"Route '{kind}' uses provider sqlserver, but its ConnectionString does not parse as a SqlClient connection string. Nothing was started.");
+                }
+
+                return new ResolvedRoute(kind, "sqlserver", options.ConnectionString, false);
             case "memory":
                 if (!string.Equals(mode, "lab", StringComparison.Ordinal))
                 {
@@ -85,7 +102,7 @@ internal sealed record ResolvedRoute(string ResourceKind, string Provider, strin
                 var name = string.IsNullOrWhiteSpace(options.ConnectionString) ? kind : options.ConnectionString.Trim();
                 return new ResolvedRoute(kind, "memory", $"Data Source=ops-lab-{name};Mode=Memory;Cache=Shared", true);
             default:
-                throw new InvalidOperationException($"Route '{kind}' has provider '{options.Provider}'; supported providers are sqlite, postgres and memory (lab only). Nothing was started.");
+                throw new InvalidOperationException($"Route '{kind}' has provider '{options.Provider}'; supported providers are sqlite, postgres, sqlserver and memory (lab only). Nothing was started.");
         }
     }
 }

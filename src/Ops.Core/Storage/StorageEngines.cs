@@ -12,6 +12,7 @@ internal static class StorageEngines
     {
         "sqlite" or "memory" => new SqliteEngine(new SqliteDatabase(route.ConnectionString, synchronous), time),
         "postgres" => Postgres.PostgresEngine.Create(route),
+        "sqlserver" => SqlServer.SqlServerEngine.Create(route),
         _ => throw new InvalidOperationException($"Route '{route.ResourceKind}' names provider '{route.Provider}', which has no storage engine in this build. Nothing was started."),
     };
 }

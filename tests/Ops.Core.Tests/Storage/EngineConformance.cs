@@ -36,7 +36,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
 
-    [Fact]
+    [SkippableFact]
     public async Task Migrations_GoUpDownAndUpAgain_AndDownIsRefusedWhileTheLogHoldsEvents()
     {
         using var engine = fixture.CreateEngine();
@@ -60,7 +60,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(all, engine.AppliedMigrations());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AppendOnly_EveryStatementThatWouldChangeOrRemoveARow_IsRefusedByTheDatabase()
     {
         using var engine = Migrated();
@@ -83,7 +83,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(before, await SnapshotAsync(engine));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Append_ChainsEveryRow_AndVerifyChecksItFromPositionOne()
     {
         using var engine = Migrated();
@@ -109,7 +109,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(rows[5].RowHash, (await engine.Events.RowHashesAtAsync([6, 999], CancellationToken.None))[6]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Append_ExistingEventId_IsANoOpThatReturnsTheOriginal()
     {
         using var engine = Migrated();
@@ -124,7 +124,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(1, await engine.Events.HeadPositionAsync(CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Append_WithAStaleExpectedVersion_IsAConcurrencyConflictAndWritesNothing()
     {
         using var engine = Migrated();
@@ -139,7 +139,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal([1L], stream.Select(e => e.Envelope.StreamVersion));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ReadCanonical_OrdersByOccurredAtSourceRefSourceSequenceEventId()
     {
         using var engine = Migrated();
@@ -157,7 +157,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(["early-a", "early-b-null", "early-b-1", "early-b", "late"], canonical);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Batch_AFailingUnitRollsBackAlone_ItsNeighboursCommit()
     {
         using var engine = Migrated();
@@ -182,7 +182,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(2, scanner.RowsChecked);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CoreEvents_AndStreamsByPrefix_AreReadInPositionOrder()
     {
         using var engine = Migrated();
@@ -201,7 +201,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal([3L, 4L], core);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Outcomes_AreFoundByCommandId_AndChained()
     {
         using var engine = Migrated();
@@ -223,7 +223,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(2, (await engine.Events.ReadHeadsAsync(CancellationToken.None)).OutcomesSeq);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cursors_AreWrittenAndReadInTheWritersTransaction()
     {
         using var engine = Migrated();
@@ -238,7 +238,7 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Equal(new ConnectorCursor("pack.c", null, "2026-12-02T00:00:00Z", 3, T0.UtcTicks + 1, T0.UtcTicks + 1), read);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ProjectionDocuments_AreScopedByTenantAndMode_ScannedInUtf8ByteOrder_AndCommitWithTheirCheckpoint()
     {
         using var engine = Migrated();
