@@ -48,7 +48,8 @@ internal sealed class SqlServerProjectionStore(string connectionString) : IProje
                 IF @granted < 0 THROW {SqlServerErrors.LockNotGranted}, N'the projections lock was not granted', 1;
                 """,
                 connection,
-                transaction) { CommandTimeout = 0 })
+                transaction)
+            { CommandTimeout = 0 })
             {
                 await begin.ExecuteNonQueryAsync(cancellationToken);
             }
