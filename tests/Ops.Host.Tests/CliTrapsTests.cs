@@ -62,6 +62,8 @@ public sealed class CliTrapsTests : IDisposable
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task PayloadFromAFile_BrokenFiles_AndAReplayedCommit_AreExplained()
     {
         Assert.Equal(0, (await Cli("init")).ExitCode);
@@ -91,6 +93,8 @@ public sealed class CliTrapsTests : IDisposable
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task SigningAnAmbiguousProposal_NeedsAnExplicitInterpretation()
     {
         Assert.Equal(0, (await Cli("init")).ExitCode);

@@ -8,6 +8,8 @@ public sealed class ConsentCliTests : IDisposable
     private Task<(int ExitCode, string Output)> Cli(params string[] args) => HostProcess.RunCliAsync(_work, null, args);
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task ProposeSignCommit_ByHand_WritesOnceAndLeavesAVerifiableAuditExport()
     {
         Assert.Equal(0, (await Cli("init")).ExitCode);

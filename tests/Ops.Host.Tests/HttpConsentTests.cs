@@ -14,6 +14,8 @@ public sealed class HttpConsentTests : IDisposable
     private readonly string _work = Directory.CreateTempSubdirectory("ops-http-consent-").FullName;
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task ProposeThenCommitOverHttp_AcceptedOnce_WriteWithoutConsentRefused_AuditListsIt()
     {
         var (_, initOutput) = await HostProcess.RunCliAsync(_work, null, "init");

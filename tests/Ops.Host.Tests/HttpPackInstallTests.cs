@@ -14,6 +14,8 @@ public sealed class HttpPackInstallTests : IDisposable
     private readonly string _work = Directory.CreateTempSubdirectory("ops-http-packs-").FullName;
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task ProposeInstall_RefusedPackGetsFindings_PassingPackIsProposedAndCommitted()
     {
         var (_, initOutput) = await HostProcess.RunCliAsync(_work, null, "init");

@@ -14,6 +14,7 @@ namespace Ops.Host.Tests;
 public sealed class PackInstallTests
 {
     [Fact]
+    [Trait("Pack", "notes")]
     public async Task Install_RecordsPackInstalled_ConsentedByTheAdmin_AndLoadsAtTheNextStart()
     {
         await using var host = await PackHost.StartAsync();
@@ -40,6 +41,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task Load_FoldersThatAreNotInstalled_AreNotLoaded_WhateverTheyClaim()
     {
         await using var host = await PackHost.StartAsync();
@@ -54,6 +57,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task Impostor_ClaimingTheNotesId_FromAFolderThatSortsFirst_IsRefused_AndTheRealNotesLoads()
     {
         await using var host = await PackHost.StartAsync();
@@ -76,6 +81,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task FolderEditedAfterInstall_IsNotLoaded_AndTheLoaderSaysWhy()
     {
         await using var host = await PackHost.StartAsync();
@@ -109,6 +116,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task UndeclaredContractReference_IsRefusedAtInstall_WithAClearMessage()
     {
         await using var host = await PackHost.StartAsync();
@@ -134,6 +143,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task ProjectionOnAnotherPacksEvent_WithoutDependsOn_IsRefusedAtLoad_AndLoadsOnceDeclared()
     {
         await using var host = await PackHost.StartAsync();
@@ -157,6 +168,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task SameIdWithOtherContent_IsRefusedWithoutUpgrade_AndAcceptedWithIt()
     {
         await using var host = await PackHost.StartAsync();
@@ -175,6 +188,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task Remove_RefusesThePacksCommandsAtOnce_AndItIsNotLoadedFromTheNextStart()
     {
         await using var host = await PackHost.StartAsync();
@@ -192,6 +207,8 @@ public sealed class PackInstallTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task SignaturesRequired_UnsignedUntrustedTamperedAndForged_AreRefused_TrustedIsInstalled()
     {
         using var publisher = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -25,6 +25,8 @@ public sealed class PackLoaderTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task Load_EachPackInItsOwnCollectibleContext_FromTheCheckedBytes_SharedTypesUnified()
     {
         await using var host = await PackHost.StartAsync();
@@ -52,6 +54,8 @@ public sealed class PackLoaderTests
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public void ContentHash_SameFiles_SameHash_AnyChange_DifferentHash_SignatureFileExcluded()
     {
         var a = Copy("Ops.Packs.Notes");

@@ -13,6 +13,8 @@ public sealed class ProjectionsCliTests : IDisposable
     private Task<(int ExitCode, string Output)> Cli(params string[] args) => HostProcess.RunCliAsync(_work, null, args);
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task Verify_DocumentEditedWithRawSql_NamesTheProjectionAndDocumentAndExitsOne()
     {
         Assert.Equal(0, (await Cli("init")).ExitCode);
@@ -46,6 +48,8 @@ public sealed class ProjectionsCliTests : IDisposable
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task VerifyAndList_UnknownOrListed_SayWhatIsRegistered()
     {
         Assert.Equal(0, (await Cli("init")).ExitCode);

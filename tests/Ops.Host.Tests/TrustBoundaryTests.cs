@@ -77,6 +77,8 @@ public sealed class TrustBoundaryTests : IDisposable
     }
 
     [Fact]
+
+    [Trait("Pack", "notes")]
     public async Task IdentityHeadersThatDisagree_AreRefusedAndRecorded_AndErrorsLeakNothing()
     {
         var admin = KeyOf((await Cli("init")).Output);
