@@ -31,15 +31,22 @@ public sealed class AuthorityTests
                 "ArchViolations.RogueWriter.CopyWriter",
                 "ArchViolations.RogueWriter.MergeWriter",
                 "ArchViolations.RogueWriter.OverreachingWriter",
+                "ArchViolations.RogueWriter.QualifiedOverreachingWriter",
                 "ArchViolations.RogueWriter.RawCopyWriter",
                 "ArchViolations.RogueWriter.ReturningInsert",
                 "ArchViolations.RogueWriter.RogueWriter",
                 "ArchViolations.RogueWriter.SplitOverreachingWriter",
                 "ArchViolations.RogueWriter.TruncateWriter",
+                "System.Hidden.HiddenWriter",
             ],
             result.FailingTypeNames);
         var explained = result.Explain("ArchViolations.RogueWriter");
         Assert.Contains("writes table command_outcomes", explained, StringComparison.Ordinal);
         Assert.Contains("NpgsqlConnection.BeginTextImport", explained, StringComparison.Ordinal);
+        // The schema is not the table: dbo.projection_documents is declared, [dbo].[events] is not.
+        Assert.Contains("QualifiedOverreachingWriter writes table events, which", explained, StringComparison.Ordinal);
+        Assert.DoesNotContain("writes table dbo", explained, StringComparison.Ordinal);
+        Assert.DoesNotContain("QualifiedOverreachingWriter writes table projection_documents", explained, StringComparison.Ordinal);
+        Assert.Contains("System.Hidden.HiddenWriter writes (System.Data.Common.DbCommand.ExecuteNonQuery) but declares no [Authority]", explained, StringComparison.Ordinal);
     }
 }

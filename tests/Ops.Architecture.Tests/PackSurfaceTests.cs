@@ -28,7 +28,8 @@ public sealed class PackSurfaceTests
         var result = ArchitectureRules.PackImplementationHidesAllButEntryType(leaky.Assembly, leaky.ReadEntryType());
 
         Assert.False(result.IsSuccessful);
-        Assert.Equal(["Ops.Packs.Leaky.LeakedHandler"], result.FailingTypeNames);
+        // LeakedInSystem is declared in System.Hidden, which NetArchTest skips: the Cecil pass names it.
+        Assert.Equal(["Ops.Packs.Leaky.LeakedHandler", "System.Hidden.LeakedInSystem"], result.FailingTypeNames);
     }
 
     [DiscoveredTheory(Discovered.PackImplementations)]

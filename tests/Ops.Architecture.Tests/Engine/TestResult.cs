@@ -1,8 +1,9 @@
 namespace Ops.Architecture.Tests.Engine;
 
 /// <summary>
-/// The outcome of a rule, shaped like NetArchTest's <c>TestResult</c> (<c>IsSuccessful</c>, <c>FailingTypeNames</c>).
-/// <see cref="Reasons"/> is ours: NetArchTest does not say why a type failed.
+/// The outcome of a type-level rule, whichever engine judged it: NetArchTest's <c>IsSuccessful</c> and
+/// <c>FailingTypeNames</c> (reflection style, <c>Outer+Inner</c>), and <see cref="Reasons"/>, read with Cecil,
+/// because NetArchTest does not say why a type failed.
 /// </summary>
 internal sealed class TestResult
 {

@@ -9,8 +9,16 @@ namespace Ops.Architecture.Tests.Rules;
 /// The dependency graph of constitution §7 and the "no cheating" rules of §9, as functions of compiled
 /// assemblies. Tests run them on the real projects and on the planted violations under
 /// tests/Fixtures/ArchViolations/. Each rule looks twice: at the assembly references (the graph a
-/// reader sees) and at type level (what the code actually uses). This is the only file that calls the
-/// fluent API in Engine/.
+/// reader sees) and at type level (what the code actually uses).
+/// <para>Engines, and why (RuleEngineTests measures the difference):</para>
+/// <list type="bullet">
+/// <item><b>NetArchTest.Rules 1.3.2</b> (the design card's package, through <see cref="NetArchRules"/>) for the
+/// rules on a type's own shape: 7a, 7b and 8, with custom rules where the fluent API has no condition.</item>
+/// <item><b>Mono.Cecil</b> (<see cref="DependencyRules"/>) for the dependency rules 1 to 4: NetArchTest's scan misses
+/// a type named only in an attribute's <c>typeof</c> argument or a <c>catch</c> clause, and skips every type declared
+/// in a System.* or Microsoft.* namespace; each would let a forbidden dependency through.</item>
+/// <item>The install rules 5 and 6 are src/Ops.Verification's (NetArchTest for type-level deny lists, Cecil for members).</item>
+/// </list>
 /// </summary>
 internal static class ArchitectureRules
 {
@@ -23,13 +31,13 @@ internal static class ArchitectureRules
     public static RuleResult CoreReferencesNoOtherProjectOfOurs(string coreAssembly) =>
         new(
             [.. AssemblyGraph.ReferencesOf(coreAssembly).Where(IsOurs)],
-            Types.InAssembly(coreAssembly).Should().NotHaveDependencyOnAny(Shared, Host, PacksNamespace).GetResult());
+            DependencyRules.NotHaveDependencyOnAny(coreAssembly, [Shared, Host, PacksNamespace]));
 
     /// <summary>Rule 2. Ops.Shared references Ops.Core and no other project of ours.</summary>
     public static RuleResult SharedReferencesOnlyCore(string sharedAssembly) =>
         new(
             [.. AssemblyGraph.ReferencesOf(sharedAssembly).Where(r => IsOurs(r) && r != Core)],
-            Types.InAssembly(sharedAssembly).Should().NotHaveDependencyOnAny(Host, PacksNamespace).GetResult());
+            DependencyRules.NotHaveDependencyOnAny(sharedAssembly, [Host, PacksNamespace]));
 
     /// <summary>
     /// Rule 3. A pack implementation references Ops.Core, optionally Ops.Shared, and contract modules
@@ -40,17 +48,13 @@ internal static class ArchitectureRules
     public static RuleResult PackReferencesOnlyCoreSharedAndContracts(string packAssembly, IEnumerable<string> otherPackAssemblies) =>
         new(
             [.. AssemblyGraph.ReferencesOf(packAssembly).Where(r => IsOurs(r) && r != Core && r != Shared && !IsContracts(r))],
-            Types.InAssembly(packAssembly).Should()
-                .NotHaveDependencyOnAny([Host, .. otherPackAssemblies.SelectMany(AuthoredTypeNames)])
-                .GetResult());
+            DependencyRules.NotHaveDependencyOnAny(packAssembly, [Host, .. otherPackAssemblies.SelectMany(AuthoredTypeNames)]));
 
     /// <summary>Rule 4. A contract module references only Ops.Core and the base class library.</summary>
     public static RuleResult ContractsReferenceOnlyCore(string contractsAssembly) =>
         new(
             [.. AssemblyGraph.ReferencesOf(contractsAssembly).Where(r => r != Core && !IsBaseClassLibrary(r))],
-            Types.InAssembly(contractsAssembly).Should()
-                .OnlyHaveDependenciesOn(["System", Core, .. AuthoredTypeNames(contractsAssembly)])
-                .GetResult());
+            DependencyRules.OnlyHaveDependenciesOn(contractsAssembly, ["System", Core, .. AuthoredTypeNames(contractsAssembly)]));
 
     /// <summary>
     /// Rules 5 and 6 (constitution §9 "no cheating": no data access, no Ops.Core internals, no environment,
@@ -66,25 +70,50 @@ internal static class ArchitectureRules
 
     /// <summary>Rule 7a. A pack implementation's types are not public, except the entry type its pack.json names.</summary>
     public static RuleResult PackImplementationHidesAllButEntryType(string packAssembly, string entryType) =>
-        new([], Types.InAssembly(packAssembly).That().DoNotHaveFullName(entryType).Should().NotBePublic().GetResult());
+        new([], NetArchRules.MeetCustomRule(packAssembly, new IsNotVisibleOutsideAssembly(), t => CecilTypes.NameOf(t) != entryType));
 
     /// <summary>Rule 7b. The entry type exists, is public, implements IOpsPack and has a public parameterless constructor.</summary>
     public static RuleResult PackEntryTypeIsCreatableOpsPack(string packAssembly, string entryType)
     {
-        var entry = Types.InAssembly(packAssembly).That().HaveFullName(entryType);
-        if (entry.GetTypes().Count == 0)
+        bool IsEntry(TypeDefinition type) => CecilTypes.NameOf(type) == entryType;
+        if (NetArchRules.Select(packAssembly, IsEntry).Count == 0)
         {
+            // Also when the entry type is declared where NetArchTest does not look (System.*): refused, not skipped.
             return new([], TestResult.Failure(new Dictionary<string, IReadOnlyList<string>>
             {
                 [entryType] = [$"is the entry_type of pack.json but {Path.GetFileName(packAssembly)} defines no such type"],
             }));
         }
 
-        return new([], entry.Should()
-            .BePublic()
-            .And().ImplementInterface(typeof(IOpsPack))
-            .And().MeetCustomRule(new HasPublicParameterlessConstructor())
+        var implementsPack = NetArchRules.FailingTypeNames(NetArchTest.Rules.Types.FromFile(packAssembly)
+            .That().MeetCustomRule(new NetArchRules.Predicate(IsEntry))
+            .Should().ImplementInterface(typeof(IOpsPack))
             .GetResult());
+        var reasons = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Add(string type, IEnumerable<string> why)
+        {
+            if (!reasons.TryGetValue(type, out var list))
+            {
+                reasons[type] = list = [];
+            }
+
+            list.AddRange(why);
+        }
+
+        foreach (var type in implementsPack)
+        {
+            Add(type, ["does not implement " + typeof(IOpsPack).FullName]);
+        }
+
+        foreach (var (type, why) in NetArchRules.MeetCustomRule(packAssembly, new IsVisibleOutsideAssembly(), IsEntry).Reasons
+            .Concat(NetArchRules.MeetCustomRule(packAssembly, new HasPublicParameterlessConstructor(), IsEntry).Reasons))
+        {
+            Add(type, why);
+        }
+
+        return new([], reasons.Count == 0
+            ? TestResult.Success()
+            : TestResult.Failure(reasons.ToDictionary(r => r.Key, r => (IReadOnlyList<string>)r.Value, StringComparer.Ordinal)));
     }
 
     /// <summary>
@@ -92,7 +121,7 @@ internal static class ArchitectureRules
     /// commits state declares its authority class, and writes only the tables that declaration lists.
     /// </summary>
     public static RuleResult KernelWritesOnlyUnderDeclaredAuthority(string kernelAssembly) =>
-        new([], Types.InAssembly(kernelAssembly).Should().MeetCustomRule(new WritesOnlyUnderDeclaredAuthority()).GetResult());
+        new([], NetArchRules.MeetCustomRule(kernelAssembly, new WritesOnlyUnderDeclaredAuthority()));
 
     /// <summary>Our projects: Ops.Core, Ops.Shared, Ops.Host and every Ops.Packs.* assembly.</summary>
     public static bool IsOurs(string assemblyName) => assemblyName.StartsWith("Ops.", StringComparison.Ordinal);
@@ -110,7 +139,6 @@ internal static class ArchitectureRules
     /// compilers and source generators put their own copies of such types into every assembly.
     /// </summary>
     private static IEnumerable<string> AuthoredTypeNames(string assembly) =>
-        Types.InAssembly(assembly).GetTypes()
-            .Select(CecilTypes.NameOf)
+        DependencyRules.AuthoredTypeNames(assembly)
             .Where(n => !CecilTypes.IsUnder(n, "System") && !CecilTypes.IsUnder(n, "Microsoft"));
 }

@@ -14,7 +14,7 @@ namespace Ops.Architecture.Tests.Rules;
 /// DbCommand.ExecuteNonQuery* (DbBatch's too), BeginBinaryImport* or BeginTextImport* (ADO.NET, any provider; Npgsql's
 /// COPY), and ExecuteReader*, ExecuteScalar* or Npgsql's BeginRawBinaryCopy* when the type's SQL writes (INSERT ...
 /// RETURNING, COPY t FROM). The tables written are read from the SQL string literals in the type (INSERT/REPLACE/MERGE
-/// INTO t, UPDATE t SET, DELETE FROM t, TRUNCATE t, COPY t FROM): SQL assembled
+/// INTO t, UPDATE t SET, DELETE FROM t, TRUNCATE t, COPY t FROM; a schema such as SQL Server's <c>dbo.t</c> is skipped): SQL assembled
 /// in another type is not seen, and a table name built at run time is not either.
 /// </para>
 /// </summary>
@@ -116,6 +116,6 @@ internal sealed partial class WritesOnlyUnderDeclaredAuthority : IExplainedCusto
     private static IEnumerable<string> StringLiterals(TypeDefinition type) =>
         Bodies(type).SelectMany(b => b.Instructions).Where(i => i.OpCode == OpCodes.Ldstr).Select(i => (string)i.Operand);
 
-    [GeneratedRegex("""(?<!\bDO\s+)\b(?:(?:INSERT(?:\s+OR\s+\w+)?|REPLACE|MERGE)\s+INTO|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?)\s+["\[`]?(?<table>\w+)|(?<!\bDO\s+)\bUPDATE\s+(?:OR\s+\w+\s+)?["\[`]?(?<table>\w+)["\]`]?\s+SET\b|\bCOPY\s+["\[`]?(?<table>\w+)["\]`]?\s*(?:\([^)]*\)\s*)?FROM\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex("""(?<!\bDO\s+)\b(?:(?:INSERT(?:\s+OR\s+\w+)?|REPLACE|MERGE)\s+INTO|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?)\s+(?:["\[`]?\w+["\]`]?\.)?["\[`]?(?<table>\w+)|(?<!\bDO\s+)\bUPDATE\s+(?:OR\s+\w+\s+)?(?:["\[`]?\w+["\]`]?\.)?["\[`]?(?<table>\w+)["\]`]?\s+SET\b|\bCOPY\s+(?:["\[`]?\w+["\]`]?\.)?["\[`]?(?<table>\w+)["\]`]?\s*(?:\([^)]*\)\s*)?FROM\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex WrittenTable();
 }

@@ -85,3 +85,15 @@ internal static class ReadOnlyQuery
         return command.ExecuteScalar();
     }
 }
+
+/// <summary>Planted: a schema-qualified delete (SQL Server's dbo.t) from a table its authority does not list.</summary>
+[Authority(AuthorityClass.ProjectionRunner, "projection_documents")]
+internal static class QualifiedOverreachingWriter
+{
+    public static int Clear(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM dbo.projection_documents; DELETE FROM [dbo].[events]";
+        return command.ExecuteNonQuery();
+    }
+}
