@@ -67,6 +67,7 @@ public interface IOpsBuilder
     /// <param name="packId">The pack id, <c>[a-z][a-z0-9_]*</c>.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="PackLoadException">The pack registers a name outside <c>pack.&lt;id&gt;.</c>, a name already taken, or a handler is missing; nothing of it was added.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "A generic overload that creates the pack, beside the instance overload the loader uses; neither grew from the other.")]
     IOpsBuilder AddPack<TPack>(string? packId = null)
         where TPack : IOpsPack, new();
 
