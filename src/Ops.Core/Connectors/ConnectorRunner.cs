@@ -190,7 +190,7 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
 /// <param name="Cursor">Stored cursor after the run; <see langword="null"/> when the sync completed.</param>
 /// <param name="Watermark">Stored watermark.</param>
 /// <param name="Completed">Whether the last page was reached.</param>
-internal sealed record SyncResult(string ConnectorId, int Pages, int Observed, int Appended, string? Cursor, string? Watermark, bool Completed);
+public sealed record SyncResult(string ConnectorId, int Pages, int Observed, int Appended, string? Cursor, string? Watermark, bool Completed);
 
 /// <summary>A connector sync failed; pages stored before the failure stay stored, with their cursor.</summary>
 public class ConnectorException : Exception
@@ -210,5 +210,5 @@ public class ConnectorException : Exception
 }
 
 /// <summary>The caller holds no capability that allows syncing the connector; nothing was pulled or written.</summary>
-internal sealed class ConnectorDeniedException(string connectorId, string reason)
+public sealed class ConnectorDeniedException(string connectorId, string reason)
     : ConnectorException(connectorId, $"sync denied: {reason}. Nothing was pulled or written.");
