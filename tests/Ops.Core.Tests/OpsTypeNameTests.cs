@@ -5,13 +5,14 @@ namespace Ops.Core.Tests;
 public sealed class OpsTypeNameTests
 {
     [Theory]
-    [InlineData("core.CapabilityGranted", TypeNameOwnerKind.Core, "core")]
-    [InlineData("shared.refs.ExternalRefLinked", TypeNameOwnerKind.Shared, "refs")]
-    [InlineData("pack.github.issues.IssueObserved", TypeNameOwnerKind.Pack, "github")]
-    public void TryParse_ValidNames_ParsesOwner(string name, TypeNameOwnerKind kind, string owner)
+    [InlineData("core.CapabilityGranted", nameof(TypeNameOwnerKind.Core), "core")]
+    [InlineData("shared.refs.ExternalRefLinked", nameof(TypeNameOwnerKind.Shared), "refs")]
+    [InlineData("pack.github.issues.IssueObserved", nameof(TypeNameOwnerKind.Pack), "github")]
+    // The kind by name: TypeNameOwnerKind is internal, and a public test method cannot take it as a parameter.
+    public void TryParse_ValidNames_ParsesOwner(string name, string kind, string owner)
     {
         Assert.True(OpsTypeName.TryParse(name, out var parsed, out var error), error);
-        Assert.Equal(kind, parsed.OwnerKind);
+        Assert.Equal(Enum.Parse<TypeNameOwnerKind>(kind), parsed.OwnerKind);
         Assert.Equal(owner, parsed.Owner);
     }
 

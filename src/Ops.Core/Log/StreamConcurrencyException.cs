@@ -4,7 +4,7 @@ namespace Ops.Core.Log;
 /// The stream was not at the expected version when appending (optimistic concurrency, DESIGN.md §3).
 /// Nothing was appended; decide again against the stream's current state.
 /// </summary>
-public sealed class StreamConcurrencyException : Exception
+internal sealed class StreamConcurrencyException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="streamId">The stream.</param>

@@ -7,7 +7,7 @@ namespace Ops.Core.Naming;
 /// <c>pack.&lt;pack_id&gt;.&lt;domain&gt;.&lt;Name&gt;</c>. Segments are lowercase <c>[a-z][a-z0-9_]*</c>; the
 /// final name is PascalCase <c>[A-Z][A-Za-z0-9]*</c>; at most 200 characters.
 /// </summary>
-public static partial class OpsTypeName
+internal static partial class OpsTypeName
 {
     /// <summary>Longest accepted name, in characters.</summary>
     public const int MaxLength = 200;
@@ -96,7 +96,7 @@ public static partial class OpsTypeName
 }
 
 /// <summary>Who owns a type name.</summary>
-public enum TypeNameOwnerKind
+internal enum TypeNameOwnerKind
 {
     /// <summary><c>core.</c></summary>
     Core = 1,
@@ -114,4 +114,4 @@ public enum TypeNameOwnerKind
 /// <param name="Owner"><c>core</c>, the shared package, or the pack id.</param>
 /// <param name="Domain">The pack's domain segment; <see langword="null"/> outside packs.</param>
 /// <param name="Name">The final PascalCase segment.</param>
-public readonly record struct ParsedTypeName(string Value, TypeNameOwnerKind OwnerKind, string Owner, string? Domain, string Name);
+internal readonly record struct ParsedTypeName(string Value, TypeNameOwnerKind OwnerKind, string Owner, string? Domain, string Name);

@@ -11,8 +11,12 @@ public sealed class PackLoadException : Exception
         : base($"Pack '{packId}' was not loaded: {message}", inner)
     {
         PackId = packId;
+        Reason = message;
     }
 
     /// <summary>The refused pack.</summary>
     public string PackId { get; }
+
+    /// <summary>What was wrong, without the pack's name in front (the message is "Pack '&lt;id&gt;' was not loaded: " + this).</summary>
+    public string Reason { get; }
 }

@@ -81,14 +81,11 @@ internal static class AdminCli
             }
 
             await error.WriteLineAsync("Nothing was done. See --help.");
-            return UsageExitCode;
+            return Edge.EdgeReasons.Usage;
         }
 
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
-
-    /// <summary>Exit code of a usage error (docs/operations.md): 0 done, 1 refused or failed, 2 usage.</summary>
-    public const int UsageExitCode = 2;
 
     /// <summary>The top-level verbs; an argument list naming one runs the CLI, anything else the worker.</summary>
     public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal)
@@ -212,7 +209,7 @@ internal static class AdminCli
             var id = parse.GetValue(capabilityId)!;
             var caller = Caller(kernel, parse.GetValue(asOption));
             var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.RevokeCapability", null, new RevokeCapability(id, parse.GetValue(reason)!), output, ct);
-            return await ReportAsync(outcome, output, error) ? 0 : 1;
+            return await ExitAsync(outcome, output, error);
         }));
 
         var actorFilter = new Option<string?>("--actor") { Description = "Only this holder." };
@@ -266,8 +263,8 @@ internal static class AdminCli
             }
             catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException)
             {
-                error.WriteLine("ops: " + ex.Message);
-                return 1;
+                error.WriteLine(CliErrors.MessageOf(ex));
+                return CliErrors.ExitCodeOf(ex);
             }
         });
         var unlock = new Command("unlock", "Release the schema-migration lock that a killed migration left behind (only when no migration is running).");
@@ -325,16 +322,9 @@ internal static class AdminCli
                 return await action(kernel, loader);
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
-            await error.WriteLineAsync("ops: " + ex.Message);
-            return 1;
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            // A user's file that is not what the command reads: where, not the parser's .NET wording.
-            await error.WriteLineAsync($"ops: a file given to this command is not valid JSON of the expected shape{(ex.LineNumber is { } line ? $" (line {line + 1}{(ex.Path is { Length: > 0 } path ? ", at " + path : string.Empty)})" : string.Empty)}. Nothing was changed.");
-            return 1;
+            return await CliErrors.ReportAsync(error, ex);
         }
     }
 
@@ -349,6 +339,13 @@ internal static class AdminCli
             : throw new InvalidOperationException($"Actor '{id}' is not registered. Nothing was changed.");
     }
 
+    /// <summary>Reports the outcome and returns its exit code (<see cref="CliErrors.ExitCodeOf(CommandOutcome)"/>).</summary>
+    internal static async Task<int> ExitAsync(CommandOutcome outcome, TextWriter output, TextWriter error)
+    {
+        await ReportAsync(outcome, output, error);
+        return CliErrors.ExitCodeOf(outcome);
+    }
+
     internal static async Task<bool> ReportAsync(CommandOutcome outcome, TextWriter output, TextWriter error)
     {
         if (outcome.IsAccepted)
@@ -357,7 +354,7 @@ internal static class AdminCli
             return true;
         }
 
-        await error.WriteLineAsync($"{outcome.CommandType}: rejected ({outcome.ReasonCode}): {outcome.Reason}");
+        await error.WriteLineAsync(CliErrors.RejectionOf(outcome));
         return false;
     }
 }

@@ -123,8 +123,8 @@ internal static class ConsentCli
             }
             catch (InvalidOperationException ex)
             {
-                error.WriteLine("ops: " + ex.Message);
-                return 1;
+                error.WriteLine(CliErrors.MessageOf(ex));
+                return CliErrors.ExitCodeOf(ex);
             }
         });
         var owner = new Argument<string>("actor-id") { Description = "Whose key it is." };
@@ -135,7 +135,7 @@ internal static class ConsentCli
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var keyId = ConsentCommands.ParseKey(parse.GetValue(publicKeyOption)!, out var keyError) ?? throw new InvalidOperationException(keyError + " Nothing was changed.");
             var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RegisterSignerKey", null, new RegisterSignerKey(parse.GetValue(owner)!, parse.GetValue(publicKeyOption)!), output, ct);
-            return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
+            return await AdminCli.ExitAsync(outcome, output, error);
         }));
         var keyIdArgument = new Argument<string>("key-id");
         var reason = new Option<string>("--reason") { Description = "Why (recorded).", DefaultValueFactory = _ => "revoked by operator" };
@@ -145,7 +145,7 @@ internal static class ConsentCli
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var id = parse.GetValue(keyIdArgument)!;
             var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RevokeSignerKey", null, new RevokeSignerKey(id, parse.GetValue(reason)!), output, ct);
-            return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
+            return await AdminCli.ExitAsync(outcome, output, error);
         }));
         yield return new Command("keys", "Consent signing keys (ECDSA P-256).") { keysNew, keysRegister, keysRevoke };
 
@@ -165,7 +165,7 @@ internal static class ConsentCli
             var result = await kernel.Gateway.ProposeAsync(envelope, callerOf(kernel, parse.GetValue(asOption)), ct);
             if (result.Proposal is null)
             {
-                return await AdminCli.ReportAsync(result.Rejection!, output, error) ? 0 : 1;
+                return await AdminCli.ExitAsync(result.Rejection!, output, error);
             }
 
             await PrintPreviewAsync(result.Proposal, output);
@@ -205,8 +205,7 @@ internal static class ConsentCli
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or JsonException or CryptographicException or ArgumentException)
             {
-                await error.WriteLineAsync("ops: " + ex.Message + " Nothing was signed.");
-                return 1;
+                return await CliErrors.ReportAsync(error, ex, "Nothing was signed.");
             }
         });
         yield return sign;
@@ -268,7 +267,7 @@ internal static class ConsentCli
                 var core = kernel.Writer.CommittedCore;
                 var policyId = DeterministicIds.Derive("policy", core.Actors[caller.Actor.Id].TenantId, parse.GetValue(name)!);
                 var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), commandType, null, payload(policyId, parse.GetValue(versionOption)), output, ct);
-                return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
+                return await AdminCli.ExitAsync(outcome, output, error);
             }));
             return command;
         }

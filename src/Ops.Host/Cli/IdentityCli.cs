@@ -54,7 +54,7 @@ internal static class IdentityCli
             {
                 var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
                 var outcome = await ConsentCli.SendAsync(kernel, caller, KeyFor(parse, caller), type, null, payload(caller), output, ct);
-                return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
+                return await AdminCli.ExitAsync(outcome, output, error);
             });
     }
 
@@ -133,7 +133,7 @@ internal static class IdentityCli
             {
                 var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
                 var outcome = await ConsentCli.SendAsync(kernel, caller, KeyFor(parse, caller), type, null, payload(caller), output, ct);
-                return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
+                return await AdminCli.ExitAsync(outcome, output, error);
             });
     }
 

@@ -67,8 +67,7 @@ internal static class LogCli
             }
             catch (Exception ex) when (ex is OpsException or IOException)
             {
-                await error.WriteLineAsync("ops: " + ex.Message);
-                return 1;
+                return await CliErrors.ReportAsync(error, ex);
             }
         });
 

@@ -62,7 +62,7 @@ internal static class PacksCli
             var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
             var id = parse.GetValue(packId)!;
             var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), PackInstallNames.RemovePack, PackInstallNames.TargetOf(id), new RemovePack(id, parse.GetValue(reason)!), output, ct);
-            return await AdminCli.ReportAsync(outcome, output, error) ? 0 : 1;
+            return await AdminCli.ExitAsync(outcome, output, error);
         }));
 
         var signFolder = new Argument<string>("folder");
@@ -80,8 +80,7 @@ internal static class PacksCli
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or CryptographicException or ArgumentException or InvalidDataException)
             {
-                await error.WriteLineAsync("ops: " + ex.Message + " Nothing was signed.");
-                return 1;
+                return await CliErrors.ReportAsync(error, ex, "Nothing was signed.");
             }
         });
 
@@ -97,8 +96,7 @@ internal static class PacksCli
             }
             catch (InvalidOperationException ex)
             {
-                await error.WriteLineAsync("ops: " + ex.Message);
-                return 1;
+                return await CliErrors.ReportAsync(error, ex);
             }
         });
 

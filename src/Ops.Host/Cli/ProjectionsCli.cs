@@ -102,8 +102,7 @@ internal static class ProjectionsCli
         }
         catch (ProjectionFailedException ex)
         {
-            await error.WriteLineAsync("ops: " + ex.Message);
-            return 1;
+            return await CliErrors.ReportAsync(error, ex);
         }
     }
 

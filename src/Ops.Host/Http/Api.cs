@@ -214,34 +214,19 @@ internal static class Api
         }
     }
 
-    private static async Task<IResult> RunQuery(HttpContext context, OpsKernel kernel, string pack, string query, CancellationToken ct)
+    private static async Task<IResult> RunQuery(HttpContext context, OpsRuntime runtime, string pack, string query, CancellationToken ct)
     {
-        if (!kernel.Registry.Queries.TryGetValue(QueryRegistration.QueryKey(pack, query), out var registration))
-        {
-            return Problems.NotFound($"No query '{query}' in pack '{pack}'. See GET /v1/packs for the installed queries.");
-        }
-
-        var denied = await AuthorizeAsync(context, kernel, registration.Name, "query:" + pack, SafetyClass.Read, ct);
-        if (denied is not null)
-        {
-            return denied;
-        }
-
         var arguments = new JsonObject();
         foreach (var (key, value) in context.Request.Query)
         {
             arguments[key] = value.ToString();
         }
 
-        // The kernel catches the pack's projections up (read-your-writes) and scopes every read to the caller's tenant and mode.
-        Ops.Core.Projections.QueryAnswer answer;
+        // The kernel checks the caller's READ capability, catches the pack's projections up (read-your-writes) and scopes every read to the caller's tenant and mode.
+        OpsQueryResult answer;
         try
         {
-            answer = await kernel.Queries.RunAsync(registration, JsonSerializer.SerializeToElement(arguments), Caller(context), ct);
-        }
-        catch (JsonException ex)
-        {
-            return Problems.BadRequest($"The query arguments do not fit {registration.Name}{(ex.Path is { Length: > 0 } path ? " at " + path : string.Empty)}: an argument is missing, unknown, or of the wrong type.");
+            answer = await runtime.QueryAsync(pack, query, JsonSerializer.SerializeToElement(arguments), Caller(context), ct);
         }
         catch (Ops.Core.Errors.OpsException ex)
         {

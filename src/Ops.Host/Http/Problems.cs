@@ -1,31 +1,17 @@
 using Ops.Core.Envelopes;
 using Ops.Core.Errors;
+using Ops.Host.Edge;
 
 namespace Ops.Host.Http;
 
 /// <summary>
 /// The one place where kernel reason codes become HTTP statuses and problem+json bodies (the edge's single
-/// translator, keyed by <see cref="ReasonCodes.KindOf"/>). Bodies say what failed and that nothing changed;
+/// translator, reading the kind table <see cref="EdgeReasons"/> that the CLI reads too). Bodies say what failed and that nothing changed;
 /// they never carry SQL text, .NET type names or an upstream's body (those go to the worker's log).
 /// </summary>
 internal static class Problems
 {
-    public static int StatusFor(string? code) => ReasonCodes.KindOf(code) switch
-    {
-        ReasonKind.BadRequest => StatusCodes.Status400BadRequest,
-        ReasonKind.Unauthenticated => StatusCodes.Status401Unauthorized,
-        ReasonKind.Forbidden => StatusCodes.Status403Forbidden,
-        ReasonKind.NotFound => StatusCodes.Status404NotFound,
-        ReasonKind.Conflict => StatusCodes.Status409Conflict,
-        ReasonKind.PreconditionRequired => StatusCodes.Status428PreconditionRequired,
-        ReasonKind.RateLimited => StatusCodes.Status429TooManyRequests,
-        ReasonKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
-        ReasonKind.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
-        ReasonKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        ReasonKind.Upstream => StatusCodes.Status502BadGateway,
-        ReasonKind.Internal => StatusCodes.Status500InternalServerError,
-        _ => StatusCodes.Status422UnprocessableEntity,
-    };
+    public static int StatusFor(string? code) => EdgeReasons.For(code).HttpStatus;
 
     public static IResult Rejected(CommandOutcome outcome) =>
         Results.Problem(
@@ -58,20 +44,5 @@ internal static class Problems
 
     public static IResult From(OpsException exception) => Of(exception.Code, exception.Message);
 
-    private static string Title(string code) => ReasonCodes.KindOf(code) switch
-    {
-        ReasonKind.BadRequest => "Bad request",
-        ReasonKind.Unauthenticated => "Not authenticated",
-        ReasonKind.Forbidden => "Forbidden",
-        ReasonKind.NotFound => "Not found",
-        ReasonKind.Conflict => "Conflict",
-        ReasonKind.PreconditionRequired => "Precondition required",
-        ReasonKind.RateLimited => "Too many requests",
-        ReasonKind.UnsupportedMediaType => "Unsupported media type",
-        ReasonKind.MethodNotAllowed => "Method not allowed",
-        ReasonKind.Unavailable => "Unavailable",
-        ReasonKind.Upstream => "Upstream failed",
-        ReasonKind.Internal => "Internal error",
-        _ => "Refused",
-    };
+    private static string Title(string code) => EdgeReasons.For(code).Title;
 }

@@ -100,7 +100,7 @@ internal sealed class PackLoader(IOpsBuilder ops, ILoggerFactory loggerFactory, 
             }
             catch (Exception ex) when (ex is PackLoadException or ReflectionTypeLoadException or FileNotFoundException or FileLoadException or BadImageFormatException or InvalidCastException or MissingMethodException or TypeLoadException)
             {
-                Refuse(record.PackId, ReasonCodes.PackRefused, ex is PackLoadException ple ? ple.Message.Replace($"Pack '{record.PackId}' was not loaded: ", string.Empty, StringComparison.Ordinal) : ex.Message);
+                Refuse(record.PackId, ReasonCodes.PackRefused, ex is PackLoadException ple ? ple.Reason : ex.Message);
             }
         }
     }

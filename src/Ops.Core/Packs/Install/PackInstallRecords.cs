@@ -59,7 +59,7 @@ public sealed record PackInstalled(
 public sealed record PackRemoved(string PackId, string ContentHash, string Reason);
 
 /// <summary>Names of the pack install commands and events.</summary>
-public static class PackInstallNames
+internal static class PackInstallNames
 {
     /// <summary><c>core.InstallPack</c>.</summary>
     public const string InstallPack = "core.InstallPack";
