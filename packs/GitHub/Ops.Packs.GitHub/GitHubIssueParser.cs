@@ -163,7 +163,7 @@ internal static class GitHubIssueParser
             {
                 JsonValueKind.String => label.GetString(),
                 JsonValueKind.Object when label.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String => n.GetString(),
-                _ => throw new DriftException("labels", InvalidValue, $"a label is a JSON {label.ValueKind} without a string 'name'"),
+                _ => throw new DriftException("labels", InvalidValue, $"'labels' holds a JSON {label.ValueKind} without a string 'name'"),
             };
             names.Add(name!);
         }
