@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
+using Ops.Core.Connectors;
 
 namespace Ops.Packs.GitHub;
 
@@ -11,7 +10,7 @@ namespace Ops.Packs.GitHub;
 /// <c>Retry-After</c> (seconds or an HTTP date) first, else, when <c>x-ratelimit-remaining</c> is 0, until
 /// <c>x-ratelimit-reset</c> (epoch seconds), else for a 429 one minute (GitHub's advice for secondary limits).
 /// A 403 that carries none of these is a refusal, not a limit. The same GET is sent again after the wait, through
-/// Polly on the kernel's clock, bounded by <see cref="GitHubOptions.RateLimitMaxRetries"/> retries and
+/// the kernel's <see cref="ConnectorRetry"/> (Polly on the kernel's clock), bounded by <see cref="GitHubOptions.RateLimitMaxRetries"/> retries and
 /// <see cref="GitHubOptions.RateLimitMaxWait"/> per wait; a longer wait is not taken. Only GETs pass here.
 /// </summary>
 internal static class GitHubRateLimits
@@ -46,48 +45,13 @@ internal static class GitHubRateLimits
         return response.StatusCode == HttpStatusCode.TooManyRequests ? SecondaryLimitWait : null;
     }
 
-    /// <summary>Sends a GET built by <paramref name="newRequest"/>, again after each rate-limit wait within the bounds.</summary>
+    /// <summary>Sends a GET built by <paramref name="newRequest"/> through the kernel's <see cref="ConnectorRetry"/> with GitHub's wait rule and the configured bounds.</summary>
     /// <returns>The last response (the caller disposes it) and how many retries were made.</returns>
     public static async Task<(HttpResponseMessage Response, int Retries)> GetAsync(
         HttpClient client, Func<HttpRequestMessage> newRequest, GitHubOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
-        var retries = 0;
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
-        if (options.RateLimitMaxRetries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = options.RateLimitMaxRetries,
-                BackoffType = DelayBackoffType.Constant,
-                UseJitter = false,
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Result is { } response && RequestedWait(response, time.GetUtcNow()) is { } wait && wait <= options.RateLimitMaxWait),
-                DelayGenerator = args => ValueTask.FromResult(RequestedWait(args.Outcome.Result!, time.GetUtcNow())),
-                OnRetry = args =>
-                {
-                    retries = args.AttemptNumber + 1;
-                    var response = args.Outcome.Result!;
-                    GitHubLog.RateLimited(logger, (int)response.StatusCode, response.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path) ?? "?", args.RetryDelay.TotalSeconds, retries, options.RateLimitMaxRetries);
-                    response.Dispose();
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-
-        var pipeline = builder.Build();
-        var last = await pipeline.ExecuteAsync(
-            async token =>
-            {
-                using var request = newRequest();
-                if (request.Method != HttpMethod.Get)
-                {
-                    throw new InvalidOperationException("The github connector sends GETs only (ingress, constitution A8).");
-                }
-
-                return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
-            },
-            cancellationToken);
-        return (last, retries);
+        var result = await ConnectorRetry.GetAsync(client, newRequest, RequestedWait, new ConnectorRetryOptions(options.RateLimitMaxRetries, options.RateLimitMaxWait), time, logger, cancellationToken);
+        return (result.Response, result.Retries);
     }
 
     /// <summary>Why a rate-limit answer was given up on, for the error message; <see langword="null"/> when it is not one.</summary>
