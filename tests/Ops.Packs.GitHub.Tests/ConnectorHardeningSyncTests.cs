@@ -10,9 +10,9 @@ namespace Ops.Packs.GitHub.Tests;
 
 /// <summary>
 /// Issue 10 item 4 end to end: a real kernel (SQLite) syncing a scripted GitHub on 127.0.0.1. Watermark, tombstones,
-/// quarantine, reconciliation, the conditional cursor write and the recorded reset.
+/// quarantine, reconciliation, the conditional cursor write and the recorded reset. Run on each engine (the subclasses).
 /// </summary>
-public sealed class ConnectorHardeningSyncTests
+public abstract class ConnectorHardeningSyncTests
 {
     private static readonly DateTimeOffset T1 = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
 
@@ -25,7 +25,7 @@ public sealed class ConnectorHardeningSyncTests
         repo.Put(1, T1);
         repo.Put(2, T1.AddHours(1));
         repo.Put(3, T1.AddHours(2));
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
 
         var first = await SyncAsync(h);
         repo.Put(2, T1.AddHours(3), "Issue 2, edited");
@@ -47,7 +47,7 @@ public sealed class ConnectorHardeningSyncTests
         repo.Put(1, T1);
         repo.Put(2, T1.AddHours(1));
         repo.Put(3, T1.AddHours(2));
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
         var initial = await SyncAsync(h);
         repo.Issues.TryRemove(2, out _);
 
@@ -87,7 +87,7 @@ public sealed class ConnectorHardeningSyncTests
         await using var repo = new FakeRepository();
         repo.Put(1, T1);
         repo.Put(2, T1.AddHours(1));
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
         await SyncAsync(h);
         repo.Issues.TryRemove(2, out _);
         await Control(h).ResetAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, "sweep", Ct);
@@ -115,7 +115,7 @@ public sealed class ConnectorHardeningSyncTests
     {
         await using var repo = new FakeRepository();
         repo.Put(1, T1, "Original title");
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
         await SyncAsync(h);
         var original = Assert.Single(await EventsAsync(h, GitHubNames.IssueObservedEvent));
 
@@ -147,7 +147,7 @@ public sealed class ConnectorHardeningSyncTests
         repo.Put(1, T1);
         repo.Put(2, T1.AddHours(1));
         repo.RawItems.Add("""{"number":9,"title":"drifted","state":"open","created_at":"2024-01-01T00:00:00Z","updated_at":1714557600}""");
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
 
         var result = await SyncAsync(h);
 
@@ -167,7 +167,7 @@ public sealed class ConnectorHardeningSyncTests
         await using var repo = new FakeRepository(perPage: 1);
         repo.Put(1, T1);
         repo.Put(2, T1.AddHours(1));
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
         repo.FailPageOnce = 2;
         await Assert.ThrowsAsync<ConnectorException>(() => SyncAsync(h));
         var stored = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, Ct);
@@ -194,7 +194,7 @@ public sealed class ConnectorHardeningSyncTests
     {
         await using var repo = new FakeRepository();
         repo.Put(1, T1);
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
         await SyncAsync(h);
         var (syncer, _) = await h.AddActorAsync("syncer", new CapabilityScope([ConnectorRunner.SyncActionType], ["connector:github.issues"], [SafetyClass.WriteInternal]));
         var head = await h.Kernel.EventLog.HeadPositionAsync(Ct);
@@ -217,7 +217,7 @@ public sealed class ConnectorHardeningSyncTests
         await using var repo = new FakeRepository(perPage: 1);
         repo.Put(1, T1);
         repo.Put(2, T1.AddHours(1));
-        await using var h = await KernelHarness.StartAsync([new GitHubPack()], repo.Settings());
+        await using var h = await StartAsync(repo);
         repo.BeforePage = page =>
         {
             if (page == 2)
@@ -234,10 +234,60 @@ public sealed class ConnectorHardeningSyncTests
         Assert.Equal((null, null, 0), (state.Cursor, state.Watermark, state.Pages));
     }
 
+    /// <summary>Routes of the engine under test, added to the repository's settings.</summary>
+    protected abstract Task<IDictionary<string, string?>> RoutesAsync();
+
+    private async Task<KernelHarness> StartAsync(FakeRepository repo)
+    {
+        var settings = repo.Settings();
+        foreach (var (key, value) in await RoutesAsync())
+        {
+            settings[key] = value;
+        }
+
+        return await KernelHarness.StartAsync([new GitHubPack()], settings);
+    }
+
     internal static ConnectorControl Control(KernelHarness h) => new(h.Kernel);
 
     internal static Task<SyncResult> SyncAsync(KernelHarness h) => h.Kernel.Connectors.SyncAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, null, Ct);
 
     internal static async Task<List<EventEnvelope>> EventsAsync(KernelHarness h, string type) =>
         [.. (await h.Kernel.EventLog.ReadAsync(0, 10_000, Ct)).Where(e => e.Envelope.EventType == type).Select(e => e.Envelope)];
+}
+
+/// <summary>The scenarios on SQLite (the harness's default route).</summary>
+public sealed class ConnectorHardeningSqliteTests : ConnectorHardeningSyncTests
+{
+    protected override Task<IDictionary<string, string?>> RoutesAsync() => Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());
+}
+
+/// <summary>
+/// The same scenarios on PostgreSQL: a fresh database per test on the server named by <c>OPS_TEST_POSTGRES</c>
+/// (<c>source build/postgres-test-cluster.sh start</c>, as CI does). Without it these fail, saying so: never a silent pass.
+/// </summary>
+public sealed class ConnectorHardeningPostgresTests : ConnectorHardeningSyncTests
+{
+    protected override async Task<IDictionary<string, string?>> RoutesAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable("OPS_TEST_POSTGRES");
+        Assert.False(string.IsNullOrEmpty(admin), "OPS_TEST_POSTGRES is not set: run 'source build/postgres-test-cluster.sh start' first (CI does).");
+        var name = "ops_github_" + Guid.NewGuid().ToString("N");
+        await using (var connection = new Npgsql.NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"CREATE DATABASE {name}";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        return new Dictionary<string, string?>
+        {
+            ["Ops:Routes:event_log:Provider"] = "postgres",
+            ["Ops:Routes:event_log:ConnectionString"] = database,
+            ["Ops:Routes:projections:Provider"] = "postgres",
+            ["Ops:Routes:projections:ConnectionString"] = database,
+        };
+    }
 }
