@@ -28,7 +28,7 @@ internal sealed class FakeGitHubHandler(Func<HttpRequestMessage, HttpResponseMes
 }
 
 /// <summary>A pull context as the kernel's runner would give it, with the HTTP client over a fake handler.</summary>
-internal sealed class FakePullContext(HttpMessageHandler handler, string? cursor = null, string? watermark = null) : ConnectorPullContext
+internal sealed class FakePullContext(HttpMessageHandler handler, string? cursor = null, string? watermark = null, TimeProvider? time = null) : ConnectorPullContext
 {
     public List<(string SecretId, Uri Audience, string Scheme)> Issued { get; } = [];
 
@@ -38,7 +38,7 @@ internal sealed class FakePullContext(HttpMessageHandler handler, string? cursor
 
     public override string? Watermark => watermark;
 
-    public override TimeProvider Time => TimeProvider.System;
+    public override TimeProvider Time => time ?? TimeProvider.System;
 
     public override ValueTask<HttpClient> CreateHttpClientAsync(string secretId, Uri audience, string scheme, CancellationToken cancellationToken)
     {

@@ -78,11 +78,15 @@ public sealed class GitHubIssuesSyncTests(GitHubFixtureServer server) : IClassFi
                 first = await h.Kernel.Connectors.SyncAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, null, Ct);
             }
 
-            // The kernel restarts on the same log, configured with a fresh copy of the recording (new base URL).
+            // The kernel restarts on the same log, configured with a fresh copy of the recording (new base URL). The stored
+            // watermark would send since= (not in the recording): the supported way back to a full listing is a reset.
             await using (var h = await StartAsync(await server.ScenarioAsync(Scenario), database: database, initialize: false))
             {
                 var issuesBefore = (await IssueEventsAsync(h)).Count;
+                var control = new ConnectorControl(h.Kernel);
+                Assert.Equal("2017-10-10T16:00:00Z", (await control.ReadAsync(GitHubNames.IssuesConnectorId, Ct)).Watermark);
                 head = await h.Kernel.EventLog.HeadPositionAsync(Ct);
+                await control.ResetAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, "base URL changed to a fresh recording", Ct);
 
                 var second = await h.Kernel.Connectors.SyncAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, null, Ct);
 
@@ -94,9 +98,10 @@ public sealed class GitHubIssuesSyncTests(GitHubFixtureServer server) : IClassFi
                 Assert.True(second.Completed);
                 Assert.Equal(13, (await IssueEventsAsync(h)).Count);
 
-                // Only the new secret receipt (bound to the new base URL) was appended.
+                // Only the reset and the new secret receipt (bound to the new base URL) were appended; the sweep found nothing to re-fetch.
                 var after = await h.Kernel.EventLog.ReadAsync(head, 1000, Ct);
-                Assert.Equal("core.SecretHandleIssued", Assert.Single(after).Envelope.EventType);
+                Assert.Equal(["core.ConnectorCursorReset", "core.SecretHandleIssued"], after.Select(e => e.Envelope.EventType));
+                Assert.Equal((0, 0, 0), (second.Rechecked, second.Tombstones, second.Conflicts));
             }
         }
         finally

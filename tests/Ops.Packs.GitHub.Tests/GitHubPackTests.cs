@@ -20,7 +20,9 @@ public sealed class GitHubPackTests
         var registry = h.Kernel.Registry;
         Assert.Equal(typeof(IssueObserved), registry.Events[GitHubNames.IssueObservedEvent].PayloadType);
         Assert.Equal(1, registry.Events[GitHubNames.IssueObservedEvent].SchemaVersion);
-        Assert.Equal(1, registry.Projections[GitHubNames.IssueIndexProjection].Version);
+        Assert.Equal(typeof(IssueDeleted), registry.Events[GitHubNames.IssueDeletedEvent].PayloadType);
+        Assert.Equal(typeof(IssueQuarantined), registry.Events[GitHubNames.IssueQuarantinedEvent].PayloadType);
+        Assert.Equal(2, registry.Projections[GitHubNames.IssueIndexProjection].Version);
         Assert.Equal("projections", registry.Projections[GitHubNames.IssueIndexProjection].ResourceKind);
         Assert.Equal(GitHubNames.IssuesByStateAndLabelQuery, registry.Queries["github/issues-by-state-and-label"].Name);
         Assert.Equal("github", registry.Connectors[GitHubNames.IssuesConnectorId].Owner);

@@ -101,7 +101,7 @@ public sealed class IssuesConnectorTests
     }
 
     [Fact]
-    public async Task PullAsync_RateLimitExhausted_ReportsLimitAndResetWithoutRetrying()
+    public async Task PullAsync_RateLimitExhaustedResetPassed_RetriesToTheBoundThenReportsLimitAndReset()
     {
         var handler = new FakeGitHubHandler(_ => FakeGitHubHandler.Json(
             """{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest"}""",
@@ -117,9 +117,10 @@ public sealed class IssuesConnectorTests
         Assert.Equal(
             "GitHub answered 403 Forbidden to GET https://api.github.com/repos/octo/repo/issues: \"API rate limit exceeded for user ID 1.\". "
             + "Rate limit exhausted: x-ratelimit-limit 5000, x-ratelimit-remaining 0, x-ratelimit-resource core, x-ratelimit-reset 1717236000 (2024-06-01T10:00:00Z). "
-            + "Not retried; sync again after the reset.",
+            + "Gave up after 3 retries (RateLimitMaxRetries 3); sync again after the reset.",
             error.Message);
-        Assert.Single(handler.Requests);
+        Assert.Equal(4, handler.Requests.Count);
+        Assert.All(handler.Requests, r => Assert.Equal(HttpMethod.Get, r.Method));
     }
 
     [Fact]
@@ -151,17 +152,14 @@ public sealed class IssuesConnectorTests
         Assert.Single(handler.Requests);
     }
 
-    [Theory]
-    [InlineData("""{"message":"x"}""", "GitHub answered a JSON Object where a JSON array of issues was expected")]
-    [InlineData("""[{"number":1,"state":"open","created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00Z"}]""", "Issue octo/repo#1: GitHub's answer has no 'title'")]
-    [InlineData("""[{"number":"1"}]""", "'number' is a JSON String, expected Number")]
-    public async Task PullAsync_AnswerThatNoLongerFits_FailsWithSchemaDrift(string body, string expected)
+    [Fact]
+    public async Task PullAsync_PageThatIsNotAnArray_FailsWithSchemaDrift()
     {
-        var handler = new FakeGitHubHandler(_ => FakeGitHubHandler.Json(body));
+        var handler = new FakeGitHubHandler(_ => FakeGitHubHandler.Json("""{"message":"x"}"""));
 
         var error = await Assert.ThrowsAsync<JsonException>(async () => await Connector().PullAsync(new FakePullContext(handler), Ct));
 
-        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains("GitHub answered a JSON Object where a JSON array of issues was expected", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,6 +9,12 @@ public static class GitHubNames
     /// <summary>Event type of <see cref="IssueObserved"/>.</summary>
     public const string IssueObservedEvent = "pack.github.issues.IssueObserved";
 
+    /// <summary>Event type of <see cref="IssueDeleted"/>, the issues connector's tombstone.</summary>
+    public const string IssueDeletedEvent = "pack.github.issues.IssueDeleted";
+
+    /// <summary>Event type of <see cref="IssueQuarantined"/>.</summary>
+    public const string IssueQuarantinedEvent = "pack.github.issues.IssueQuarantined";
+
     /// <summary>Projection holding one document per issue, keyed by <c>&lt;owner&gt;/&lt;repo&gt;#&lt;number&gt;</c>.</summary>
     public const string IssueIndexProjection = "pack.github.issues.IssueIndex";
 

@@ -35,3 +35,29 @@ public sealed record IssueObserved(
     public static string NativeIdOf(string repository, int number) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{repository}#{number}");
 }
+
+/// <summary>
+/// <c>pack.github.issues.IssueDeleted</c> (payload schema version 1): a tombstone (constitution A8). After a full
+/// sync, the issues connector re-fetched an issue it had recorded but the listing no longer showed, and GitHub
+/// answered 404 or 410. occurred_at is the issue's last recorded <c>updated_at</c> (GitHub does not say when it
+/// went), so re-observing the same disappearance gives the same event id.
+/// </summary>
+/// <param name="Repository">The repository, <c>owner/repo</c>.</param>
+/// <param name="Number">The issue number.</param>
+/// <param name="Status">GitHub's answer to the re-fetch: 404 or 410.</param>
+/// <param name="LastUpdatedAt">The issue's last recorded <c>updated_at</c> (UTC).</param>
+public sealed record IssueDeleted(string Repository, int Number, int Status, DateTimeOffset LastUpdatedAt);
+
+/// <summary>
+/// <c>pack.github.issues.IssueQuarantined</c> (payload schema version 1): an item of GitHub's answer no longer fits
+/// the shape the pack registered for it (schema drift, constitution A8). It is recorded here instead of as an
+/// <see cref="IssueObserved"/>, and the sync goes on with the next item.
+/// </summary>
+/// <param name="Repository">The repository, <c>owner/repo</c>.</param>
+/// <param name="Number">The issue number, when the item has a usable one.</param>
+/// <param name="Field">The first field that does not fit, for example <c>updated_at</c>; <c>$</c> for the item itself.</param>
+/// <param name="Problem">What does not fit: <c>missing</c>, <c>wrong_type</c> or <c>invalid_value</c>.</param>
+/// <param name="Detail">The same in words, for example "'updated_at' is a JSON Number, expected String".</param>
+/// <param name="ItemHash">SHA-256 of the item's canonical JSON (RFC 8785), 64 hex characters: which item, without copying it.</param>
+/// <param name="UpdatedAt">The item's <c>updated_at</c> when it is usable; also the event's occurred_at (else 1970-01-01, so a replay gives the same id).</param>
+public sealed record IssueQuarantined(string Repository, int? Number, string Field, string Problem, string Detail, string ItemHash, DateTimeOffset? UpdatedAt);

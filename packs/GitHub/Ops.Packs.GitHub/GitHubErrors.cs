@@ -9,13 +9,14 @@ namespace Ops.Packs.GitHub;
 /// <summary>
 /// Turns a non-2xx GitHub answer into an <see cref="HttpRequestException"/> whose message names the
 /// request, the status, GitHub's own <c>message</c> and, when the rate limit is exhausted, the limit and
-/// its reset time. The connector neither sleeps nor retries: the next sync resumes at the stored cursor.
+/// its reset time, and what was done about the limit (<see cref="GitHubRateLimits"/> waits and retries within bounds;
+/// past them, the next sync resumes at the stored cursor).
 /// </summary>
 internal static class GitHubErrors
 {
     private const int MaxBodyInMessage = 300;
 
-    public static HttpRequestException Describe(HttpMethod method, Uri requestUri, HttpStatusCode status, HttpResponseHeaders headers, string body)
+    public static HttpRequestException Describe(HttpMethod method, Uri requestUri, HttpStatusCode status, HttpResponseHeaders headers, string body, string? rateLimitNote = null)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"GitHub answered {(int)status} {status} to {method} {requestUri.GetLeftPart(UriPartial.Path)}");
@@ -44,7 +45,11 @@ internal static class GitHubErrors
                 text.Append(CultureInfo.InvariantCulture, $" Retry-After: {retryAfter} s.");
             }
 
-            if (remaining == "0" || retryAfter is not null)
+            if (rateLimitNote is not null)
+            {
+                text.Append(' ').Append(rateLimitNote);
+            }
+            else if (remaining == "0" || retryAfter is not null)
             {
                 text.Append(" Not retried; sync again after the reset.");
             }

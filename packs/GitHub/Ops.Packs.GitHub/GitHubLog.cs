@@ -6,4 +6,7 @@ internal static partial class GitHubLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "GitHub page {Url}: {Issues} issues, {PullRequests} pull requests skipped, last page: {Last}")]
     public static partial void PagePulled(ILogger logger, string url, int issues, int pullRequests, bool last);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "GitHub item quarantined in {Repository}: field {Field} {Problem} ({Detail})")]
+    public static partial void Quarantined(ILogger logger, string repository, string field, string problem, string detail);
 }

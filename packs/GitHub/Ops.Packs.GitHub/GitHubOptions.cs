@@ -12,20 +12,38 @@ namespace Ops.Packs.GitHub;
 /// <param name="Repository">The repository to sync, <c>owner/repo</c>, or <see langword="null"/> when not configured.</param>
 /// <param name="PerPage">Issues per page, 1 to 100.</param>
 /// <param name="HtmlBaseUrl">Web root used to build each issue's html_url; no trailing slash.</param>
-internal sealed partial record GitHubOptions(Uri BaseUrl, string? Repository, int PerPage, Uri HtmlBaseUrl)
+/// <param name="RateLimitMaxWait">Longest single wait for a rate limit (<c>RateLimitMaxWaitSeconds</c>, 0 to 3600, default 60 s); a longer one fails the page instead.</param>
+/// <param name="RateLimitMaxRetries">Retries of one GET after rate-limit answers (<c>RateLimitMaxRetries</c>, 0 to 10, default 3).</param>
+internal sealed partial record GitHubOptions(Uri BaseUrl, string? Repository, int PerPage, Uri HtmlBaseUrl, TimeSpan RateLimitMaxWait, int RateLimitMaxRetries)
 {
     public const string DefaultBaseUrl = "https://api.github.com";
     public const string DefaultHtmlBaseUrl = "https://github.com";
     public const int DefaultPerPage = 3;
+    public const int DefaultRateLimitMaxWaitSeconds = 60;
+    public const int DefaultRateLimitMaxRetries = 3;
     private const string Section = "Ops:Packs:github";
 
-    /// <summary>The first page: <c>GET {BaseUrl}/repos/{owner}/{repo}/issues?per_page=N</c> (GitHub's default state, open).</summary>
-    public Uri FirstPageUrl()
+    /// <summary>
+    /// The first page: <c>GET {BaseUrl}/repos/{owner}/{repo}/issues?per_page=N</c> (GitHub's default state, open),
+    /// with <c>&amp;since=W</c> when a watermark is stored: GitHub then lists only issues updated at or after W.
+    /// </summary>
+    /// <param name="since">The stored watermark, an ISO 8601 instant, or <see langword="null"/> for a full listing.</param>
+    public Uri FirstPageUrl(string? since = null)
+    {
+        var (owner, repo) = RequireRepository();
+        var url = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{BaseUrl.AbsoluteUri.TrimEnd('/')}/repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(repo)}/issues?per_page={PerPage}");
+        return new Uri(since is null ? url : url + "&since=" + Uri.EscapeDataString(since));
+    }
+
+    /// <summary>One issue: <c>GET {BaseUrl}/repos/{owner}/{repo}/issues/{number}</c> (the tombstone sweep's re-fetch).</summary>
+    public Uri IssueUrl(int number)
     {
         var (owner, repo) = RequireRepository();
         return new Uri(string.Create(
             CultureInfo.InvariantCulture,
-            $"{BaseUrl.AbsoluteUri.TrimEnd('/')}/repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(repo)}/issues?per_page={PerPage}"));
+            $"{BaseUrl.AbsoluteUri.TrimEnd('/')}/repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(repo)}/issues/{number}"));
     }
 
     /// <summary>The configured repository split in owner and name.</summary>
@@ -74,8 +92,26 @@ internal sealed partial record GitHubOptions(Uri BaseUrl, string? Repository, in
             perPage = DefaultPerPage;
         }
 
+        var maxWait = Whole(section, "RateLimitMaxWaitSeconds", DefaultRateLimitMaxWaitSeconds, 0, 3600, problems);
+        var maxRetries = Whole(section, "RateLimitMaxRetries", DefaultRateLimitMaxRetries, 0, 10, problems);
         errors = problems;
-        return new GitHubOptions(baseUrl, repository, perPage, htmlBaseUrl);
+        return new GitHubOptions(baseUrl, repository, perPage, htmlBaseUrl, TimeSpan.FromSeconds(maxWait), maxRetries);
+    }
+
+    private static int Whole(IConfiguration section, string key, int fallback, int min, int max, List<string> problems)
+    {
+        if (section[key] is not { Length: > 0 } text)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}:{key} is '{text}'; it must be a whole number from {min} to {max}."));
+            return fallback;
+        }
+
+        return value;
     }
 
     private static Uri ParseRoot(IConfiguration section, string key, string fallback, List<string> problems)

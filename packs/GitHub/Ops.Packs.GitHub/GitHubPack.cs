@@ -7,7 +7,7 @@ namespace Ops.Packs.GitHub;
 /// <summary>
 /// The github pack: an ingress-only connector for a repository's issues, an issue index projection
 /// and a query over it. Configuration: <c>Ops:Packs:github</c> (BaseUrl, Repository, PerPage,
-/// HtmlBaseUrl); the token is the kernel's secret <c>github_token</c>, which the pack never reads.
+/// HtmlBaseUrl, RateLimitMaxWaitSeconds, RateLimitMaxRetries); the token is the kernel's secret <c>github_token</c>, which the pack never reads.
 /// The pack's only public type: the entry type its pack.json names, created by the host.
 /// </summary>
 public sealed class GitHubPack : IOpsPack
@@ -24,6 +24,8 @@ public sealed class GitHubPack : IOpsPack
         builder.Services.AddSingleton(options);
         builder
             .AddEvent<IssueObserved>(GitHubNames.IssueObservedEvent, schemaVersion: 1)
+            .AddEvent<IssueDeleted>(GitHubNames.IssueDeletedEvent, schemaVersion: 1)
+            .AddEvent<IssueQuarantined>(GitHubNames.IssueQuarantinedEvent, schemaVersion: 1)
             .AddProjection<IssueDocument>(GitHubNames.IssueIndexProjection, IssueIndexProjection.Version)
             .AddQuery<IssuesByStateAndLabel, IssuesByStateAndLabelResult>(GitHubNames.IssuesByStateAndLabelQuery, GitHubNames.IssuesByStateAndLabelRoute)
             .AddConnector<IssuesConnector>(GitHubNames.IssuesConnectorName);

@@ -4,8 +4,8 @@ using Ops.Packs.GitHub.Contracts;
 namespace Ops.Packs.GitHub;
 
 /// <summary>
-/// Answers <c>issues-by-state-and-label</c> from the <c>IssueIndex</c> projection. It filters by nothing
-/// but state and label: the kernel reads only the caller's tenant's documents (seed 001).
+/// Answers <c>issues-by-state-and-label</c> from the <c>IssueIndex</c> projection. Issues marked gone by a
+/// tombstone are left out. It filters by nothing else but state and label: the kernel reads only the caller's tenant's documents (seed 001).
 /// </summary>
 internal sealed class IssuesByStateAndLabelHandler : IQueryHandler<IssuesByStateAndLabel, IssuesByStateAndLabelResult>
 {
@@ -16,6 +16,7 @@ internal sealed class IssuesByStateAndLabelHandler : IQueryHandler<IssuesByState
         var label = string.IsNullOrWhiteSpace(context.Query.Label) ? null : context.Query.Label.Trim();
         var documents = await context.Projections.ListAsync<IssueDocument>(GitHubNames.IssueIndexProjection, cancellationToken);
         var matching = documents
+            .Where(d => !d.IsGone())
             .Where(d => state is null || string.Equals(d.State, state, StringComparison.OrdinalIgnoreCase))
             .Where(d => label is null || d.Labels.Contains(label, StringComparer.OrdinalIgnoreCase))
             .OrderBy(d => d.Repository, StringComparer.Ordinal)

@@ -45,6 +45,7 @@ internal static class Api
         PackRoutes.Map(v1);
         v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector).WithSummary("Run an ingress connector (needs core.SyncConnector on connector:<pack>.<name>).")
             .Produces<Ops.Core.Connectors.SyncResult>().ProducesProblem(404).ProducesProblem(502);
+        ConnectorRoutes.Map(v1);
         v1.MapGet("/queries/{pack}/{query}", RunQuery).WithSummary("A pack's query over its projections, scoped to the caller's tenant and mode; arguments from the query string.")
             .Produces<QueryDocument>().ProducesProblem(400).ProducesProblem(404);
     }
