@@ -16,6 +16,7 @@ internal static class KernelRegistryFactory
         Consent.ConsentCommands.Register(builder);
         Packs.Install.PackInstallCommands.Register(builder);
         Log.Checkpoints.CheckpointEventTypes.Register(builder);
+        Egress.EgressEventTypes.Register(builder);
         registry.Add(builder.Build(LoadedPack.Core));
         return registry;
     }

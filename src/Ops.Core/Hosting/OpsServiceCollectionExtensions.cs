@@ -43,6 +43,7 @@ public static class OpsServiceCollectionExtensions
         services.AddHostedService<CapabilityExpiryRecorder>();
         services.AddHostedService<CheckpointScheduler>();
         services.AddHostedService<SafetyFlusher>();
+        services.AddHostedService<Ops.Core.Egress.EgressDispatchService>();
         return builder;
     }
 }
