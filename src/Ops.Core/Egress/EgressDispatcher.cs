@@ -62,12 +62,12 @@ internal sealed class EgressDispatcher(EgressGate gate, SecretsProvider secrets,
         var compensation = await binding.Compensate(invocation, cancellationToken);
         if (compensation.Succeeded)
         {
-            await gate.CompensatedAsync(row, EgressStatus.Failed, "kernel", EgressLog.Dispatcher, compensation, cancellationToken);
+            await gate.CompensatedAsync(row, EgressStatus.Failed, "kernel", "the request failed: " + (result.Detail ?? result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)), EgressLog.Dispatcher, compensation, cancellationToken);
         }
     }
 
     /// <summary>Calls the compensation hook for an executed or failed request an operator undoes, and records it.</summary>
-    public async Task<EgressResult> UndoAsync(Storage.EgressRow row, Envelopes.ActorRef actor, CancellationToken cancellationToken)
+    public async Task<EgressResult> UndoAsync(Storage.EgressRow row, string reason, Envelopes.ActorRef actor, CancellationToken cancellationToken)
     {
         var binding = gate.BindingOf(row) ?? throw new Errors.OpsException(Errors.ReasonCodes.PackNotInstalled, $"No installed pack handles {row.CommandType}, so nothing can compensate egress request {row.RequestId[..12]}. Nothing was changed.");
         gate.Options.Destinations.TryGetValue(row.Destination, out var destination);
@@ -75,7 +75,7 @@ internal sealed class EgressDispatcher(EgressGate gate, SecretsProvider secrets,
         var result = await binding.Compensate(new EgressInvocation(EgressLog.PayloadOf(row), row.RequestId, row.Destination, row.TenantId, row.IdempotencyKey, row.Attempts, http), cancellationToken);
         if (result.Succeeded)
         {
-            await gate.CompensatedAsync(row, row.Status, actor.Id, actor, result, cancellationToken);
+            await gate.CompensatedAsync(row, row.Status, actor.Id, reason, actor, result, cancellationToken);
         }
 
         return result;

@@ -115,7 +115,8 @@ public sealed record EgressHeld(string RequestId, string From, string By, string
 /// <param name="RequestId">The request.</param>
 /// <param name="To">The status it is back in.</param>
 /// <param name="By">The operator, or <c>switch:&lt;scope&gt;</c>.</param>
-public sealed record EgressReleased(string RequestId, string To, string By);
+/// <param name="Reason">Why, as the operator gave it (or the switch released).</param>
+public sealed record EgressReleased(string RequestId, string To, string By, string Reason);
 
 /// <summary><c>core.EgressDispatched</c>.</summary>
 /// <param name="RequestId">The request.</param>
@@ -157,8 +158,9 @@ public sealed record EgressReceipt(string RequestId, string RequestHash, string 
 /// <param name="From">failed or executed.</param>
 /// <param name="By">The operator for an explicit undo, or <c>kernel</c> after a failure.</param>
 /// <param name="StatusCode">The destination's status for the compensation.</param>
-/// <param name="Detail">A short description.</param>
-public sealed record EgressCompensated(string RequestId, string From, string By, int StatusCode, string? Detail);
+/// <param name="Detail">A short description from the destination.</param>
+/// <param name="Reason">Why it was undone: the operator's reason, or the failure.</param>
+public sealed record EgressCompensated(string RequestId, string From, string By, int StatusCode, string? Detail, string Reason);
 
 /// <summary><c>core.EgressCredentialIssued</c>: a handle, never the value.</summary>
 /// <param name="RequestId">The request it was issued for.</param>

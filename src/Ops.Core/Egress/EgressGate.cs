@@ -104,7 +104,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
 
     /// <summary>Releases a held request to the status it was held from; refused while a kill switch covers it.</summary>
     /// <exception cref="OpsException">not_found, egress_state_conflict, egress_switch_engaged or capability_denied; nothing changed.</exception>
-    public Task<EgressRow> ReleaseAsync(string requestId, ActorRef actor, CancellationToken cancellationToken) =>
+    public Task<EgressRow> ReleaseAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
         writer.ExecuteAsync(
             async (session, ct) =>
             {
@@ -116,7 +116,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                     throw new OpsException(ReasonCodes.EgressSwitchEngaged, $"Egress request {Short(row)} is covered by the kill switch '{engaged.Scope}' ({engaged.Reason}); release the switch first. Nothing was changed.");
                 }
 
-                return await ReleaseRowAsync(session, row, actor.Id, actor, now, ct);
+                return await ReleaseRowAsync(session, row, actor.Id, reason, actor, now, ct);
             },
             cancellationToken);
 
@@ -182,7 +182,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                         continue;
                     }
 
-                    await ReleaseRowAsync(session, row, "switch:" + scope, actor, now, ct);
+                    await ReleaseRowAsync(session, row, "switch:" + scope, "kill switch released", actor, now, ct);
                     released++;
                 }
 
@@ -287,7 +287,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
             cancellationToken);
 
     /// <summary>Records the compensation hook's answer: failed or executed → compensated.</summary>
-    public Task<bool> CompensatedAsync(EgressRow row, string from, string by, ActorRef actor, EgressResult result, CancellationToken cancellationToken) =>
+    public Task<bool> CompensatedAsync(EgressRow row, string from, string by, string reason, ActorRef actor, EgressResult result, CancellationToken cancellationToken) =>
         writer.ExecuteAsync(
             async (session, ct) =>
             {
@@ -297,7 +297,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                     return false;
                 }
 
-                await EgressLog.AppendAsync(session, row, EgressEventTypes.Compensated, new EgressCompensated(row.RequestId, from, by, result.StatusCode, result.Detail), actor, mode, now, ct);
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.Compensated, new EgressCompensated(row.RequestId, from, by, result.StatusCode, result.Detail, reason), actor, mode, now, ct);
                 return true;
             },
             cancellationToken);
@@ -336,11 +336,11 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
         return row with { Status = EgressStatus.Held, HeldFrom = from };
     }
 
-    private async ValueTask<EgressRow> ReleaseRowAsync(WriteSession session, EgressRow row, string by, ActorRef actor, DateTimeOffset now, CancellationToken ct)
+    private async ValueTask<EgressRow> ReleaseRowAsync(WriteSession session, EgressRow row, string by, string reason, ActorRef actor, DateTimeOffset now, CancellationToken ct)
     {
         var to = row.HeldFrom ?? EgressStatus.Pending;
         await MoveAsync(session, row, new EgressMove(row.RequestId, EgressStatus.Held, to, now.UtcTicks), now, ct);
-        await EgressLog.AppendAsync(session, row, EgressEventTypes.Released, new EgressReleased(row.RequestId, to, by), actor, mode, now, ct);
+        await EgressLog.AppendAsync(session, row, EgressEventTypes.Released, new EgressReleased(row.RequestId, to, by, reason), actor, mode, now, ct);
         return row with { Status = to, HeldFrom = null };
     }
 

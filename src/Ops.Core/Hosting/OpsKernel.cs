@@ -59,6 +59,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Store, Writer, checkpoints, options.Mode, contentRoot, time);
         Egress = new Egress.EgressGate(Writer, EventLog.Engine.Outbox, registry, egress, options.Mode, time);
         EgressDispatcher = new Egress.EgressDispatcher(Egress, Secrets, time, logger);
+        Operations = new Egress.EgressOperations(Egress, EgressDispatcher);
     }
 
     public KernelOptions Options { get; }
@@ -99,6 +100,9 @@ internal sealed class OpsKernel : IAsyncDisposable
 
     /// <summary>This process's egress dispatcher.</summary>
     public Egress.EgressDispatcher EgressDispatcher { get; }
+
+    /// <summary>The public face of egress for operators.</summary>
+    public Egress.EgressOperations Operations { get; }
 
     public static OpsKernel Open(IConfiguration configuration, KernelRegistry registry, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
     {

@@ -58,6 +58,7 @@ internal static class AdminCli
         root.Subcommands.Add(PacksCli.Command(asOption, keyOption, output, error, WithKernelAsync));
         root.Subcommands.Add(Database(output, error));
         root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
+        root.Subcommands.Add(EgressCli.Command(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
         {
             if (command.Name == "keys")
@@ -93,7 +94,7 @@ internal static class AdminCli
     /// <summary>The top-level verbs; an argument list naming one runs the CLI, anything else the worker.</summary>
     public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal)
     {
-        "run", "init", "status", "actors", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "keys", "propose", "sign", "commit", "policies", "audit",
+        "run", "init", "status", "actors", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "keys", "propose", "sign", "commit", "policies", "audit", "egress",
     };
 
     /// <summary>Whether the arguments name a CLI verb (or ask for help or the version) rather than starting the worker.</summary>

@@ -134,7 +134,7 @@ public sealed class EgressGateTests
         Assert.Equal(0, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
         Assert.Empty(probe.Calls);
         Assert.Equal(6, (await h.Kernel.Egress.Store.ListAsync("held", 100, CancellationToken.None)).Count);
-        var refused = await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ReleaseAsync(rows[0].RequestId, Admin, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ReleaseAsync(rows[0].RequestId, "try", Admin, CancellationToken.None));
         Assert.Equal(ReasonCodes.EgressSwitchEngaged, refused.Code);
         Assert.Empty(await DispatchedAfterAsync(h, engagedAt));
 
@@ -254,14 +254,14 @@ public sealed class EgressGateTests
         await h.Kernel.Egress.HoldAsync(rejected.RequestId, "looks wrong", Admin, CancellationToken.None);
         await h.Kernel.Egress.RejectAsync(rejected.RequestId, "wrong recipient", Admin, CancellationToken.None);
         Assert.Equal(ReasonCodes.EgressStateConflict, (await Assert.ThrowsAsync<OpsException>(() => ApproveAsync(h, rejected))).Code);
-        Assert.Equal(ReasonCodes.EgressStateConflict, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ReleaseAsync(rejected.RequestId, Admin, CancellationToken.None))).Code);
+        Assert.Equal(ReasonCodes.EgressStateConflict, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ReleaseAsync(rejected.RequestId, "try", Admin, CancellationToken.None))).Code);
         Assert.Equal(ReasonCodes.NotFound, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.HoldAsync(new string('0', 64), "x", Admin, CancellationToken.None))).Code);
         Assert.Equal(ReasonCodes.EgressStateConflict, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.CheckUndoAsync(undone.RequestId, Admin, CancellationToken.None))).Code);
 
         await ApproveAsync(h, undone);
         await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
         var row = await h.Kernel.Egress.CheckUndoAsync(undone.RequestId, Admin, CancellationToken.None);
-        Assert.True((await h.Kernel.EgressDispatcher.UndoAsync(row, Admin, CancellationToken.None)).Succeeded);
+        Assert.True((await h.Kernel.EgressDispatcher.UndoAsync(row, "customer asked", Admin, CancellationToken.None)).Succeeded);
 
         Assert.Equal([undone.RequestId], probe.Compensations);
         Assert.Equal(("rejected", "compensated"), ((await h.Kernel.Egress.Store.FindAsync(rejected.RequestId, CancellationToken.None))!.Status, (await h.Kernel.Egress.Store.FindAsync(undone.RequestId, CancellationToken.None))!.Status));
