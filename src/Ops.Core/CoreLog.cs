@@ -22,4 +22,13 @@ internal static partial class CoreLog
 
     [LoggerMessage(6, LogLevel.Warning, "Route {Kind} uses {Provider}: LAB ONLY, not durable")]
     public static partial void LabRoute(ILogger logger, string kind, string provider);
+
+    [LoggerMessage(7, LogLevel.Warning, "Egress request {RequestId} to {Destination}, attempt {Attempt}: the handler threw {ExceptionType}; it will be dispatched again")]
+    public static partial void EgressDispatchThrew(ILogger logger, string requestId, string destination, int attempt, string exceptionType);
+
+    [LoggerMessage(8, LogLevel.Warning, "Egress request {RequestId}: no handler is registered for {CommandType} (pack removed?); it stays dispatched until its lease ends")]
+    public static partial void EgressHandlerMissing(ILogger logger, string requestId, string commandType);
+
+    [LoggerMessage(9, LogLevel.Error, "Egress dispatcher round failed; it tries again after the poll interval")]
+    public static partial void EgressRoundFailed(ILogger logger, Exception exception);
 }

@@ -75,8 +75,8 @@ public sealed class InternalsVisibleToTests
         Assert.Contains("Ops.Shared", ProductionAssemblies.Keys);
         Assert.Contains("Ops.Verification", ProductionAssemblies.Keys);
         Assert.Contains("Ops.Testing", ProductionAssemblies.Keys);
-        Assert.Contains("Ops.Packs.Notes", ProductionAssemblies.Keys);
-        Assert.Contains("Ops.Packs.Notes.Contracts", ProductionAssemblies.Keys);
+        Assert.Contains("Ops.Packs.GitHub", ProductionAssemblies.Keys);
+        Assert.Contains("Ops.Packs.GitHub.Contracts", ProductionAssemblies.Keys);
     }
 
     /// <summary>Grantees that are production assemblies: anything but <c>*.Tests</c> and the benchmark projects under bench/.</summary>

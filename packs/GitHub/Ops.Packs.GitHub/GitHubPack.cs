@@ -29,5 +29,6 @@ public sealed class GitHubPack : IOpsPack
             .AddProjection<IssueDocument>(GitHubNames.IssueIndexProjection, IssueIndexProjection.Version)
             .AddQuery<IssuesByStateAndLabel, IssuesByStateAndLabelResult>(GitHubNames.IssuesByStateAndLabelQuery, GitHubNames.IssuesByStateAndLabelRoute)
             .AddConnector<IssuesConnector>(GitHubNames.IssuesConnectorName);
+        AddLabelsFeature.Register(builder);
     }
 }

@@ -300,6 +300,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         }
 
         var auditId = await CommitStage.AppendConsentRecordsAsync(session, ready.Bound, ready.Identity, ready.Capability, chosen, consent, outcome, envelope.TargetRef, now, cancellationToken);
+        await CommitStage.EnqueueEgressAsync(session, validated.Registration, ready.Bound, ready.Identity, chosen, now, cancellationToken);
         return (new CommitResult(outcome, chosen.FinalState, auditId), null);
     }
 

@@ -140,6 +140,12 @@ public static class ReasonCodes
     /// <summary>An upstream (connector source) failed; pages stored before the failure stay stored.</summary>
     public const string UpstreamFailed = "upstream_failed";
 
+    /// <summary>The egress request is not in a status that allows the move (another operator or worker moved it first).</summary>
+    public const string EgressStateConflict = "egress_state_conflict";
+
+    /// <summary>A kill switch covers the egress request; release the switch first (constitution A5).</summary>
+    public const string EgressSwitchEngaged = "egress_switch_engaged";
+
     /// <summary>An unexpected kernel failure; details are in the worker's log, not in the response.</summary>
     public const string Internal = "internal";
 
@@ -152,7 +158,7 @@ public static class ReasonCodes
         Unauthenticated => ReasonKind.Unauthenticated,
         CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid => ReasonKind.Forbidden,
         UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy or PackNotInstalled => ReasonKind.NotFound,
-        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict => ReasonKind.Conflict,
+        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict or EgressStateConflict or EgressSwitchEngaged => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,

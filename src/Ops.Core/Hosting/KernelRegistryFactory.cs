@@ -17,6 +17,7 @@ internal static class KernelRegistryFactory
         Packs.Install.PackInstallCommands.Register(builder);
         Log.Checkpoints.CheckpointEventTypes.Register(builder);
         Connectors.ConnectorEventTypes.Register(builder);
+        Egress.EgressEventTypes.Register(builder);
         registry.Add(builder.Build(LoadedPack.Core));
         return registry;
     }

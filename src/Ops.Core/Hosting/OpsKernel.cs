@@ -20,7 +20,7 @@ internal sealed class OpsKernel : IAsyncDisposable
     private readonly Dictionary<string, IStorageEngine> _engines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IStorageEngine> _byKind = new(StringComparer.Ordinal);
 
-    private OpsKernel(KernelOptions options, Log.Checkpoints.CheckpointOptions checkpoints, RoutingRegistry routes, KernelRegistry registry, IConfiguration opsSection, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
+    private OpsKernel(KernelOptions options, Log.Checkpoints.CheckpointOptions checkpoints, Egress.EgressOptions egress, RoutingRegistry routes, KernelRegistry registry, IConfiguration opsSection, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
     {
         Options = options;
         Routes = routes;
@@ -57,6 +57,9 @@ internal sealed class OpsKernel : IAsyncDisposable
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, CoreReader, EventLog.Store, Secrets, options, time, logger);
         Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Store, Writer, checkpoints, options.Mode, contentRoot, time);
+        Egress = new Egress.EgressGate(Writer, EventLog.Engine.Outbox, registry, egress, options.Mode, time);
+        EgressDispatcher = new Egress.EgressDispatcher(Egress, Secrets, time, logger);
+        Operations = new Egress.EgressOperations(Egress, EgressDispatcher);
     }
 
     public KernelOptions Options { get; }
@@ -92,6 +95,15 @@ internal sealed class OpsKernel : IAsyncDisposable
     public Log.Checkpoints.CheckpointService Checkpoints { get; }
 
     /// <summary>Validates routes (throws <see cref="RouteMissingException"/>), migrates every routed database and opens the writer.</summary>
+    /// <summary>The egress gate: approvals, holds, kill switches, quotas, claims (constitution A5).</summary>
+    public Egress.EgressGate Egress { get; }
+
+    /// <summary>This process's egress dispatcher.</summary>
+    public Egress.EgressDispatcher EgressDispatcher { get; }
+
+    /// <summary>The public face of egress for operators.</summary>
+    public Egress.EgressOperations Operations { get; }
+
     public static OpsKernel Open(IConfiguration configuration, KernelRegistry registry, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
     {
         var opsSection = configuration.GetSection("Ops");
@@ -99,7 +111,15 @@ internal sealed class OpsKernel : IAsyncDisposable
         opsSection.Bind(options);
         var checkpoints = new Log.Checkpoints.CheckpointOptions();
         opsSection.GetSection("Checkpoints").Bind(checkpoints);
+
         var errors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        var egress = new Egress.EgressOptions();
+        opsSection.GetSection("Egress").Bind(egress);
+        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(egress, new(egress), errors, validateAllProperties: true);
+        foreach (var destination in egress.Destinations.Values)
+        {
+            System.ComponentModel.DataAnnotations.Validator.TryValidateObject(destination, new(destination), errors, validateAllProperties: true);
+        }
         System.ComponentModel.DataAnnotations.Validator.TryValidateObject(checkpoints, new(checkpoints), errors, validateAllProperties: true);
         if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true) || errors.Count > 0)
         {
@@ -107,7 +127,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         }
 
         var routes = new RoutingRegistry(opsSection, options.Mode, contentRoot);
-        return new OpsKernel(options, checkpoints, routes, registry, opsSection, time, loggerFactory, contentRoot);
+        return new OpsKernel(options, checkpoints, egress, routes, registry, opsSection, time, loggerFactory, contentRoot);
     }
 
     /// <summary>The engine a resource kind is routed to.</summary>

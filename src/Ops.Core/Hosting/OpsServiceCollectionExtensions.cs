@@ -21,7 +21,8 @@ public static class OpsServiceCollectionExtensions
     /// starts (<see cref="KernelOptions"/>), the routed storage engines (<c>Ops:Routes</c>, seed 001: a missing route
     /// stops the start), the single log writer, the command gateway, projections, and background services that fold
     /// projections after each commit, record capability expiries, sign checkpoints and flush the safety stream. Resolve
-    /// <see cref="ICommandGateway"/> (commands), <see cref="OpsRuntime"/> (init, queries) and <see cref="IEventLog"/> to use it.
+    /// <see cref="ICommandGateway"/> (commands), <see cref="OpsRuntime"/> (init, queries) and <see cref="IEventLog"/> to use it, and
+    /// <see cref="Ops.Core.Egress.EgressOperations"/> to operate egress (a hosted dispatcher sends approved requests, <c>Ops:Egress</c>).
     /// </summary>
     /// <param name="services">The host's services.</param>
     /// <param name="configuration">The configuration root: <c>Ops</c> (routes, mode, checkpoints), <c>Ops:Packs:&lt;id&gt;</c> (each pack's settings) and <c>Ops:Secrets</c> (read only by the kernel's secrets provider).</param>
@@ -39,11 +40,13 @@ public static class OpsServiceCollectionExtensions
         services.TryAddSingleton<ICommandGateway>(static sp => sp.GetRequiredService<OpsKernel>().Gateway);
         services.TryAddSingleton<IEventLog>(static sp => sp.GetRequiredService<OpsKernel>().EventLog);
         services.TryAddSingleton(static sp => new OpsRuntime(sp.GetRequiredService<OpsKernel>()));
+        services.TryAddSingleton(static sp => sp.GetRequiredService<OpsKernel>().Operations);
         services.AddHostedService<KernelStartup>();
         services.AddHostedService<ProjectionRunner>();
         services.AddHostedService<CapabilityExpiryRecorder>();
         services.AddHostedService<CheckpointScheduler>();
         services.AddHostedService<SafetyFlusher>();
+        services.AddHostedService<Ops.Core.Egress.EgressDispatchService>();
         return builder;
     }
 }

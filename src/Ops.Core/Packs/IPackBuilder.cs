@@ -39,6 +39,22 @@ public interface IPackBuilder
         where TCommand : class;
 
     /// <summary>
+    /// Registers a WRITE_EXTERNAL_SIDE_EFFECT command (constitution A5, §2 Egress). Its handler
+    /// (<see cref="ICommandHandler{TCommand}"/>) decides and previews as for any mutation; once consented and committed,
+    /// the kernel enqueues an egress request in the commit's transaction, and only the kernel's dispatcher calls the
+    /// pack's one <see cref="Egress.IEgressHandler{TCommand}"/>, after approval, within quota and while no kill switch holds it.
+    /// </summary>
+    /// <typeparam name="TCommand">The command payload record.</typeparam>
+    /// <param name="commandType">Namespaced name, for example <c>pack.github.issues.AddLabels</c>.</param>
+    /// <param name="destination">Where its requests go, lowercase (<c>[a-z][a-z0-9_]*</c>), for example <c>github</c>; settings in <c>Ops:Egress:Destinations:&lt;destination&gt;</c>.</param>
+    /// <param name="target">How the command names the object it acts on.</param>
+    /// <returns>This builder.</returns>
+    IPackBuilder AddEgressCommand<TCommand>(string commandType, string destination, CommandTarget<TCommand> target)
+        where TCommand : class =>
+        // A builder that only records registrations (contract registries) records the command; the kernel's binds the dispatcher.
+        AddCommand(commandType, SafetyClass.WriteExternalSideEffect, target);
+
+    /// <summary>
     /// Registers a projection: a keyed fold of events into documents that the kernel stores. Documents
     /// are kept per tenant and mode by default (seed 001); see <see cref="ProjectionTenancy"/>.
     /// </summary>

@@ -161,6 +161,9 @@ internal sealed record CommandRegistration(string Name, string Owner, SafetyClas
 
     /// <summary>Whether the kernel derives target_ref from the payload (core bindings and <see cref="CommandTarget{TCommand}.FromPayload"/>).</summary>
     public bool TargetFromPayload { get; init; }
+
+    /// <summary>For a WRITE_EXTERNAL_SIDE_EFFECT command registered with <see cref="IPackBuilder.AddEgressCommand"/>: its destination and handler.</summary>
+    public Egress.EgressBinding? Egress { get; init; }
 }
 
 internal sealed record ProjectionRegistration(

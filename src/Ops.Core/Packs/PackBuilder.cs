@@ -62,6 +62,20 @@ internal sealed class PackBuilder : IPackBuilder
     }
 
     public IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target)
+        where TCommand : class => AddCommandCore(commandType, safetyClass, target, null);
+
+    public IPackBuilder AddEgressCommand<TCommand>(string commandType, string destination, CommandTarget<TCommand> target)
+        where TCommand : class
+    {
+        if (!OpsTypeName.IsValidPackId(destination ?? string.Empty))
+        {
+            _errors.Add($"egress command {commandType} has destination '{destination}'; use lowercase ([a-z][a-z0-9_]*).");
+        }
+
+        return AddCommandCore(commandType, SafetyClass.WriteExternalSideEffect, target, destination);
+    }
+
+    private PackBuilder AddCommandCore<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target, string? destination)
         where TCommand : class
     {
         CheckName(commandType);
@@ -84,6 +98,7 @@ internal sealed class PackBuilder : IPackBuilder
                 target.Description)
             {
                 TargetFromPayload = target.FromPayloadObject,
+                Egress = destination is null ? null : Egress.EgressBinding.For(destination, Single<Egress.IEgressHandler<TCommand>>(services, $"egress command {commandType}")),
             };
         });
         return this;
@@ -165,7 +180,7 @@ internal sealed class PackBuilder : IPackBuilder
         _pack = pack;
         Services.Scan(scan => scan
             .FromAssemblies(_assembly)
-            .AddClasses(classes => classes.AssignableToAny(typeof(ICommandHandler<>), typeof(IQueryHandler<,>), typeof(IProjection<>)), publicOnly: false)
+            .AddClasses(classes => classes.AssignableToAny(typeof(ICommandHandler<>), typeof(IQueryHandler<,>), typeof(IProjection<>), typeof(Egress.IEgressHandler<>)), publicOnly: false)
             .AsImplementedInterfaces()
             .WithSingletonLifetime());
         if (_errors.Count > 0)

@@ -38,6 +38,9 @@ internal interface IStorageEngine : IDisposable
     /// <summary>Projection documents and checkpoints.</summary>
     IProjectionStore Projections { get; }
 
+    /// <summary>Reads of the egress outbox outside the writer.</summary>
+    IOutboxStore Outbox { get; }
+
     /// <summary>Opens the single writer's connection of this process (DESIGN.md §3: one writer, group commit).</summary>
     IWriterConnection OpenWriter();
 }

@@ -55,4 +55,7 @@ internal interface IWriteTransaction : IAsyncDisposable
     ValueTask<ConnectorCursor?> ReadCursorAsync(string connectorId, CancellationToken cancellationToken);
 
     ValueTask WriteCursorAsync(ConnectorCursor cursor, CancellationToken cancellationToken);
+
+    /// <summary>The egress outbox in this transaction (enqueue and conditional moves beside their events).</summary>
+    IOutboxWrites Outbox { get; }
 }

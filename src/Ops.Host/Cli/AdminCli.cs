@@ -59,6 +59,7 @@ internal static class AdminCli
         root.Subcommands.Add(Database(output, error));
         root.Subcommands.Add(ConnectorCli.Command(asOption, output, error, (e, actor, action) => WithKernelAsync(e, (kernel, _) => action(new Ops.Core.Connectors.ConnectorControl(kernel), Caller(kernel, actor)))));
         root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
+        root.Subcommands.Add(EgressCli.Command(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
         {
             if (command.Name == "keys")
@@ -91,7 +92,7 @@ internal static class AdminCli
     /// <summary>The top-level verbs; an argument list naming one runs the CLI, anything else the worker.</summary>
     public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal)
     {
-        "run", "init", "status", "actors", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "connectors", "keys", "propose", "sign", "commit", "policies", "audit",
+        "run", "init", "status", "actors", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "connectors", "keys", "propose", "sign", "commit", "policies", "audit", "egress",
     };
 
     /// <summary>Whether the arguments name a CLI verb (or ask for help or the version) rather than starting the worker.</summary>

@@ -43,6 +43,7 @@ internal static class Api
         v1.MapGet("/events", ReadEvents).WithSummary("The log in position order (needs core.ReadLog on 'log').").Produces<EventsPage>().ProducesProblem(400);
         v1.MapGet("/packs", ListPacks).WithSummary("Loaded and refused packs, command types with their target bindings, queries, connectors.").Produces<PacksDocument>();
         PackRoutes.Map(v1);
+        EgressRoutes.Map(v1);
         v1.MapPost("/connectors/{pack}/{name}/sync", SyncConnector).WithSummary("Run an ingress connector (needs core.SyncConnector on connector:<pack>.<name>).")
             .Produces<Ops.Core.Connectors.SyncResult>().ProducesProblem(404).ProducesProblem(502);
         ConnectorRoutes.Map(v1);

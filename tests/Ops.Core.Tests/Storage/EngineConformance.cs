@@ -292,6 +292,133 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         Assert.Empty(await store.ReadCheckpointsAsync(CancellationToken.None));
     }
 
+    [SkippableFact]
+    public async Task Outbox_EnqueueIsIdempotent_AndEveryMoveIsConditionalOnTheCurrentStatus()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var row = Egress("r-1", "github");
+        var (first, again, approve, approveAgain, wrongFrom) = await writer.ExecuteAsync(async (s, ct) =>
+        {
+            var outbox = s.Transaction.Outbox;
+            return (
+                await outbox.TryEnqueueAsync(row, ct),
+                await outbox.TryEnqueueAsync(row with { Status = "approved" }, ct),
+                await outbox.TryMoveAsync(new EgressMove("r-1", "pending", "approved", T0.UtcTicks + 1), ct),
+                await outbox.TryMoveAsync(new EgressMove("r-1", "pending", "approved", T0.UtcTicks + 2), ct),
+                await outbox.TryMoveAsync(new EgressMove("r-1", "dispatched", "executed", T0.UtcTicks + 3), ct));
+        }, CancellationToken.None);
+
+        Assert.Equal((true, false, true, false, false), (first, again, approve, approveAgain, wrongFrom));
+        var stored = await engine.Outbox.FindAsync("r-1", CancellationToken.None);
+        Assert.Equal(row with { Status = "approved", UpdatedAtTicks = T0.UtcTicks + 1, Request = stored!.Request }, stored);
+        Assert.Equal(row.Request, stored.Request);
+        Assert.Equal(["r-1"], (await engine.Outbox.ListAsync("approved", 10, CancellationToken.None)).Select(r => r.RequestId));
+        Assert.Empty(await engine.Outbox.ListAsync("pending", 10, CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task Outbox_TwoWritersMovingOneRequest_OnlyOneMovesIt()
+    {
+        using var engine = Migrated();
+        await using (var setup = Writer(engine))
+        {
+            await setup.ExecuteAsync((s, ct) => s.Transaction.Outbox.TryEnqueueAsync(Egress("r-1", "github", "approved"), ct), CancellationToken.None);
+        }
+
+        await using var a = Writer(engine);
+        await using var b = Writer(engine);
+        var claim = new EgressMove("r-1", "approved", "dispatched", T0.UtcTicks) { Dispatch = true, LeaseOwner = "w", LeaseUntilTicks = T0.UtcTicks + 100 };
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            (i % 2 == 0 ? a : b).ExecuteAsync((s, ct) => s.Transaction.Outbox.TryMoveAsync(claim with { LeaseOwner = "w" + i }, ct), CancellationToken.None)));
+
+        Assert.Single(results, moved => moved);
+        var stored = await engine.Outbox.FindAsync("r-1", CancellationToken.None);
+        Assert.Equal(("dispatched", 1, T0.UtcTicks), (stored!.Status, stored.Attempts, stored.DispatchedAtTicks));
+    }
+
+    [SkippableFact]
+    public async Task Outbox_Claimable_IsApprovedOrAnExpiredLease_ReclaimNeedsTheExpiry_AndQuotasCountFirstDispatches()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var lease = T0.UtcTicks + 1_000;
+        var seen = await writer.ExecuteAsync(async (s, ct) =>
+        {
+            var outbox = s.Transaction.Outbox;
+            await outbox.TryEnqueueAsync(Egress("r-1", "github", "approved"), ct);
+            await outbox.TryEnqueueAsync(Egress("r-2", "github", "pending"), ct);
+            await outbox.TryEnqueueAsync(Egress("r-3", "github", "approved"), ct);
+            await outbox.TryEnqueueAsync(Egress("r-4", "mail", "held"), ct);
+            await outbox.TryMoveAsync(new EgressMove("r-1", "approved", "dispatched", T0.UtcTicks) { Dispatch = true, LeaseOwner = "w1", LeaseUntilTicks = lease }, ct);
+            var beforeExpiry = (await outbox.ClaimableAsync(lease - 1, 10, ct)).Select(r => r.RequestId).ToList();
+            var earlyReclaim = await outbox.TryMoveAsync(new EgressMove("r-1", "dispatched", "dispatched", lease - 1) { Dispatch = true, LeaseOwner = "w2", LeaseUntilTicks = lease + 1_000, LeaseExpiredByTicks = lease - 1 }, ct);
+            var atExpiry = (await outbox.ClaimableAsync(lease, 10, ct)).Select(r => r.RequestId).ToList();
+            var reclaim = await outbox.TryMoveAsync(new EgressMove("r-1", "dispatched", "dispatched", lease) { Dispatch = true, LeaseOwner = "w2", LeaseUntilTicks = lease + 1_000, LeaseExpiredByTicks = lease }, ct);
+            var staleAck = await outbox.TryMoveAsync(new EgressMove("r-1", "dispatched", "executed", lease + 1) { RequireLeaseOwner = "w1" }, ct);
+            var ack = await outbox.TryMoveAsync(new EgressMove("r-1", "dispatched", "executed", lease + 1) { RequireLeaseOwner = "w2" }, ct);
+            var held = (await outbox.InStatusAsync(["held", "pending"], 10, ct)).Select(r => r.RequestId).ToList();
+            return (beforeExpiry, earlyReclaim, atExpiry, reclaim, staleAck, ack, held,
+                await outbox.CountDispatchedSinceAsync("github", T0.UtcTicks, ct), await outbox.CountDispatchedSinceAsync("github", T0.UtcTicks + 1, ct), await outbox.FindAsync("r-1", ct));
+        }, CancellationToken.None);
+
+        Assert.Equal(["r-3"], seen.beforeExpiry);
+        Assert.False(seen.earlyReclaim);
+        Assert.Equal(["r-1", "r-3"], seen.atExpiry);
+        Assert.True(seen.reclaim);
+        Assert.False(seen.staleAck);
+        Assert.True(seen.ack);
+        Assert.Equal(["r-2", "r-4"], seen.held);
+        Assert.Equal((1L, 0L), (seen.Item8, seen.Item9));
+        Assert.Equal(("executed", 2, T0.UtcTicks, (string?)null), (seen.Item10!.Status, seen.Item10.Attempts, seen.Item10.DispatchedAtTicks, seen.Item10.LeaseOwner));
+    }
+
+    [SkippableFact]
+    public async Task Outbox_EnqueueInAFailingUnit_RollsBackWithItsEvents_ItsNeighbourCommits()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var ok = writer.ExecuteAsync(async (s, ct) =>
+        {
+            await s.AppendAsync("s-1", null, [Draft("ok", T0)], ct);
+            return await s.Transaction.Outbox.TryEnqueueAsync(Egress("r-ok", "github"), ct);
+        }, CancellationToken.None);
+        var bad = writer.ExecuteAsync<bool>(
+            async (s, ct) =>
+            {
+                await s.AppendAsync("s-2", null, [Draft("doomed", T0)], ct);
+                await s.Transaction.Outbox.TryEnqueueAsync(Egress("r-doomed", "github"), ct);
+                throw new InvalidOperationException("the unit fails after enqueueing");
+            },
+            CancellationToken.None);
+
+        Assert.True(await ok);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        Assert.Equal(["r-ok"], (await engine.Outbox.ListAsync(null, 10, CancellationToken.None)).Select(r => r.RequestId));
+        Assert.Empty(await engine.Events.ReadStreamAsync("s-2", CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task Outbox_KillSwitches_EngageOnceAndRelease()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var changes = await writer.ExecuteAsync(async (s, ct) =>
+        {
+            var outbox = s.Transaction.Outbox;
+            return (
+                await outbox.SetSwitchAsync("global", true, "incident 7", T0.UtcTicks, ct),
+                await outbox.SetSwitchAsync("global", true, "again", T0.UtcTicks + 1, ct),
+                await outbox.SetSwitchAsync("destination:github", true, "rate limited", T0.UtcTicks + 2, ct),
+                await outbox.SetSwitchAsync("pack:none", false, null, T0.UtcTicks + 3, ct));
+        }, CancellationToken.None);
+
+        Assert.Equal((true, false, true, false), changes);
+        Assert.Equal([new EgressSwitch("destination:github", "rate limited", T0.UtcTicks + 2), new EgressSwitch("global", "incident 7", T0.UtcTicks)], await engine.Outbox.SwitchesAsync(CancellationToken.None));
+        Assert.True(await writer.ExecuteAsync((s, ct) => s.Transaction.Outbox.SetSwitchAsync("global", false, null, T0.UtcTicks + 4, ct), CancellationToken.None));
+        Assert.Equal(["destination:github"], (await engine.Outbox.SwitchesAsync(CancellationToken.None)).Select(x => x.Scope));
+    }
+
     private IStorageEngine Migrated()
     {
         var engine = fixture.CreateEngine();
@@ -306,6 +433,9 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
 
     private static EventEnvelope Draft(string name, DateTimeOffset at, string source = "test:conformance", long? sequence = null, string type = "pack.test.things.Happened") =>
         EventDraft.Create(type, 1, JsonSerializer.SerializeToElement(new { name }, OpsJson.Options), source, name, sequence, at, new Causation("c", null, null), new ActorRef("tester", ActorKind.Service), null, null, new IdentityScope("acme", "system", null, "test"), "unset");
+
+    private static EgressRow Egress(string id, string destination, string status = "pending") =>
+        new(id, "acme", "test", destination, "pack.test.things.Send", "c-" + id, "k-" + id, new string('a', 64), [1, 2, 3], status, null, 0, null, null, T0.UtcTicks, T0.UtcTicks, null);
 
     private static CommandOutcome Outcome(string commandId) => new()
     {

@@ -13,7 +13,7 @@ namespace Ops.Core.Commands.Pipeline;
 /// version the handler observed), then the consent record, the audit record and the command outcome
 /// (seed 000 §6: one transaction, no partial writes).
 /// </summary>
-[Authority(AuthorityClass.LogAppender, "events", "command_outcomes")]
+[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "egress_requests")]
 internal static class CommitStage
 {
     public static async ValueTask<(CommandOutcome Outcome, Rejection? Rejection)> AppendAsync(WriteSession session, CommandRegistration registration, CommandEnvelope bound, BoundIdentity identity, CapabilityDecision capability, PreparedInterpretation chosen, long? expectedVersion, DateTimeOffset now, CancellationToken cancellationToken)
@@ -85,6 +85,20 @@ internal static class CommitStage
         var auditPayload = JsonSerializer.SerializeToElement(audit, Identity.OpsJson.Options);
         var appended = await session.AppendAsync(ConsentEventTypes.AuditStream, null, [Draft(bound, identity, capability, ConsentEventTypes.MutationCommitted, 1, auditPayload, sourceRef, commandId + "#audit", null, now, ConsentEventTypes.AuditStream)], cancellationToken);
         return appended[0].Event.Envelope.EventId;
+    }
+
+    /// <summary>
+    /// For a WRITE_EXTERNAL_SIDE_EFFECT command: enqueues its egress request in the commit's transaction (constitution
+    /// A9: the enqueue is atomic with the command's events; nothing goes out until the gate approves it).
+    /// </summary>
+    public static async ValueTask EnqueueEgressAsync(WriteSession session, CommandRegistration registration, CommandEnvelope bound, BoundIdentity identity, PreparedInterpretation chosen, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (registration.Egress is not { } egress)
+        {
+            return;
+        }
+
+        await Egress.EgressLog.EnqueueAsync(session, registration.Owner, egress.Destination, registration.Name, identity.CommandId, identity.Scope, identity.ActorRef, bound.Payload, chosen.Proposed.PreviewHash, now, cancellationToken);
     }
 
     private static EventEnvelope Draft(CommandEnvelope bound, BoundIdentity identity, CapabilityDecision capability, string eventType, int schemaVersion, JsonElement payload, string sourceRef, string nativeId, long? sequence, DateTimeOffset occurredAt, string streamId) =>

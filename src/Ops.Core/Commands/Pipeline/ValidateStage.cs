@@ -43,9 +43,10 @@ internal static partial class ValidateStage
             return new Rejection(ReasonCodes.UnknownCommandType, $"No pack handles command type {commandType}. Installed packs: {string.Join(", ", registry.Packs.Select(p => p.PackId))}");
         }
 
-        if (registration.SafetyClass == SafetyClass.WriteExternalSideEffect)
+        if (registration.SafetyClass == SafetyClass.WriteExternalSideEffect && registration.Egress is null)
         {
-            return new Rejection(ReasonCodes.SafetyClassUnsupported, $"{commandType} is WRITE_EXTERNAL_SIDE_EFFECT; external side effects need the outbox, approvals, quotas and a kill switch, which this kernel does not have yet, so it refuses them");
+            // Only through the outbox (constitution §9: no egress bypass): a pack that declared the class without a dispatcher is refused.
+            return new Rejection(ReasonCodes.SafetyClassUnsupported, $"{commandType} is WRITE_EXTERNAL_SIDE_EFFECT but was registered without an egress handler (IPackBuilder.AddEgressCommand); external side effects go out only through the kernel's outbox, so it is refused");
         }
 
         try

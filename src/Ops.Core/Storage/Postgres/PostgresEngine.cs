@@ -36,6 +36,7 @@ internal sealed class PostgresEngine : IStorageEngine
         Description = description;
         Events = new PostgresEventStore(dataSource);
         Projections = new PostgresProjectionStore(dataSource);
+        Outbox = new PostgresOutboxStore(dataSource);
     }
 
     public string Provider => "postgres";
@@ -47,6 +48,8 @@ internal sealed class PostgresEngine : IStorageEngine
     public IEventStore Events { get; }
 
     public IProjectionStore Projections { get; }
+
+    public IOutboxStore Outbox { get; }
 
     internal NpgsqlDataSource DataSource { get; }
 

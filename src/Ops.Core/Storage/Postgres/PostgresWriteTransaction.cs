@@ -11,7 +11,7 @@ namespace Ops.Core.Storage.Postgres;
 /// the chain's advisory lock until it commits or rolls back. Its statements are the writer's
 /// (<see cref="PostgresWriterConnection"/>): this type only binds them.
 /// </summary>
-[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors")]
+[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors", "egress_requests", "egress_switches")]
 internal sealed class PostgresWriteTransaction : IWriteTransaction
 {
     private readonly PostgresWriterConnection _writer;
@@ -26,6 +26,9 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         _head = head;
         _outcomeHead = outcomeHead;
     }
+
+    // SKIP LOCKED: claimers on other connections pass rows this transaction holds (seed 004).
+    public IOutboxWrites Outbox => new OutboxSql(_transaction.Connection!, _transaction, skipLocked: true);
 
     public async ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken) =>
         await _transaction.SaveAsync(savepoint, cancellationToken);

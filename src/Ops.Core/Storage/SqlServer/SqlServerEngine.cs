@@ -32,6 +32,7 @@ internal sealed class SqlServerEngine : IStorageEngine
         Description = description;
         Events = new SqlServerEventStore(connectionString);
         Projections = new SqlServerProjectionStore(connectionString);
+        Outbox = new SqlServerOutboxStore(connectionString);
     }
 
     public string Provider => "sqlserver";
@@ -43,6 +44,8 @@ internal sealed class SqlServerEngine : IStorageEngine
     public IEventStore Events { get; }
 
     public IProjectionStore Projections { get; }
+
+    public IOutboxStore Outbox { get; }
 
     internal string ConnectionString { get; }
 

@@ -11,7 +11,7 @@ namespace Ops.Core.Storage.SqlServer;
 /// the chain's application lock until it commits or rolls back. Its statements are the writer's
 /// (<see cref="SqlServerWriterConnection"/>): this type only binds them.
 /// </summary>
-[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors")]
+[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors", "egress_requests", "egress_switches")]
 internal sealed class SqlServerWriteTransaction : IWriteTransaction
 {
     private readonly SqlServerWriterConnection _writer;
@@ -26,6 +26,9 @@ internal sealed class SqlServerWriteTransaction : IWriteTransaction
         _head = head;
         _outcomeHead = outcomeHead;
     }
+
+    // UPDLOCK, READPAST: claimers on other connections pass rows this transaction holds (seed 004).
+    public IOutboxWrites Outbox => new OutboxSql(_transaction.Connection!, _transaction, skipLocked: true, tsql: true);
 
     public ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken)
     {

@@ -8,6 +8,7 @@ internal sealed class SqliteEngine : IStorageEngine
         Database = database;
         Events = new SqliteEventStore(database);
         Projections = new SqliteProjectionStore(database, time);
+        Outbox = new SqliteOutboxStore(database);
     }
 
     public SqliteDatabase Database { get; }
@@ -21,6 +22,8 @@ internal sealed class SqliteEngine : IStorageEngine
     public IEventStore Events { get; }
 
     public IProjectionStore Projections { get; }
+
+    public IOutboxStore Outbox { get; }
 
     public void Migrate(string? target = null) => Database.Migrate(target);
 

@@ -13,7 +13,7 @@ namespace Ops.Core.Storage.Sqlite;
 /// batch of its connection; <see cref="DisposeAsync"/> ends the batch (rolling back what was not committed) and
 /// releases the write gate.
 /// </summary>
-[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors")]
+[Authority(AuthorityClass.LogAppender, "events", "command_outcomes", "connector_cursors", "egress_requests", "egress_switches")]
 internal sealed class SqliteWriteTransaction : IWriteTransaction
 {
     internal const string SelectColumns = "position, envelope";
@@ -216,6 +216,8 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         p[5].Value = (object?)cursor.CompletedAtTicks ?? DBNull.Value;
         await _writeCursor.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    public IOutboxWrites Outbox => new OutboxSql(_connection, Transaction, skipLocked: false);
 
     /// <summary>Ends the batch: rolls back whatever was not committed and releases the gate; the statements stay prepared.</summary>
     public async ValueTask DisposeAsync()

@@ -29,11 +29,11 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IClassFixture
         var down = engine.AppliedMigrations();
         engine.Migrate();
 
-        Assert.Equal(["20261215000001_PgInitialLog", "20261215000002_PgTenantScopedProjections"], up);
+        Assert.Equal(["20261215000001_PgInitialLog", "20261215000002_PgTenantScopedProjections", "20261215000003_PgEgressOutbox"], up);
         Assert.Empty(down);
         Assert.Equal(up, engine.AppliedMigrations());
         await using var admin = await PostgresFixture.AdminAsync(engine);
-        Assert.Equal(5L, await ScalarAsync(admin, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('events', 'command_outcomes', 'connector_cursors', 'projection_documents', 'projection_checkpoints')"));
+        Assert.Equal(7L, await ScalarAsync(admin, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('events', 'command_outcomes', 'connector_cursors', 'projection_documents', 'projection_checkpoints', 'egress_requests', 'egress_switches')"));
         Assert.Equal(4L, await ScalarAsync(admin, "SELECT count(*) FROM pg_trigger WHERE tgname IN ('events_refuse_change', 'events_refuse_truncate', 'command_outcomes_refuse_change', 'command_outcomes_refuse_truncate')"));
     }
 
@@ -46,7 +46,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IClassFixture
         var error = Assert.Throws<OpsException>(() => engine.Migrate("0"));
 
         Assert.Equal(ReasonCodes.MigrationRefused, error.Code);
-        Assert.Equal(2, engine.AppliedMigrations().Count);
+        Assert.Equal(3, engine.AppliedMigrations().Count);
         Assert.Equal(2, await engine.Events.HeadPositionAsync(default));
         // Down to the log's own migration is fine: projections are derived data.
         engine.Migrate("20261215000001_PgInitialLog");

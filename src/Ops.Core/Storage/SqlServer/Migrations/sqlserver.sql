@@ -109,3 +109,37 @@ INSERT INTO [__EFMigrationsHistory] ([MigrationId], [ProductVersion])
 VALUES (N'20261215000002_MssqlTenantScopedProjections', N'10.0.14');
 GO
 
+BEGIN TRANSACTION;
+CREATE TABLE dbo.egress_requests (
+    request_id      nvarchar(200)  COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT pk_egress_requests PRIMARY KEY CLUSTERED,
+    tenant_id       nvarchar(128)  COLLATE Latin1_General_100_BIN2 NOT NULL,
+    pack_id         nvarchar(128)  COLLATE Latin1_General_100_BIN2 NOT NULL,
+    destination     nvarchar(400)  COLLATE Latin1_General_100_BIN2 NOT NULL,
+    command_type    nvarchar(256)  COLLATE Latin1_General_100_BIN2 NOT NULL,
+    command_id      nvarchar(450)  COLLATE Latin1_General_100_BIN2 NOT NULL,
+    idempotency_key nvarchar(450)  COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT ux_egress_requests_key UNIQUE,
+    request_hash    nvarchar(128)  COLLATE Latin1_General_100_BIN2 NOT NULL,
+    request         varbinary(max) NOT NULL,
+    status          nvarchar(32)   COLLATE Latin1_General_100_BIN2 NOT NULL,
+    held_from       nvarchar(32)   COLLATE Latin1_General_100_BIN2 NULL,
+    attempts        int            NOT NULL,
+    lease_owner     nvarchar(200)  NULL,
+    lease_until     bigint         NULL,
+    created_at      bigint         NOT NULL,
+    updated_at      bigint         NOT NULL,
+    dispatched_at   bigint         NULL
+);
+CREATE INDEX ix_egress_requests_status ON dbo.egress_requests (status, created_at, request_id);
+CREATE INDEX ix_egress_requests_dispatched ON dbo.egress_requests (destination, dispatched_at);
+CREATE TABLE dbo.egress_switches (
+    scope      nvarchar(400) COLLATE Latin1_General_100_BIN2 NOT NULL CONSTRAINT pk_egress_switches PRIMARY KEY CLUSTERED,
+    reason     nvarchar(max) NOT NULL,
+    engaged_at bigint        NOT NULL
+);
+
+INSERT INTO [__EFMigrationsHistory] ([MigrationId], [ProductVersion])
+VALUES (N'20261215000003_MssqlEgressOutbox', N'10.0.14');
+
+COMMIT;
+GO
+

@@ -1,0 +1,412 @@
+using System.Text.Json;
+using Ops.Core.Capabilities;
+using Ops.Core.Commands.Pipeline;
+using Ops.Core.Consent;
+using Ops.Core.Envelopes;
+using Ops.Core.Errors;
+using Ops.Core.Identity;
+using Ops.Core.Log;
+using Ops.Core.Packs;
+using Ops.Core.Storage;
+
+namespace Ops.Core.Egress;
+
+/// <summary>
+/// The kernel-owned egress gate (constitution A5): approval by a signer's consent bound to the request's hash or by an
+/// active policy, operator holds and rejections, kill switches that hold (never drop) requests, quotas per destination
+/// per window, and the dispatcher's claims and acknowledgements. Every move is one writer unit: a conditional update of
+/// the outbox row (<c>WHERE status = @old</c>, seed 004) and the event that records it, in one transaction, so a
+/// second worker or a restarted one cannot move a request twice, and the log says where each request stopped.
+/// </summary>
+[Authority(AuthorityClass.LogAppender, "events", "egress_requests", "egress_switches")]
+internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelRegistry registry, EgressOptions options, string mode, TimeProvider time)
+{
+    /// <summary>Capability action an approver needs on <c>egress:&lt;destination&gt;</c>.</summary>
+    public const string ApproveAction = "core.ApproveEgress";
+
+    /// <summary>Capability action an operator needs on <c>egress:&lt;destination&gt;</c> (or <c>egress:*</c> for switches) to reject, hold, release, undo and flip switches.</summary>
+    public const string OperateAction = "core.OperateEgress";
+
+    private const int SweepLimit = 10_000;
+
+    public IOutboxStore Store => store;
+
+    public EgressOptions Options => options;
+
+    /// <summary>
+    /// Approves a pending request. <paramref name="consent"/> is a signature by <paramref name="actor"/> over
+    /// <see cref="ConsentSigning.SignedBytes"/> with preview_hash = the request's hash and interpretation_id = its id
+    /// (single use), or an active policy covering the command on <c>egress:&lt;destination&gt;</c>.
+    /// </summary>
+    /// <exception cref="OpsException">not_found, egress_state_conflict, capability_denied, or a consent code; nothing changed.</exception>
+    public Task<EgressRow> ApproveAsync(string requestId, ConsentGrant consent, ActorRef actor, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                var row = await RequireAsync(session, requestId, ApproveAction, actor, now, ct);
+                RequireStatus(row, "approve", EgressStatus.Pending);
+                var interpretation = new ProposedInterpretation(row.RequestId, "egress " + row.Destination, 1, "mutate", new ActionScope(row.CommandType, "egress:" + row.Destination, EgressEventTypes.StreamOf(row.RequestId), SafetyClass.WriteExternalSideEffect), [], Reversibility.Compensatable, [], [], row.RequestHash);
+                var refused = await ConsentStage.CheckAsync(session.Core, consent, interpretation, row.CommandType, "egress:" + row.Destination, actor, now, async stream => await session.StreamVersionAsync(stream, ct) > 0);
+                if (refused is not null)
+                {
+                    throw new OpsException(refused.Code, $"Approval of egress request {Short(row)} refused: {refused.Message}. Nothing was changed.");
+                }
+
+                await MoveAsync(session, row, new EgressMove(row.RequestId, EgressStatus.Pending, EgressStatus.Approved, now.UtcTicks), now, ct);
+                if (consent.Kind == ConsentKind.Signature)
+                {
+                    // Consumes the signature's nonce: a signature approves once.
+                    var consentStream = ConsentStage.ConsentStream(consent, row.RequestId);
+                    var draft = EventDraft.Create(ConsentEventTypes.ConsentRecorded, 1, EventDraft.Payload(new ConsentRecorded(row.RequestId, row.RequestHash, row.RequestId, consent)), "egress:" + row.RequestId, "consent", null, now, new Causation(row.CommandId, row.CommandId, CausationType.Command), actor, null, null, new IdentityScope(row.TenantId, mode, null, "egress"), consentStream);
+                    await session.AppendAsync(consentStream, 0, [draft], ct);
+                }
+
+                var approved = consent.Kind == ConsentKind.Signature
+                    ? new EgressApproved(row.RequestId, row.RequestHash, actor.Id, consent.KeyId, null, null)
+                    : new EgressApproved(row.RequestId, row.RequestHash, null, null, consent.PolicyId, consent.PolicyVersion);
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.Approved, approved, actor, mode, now, ct);
+                return row with { Status = EgressStatus.Approved };
+            },
+            cancellationToken);
+
+    /// <summary>Rejects a pending request, or one held from pending: it never goes out.</summary>
+    /// <exception cref="OpsException">not_found, egress_state_conflict or capability_denied; nothing changed.</exception>
+    public Task<EgressRow> RejectAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                var row = await RequireAsync(session, requestId, OperateAction, actor, now, ct);
+                if (!(row.Status == EgressStatus.Pending || (row.Status == EgressStatus.Held && row.HeldFrom == EgressStatus.Pending)))
+                {
+                    throw Conflict(row, "reject", "pending (or held while pending)");
+                }
+
+                await MoveAsync(session, row, new EgressMove(row.RequestId, row.Status, EgressStatus.Rejected, now.UtcTicks), now, ct);
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.Rejected, new EgressRejected(row.RequestId, actor.Id, reason), actor, mode, now, ct);
+                return row with { Status = EgressStatus.Rejected };
+            },
+            cancellationToken);
+
+    /// <summary>Holds a pending or approved request until an operator releases it.</summary>
+    /// <exception cref="OpsException">not_found, egress_state_conflict or capability_denied; nothing changed.</exception>
+    public Task<EgressRow> HoldAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                var row = await RequireAsync(session, requestId, OperateAction, actor, now, ct);
+                RequireStatus(row, "hold", EgressStatus.Pending, EgressStatus.Approved);
+                return await HoldRowAsync(session, row, actor.Id, reason, actor, now, ct);
+            },
+            cancellationToken);
+
+    /// <summary>Releases a held request to the status it was held from; refused while a kill switch covers it.</summary>
+    /// <exception cref="OpsException">not_found, egress_state_conflict, egress_switch_engaged or capability_denied; nothing changed.</exception>
+    public Task<EgressRow> ReleaseAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                var row = await RequireAsync(session, requestId, OperateAction, actor, now, ct);
+                RequireStatus(row, "release", EgressStatus.Held);
+                if ((await session.Transaction.Outbox.SwitchesAsync(ct)).FirstOrDefault(s => EgressLog.Covers(s.Scope, row)) is { } engaged)
+                {
+                    throw new OpsException(ReasonCodes.EgressSwitchEngaged, $"Egress request {Short(row)} is covered by the kill switch '{engaged.Scope}' ({engaged.Reason}); release the switch first. Nothing was changed.");
+                }
+
+                return await ReleaseRowAsync(session, row, actor.Id, reason, actor, now, ct);
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Engages a kill switch (<c>global</c>, <c>pack:&lt;id&gt;</c>, <c>destination:&lt;d&gt;</c>): in the same transaction every
+    /// pending or approved request it covers moves to held, and no claim after this commit dispatches a covered request.
+    /// Engaging an engaged switch changes nothing.
+    /// </summary>
+    /// <returns>How many requests it held.</returns>
+    /// <exception cref="OpsException">bad_request for a malformed scope, capability_denied; nothing changed.</exception>
+    public Task<int> EngageAsync(string scope, string reason, ActorRef actor, CancellationToken cancellationToken)
+    {
+        CheckScope(scope);
+        return writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                RequireCapability(session, OperateAction, "egress:*", actor, now);
+                if (!await session.Transaction.Outbox.SetSwitchAsync(scope, engaged: true, reason, now.UtcTicks, ct))
+                {
+                    return 0;
+                }
+
+                var held = 0;
+                foreach (var row in await session.Transaction.Outbox.InStatusAsync([EgressStatus.Pending, EgressStatus.Approved], SweepLimit, ct))
+                {
+                    if (EgressLog.Covers(scope, row))
+                    {
+                        await HoldRowAsync(session, row, "switch:" + scope, reason, actor, now, ct);
+                        held++;
+                    }
+                }
+
+                await EgressLog.AppendSwitchAsync(session, EgressEventTypes.SwitchEngaged, new EgressSwitchEngaged(scope, reason, actor.Id, held), actor, mode, now, ct);
+                return held;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Releases a kill switch: requests it held that no other engaged switch covers go back to where they were; operator holds stay.</summary>
+    /// <returns>How many requests went back.</returns>
+    /// <exception cref="OpsException">bad_request, not_found (the switch is not engaged), capability_denied; nothing changed.</exception>
+    public Task<int> DisengageAsync(string scope, ActorRef actor, CancellationToken cancellationToken)
+    {
+        CheckScope(scope);
+        return writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                RequireCapability(session, OperateAction, "egress:*", actor, now);
+                if (!await session.Transaction.Outbox.SetSwitchAsync(scope, engaged: false, null, now.UtcTicks, ct))
+                {
+                    throw new OpsException(ReasonCodes.NotFound, $"The kill switch '{scope}' is not engaged. Nothing was changed.");
+                }
+
+                var remaining = await session.Transaction.Outbox.SwitchesAsync(ct);
+                var released = 0;
+                foreach (var row in await session.Transaction.Outbox.InStatusAsync([EgressStatus.Held], SweepLimit, ct))
+                {
+                    // Who held it is what the log says: the last core.EgressHeld of its stream.
+                    if (remaining.Any(s => EgressLog.Covers(s.Scope, row)) || await LastHolderAsync(session, row, ct) is not { } by || !by.StartsWith("switch:", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    await ReleaseRowAsync(session, row, "switch:" + scope, "kill switch released", actor, now, ct);
+                    released++;
+                }
+
+                await EgressLog.AppendSwitchAsync(session, EgressEventTypes.SwitchReleased, new EgressSwitchReleased(scope, actor.Id, released), actor, mode, now, ct);
+                return released;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// One claim transaction: approved requests and dispatched ones whose lease ran out, oldest first. A covered request
+    /// moves to held; one over its destination's quota waits; one past the attempt limit fails with a receipt; every
+    /// other moves to dispatched with a lease for <paramref name="worker"/>. The caller calls the destination after the
+    /// commit, holding no row lock.
+    /// </summary>
+    public Task<IReadOnlyList<EgressRow>> ClaimAsync(string worker, int limit, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync<IReadOnlyList<EgressRow>>(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                var outbox = session.Transaction.Outbox;
+                var switches = await outbox.SwitchesAsync(ct);
+                var claimed = new List<EgressRow>();
+                foreach (var row in await outbox.ClaimableAsync(now.UtcTicks, limit, ct))
+                {
+                    if (switches.FirstOrDefault(s => EgressLog.Covers(s.Scope, row)) is { } engaged)
+                    {
+                        await HoldRowAsync(session, row, "switch:" + engaged.Scope, engaged.Reason, EgressLog.Dispatcher, now, ct, heldFrom: EgressStatus.Approved);
+                        continue;
+                    }
+
+                    if (row.Attempts >= options.MaxAttempts)
+                    {
+                        if (await outbox.TryMoveAsync(new EgressMove(row.RequestId, row.Status, EgressStatus.Failed, now.UtcTicks) { LeaseExpiredByTicks = row.Status == EgressStatus.Dispatched ? now.UtcTicks : null }, ct))
+                        {
+                            await AppendReceiptAsync(session, row, EgressEventTypes.Failed, new EgressResult(EgressOutcome.Failed, 0, $"no acknowledged attempt after {row.Attempts} attempts"), row.Attempts, row.LeaseOwner ?? worker, now, now, ct);
+                        }
+
+                        continue;
+                    }
+
+                    if (row.DispatchedAtTicks is null && options.Destinations.TryGetValue(row.Destination, out var destination) && destination.Quota > 0
+                        && await outbox.CountDispatchedSinceAsync(row.Destination, now.UtcTicks - TimeSpan.FromMilliseconds(destination.QuotaWindowMs).Ticks + 1, ct) >= destination.Quota)
+                    {
+                        continue;
+                    }
+
+                    var leaseUntil = now + TimeSpan.FromMilliseconds(options.LeaseMs);
+                    var move = new EgressMove(row.RequestId, row.Status, EgressStatus.Dispatched, now.UtcTicks)
+                    {
+                        Dispatch = true,
+                        LeaseOwner = worker,
+                        LeaseUntilTicks = leaseUntil.UtcTicks,
+                        LeaseExpiredByTicks = row.Status == EgressStatus.Dispatched ? now.UtcTicks : null,
+                    };
+                    if (await outbox.TryMoveAsync(move, ct))
+                    {
+                        var attempt = row.Attempts + 1;
+                        await EgressLog.AppendAsync(session, row, EgressEventTypes.Dispatched, new EgressDispatched(row.RequestId, attempt, worker, leaseUntil), EgressLog.Dispatcher, mode, now, ct);
+                        claimed.Add(row with { Status = EgressStatus.Dispatched, Attempts = attempt, LeaseOwner = worker, LeaseUntilTicks = leaseUntil.UtcTicks, DispatchedAtTicks = row.DispatchedAtTicks ?? now.UtcTicks });
+                    }
+                }
+
+                return claimed;
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Records how <paramref name="worker"/>'s dispatch of <paramref name="claimed"/> ended: executed or failed (with the
+    /// receipt), or back to a later attempt. Only the lease holder acknowledges: false (nothing written) when another
+    /// worker has since claimed it or it moved on.
+    /// </summary>
+    /// <returns>The status it moved to, or null when this worker no longer holds it and nothing was written.</returns>
+    public Task<string?> AcknowledgeAsync(EgressRow claimed, string worker, EgressResult result, DateTimeOffset startedAt, DateTimeOffset finishedAt, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync<string?>(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                var outbox = session.Transaction.Outbox;
+                if (result.Outcome == EgressOutcome.Retry && claimed.Attempts < options.MaxAttempts)
+                {
+                    // Stays dispatched under no one's lease until the backoff ends; then any worker re-claims it with the same key.
+                    var until = now + TimeSpan.FromMilliseconds(options.RetryBackoffMs);
+                    if (!await outbox.TryMoveAsync(new EgressMove(claimed.RequestId, EgressStatus.Dispatched, EgressStatus.Dispatched, now.UtcTicks) { RequireLeaseOwner = worker, LeaseOwner = "retry", LeaseUntilTicks = until.UtcTicks }, ct))
+                    {
+                        return null;
+                    }
+
+                    await EgressLog.AppendAsync(session, claimed, EgressEventTypes.RetryScheduled, new EgressRetryScheduled(claimed.RequestId, claimed.Attempts, result.StatusCode, result.Detail), EgressLog.Dispatcher, mode, now, ct);
+                    return EgressStatus.Dispatched;
+                }
+
+                var to = result.Succeeded ? EgressStatus.Executed : EgressStatus.Failed;
+                if (!await outbox.TryMoveAsync(new EgressMove(claimed.RequestId, EgressStatus.Dispatched, to, now.UtcTicks) { RequireLeaseOwner = worker }, ct))
+                {
+                    return null;
+                }
+
+                await AppendReceiptAsync(session, claimed, result.Succeeded ? EgressEventTypes.Executed : EgressEventTypes.Failed, result, claimed.Attempts, worker, startedAt, finishedAt, ct);
+                return to;
+            },
+            cancellationToken);
+
+    /// <summary>Records the compensation hook's answer: failed or executed → compensated.</summary>
+    public Task<bool> CompensatedAsync(EgressRow row, string from, string by, string reason, ActorRef actor, EgressResult result, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                if (!await session.Transaction.Outbox.TryMoveAsync(new EgressMove(row.RequestId, from, EgressStatus.Compensated, now.UtcTicks), ct))
+                {
+                    return false;
+                }
+
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.Compensated, new EgressCompensated(row.RequestId, from, by, result.StatusCode, result.Detail, reason), actor, mode, now, ct);
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>Checks an operator may undo the request (executed or failed) and returns it.</summary>
+    /// <exception cref="OpsException">not_found, egress_state_conflict or capability_denied.</exception>
+    public Task<EgressRow> CheckUndoAsync(string requestId, ActorRef actor, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var row = await RequireAsync(session, requestId, OperateAction, actor, time.GetUtcNow(), ct);
+                RequireStatus(row, "undo", EgressStatus.Executed, EgressStatus.Failed);
+                return row;
+            },
+            cancellationToken);
+
+    /// <summary>Records a credential handle issued for one attempt (constitution §12: each issuance leaves a receipt).</summary>
+    public Task RecordCredentialAsync(EgressRow row, EgressCredentialIssued issued, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.CredentialIssued, issued, EgressLog.Dispatcher, mode, time.GetUtcNow(), ct);
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>The registration binding the request's command to its pack's handler, or null when the pack is gone.</summary>
+    public EgressBinding? BindingOf(EgressRow row) =>
+        registry.Commands.TryGetValue(row.CommandType, out var registration) ? registration.Egress : null;
+
+    private async ValueTask<EgressRow> HoldRowAsync(WriteSession session, EgressRow row, string by, string reason, ActorRef actor, DateTimeOffset now, CancellationToken ct, string? heldFrom = null)
+    {
+        var from = heldFrom ?? row.Status;
+        await MoveAsync(session, row, new EgressMove(row.RequestId, row.Status, EgressStatus.Held, now.UtcTicks) { HeldFrom = from, LeaseExpiredByTicks = row.Status == EgressStatus.Dispatched ? now.UtcTicks : null }, now, ct);
+        await EgressLog.AppendAsync(session, row, EgressEventTypes.Held, new EgressHeld(row.RequestId, from, by, reason), actor, mode, now, ct);
+        return row with { Status = EgressStatus.Held, HeldFrom = from };
+    }
+
+    private async ValueTask<EgressRow> ReleaseRowAsync(WriteSession session, EgressRow row, string by, string reason, ActorRef actor, DateTimeOffset now, CancellationToken ct)
+    {
+        var to = row.HeldFrom ?? EgressStatus.Pending;
+        await MoveAsync(session, row, new EgressMove(row.RequestId, EgressStatus.Held, to, now.UtcTicks), now, ct);
+        await EgressLog.AppendAsync(session, row, EgressEventTypes.Released, new EgressReleased(row.RequestId, to, by, reason), actor, mode, now, ct);
+        return row with { Status = to, HeldFrom = null };
+    }
+
+    private async ValueTask AppendReceiptAsync(WriteSession session, EgressRow row, string eventType, EgressResult result, int attempt, string worker, DateTimeOffset startedAt, DateTimeOffset finishedAt, CancellationToken ct)
+    {
+        var approval = await ApprovalAsync(session, row, ct);
+        var receipt = new EgressReceipt(
+            row.RequestId, row.RequestHash, row.Destination, row.IdempotencyKey, approval?.ApprovedBy, approval?.KeyId, approval?.PolicyId, approval?.PolicyVersion,
+            result.StatusCode, result.Detail, attempt, worker, startedAt, finishedAt, (finishedAt - startedAt).TotalMilliseconds);
+        await EgressLog.AppendAsync(session, row, eventType, receipt, EgressLog.Dispatcher, mode, finishedAt > time.GetUtcNow() ? finishedAt : time.GetUtcNow(), ct);
+    }
+
+    private static async ValueTask<EgressApproved?> ApprovalAsync(WriteSession session, EgressRow row, CancellationToken ct) =>
+        (await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct)).LastOrDefault(e => e.Envelope.EventType == EgressEventTypes.Approved)?.Envelope.Payload.Deserialize<EgressApproved>(OpsJson.Options);
+
+    private static async ValueTask<string?> LastHolderAsync(WriteSession session, EgressRow row, CancellationToken ct) =>
+        (await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct)).LastOrDefault(e => e.Envelope.EventType == EgressEventTypes.Held)?.Envelope.Payload.Deserialize<EgressHeld>(OpsJson.Options)?.By;
+
+    private static async ValueTask MoveAsync(WriteSession session, EgressRow row, EgressMove move, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!await session.Transaction.Outbox.TryMoveAsync(move, ct))
+        {
+            // Read in this transaction, so the status named is the one that made the move fail.
+            var current = await session.Transaction.Outbox.FindAsync(row.RequestId, ct);
+            throw new OpsException(ReasonCodes.EgressStateConflict, $"Egress request {Short(row)} is {current?.Status ?? "gone"}, not {move.From}: another operator or worker moved it first. Nothing was changed.");
+        }
+    }
+
+    private async ValueTask<EgressRow> RequireAsync(WriteSession session, string requestId, string action, ActorRef actor, DateTimeOffset now, CancellationToken ct)
+    {
+        var row = await session.Transaction.Outbox.FindAsync(requestId ?? string.Empty, ct)
+            ?? throw new OpsException(ReasonCodes.NotFound, $"There is no egress request '{requestId}'. Nothing was changed.");
+        RequireCapability(session, action, "egress:" + row.Destination, actor, now);
+        return row;
+    }
+
+    private static void RequireCapability(WriteSession session, string action, string target, ActorRef actor, DateTimeOffset now)
+    {
+        var decision = CapabilityEvaluator.FindFor(session.Core, actor.Id, action, target, SafetyClass.WriteInternal, now);
+        if (!decision.Allowed)
+        {
+            throw new OpsException(ReasonCodes.CapabilityDenied, $"'{actor.Id}' holds no capability for {action} on {target}: {decision.Reason}. Nothing was changed.");
+        }
+    }
+
+    private static void RequireStatus(EgressRow row, string what, params string[] allowed)
+    {
+        if (!allowed.Contains(row.Status, StringComparer.Ordinal))
+        {
+            throw Conflict(row, what, string.Join(" or ", allowed));
+        }
+    }
+
+    private static OpsException Conflict(EgressRow row, string what, string allowed) =>
+        new(ReasonCodes.EgressStateConflict, $"Cannot {what} egress request {Short(row)}: it is {row.Status}, and only a request that is {allowed} can be. Nothing was changed.");
+
+    private static void CheckScope(string scope)
+    {
+        var ok = scope == "global"
+            || (scope.StartsWith("pack:", StringComparison.Ordinal) && Naming.OpsTypeName.IsValidPackId(scope[5..]))
+            || (scope.StartsWith("destination:", StringComparison.Ordinal) && Naming.OpsTypeName.IsValidPackId(scope[12..]));
+        if (!ok)
+        {
+            throw new OpsException(ReasonCodes.BadRequest, $"Kill switch scope '{scope}' is not global, pack:<pack_id> or destination:<destination>. Nothing was changed.");
+        }
+    }
+
+    private static string Short(EgressRow row) => row.RequestId[..12];
+}

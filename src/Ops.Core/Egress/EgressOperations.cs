@@ -1,0 +1,155 @@
+using System.Text.Json;
+using Ops.Core.Consent;
+using Ops.Core.Envelopes;
+using Ops.Core.Storage;
+
+namespace Ops.Core.Egress;
+
+/// <summary>
+/// What an operator does with egress (constitution A5, §2 Egress), for the HTTP API, the CLI and embedders: list and
+/// read requests, approve (signed consent bound to the request's hash, or an active policy), reject, hold, release,
+/// undo through the pack's compensation hook, and flip kill switches. Resolve it from the services AddOps adds. Every
+/// refusal is an <see cref="Errors.OpsException"/> with a reason code and changes nothing; the acting actor needs
+/// <c>core.ApproveEgress</c> (approve) or <c>core.OperateEgress</c> (everything else) on <c>egress:&lt;destination&gt;</c>
+/// (<c>egress:*</c> for switches).
+/// </summary>
+public sealed class EgressOperations
+{
+    private readonly EgressGate _gate;
+    private readonly EgressDispatcher _dispatcher;
+
+    internal EgressOperations(EgressGate gate, EgressDispatcher dispatcher)
+    {
+        _gate = gate;
+        _dispatcher = dispatcher;
+    }
+
+    /// <summary>Requests in <paramref name="status"/> (all when null), oldest first.</summary>
+    /// <param name="status">pending, approved, dispatched, executed, failed, held, rejected or compensated.</param>
+    /// <param name="limit">1 to 10,000.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The requests.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is outside 1 to 10,000.</exception>
+    public async Task<IReadOnlyList<EgressRequestView>> ListAsync(string? status, int limit, CancellationToken cancellationToken) =>
+        (await _gate.Store.ListAsync(status, limit, cancellationToken)).Select(View).ToList();
+
+    /// <summary>One request, or null.</summary>
+    /// <param name="requestId">64 hex.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The request or null.</returns>
+    public async Task<EgressRequestView?> GetAsync(string requestId, CancellationToken cancellationToken) =>
+        await _gate.Store.FindAsync(requestId, cancellationToken) is { } row ? View(row) : null;
+
+    /// <summary>Engaged kill switches.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The switches, by scope.</returns>
+    public async Task<IReadOnlyList<EgressSwitchView>> SwitchesAsync(CancellationToken cancellationToken) =>
+        (await _gate.Store.SwitchesAsync(cancellationToken)).Select(s => new EgressSwitchView(s.Scope, s.Reason, new DateTimeOffset(s.EngagedAtTicks, TimeSpan.Zero))).ToList();
+
+    /// <summary>Approves a pending request: a signature by <paramref name="actor"/> (<see cref="EgressApproval.Sign"/>) or a policy consent.</summary>
+    /// <param name="requestId">The request.</param>
+    /// <param name="consent">The signature or policy consent.</param>
+    /// <param name="actor">The authenticated actor.</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <returns>The request, approved.</returns>
+    /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied, signature_invalid, signature_already_used, consent_expired, key_not_active, policy_not_applicable, consent_invalid.</exception>
+    public async Task<EgressRequestView> ApproveAsync(string requestId, ConsentGrant consent, ActorRef actor, CancellationToken cancellationToken) =>
+        View(await _gate.ApproveAsync(requestId, consent, actor, cancellationToken));
+
+    /// <summary>Rejects a pending request (or one held while pending); it never goes out.</summary>
+    /// <param name="requestId">The request.</param>
+    /// <param name="reason">Why, recorded.</param>
+    /// <param name="actor">The authenticated actor.</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <returns>The request, rejected.</returns>
+    /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied.</exception>
+    public async Task<EgressRequestView> RejectAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
+        View(await _gate.RejectAsync(requestId, reason, actor, cancellationToken));
+
+    /// <summary>Holds a pending or approved request until released.</summary>
+    /// <param name="requestId">The request.</param>
+    /// <param name="reason">Why, recorded.</param>
+    /// <param name="actor">The authenticated actor.</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <returns>The request, held.</returns>
+    /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied.</exception>
+    public async Task<EgressRequestView> HoldAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
+        View(await _gate.HoldAsync(requestId, reason, actor, cancellationToken));
+
+    /// <summary>Releases a held request to the status it was held from.</summary>
+    /// <param name="requestId">The request.</param>
+    /// <param name="reason">Why, recorded.</param>
+    /// <param name="actor">The authenticated actor.</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <returns>The request, released.</returns>
+    /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, egress_switch_engaged, capability_denied.</exception>
+    public async Task<EgressRequestView> ReleaseAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
+        View(await _gate.ReleaseAsync(requestId, reason, actor, cancellationToken));
+
+    /// <summary>Undoes an executed or failed request through the pack's compensation hook.</summary>
+    /// <param name="requestId">The request.</param>
+    /// <param name="reason">Why, recorded.</param>
+    /// <param name="actor">The authenticated actor.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The request afterwards (compensated when the hook succeeded; unchanged otherwise).</returns>
+    /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied, pack_not_installed.</exception>
+    public async Task<EgressRequestView> UndoAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken)
+    {
+        var row = await _gate.CheckUndoAsync(requestId, actor, cancellationToken);
+        await _dispatcher.UndoAsync(row, reason, actor, cancellationToken);
+        return View((await _gate.Store.FindAsync(requestId, cancellationToken))!);
+    }
+
+    /// <summary>Engages a kill switch: <c>global</c>, <c>pack:&lt;pack_id&gt;</c> or <c>destination:&lt;destination&gt;</c>.</summary>
+    /// <param name="scope">The switch.</param>
+    /// <param name="reason">Why, recorded.</param>
+    /// <param name="actor">The authenticated actor.</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <returns>How many requests it held (0 when it was already engaged).</returns>
+    /// <exception cref="Errors.OpsException">bad_request, capability_denied.</exception>
+    public Task<int> EngageSwitchAsync(string scope, string reason, ActorRef actor, CancellationToken cancellationToken) =>
+        _gate.EngageAsync(scope, reason, actor, cancellationToken);
+
+    /// <summary>Releases a kill switch; requests it held go back unless another switch covers them.</summary>
+    /// <param name="scope">The switch.</param>
+    /// <param name="actor">The authenticated actor.</param>
+    /// <param name="cancellationToken">Cancels before the write.</param>
+    /// <returns>How many requests went back.</returns>
+    /// <exception cref="Errors.OpsException">bad_request, not_found (not engaged), capability_denied.</exception>
+    public Task<int> ReleaseSwitchAsync(string scope, ActorRef actor, CancellationToken cancellationToken) =>
+        _gate.DisengageAsync(scope, actor, cancellationToken);
+
+    private static EgressRequestView View(EgressRow row)
+    {
+        using var request = JsonDocument.Parse(row.Request);
+        return new EgressRequestView(
+            row.RequestId, row.Status, row.HeldFrom, row.Destination, row.PackId, row.TenantId, row.CommandType, row.CommandId, row.RequestHash, row.IdempotencyKey,
+            row.Attempts, At(row.CreatedAtTicks), At(row.UpdatedAtTicks), row.DispatchedAtTicks is { } d ? At(d) : null, request.RootElement.Clone());
+    }
+
+    private static DateTimeOffset At(long ticks) => new(ticks, TimeSpan.Zero);
+}
+
+/// <summary>An egress request as an operator sees it.</summary>
+/// <param name="RequestId">64 hex.</param>
+/// <param name="Status">pending, approved, dispatched, executed, failed, held, rejected or compensated.</param>
+/// <param name="HeldFrom">While held, the status a release returns it to.</param>
+/// <param name="Destination">Where it goes.</param>
+/// <param name="PackId">The pack that asked.</param>
+/// <param name="TenantId">The requesting actor's tenant.</param>
+/// <param name="CommandType">The command.</param>
+/// <param name="CommandId">Its id.</param>
+/// <param name="RequestHash">What an approver signs (preview_hash in <see cref="ConsentSigning.SignedBytes"/>).</param>
+/// <param name="IdempotencyKey">Sent as <c>Idempotency-Key</c> on every attempt.</param>
+/// <param name="Attempts">Dispatch attempts so far.</param>
+/// <param name="CreatedAt">Enqueued (UTC).</param>
+/// <param name="UpdatedAt">Last move (UTC).</param>
+/// <param name="DispatchedAt">First dispatch (UTC).</param>
+/// <param name="Request">The canonical request (its SHA-256 is <paramref name="RequestHash"/>).</param>
+public sealed record EgressRequestView(string RequestId, string Status, string? HeldFrom, string Destination, string PackId, string TenantId, string CommandType, string CommandId, string RequestHash, string IdempotencyKey, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DispatchedAt, JsonElement Request);
+
+/// <summary>An engaged kill switch.</summary>
+/// <param name="Scope">global, pack:&lt;pack_id&gt; or destination:&lt;destination&gt;.</param>
+/// <param name="Reason">Why it was engaged.</param>
+/// <param name="EngagedAt">When (UTC).</param>
+public sealed record EgressSwitchView(string Scope, string Reason, DateTimeOffset EngagedAt);
