@@ -86,24 +86,8 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource) : IEventSt
     public ValueTask<IReadOnlyDictionary<long, byte[]>> OutcomeHashesAtAsync(IEnumerable<long> seqs, CancellationToken cancellationToken) =>
         HashesAtAsync("SELECT seq, row_hash FROM command_outcomes WHERE seq = ANY($1)", seqs, cancellationToken);
 
-    public async ValueTask ScanChainAsync(ChainScanner scanner, long fromPosition, long toPosition, IProgress<long>? progress, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(scanner);
-        await foreach (var stored in ReadRowsAsync(fromPosition, toPosition, cancellationToken))
-        {
-            if (!scanner.Step(stored.Row, stored.PrevHash, stored.RowHash))
-            {
-                break;
-            }
-
-            if (scanner.RowsChecked % 100_000 == 0)
-            {
-                progress?.Report(scanner.RowsChecked);
-            }
-        }
-
-        progress?.Report(scanner.RowsChecked);
-    }
+    public ValueTask ScanChainAsync(ChainScanner scanner, long fromPosition, long toPosition, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        ChainScan.RunAsync(ReadRowsAsync(fromPosition, toPosition, cancellationToken), scanner, progress, cancellationToken);
 
     public async IAsyncEnumerable<StoredRow> ReadRowsAsync(long fromPosition, long toPosition, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
