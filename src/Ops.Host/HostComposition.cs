@@ -19,19 +19,7 @@ internal static class HostComposition
             .Build();
 
     /// <summary>The log's database file when its route is a SQLite file that does not exist yet; null otherwise.</summary>
-    public static string? MissingDatabase(IConfiguration configuration, string contentRoot)
-    {
-        var options = new KernelOptions();
-        configuration.GetSection("Ops").Bind(options);
-        var route = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, contentRoot).Resolve("event_log");
-        if (route.Provider != "sqlite")
-        {
-            return null;
-        }
-
-        var path = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(route.ConnectionString).DataSource;
-        return File.Exists(path) ? null : path;
-    }
+    public static string? MissingDatabase(IConfiguration configuration, string contentRoot) => OpsAdministration.MissingDatabase(configuration, contentRoot);
 
     /// <summary>The folder of the packs shipped beside the executable (<c>Ops:PacksPath</c>), which <c>init</c> installs.</summary>
     public static string PacksDirectory(IConfiguration configuration) =>
@@ -40,19 +28,25 @@ internal static class HostComposition
             : Path.Combine(AppContext.BaseDirectory, "packs");
 
     /// <summary>
-    /// Composes the kernel the one way (<c>AddOps</c>), adds the installed packs the loader verified and loaded, and returns
-    /// the container, the open kernel and the loader. Throws RouteMissingException, InvalidOperationException or OpsException
+    /// Composes the kernel the one way (<c>AddOps</c>), adds the installed packs the loader verified and loaded, and opens
+    /// it (routes validated, databases migrated). Throws RouteMissingException, InvalidOperationException or OpsException
     /// with an operator-facing message.
     /// </summary>
-    public static (OpsKernel Kernel, PackLoader Loader) Open(IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot)
+    public static OpsSession Open(IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot)
     {
         var services = new ServiceCollection();
         services.AddSingleton(loggerFactory);
-        var loader = AddOps(services, configuration, loggerFactory, contentRoot);
-
-        // The container owns nothing the caller does not: disposing the kernel it returns releases everything.
-        var kernel = services.BuildServiceProvider().GetRequiredService<OpsKernel>();
-        return (kernel, loader);
+        AddOps(services, configuration, loggerFactory, contentRoot);
+        var provider = services.BuildServiceProvider();
+        try
+        {
+            return new OpsSession(provider, provider);
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Adds the kernel to <paramref name="services"/> with the packs the log records as installed, verified and loaded.</summary>
@@ -63,8 +57,50 @@ internal static class HostComposition
 
         // Only what the log records as installed is loaded, after the same checks as at install.
         var loader = new PackLoader(ops, loggerFactory, new PackVerifier(PackSigningOptions.From(configuration)));
-        loader.LoadInstalled(Ops.Core.Packs.Install.InstalledPackReader.Read(configuration, contentRoot), PacksDirectory(configuration));
+        loader.LoadInstalled(OpsAdministration.ReadInstalledPacks(configuration, contentRoot), PacksDirectory(configuration));
         services.AddSingleton(loader);
         return loader;
     }
+}
+
+/// <summary>
+/// One open kernel for a CLI command or the worker: Ops.Core's public faces, resolved from the container
+/// <c>AddOps</c> filled. Disposing it disposes the container, which closes the kernel.
+/// </summary>
+internal sealed class OpsSession : IAsyncDisposable
+{
+    private readonly ServiceProvider? _owned;
+
+    /// <summary>Resolves the faces from <paramref name="services"/>, which opens the kernel; <paramref name="owned"/>, when given, is disposed with the session.</summary>
+    public OpsSession(IServiceProvider services, ServiceProvider? owned = null)
+    {
+        _owned = owned;
+        Services = services;
+        Runtime = services.GetRequiredService<OpsRuntime>();
+        Admin = services.GetRequiredService<OpsAdministration>();
+        Gateway = services.GetRequiredService<Ops.Core.Commands.ICommandGateway>();
+        Log = services.GetRequiredService<Ops.Core.Log.IEventLog>();
+        Egress = services.GetRequiredService<Ops.Core.Egress.EgressOperations>();
+        Connectors = services.GetRequiredService<Ops.Core.Connectors.ConnectorControl>();
+        Loader = services.GetRequiredService<PackLoader>();
+    }
+
+    /// <summary>The container the faces were resolved from.</summary>
+    public IServiceProvider Services { get; }
+
+    public OpsRuntime Runtime { get; }
+
+    public OpsAdministration Admin { get; }
+
+    public Ops.Core.Commands.ICommandGateway Gateway { get; }
+
+    public Ops.Core.Log.IEventLog Log { get; }
+
+    public Ops.Core.Egress.EgressOperations Egress { get; }
+
+    public Ops.Core.Connectors.ConnectorControl Connectors { get; }
+
+    public PackLoader Loader { get; }
+
+    public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

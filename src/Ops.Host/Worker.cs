@@ -53,10 +53,10 @@ internal static class Worker
         var app = builder.Build();
 
         // Opened before the server listens: a missing route, a failed migration or a log behind its checkpoint stops the start.
-        OpsKernel kernel;
+        OpsSession kernel;
         try
         {
-            kernel = app.Services.GetRequiredService<OpsKernel>();
+            kernel = new OpsSession(app.Services);
         }
         catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or Microsoft.Extensions.Options.OptionsValidationException)
         {
@@ -64,7 +64,7 @@ internal static class Worker
             return 1;
         }
 
-        if (await KernelStartup.CheckAsync(kernel, CancellationToken.None) is { } refusal)
+        if (await kernel.Admin.StartRefusalAsync(CancellationToken.None) is { } refusal)
         {
             await Console.Error.WriteLineAsync("ops: the worker did not start: " + refusal);
             await app.DisposeAsync();
@@ -104,7 +104,7 @@ internal static class Worker
         Api.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         await Console.Out.WriteLineAsync("ops: worker starting on " + (builder.Configuration["urls"] ?? "http://127.0.0.1:5080"));
-        foreach (var line in (await HostStatus.DescribeAsync(kernel, app.Services.GetRequiredService<PackLoader>(), CancellationToken.None)).Split(Environment.NewLine))
+        foreach (var line in (await HostStatus.DescribeAsync(kernel, kernel.Loader, CancellationToken.None)).Split(Environment.NewLine))
         {
             await Console.Out.WriteLineAsync("ops:   " + line);
         }

@@ -6,8 +6,10 @@ namespace Ops.Verification;
 /// <param name="Message">What is wrong and, where there is one, what to do.</param>
 /// <param name="TypeName">The offending type (reflection style, nested with '+'), when a type is at fault.</param>
 /// <param name="Dependency">The forbidden dependency (type, member or assembly), when there is one.</param>
-internal sealed record PackFinding(string Rule, string Code, string Message, string? TypeName = null, string? Dependency = null)
+public sealed record PackFinding(string Rule, string Code, string Message, string? TypeName = null, string? Dependency = null)
 {
+    /// <summary><c>[rule] message</c>, the line the CLI prints.</summary>
+    /// <returns>The line.</returns>
     public override string ToString() => $"[{Rule}] {Message}";
 }
 

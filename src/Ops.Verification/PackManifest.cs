@@ -5,7 +5,7 @@ using Ops.Core.Naming;
 namespace Ops.Verification;
 
 /// <summary>A pack's <c>pack.json</c> (DESIGN.md §4).</summary>
-internal sealed record PackManifest(
+public sealed record PackManifest(
     string PackId,
     string Version,
     string EntryAssembly,
@@ -13,8 +13,12 @@ internal sealed record PackManifest(
     IReadOnlyList<string> Exports,
     IReadOnlyList<string> DependsOn)
 {
+    /// <summary>The manifest's file name in a pack folder.</summary>
     public const string FileName = "pack.json";
 
+    /// <summary>Reads and checks <paramref name="path"/>; throws <see cref="InvalidDataException"/> naming every problem, or <see cref="IOException"/>.</summary>
+    /// <param name="path">The <c>pack.json</c> file.</param>
+    /// <returns>The manifest.</returns>
     public static PackManifest Read(string path) => Parse(File.ReadAllBytes(path), path);
 
     /// <summary>Parses and checks a manifest's bytes; throws <see cref="InvalidDataException"/> naming <paramref name="path"/> and every problem.</summary>

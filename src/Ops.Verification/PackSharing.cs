@@ -6,7 +6,7 @@ namespace Ops.Verification;
 /// resolves them from the host and the verifier does not check them as the pack's own code; a pack's
 /// build leaves them out of its folder (build/package, AlignTrue.Ops.Pack.Build).
 /// </summary>
-internal static class PackSharing
+public static class PackSharing
 {
     private static readonly string[] SharedPrefixes = ["System", "Microsoft.Extensions.", "Microsoft.AspNetCore.", "netstandard", "mscorlib"];
 

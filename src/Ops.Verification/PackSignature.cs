@@ -13,12 +13,16 @@ namespace Ops.Verification;
 /// A signature is ECDSA P-256 / SHA-256 over <c>"aligntrue-ops/pack/v1\n" + content_hash</c>, stored as
 /// <c>pack.sig</c> in the pack folder; the content hash excludes that file, so signing changes nothing else.
 /// </summary>
-internal static class PackSignature
+public static class PackSignature
 {
+    /// <summary>The signature's file name in a pack folder.</summary>
     public const string FileName = "pack.sig";
 
     private const string Domain = "aligntrue-ops/pack/v1\n";
 
+    /// <summary>The bytes a publisher signs: the domain string and the content hash, UTF-8.</summary>
+    /// <param name="contentHash">The pack's content hash (64 hex).</param>
+    /// <returns>The bytes.</returns>
     public static byte[] SignedBytes(string contentHash) => Encoding.UTF8.GetBytes(Domain + contentHash);
 
     /// <summary>Signs the folder's current content and writes <c>pack.sig</c>; returns what it signed.</summary>
@@ -90,17 +94,18 @@ internal static class PackSignature
 /// <param name="KeyId">The publisher key id (first 32 hex of SHA-256 over its SubjectPublicKeyInfo).</param>
 /// <param name="ContentHash">The content hash signed.</param>
 /// <param name="Signature">Base64 ECDSA P-256 signature (IEEE P1363) over <see cref="PackSignature.SignedBytes"/>.</param>
-internal sealed record PackSignatureFile(string KeyId, string ContentHash, string Signature);
+public sealed record PackSignatureFile(string KeyId, string ContentHash, string Signature);
 
 /// <summary>A trusted publisher: a name and an ECDSA P-256 public key.</summary>
-internal sealed record TrustedPublisher(string Name, string KeyId, byte[] PublicKey);
+public sealed record TrustedPublisher(string Name, string KeyId, byte[] PublicKey);
 
 /// <summary>
 /// <c>Ops:PackSigning</c>: <c>Required</c> (default false: unsigned packs install, a present signature must
 /// still verify) and <c>TrustedPublishers:&lt;name&gt;</c> = base64 SubjectPublicKeyInfo of an ECDSA P-256 key.
 /// </summary>
-internal sealed record PackSigningOptions(bool Required, IReadOnlyList<TrustedPublisher> TrustedPublishers)
+public sealed record PackSigningOptions(bool Required, IReadOnlyList<TrustedPublisher> TrustedPublishers)
 {
+    /// <summary>Unsigned packs allowed, no trusted publisher.</summary>
     public static PackSigningOptions None { get; } = new(false, []);
 
     /// <summary>Reads the section; a malformed publisher key stops the host with a message naming it.</summary>

@@ -8,7 +8,7 @@ namespace Ops.Verification;
 /// symbols, the manifest and the signature). Verification and loading both work on these bytes, never
 /// on the folder again, so a file swapped after the hash was taken is neither checked nor loaded.
 /// </summary>
-internal sealed class PackSnapshot
+public sealed class PackSnapshot
 {
     /// <summary>Largest pack folder the host reads (a bound on memory, not a rule of taste).</summary>
     public const long MaxBytes = 256L * 1024 * 1024;

@@ -13,10 +13,14 @@ namespace Ops.Verification;
 /// packs it depends on, which come from their exporters). Reads only; writes nothing but a private temporary
 /// copy of the assemblies for NetArchTest, removed before it returns.
 /// </summary>
-internal sealed class PackVerifier(PackSigningOptions signing)
+public sealed class PackVerifier(PackSigningOptions signing)
 {
+    /// <summary>The signing policy the checks apply (<c>Ops:PackSigning</c>).</summary>
     public PackSigningOptions Signing { get; } = signing;
 
+    /// <summary>Runs every check on <paramref name="directory"/>. Reads only; a refused pack is described, never partly accepted.</summary>
+    /// <param name="directory">The pack folder.</param>
+    /// <returns>The verification; <see cref="PackVerification.IsAccepted"/> when nothing was found.</returns>
     public PackVerification Verify(string directory)
     {
         var root = Path.GetFullPath(directory);
@@ -143,8 +147,9 @@ internal sealed class PackVerifier(PackSigningOptions signing)
 /// <param name="PublisherKeyId">The trusted publisher whose signature verified, if any.</param>
 /// <param name="Findings">Every reason to refuse; empty when the pack passed.</param>
 /// <param name="AssembliesChecked">The assemblies the rules ran on.</param>
-internal sealed record PackVerification(string Directory, PackManifest? Manifest, PackSnapshot? Snapshot, string? PublisherKeyId, IReadOnlyList<PackFinding> Findings, IReadOnlyList<string> AssembliesChecked)
+public sealed record PackVerification(string Directory, PackManifest? Manifest, PackSnapshot? Snapshot, string? PublisherKeyId, IReadOnlyList<PackFinding> Findings, IReadOnlyList<string> AssembliesChecked)
 {
+    /// <summary>Whether the pack passed every check.</summary>
     public bool IsAccepted => Findings.Count == 0;
 
     /// <summary>The reason code to report: a signature problem first, else the first finding's.</summary>

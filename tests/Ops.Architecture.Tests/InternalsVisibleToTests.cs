@@ -21,10 +21,8 @@ public sealed class InternalsVisibleToTests
     /// </summary>
     private static readonly (string Grantor, string Grantee)[] Remaining =
     [
-        ("Ops.Core", "Ops.Host"),
         ("Ops.Core", "Ops.Testing"),
         ("Ops.Core", "Ops.Verification"),
-        ("Ops.Verification", "Ops.Host"),
         ("Ops.Verification", "Ops.Testing"),
     ];
 

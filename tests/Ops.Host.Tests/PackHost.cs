@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Commands;
 using Ops.Core.Envelopes;
@@ -33,6 +34,9 @@ internal sealed class PackHost : IAsyncDisposable
     public string KeyFile => Path.Combine(HostProcess.UserConfigFolder(Work), "admin-signer.pem");
 
     public OpsKernel Kernel { get; private set; } = null!;
+
+    /// <summary>The host's session over <see cref="Kernel"/>, as the CLI opens it.</summary>
+    public OpsSession Session { get; private set; } = null!;
 
     public PackLoader Loader { get; private set; } = null!;
 
@@ -80,14 +84,14 @@ internal sealed class PackHost : IAsyncDisposable
     }
 
     public Task<bool> InstallAsync(string folder, bool upgrade = false) =>
-        PacksCli.InstallAsync(Kernel, Loader.Verifier, Admin, KeyFile, folder, upgrade, Output, Output, CancellationToken.None);
+        PacksCli.InstallAsync(Session, Loader.Verifier, Admin, KeyFile, folder, upgrade, Output, Output, CancellationToken.None);
 
     public Task<CommandOutcome> SendAsync(string type, string target, object payload) =>
-        ConsentCli.SendAsync(Kernel, Admin, KeyFile, type, target, payload, Output, CancellationToken.None);
+        ConsentCli.SendAsync(Session, Admin, KeyFile, type, target, payload, Output, CancellationToken.None);
 
     public async Task ReopenAsync()
     {
-        await Kernel.DisposeAsync();
+        await Session.DisposeAsync();
         Open();
     }
 
@@ -117,11 +121,16 @@ internal sealed class PackHost : IAsyncDisposable
         File.WriteAllText(path, JsonSerializer.Serialize(manifest));
     }
 
-    private void Open() => (Kernel, Loader) = HostComposition.Open(_configuration, NullLoggerFactory.Instance, Work);
+    private void Open()
+    {
+        Session = HostComposition.Open(_configuration, NullLoggerFactory.Instance, Work);
+        Kernel = Session.Services.GetRequiredService<OpsKernel>();
+        Loader = Session.Loader;
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await Kernel.DisposeAsync();
+        await Session.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(Work, recursive: true);
     }

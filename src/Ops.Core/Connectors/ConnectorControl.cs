@@ -19,11 +19,6 @@ public sealed class ConnectorControl
     /// <summary>Ids of the installed connectors, <c>&lt;pack_id&gt;.&lt;name&gt;</c>, sorted ordinally.</summary>
     public IReadOnlyList<string> ConnectorIds => [.. _kernel.Registry.Connectors.Keys.Order(StringComparer.Ordinal)];
 
-    /// <summary>The control of the kernel registered in <paramref name="services"/> (the worker's container).</summary>
-    /// <param name="services">A provider built by <c>AddOps</c>.</param>
-    /// <returns>The control.</returns>
-    /// <exception cref="InvalidOperationException">No kernel is registered.</exception>
-    public static ConnectorControl FromServices(IServiceProvider services) => new(services.GetRequiredService<OpsKernel>());
 
     /// <summary>The stored cursor, watermark and page count of a connector.</summary>
     /// <param name="connectorId">The connector.</param>

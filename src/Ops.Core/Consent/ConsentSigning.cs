@@ -62,4 +62,36 @@ public static class ConsentSigning
     /// <param name="subjectPublicKeyInfo">DER bytes.</param>
     /// <returns>32 lowercase hex characters.</returns>
     public static string KeyId(ReadOnlySpan<byte> subjectPublicKeyInfo) => Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo))[..32];
+
+    /// <summary>
+    /// Creates a new ECDSA P-256 consent signing key as a PKCS#8 PEM file at <paramref name="path"/>, created exclusively
+    /// with mode 0600 from the first byte (its folder 0700 when missing; issue 7 item 7). The private key never leaves the
+    /// file; register <see cref="ConsentKeyFile.PublicKey"/> with <c>core.RegisterSignerKey</c>.
+    /// </summary>
+    /// <param name="path">The new file.</param>
+    /// <returns>The key's id and public key.</returns>
+    /// <exception cref="IOException">The file exists (it is never overwritten) or cannot be written; nothing was created.</exception>
+    public static ConsentKeyFile CreateKeyFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var spki = key.ExportSubjectPublicKeyInfo();
+        Storage.PrivateFiles.WriteNew(path, key.ExportPkcs8PrivateKeyPem());
+        return new ConsentKeyFile(path, KeyId(spki), Convert.ToBase64String(spki));
+    }
+
+    /// <summary>
+    /// The default key file of an actor, outside any worker's working folder:
+    /// <c>&lt;per-user configuration folder&gt;/&lt;actor&gt;-signer.pem</c> (<c>$XDG_CONFIG_HOME/aligntrue-ops</c>, else
+    /// <c>~/.config/aligntrue-ops</c>; <c>%APPDATA%\aligntrue-ops</c> on Windows). Nothing is created.
+    /// </summary>
+    /// <param name="actorId">The actor.</param>
+    /// <returns>The path.</returns>
+    public static string DefaultKeyFile(string actorId) => Hosting.UserConfig.SignerKeyFile(actorId);
 }
+
+/// <summary>A consent signing key file made by <see cref="ConsentSigning.CreateKeyFile"/>.</summary>
+/// <param name="Path">The PEM file (mode 0600).</param>
+/// <param name="KeyId">The key id: the first 32 hex of SHA-256 over its SubjectPublicKeyInfo.</param>
+/// <param name="PublicKey">Base64 SubjectPublicKeyInfo.</param>
+public sealed record ConsentKeyFile(string Path, string KeyId, string PublicKey);

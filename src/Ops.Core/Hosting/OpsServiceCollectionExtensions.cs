@@ -41,6 +41,8 @@ public static class OpsServiceCollectionExtensions
         services.TryAddSingleton<IEventLog>(static sp => sp.GetRequiredService<OpsKernel>().EventLog);
         services.TryAddSingleton(static sp => new OpsRuntime(sp.GetRequiredService<OpsKernel>()));
         services.TryAddSingleton(static sp => sp.GetRequiredService<OpsKernel>().Operations);
+        services.TryAddSingleton(static sp => new OpsAdministration(sp.GetRequiredService<OpsKernel>()));
+        services.TryAddSingleton(static sp => new Ops.Core.Connectors.ConnectorControl(sp.GetRequiredService<OpsKernel>()));
         services.AddHostedService<KernelStartup>();
         services.AddHostedService<ProjectionRunner>();
         services.AddHostedService<CapabilityExpiryRecorder>();

@@ -11,7 +11,7 @@ namespace Ops.Core.Projections;
 /// <param name="StoredHash">State hash of the stored documents (<see cref="StateHash"/>).</param>
 /// <param name="RebuiltHash">State hash of the rebuild; <see langword="null"/> when nothing was rebuilt.</param>
 /// <param name="FirstDifference">For <see cref="ProjectionVerificationStatus.Differs"/>: the first differing document as <c>tenant/mode/key</c> and how it differs.</param>
-internal sealed record ProjectionVerification(
+public sealed record ProjectionVerification(
     string Projection,
     int Version,
     int? StoredVersion,
@@ -24,7 +24,7 @@ internal sealed record ProjectionVerification(
     string? FirstDifference);
 
 /// <summary>The verdict of a projection check.</summary>
-internal enum ProjectionVerificationStatus
+public enum ProjectionVerificationStatus
 {
     /// <summary>The stored documents are exactly what the log folds into, up to the checkpoint.</summary>
     Match = 1,

@@ -57,7 +57,7 @@ internal static class AdminCli
         root.Subcommands.Add(LogCli.Create(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         root.Subcommands.Add(PacksCli.Command(asOption, keyOption, output, error, WithKernelAsync));
         root.Subcommands.Add(Database(output, error));
-        root.Subcommands.Add(ConnectorCli.Command(asOption, output, error, (e, actor, action) => WithKernelAsync(e, (kernel, _) => action(new Ops.Core.Connectors.ConnectorControl(kernel), Caller(kernel, actor)))));
+        root.Subcommands.Add(ConnectorCli.Command(asOption, output, error, (e, actor, action) => WithKernelAsync(e, (kernel, _) => action(kernel.Connectors, Caller(kernel, actor)))));
         root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         root.Subcommands.Add(EgressCli.Command(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller));
         foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
@@ -107,9 +107,10 @@ internal static class AdminCli
         var command = new Command("init", "Create and migrate the database, register the first admin actor with the root capability and a consent signing key, and print its API key once.") { admin, tenant, keyOut };
         command.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
         {
-            if (!kernel.Writer.CommittedCore.Actors.IsEmpty)
+            var existing = await kernel.Admin.ActorsAsync(kernel.Runtime.Time.GetUtcNow(), ct);
+            if (existing.Count > 0)
             {
-                throw new InvalidOperationException($"This database is already initialized (actors: {string.Join(", ", kernel.Writer.CommittedCore.Actors.Keys)}). Nothing was changed; use 'actors add' for more actors.");
+                throw new InvalidOperationException($"This database is already initialized (actors: {string.Join(", ", existing.Select(a => a.ActorId))}). Nothing was changed; use 'actors add' for more actors.");
             }
 
             var explicitFile = parse.GetValue(keyOut);
@@ -118,10 +119,10 @@ internal static class AdminCli
             var reused = explicitFile is null && File.Exists(keyFile);
             string publicKey;
             var keyId = reused ? ConsentCli.ReadPublicKey(keyFile, out publicKey) : ConsentCli.SaveNewKey(keyFile, out publicKey);
-            BootstrapResult result;
+            OpsInitialized result;
             try
             {
-                result = await Bootstrap.InitializeAsync(kernel, parse.GetValue(admin)!, parse.GetValue(tenant)!, publicKey, ct);
+                result = await kernel.Runtime.InitializeAsync(parse.GetValue(admin)!, parse.GetValue(tenant)!, publicKey, ct);
             }
             catch
             {
@@ -163,7 +164,7 @@ internal static class AdminCli
                 return 1;
             }
 
-            var key = ApiKeys.Generate();
+            var key = OpsAdministration.NewApiKey();
             var issued = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.IssueApiKey", null, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), output, ct);
             if (!await ReportAsync(issued, output, error))
             {
@@ -191,14 +192,14 @@ internal static class AdminCli
             var caller = Caller(kernel, parse.GetValue(asOption));
             var scope = new CapabilityScope(parse.GetValue(types)!, parse.GetValue(targets)!, parse.GetValue(safety)!);
             var outcome = parse.GetValue(parent) is { } parentId
-                ? await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), CoreCommands.DelegateCommandType, null, new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"))
+                ? await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.DelegateCapability", null, new DelegateCapability(parentId, parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"))
                 : await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), "core.GrantCapability", null, new GrantCapability(parse.GetValue(holder)!, scope, null, parse.GetValue(expires)), output, ct, Guid.NewGuid().ToString("N"));
             if (!await ReportAsync(outcome, output, error))
             {
                 return 1;
             }
 
-            var granted = (await kernel.EventLog.ReadAsync(outcome.Position!.Value - 1, 1, ct))[0].Envelope.PayloadAs<CapabilityGranted>();
+            var granted = (await kernel.Log.ReadAsync(outcome.Position!.Value - 1, 1, ct))[0].Envelope.PayloadAs<CapabilityGranted>();
             await output.WriteLineAsync($"capability_id: {granted.CapabilityId}");
             return 0;
         }));
@@ -219,21 +220,17 @@ internal static class AdminCli
         var list = new Command("list", "List capabilities with their state as of now or --at.") { actorFilter, at };
         list.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
         {
-            await kernel.Writer.RefreshAsync(ct);
-            var core = kernel.Writer.CommittedCore;
-            var when = parse.GetValue(at) ?? kernel.Time.GetUtcNow();
+            var when = parse.GetValue(at) ?? kernel.Runtime.Time.GetUtcNow();
             await output.WriteLineAsync($"As of {OpsJson.FormatInstant(when)}:");
-            foreach (var id in core.Capabilities.Keys.Order(StringComparer.Ordinal))
+            foreach (var view in await kernel.Admin.CapabilitiesAsync(when, ct))
             {
-                var view = CapabilityEvaluator.StateAt(core, id, when);
-                if (view is null || (parse.GetValue(actorFilter) is { } only && view.Grant.HolderActorId != only))
+                if (parse.GetValue(actorFilter) is { } only && view.HolderActorId != only)
                 {
                     continue;
                 }
 
-                var chain = CapabilityEvaluator.ChainInvalidReason(core, id, when);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{id}  holder={view.Grant.HolderActorId}  {(chain is null ? "valid" : "INVALID: " + chain)}"));
-                await output.WriteLineAsync($"    types={string.Join(",", view.Scope.CommandTypes)} targets={string.Join(",", view.Scope.Targets)} safety={string.Join(",", view.Scope.SafetyClasses)} expires={(view.Grant.ExpiresAt is { } e ? OpsJson.FormatInstant(e) : "never")}{(view.Grant.ParentCapabilityId is { } p ? " parent=" + p : string.Empty)} state_ref={view.StateRef}");
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{view.CapabilityId}  holder={view.HolderActorId}  {(view.InvalidReason is null ? "valid" : "INVALID: " + view.InvalidReason)}"));
+                await output.WriteLineAsync($"    types={string.Join(",", view.Scope.CommandTypes)} targets={string.Join(",", view.Scope.Targets)} safety={string.Join(",", view.Scope.SafetyClasses)} expires={(view.ExpiresAt is { } e ? OpsJson.FormatInstant(e) : "never")}{(view.ParentCapabilityId is { } p ? " parent=" + p : string.Empty)} state_ref={view.StateRef}");
             }
 
             return 0;
@@ -249,16 +246,10 @@ internal static class AdminCli
         {
             try
             {
-                var configuration = HostComposition.BuildConfiguration();
-                var options = new KernelOptions();
-                configuration.GetSection("Ops").Bind(options);
-                var routes = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, Directory.GetCurrentDirectory());
-                foreach (var route in routes.All.DistinctBy(r => r.Provider + "|" + r.ConnectionString))
+                foreach (var database in OpsAdministration.Migrate(HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory(), parse.GetValue(to)))
                 {
-                    using var engine = Ops.Core.Storage.StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
-                    engine.Migrate(parse.GetValue(to));
-                    var applied = engine.AppliedMigrations();
-                    output.WriteLine($"{engine.Description}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
+                    var applied = database.AppliedMigrations;
+                    output.WriteLine($"{database.Database}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
                 }
 
                 return 0;
@@ -272,14 +263,9 @@ internal static class AdminCli
         var unlock = new Command("unlock", "Release the schema-migration lock that a killed migration left behind (only when no migration is running).");
         unlock.SetAction(parse =>
         {
-            var configuration = HostComposition.BuildConfiguration();
-            var options = new KernelOptions();
-            configuration.GetSection("Ops").Bind(options);
-            var routes = new Ops.Core.Routing.RoutingRegistry(configuration.GetSection("Ops"), options.Mode, Directory.GetCurrentDirectory());
-            foreach (var route in routes.All.DistinctBy(r => r.Provider + "|" + r.ConnectionString))
+            foreach (var database in OpsAdministration.ReleaseMigrationLocks(HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory()))
             {
-                using var engine = Ops.Core.Storage.StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
-                output.WriteLine($"{engine.Description}: {(engine.ReleaseMigrationLock() ? "released a stale migration lock" : "no migration lock was held")}.");
+                output.WriteLine($"{database.Database}: {(database.LockReleased ? "released a stale migration lock" : "no migration lock was held")}.");
             }
 
             return 0;
@@ -287,13 +273,13 @@ internal static class AdminCli
         return new Command("db", "Database schema maintenance: migrate, unlock.") { migrate, unlock };
     }
 
-    internal static Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action) => WithKernelAsync(error, action, mayCreate: false);
+    internal static Task<int> WithKernelAsync(TextWriter error, Func<OpsSession, PackLoader, Task<int>> action) => WithKernelAsync(error, action, mayCreate: false);
 
     /// <summary>
     /// Opens the kernel for one CLI command. Only <paramref name="mayCreate"/> commands (init) create a database: any other
     /// command in a folder without one says so instead of creating an empty database and reporting on it.
     /// </summary>
-    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsKernel, PackLoader, Task<int>> action, bool mayCreate)
+    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsSession, PackLoader, Task<int>> action, bool mayCreate)
     {
         using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         try
@@ -305,13 +291,13 @@ internal static class AdminCli
                 return 1;
             }
 
-            var (kernel, loader) = HostComposition.Open(configuration, loggers, Directory.GetCurrentDirectory());
+            var kernel = HostComposition.Open(configuration, loggers, Directory.GetCurrentDirectory());
             await using (kernel)
             {
                 // The worker refuses to start on these; the CLI says so and goes on, so the operator can look.
                 try
                 {
-                    foreach (var finding in (await Ops.Core.Log.Integrity.LogIntegrity.CheckStartAsync(kernel, CancellationToken.None)).Findings)
+                    foreach (var finding in (await kernel.Admin.CheckStartAsync(CancellationToken.None)).Findings)
                     {
                         await error.WriteLineAsync($"ops: WARNING ({finding.Code}): {finding.Message}. Run 'log verify'; the worker will not start until this is resolved.");
                     }
@@ -321,7 +307,7 @@ internal static class AdminCli
                     await error.WriteLineAsync($"ops: WARNING ({ex.Code}): {ex.Message}");
                 }
 
-                return await action(kernel, loader);
+                return await action(kernel, kernel.Loader);
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException or UnauthorizedAccessException or System.Text.Json.JsonException)
@@ -330,16 +316,7 @@ internal static class AdminCli
         }
     }
 
-    internal static CallerContext Caller(OpsKernel kernel, string? actorId)
-    {
-        var core = kernel.Writer.CommittedCore;
-        var id = actorId
-            ?? core.Capabilities.Values.Select(h => h[0].Payload).OfType<CapabilityGranted>().FirstOrDefault(g => g.GrantedBy == Bootstrap.BootstrapActorId)?.HolderActorId
-            ?? throw new InvalidOperationException("The database is not initialized: run 'init' first. Nothing was changed.");
-        return core.Actors.TryGetValue(id, out var actor)
-            ? new CallerContext(new ActorRef(actor.ActorId, actor.Kind), "cli")
-            : throw new InvalidOperationException($"Actor '{id}' is not registered. Nothing was changed.");
-    }
+    internal static CallerContext Caller(OpsSession kernel, string? actorId) => kernel.Admin.Caller(actorId, "cli");
 
     /// <summary>Reports the outcome and returns its exit code (<see cref="CliErrors.ExitCodeOf(CommandOutcome)"/>).</summary>
     internal static async Task<int> ExitAsync(CommandOutcome outcome, TextWriter output, TextWriter error)

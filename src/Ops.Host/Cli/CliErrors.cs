@@ -21,7 +21,6 @@ internal static class CliErrors
     {
         OpsException ops => ops.Code,
         LogCommitException => ReasonCodes.LogUnavailable,
-        StreamConcurrencyException => ReasonCodes.ConcurrencyConflict,
         ProjectionFailedException => ReasonCodes.Internal,
         RouteMissingException or JsonException => ReasonCodes.BadRequest,
         _ => null,

@@ -19,7 +19,7 @@ namespace Ops.Host.Cli;
 internal static class ConsentCli
 {
     /// <summary>The acting actor's key file when --key is not given: in the per-user configuration folder, outside the worker's working folder.</summary>
-    public static string DefaultKeyFile(string actorId) => UserConfig.SignerKeyFile(actorId);
+    public static string DefaultKeyFile(string actorId) => ConsentSigning.DefaultKeyFile(actorId);
 
     public static ECDsa LoadKey(string path)
     {
@@ -41,19 +41,16 @@ internal static class ConsentCli
             throw new InvalidOperationException($"{path} already exists; refusing to overwrite a signing key. Nothing was changed.");
         }
 
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var spki = key.ExportSubjectPublicKeyInfo();
-        publicKey = Convert.ToBase64String(spki);
         try
         {
-            PrivateFiles.WriteNew(path, key.ExportPkcs8PrivateKeyPem());
+            var created = ConsentSigning.CreateKeyFile(path);
+            publicKey = created.PublicKey;
+            return created.KeyId;
         }
         catch (IOException ex) when (File.Exists(path))
         {
             throw new InvalidOperationException($"{path} already exists; refusing to overwrite a signing key. Nothing was changed.", ex);
         }
-
-        return ConsentSigning.KeyId(spki);
     }
 
     /// <summary>Key id and public key of an existing key file.</summary>
@@ -66,7 +63,7 @@ internal static class ConsentCli
     }
 
     /// <summary>Proposes, shows the preview, signs with the key file and commits: the whole flow for one unambiguous command.</summary>
-    public static async Task<CommandOutcome> SendAsync(OpsKernel kernel, CallerContext caller, string keyFile, string type, string? target, object payload, TextWriter output, CancellationToken ct, string? idempotencyKey = null)
+    public static async Task<CommandOutcome> SendAsync(OpsSession kernel, CallerContext caller, string keyFile, string type, string? target, object payload, TextWriter output, CancellationToken ct, string? idempotencyKey = null)
     {
         var envelope = new CommandEnvelope { CommandType = type, TargetRef = target, Payload = JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options), IdempotencyKey = idempotencyKey };
         var proposed = await kernel.Gateway.ProposeAsync(envelope, caller, ct);
@@ -84,7 +81,7 @@ internal static class ConsentCli
         var interpretation = proposal.Interpretations[0];
         await PrintPreviewAsync(proposal, output);
         using var key = LoadKey(keyFile);
-        var consent = ConsentSigning.Sign(key, caller.Actor.Id, interpretation, kernel.Time.GetUtcNow(), TimeSpan.FromMinutes(10));
+        var consent = ConsentSigning.Sign(key, caller.Actor.Id, interpretation, kernel.Runtime.Time.GetUtcNow(), TimeSpan.FromMinutes(10));
         var result = await kernel.Gateway.CommitAsync(new CommitRequest(proposal.Command, proposal.ProposedAt, interpretation.InterpretationId, interpretation.PreviewHash, consent), caller, ct);
         return result.Outcome;
     }
@@ -104,7 +101,7 @@ internal static class ConsentCli
         }
     }
 
-    public static IEnumerable<Command> Commands(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsKernel, Task<int>>, Task<int>> withKernel, Func<OpsKernel, string?, CallerContext> callerOf)
+    public static IEnumerable<Command> Commands(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, Task<int>>, Task<int>> withKernel, Func<OpsSession, string?, CallerContext> callerOf)
     {
         string KeyFor(ParseResult parse, CallerContext caller) => parse.GetValue(keyOption) ?? DefaultKeyFile(caller.Actor.Id);
 
@@ -133,7 +130,6 @@ internal static class ConsentCli
         keysRegister.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
             var caller = callerOf(kernel, parse.GetValue(asOption));
-            var keyId = ConsentCommands.ParseKey(parse.GetValue(publicKeyOption)!, out var keyError) ?? throw new InvalidOperationException(keyError + " Nothing was changed.");
             var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RegisterSignerKey", null, new RegisterSignerKey(parse.GetValue(owner)!, parse.GetValue(publicKeyOption)!), output, ct);
             return await AdminCli.ExitAsync(outcome, output, error);
         }));
@@ -252,7 +248,7 @@ internal static class ConsentCli
                 return 1;
             }
 
-            var created = (await kernel.EventLog.ReadAsync(outcome.Position!.Value - 1, 1, ct))[0].Envelope.PayloadAs<PolicyCreated>();
+            var created = (await kernel.Log.ReadAsync(outcome.Position!.Value - 1, 1, ct))[0].Envelope.PayloadAs<PolicyCreated>();
             await output.WriteLineAsync($"policy_id: {created.PolicyId}  version: {created.Version}  (draft; activate it with: policies activate {name} --version {created.Version})");
             return 0;
         }));
@@ -264,8 +260,8 @@ internal static class ConsentCli
             command.SetAction((parse, ct) => withKernel(error, async kernel =>
             {
                 var caller = callerOf(kernel, parse.GetValue(asOption));
-                var core = kernel.Writer.CommittedCore;
-                var policyId = DeterministicIds.Derive("policy", core.Actors[caller.Actor.Id].TenantId, parse.GetValue(name)!);
+                var tenant = (await kernel.Admin.ActorsAsync(kernel.Runtime.Time.GetUtcNow(), ct)).Single(a => a.ActorId == caller.Actor.Id).TenantId;
+                var policyId = DeterministicIds.Derive("policy", tenant, parse.GetValue(name)!);
                 var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), commandType, null, payload(policyId, parse.GetValue(versionOption)), output, ct);
                 return await AdminCli.ExitAsync(outcome, output, error);
             }));
@@ -275,14 +271,9 @@ internal static class ConsentCli
         var policyList = new Command("list", "List consent policies: name, version, status, scope (address them by name and --version).");
         policyList.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            var core = await kernel.CoreReader.CurrentAsync(ct);
-            var now = kernel.Time.GetUtcNow();
-            foreach (var policyId in core.Policies.Keys.OrderBy(id => core.PolicyName(id), StringComparer.Ordinal))
+            foreach (var version in await kernel.Admin.PoliciesAsync(kernel.Runtime.Time.GetUtcNow(), ct))
             {
-                foreach (var version in core.PolicyVersionsAt(policyId, now))
-                {
-                    await output.WriteLineAsync($"{version.Name,-20} v{version.Version,-3} {version.Status,-10} types={string.Join(",", version.Scope.CommandTypes)} targets={string.Join(",", version.Scope.Targets)} actors={string.Join(",", version.Scope.Actors)}  id={policyId[..12]}");
-                }
+                await output.WriteLineAsync($"{version.Name,-20} v{version.Version,-3} {version.Status,-10} types={string.Join(",", version.Scope.CommandTypes)} targets={string.Join(",", version.Scope.Targets)} actors={string.Join(",", version.Scope.Actors)}  id={version.PolicyId[..12]}");
             }
 
             return 0;
@@ -303,7 +294,7 @@ internal static class ConsentCli
         var list = new Command("list", "List audit records: who, what, where, when, the signed delta, capability and consent.") { actorFilter, targetFilter, from, to };
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var r in await AuditReader.QueryAsync(kernel.EventLog, parse.GetValue(actorFilter), parse.GetValue(targetFilter), parse.GetValue(from), parse.GetValue(to), ct))
+            foreach (var r in await kernel.Admin.AuditAsync(parse.GetValue(actorFilter), parse.GetValue(targetFilter), parse.GetValue(from), parse.GetValue(to), ct))
             {
                 var m = r.Record;
                 var consent = m.ConsentKind == ConsentKind.Signature ? $"signed by {m.Signer} (key {m.KeyId})" : $"policy {m.PolicyId?[..12]} v{m.PolicyVersion}";

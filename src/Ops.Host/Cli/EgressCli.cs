@@ -14,7 +14,7 @@ namespace Ops.Host.Cli;
 /// </summary>
 internal static class EgressCli
 {
-    public static Command Command(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsKernel, Task<int>>, Task<int>> withKernel, Func<OpsKernel, string?, CallerContext> callerOf)
+    public static Command Command(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, Task<int>>, Task<int>> withKernel, Func<OpsSession, string?, CallerContext> callerOf)
     {
         var egress = new Command("egress", "Egress requests: list, approve, reject, hold, release, undo; kill switches.");
         var id = new Argument<string>("request-id") { Description = "The request's id (64 hex), as 'egress list' shows it." };
@@ -25,7 +25,7 @@ internal static class EgressCli
         var list = new Command("list", "List requests, oldest first.") { status, limit };
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var r in await kernel.Operations.ListAsync(parse.GetValue(status), Math.Clamp(parse.GetValue(limit), 1, 10_000), ct))
+            foreach (var r in await kernel.Egress.ListAsync(parse.GetValue(status), Math.Clamp(parse.GetValue(limit), 1, 10_000), ct))
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{r.RequestId}  {r.Status,-11} {r.Destination,-12} {r.CommandType}  attempts={r.Attempts}  hash={r.RequestHash}"));
             }
@@ -37,7 +37,7 @@ internal static class EgressCli
         var show = new Command("show", "Show one request and its canonical request.") { id };
         show.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            if (await kernel.Operations.GetAsync(parse.GetValue(id)!, ct) is not { } r)
+            if (await kernel.Egress.GetAsync(parse.GetValue(id)!, ct) is not { } r)
             {
                 await error.WriteLineAsync($"ops: there is no egress request '{parse.GetValue(id)}'. Nothing was changed.");
                 return 1;
@@ -62,12 +62,12 @@ internal static class EgressCli
             }
             else
             {
-                var request = await kernel.Operations.GetAsync(requestId, ct) ?? throw new InvalidOperationException($"There is no egress request '{requestId}'. Nothing was changed.");
+                var request = await kernel.Egress.GetAsync(requestId, ct) ?? throw new InvalidOperationException($"There is no egress request '{requestId}'. Nothing was changed.");
                 using var key = ConsentCli.LoadKey(parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id));
-                consent = EgressApproval.Sign(key, caller.Actor.Id, request.RequestId, request.RequestHash, kernel.Time.GetUtcNow(), TimeSpan.FromMinutes(5));
+                consent = EgressApproval.Sign(key, caller.Actor.Id, request.RequestId, request.RequestHash, kernel.Runtime.Time.GetUtcNow(), TimeSpan.FromMinutes(5));
             }
 
-            var approved = await kernel.Operations.ApproveAsync(requestId, consent, caller.Actor, ct);
+            var approved = await kernel.Egress.ApproveAsync(requestId, consent, caller.Actor, ct);
             await output.WriteLineAsync($"approved {approved.RequestId} (hash {approved.RequestHash}); the dispatcher sends it.");
             return 0;
         }));
@@ -83,7 +83,7 @@ internal static class EgressCli
         var switchList = new Command("list", "Engaged kill switches.");
         switchList.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var s in await kernel.Operations.SwitchesAsync(ct))
+            foreach (var s in await kernel.Egress.SwitchesAsync(ct))
             {
                 await output.WriteLineAsync($"{s.Scope}  since {Ops.Core.Identity.OpsJson.FormatInstant(s.EngagedAt)}  {s.Reason}");
             }
@@ -93,14 +93,14 @@ internal static class EgressCli
         var engage = new Command("engage", "Engage a kill switch.") { scope, reason };
         engage.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            var held = await kernel.Operations.EngageSwitchAsync(parse.GetValue(scope)!, parse.GetValue(reason)!, callerOf(kernel, parse.GetValue(asOption)).Actor, ct);
+            var held = await kernel.Egress.EngageSwitchAsync(parse.GetValue(scope)!, parse.GetValue(reason)!, callerOf(kernel, parse.GetValue(asOption)).Actor, ct);
             await output.WriteLineAsync($"engaged {parse.GetValue(scope)}: {held} requests held.");
             return 0;
         }));
         var release = new Command("release", "Release a kill switch; requests it held go back.") { scope };
         release.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            var back = await kernel.Operations.ReleaseSwitchAsync(parse.GetValue(scope)!, callerOf(kernel, parse.GetValue(asOption)).Actor, ct);
+            var back = await kernel.Egress.ReleaseSwitchAsync(parse.GetValue(scope)!, callerOf(kernel, parse.GetValue(asOption)).Actor, ct);
             await output.WriteLineAsync($"released {parse.GetValue(scope)}: {back} requests back.");
             return 0;
         }));
@@ -111,7 +111,7 @@ internal static class EgressCli
         return egress;
     }
 
-    private static Command Move(string name, string description, Argument<string> id, Option<string>? reason, Option<string?> asOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsKernel, Task<int>>, Task<int>> withKernel, Func<OpsKernel, string?, CallerContext> callerOf, Func<EgressOperations, string, string?, Ops.Core.Envelopes.ActorRef, CancellationToken, Task<EgressRequestView>> move)
+    private static Command Move(string name, string description, Argument<string> id, Option<string>? reason, Option<string?> asOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, Task<int>>, Task<int>> withKernel, Func<OpsSession, string?, CallerContext> callerOf, Func<EgressOperations, string, string?, Ops.Core.Envelopes.ActorRef, CancellationToken, Task<EgressRequestView>> move)
     {
         var command = new Command(name, description) { id };
         if (reason is not null)
@@ -121,7 +121,7 @@ internal static class EgressCli
 
         command.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            var moved = await move(kernel.Operations, parse.GetValue(id)!, reason is null ? null : parse.GetValue(reason), callerOf(kernel, parse.GetValue(asOption)).Actor, ct);
+            var moved = await move(kernel.Egress, parse.GetValue(id)!, reason is null ? null : parse.GetValue(reason), callerOf(kernel, parse.GetValue(asOption)).Actor, ct);
             await output.WriteLineAsync($"{moved.RequestId}: {moved.Status}");
             return 0;
         }));

@@ -25,15 +25,11 @@ internal static class IdentityCli
         var list = new Command("list", "List actors: id, kind, tenant, status, API keys and signing keys.");
         list.SetAction((parse, ct) => AdminCli.WithKernelAsync(error, async (kernel, _) =>
         {
-            var core = await kernel.CoreReader.CurrentAsync(ct);
-            var now = kernel.Time.GetUtcNow();
             await output.WriteLineAsync($"{"actor",-20} {"kind",-8} {"tenant",-12} {"status",-9} api-keys signing-keys");
-            foreach (var actor in core.Actors.Values.OrderBy(a => a.ActorId, StringComparer.Ordinal))
+            foreach (var actor in await kernel.Admin.ActorsAsync(kernel.Runtime.Time.GetUtcNow(), ct))
             {
-                var apiKeys = core.ApiKeys.Values.Count(k => k.ActorId == actor.ActorId && !core.RevokedApiKeys.ContainsKey(k.KeyId));
-                var signerKeys = core.SignerKeys.Keys.Count(k => core.SignerKeyOwner(k) == actor.ActorId && core.SignerKeyAt(k, now).Revoked is null);
-                var status = core.ActorInvalidReason(actor.ActorId, now) is null ? "enabled" : "DISABLED";
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{actor.ActorId,-20} {actor.Kind.ToString().ToLowerInvariant(),-8} {actor.TenantId,-12} {status,-9} {apiKeys,8} {signerKeys,12}"));
+                var status = actor.DisabledReason is null ? "enabled" : "DISABLED";
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{actor.ActorId,-20} {actor.Kind.ToString().ToLowerInvariant(),-8} {actor.TenantId,-12} {status,-9} {actor.ActiveApiKeys,8} {actor.ActiveSignerKeys,12}"));
             }
 
             return 0;
@@ -69,11 +65,9 @@ internal static class IdentityCli
         var keysList = new Command("list", "List API keys (ids and owners; secrets are never stored).") { actorFilter };
         keysList.SetAction((parse, ct) => AdminCli.WithKernelAsync(error, async (kernel, _) =>
         {
-            var core = await kernel.CoreReader.CurrentAsync(ct);
-            foreach (var key in core.ApiKeys.Values.Where(k => parse.GetValue(actorFilter) is not { } only || k.ActorId == only).OrderBy(k => k.ActorId, StringComparer.Ordinal).ThenBy(k => k.KeyId, StringComparer.Ordinal))
+            foreach (var key in (await kernel.Admin.ApiKeysAsync(ct)).Where(k => parse.GetValue(actorFilter) is not { } only || k.ActorId == only))
             {
-                var revoked = core.RevokedApiKeys.TryGetValue(key.KeyId, out var r) ? $"REVOKED ({r.Reason})" : "active";
-                await output.WriteLineAsync($"{key.KeyId}  actor={key.ActorId}  {revoked}");
+                await output.WriteLineAsync($"{key.KeyId}  actor={key.ActorId}  {(key.RevokedReason is { } r ? $"REVOKED ({r})" : "active")}");
             }
 
             return 0;
@@ -83,7 +77,7 @@ internal static class IdentityCli
         issue.SetAction((parse, ct) => AdminCli.WithKernelAsync(error, async (kernel, _) =>
         {
             var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
-            var key = ApiKeys.Generate();
+            var key = OpsAdministration.NewApiKey();
             var outcome = await ConsentCli.SendAsync(kernel, caller, KeyFor(parse, caller), "core.IssueApiKey", null, new IssueApiKey(key.KeyId, parse.GetValue(issueFor)!, key.SecretSha256), output, ct);
             if (!await AdminCli.ReportAsync(outcome, output, error))
             {
@@ -110,13 +104,13 @@ internal static class IdentityCli
             var keyFile = parse.GetValue(keyOut) ?? ConsentCli.DefaultKeyFile(who);
             if (File.Exists(keyFile))
             {
-                File.Move(keyFile, keyFile + ".replaced-" + kernel.Time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), overwrite: false);
+                File.Move(keyFile, keyFile + ".replaced-" + kernel.Runtime.Time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), overwrite: false);
             }
 
             var keyId = ConsentCli.SaveNewKey(keyFile, out var publicKey);
-            var result = await Recovery.RecoverAsync(kernel, who, publicKey, parse.GetValue(recoverReason)!, ct);
+            var result = await kernel.Admin.RecoverAsync(who, publicKey, parse.GetValue(recoverReason)!, ct);
             await output.WriteLineAsync($"Recovered '{who}' (recorded as core.RecoveryPerformed). New signing key {keyId} written to {Path.GetFullPath(keyFile)}.");
-            if (result.CapabilityId.Length > 0)
+            if (result.CapabilityId is not null)
             {
                 await output.WriteLineAsync($"It held no valid root capability: granted {result.CapabilityId}.");
             }
@@ -144,23 +138,18 @@ internal static class IdentityCli
         var list = new Command("list", "List consent signing keys with their owners and status.") { actorFilter };
         list.SetAction((parse, ct) => AdminCli.WithKernelAsync(error, async (kernel, _) =>
         {
-            var core = await kernel.CoreReader.CurrentAsync(ct);
-            var now = kernel.Time.GetUtcNow();
-            foreach (var keyId in core.SignerKeys.Keys.Order(StringComparer.Ordinal))
+            foreach (var key in await kernel.Admin.SignerKeysAsync(kernel.Runtime.Time.GetUtcNow(), ct))
             {
-                var owner = core.SignerKeyOwner(keyId);
-                if (parse.GetValue(actorFilter) is { } only && owner != only)
+                if (parse.GetValue(actorFilter) is { } only && key.ActorId != only)
                 {
                     continue;
                 }
 
-                var revoked = core.SignerKeyAt(keyId, now).Revoked;
-                await output.WriteLineAsync($"{keyId}  actor={owner}  {(revoked is null ? "active" : $"REVOKED ({revoked.Reason})")}");
+                await output.WriteLineAsync($"{key.KeyId}  actor={key.ActorId}  {(key.RevokedReason is null ? "active" : $"REVOKED ({key.RevokedReason})")}");
             }
 
             return 0;
         }));
-
         var keyId = new Argument<string>("key-id") { Description = "The signing key to replace." };
         var newOut = new Option<string?>("--out") { Description = "Where to write the new private key (default: replace the acting actor's key file; the old one is kept beside it as .rotated-<time>)." };
         var rotate = new Command("rotate", "Rotate a signing key: a new key is registered and the old one revoked in one commit, consented with the current key.") { keyId, newOut };
@@ -180,7 +169,7 @@ internal static class IdentityCli
 
             if (File.Exists(target))
             {
-                File.Move(target, target + ".rotated-" + kernel.Time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+                File.Move(target, target + ".rotated-" + kernel.Runtime.Time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
             }
 
             File.Move(staged, target);

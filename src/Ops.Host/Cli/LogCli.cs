@@ -4,8 +4,6 @@ using System.Text;
 using Ops.Core.Errors;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
-using Ops.Core.Log;
-using Ops.Core.Log.Checkpoints;
 using Ops.Core.Log.Integrity;
 
 namespace Ops.Host.Cli;
@@ -18,15 +16,15 @@ namespace Ops.Host.Cli;
 /// </summary>
 internal static class LogCli
 {
-    public static Command Create(TextWriter output, TextWriter error, Func<TextWriter, Func<OpsKernel, Task<int>>, Task<int>> withKernel)
+    public static Command Create(TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, Task<int>>, Task<int>> withKernel)
     {
         var count = new Option<int>("-n", "--count") { Description = "How many of the latest events.", DefaultValueFactory = _ => 20 };
         var tail = new Command("tail", "Print the latest events, one line each.") { count };
         tail.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            var head = await kernel.EventLog.HeadPositionAsync(ct);
+            var head = await kernel.Log.HeadPositionAsync(ct);
             var n = Math.Clamp(parse.GetValue(count), 1, 10_000);
-            foreach (var e in await kernel.EventLog.ReadAsync(Math.Max(0, head - n), n, ct))
+            foreach (var e in await kernel.Log.ReadAsync(Math.Max(0, head - n), n, ct))
             {
                 var v = e.Envelope;
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{e.Position,8}  {OpsJson.FormatInstant(v.OccurredAt)}  {v.EventType,-40} {v.StreamId}  actor={v.Actor.Id}  id={v.EventId[..12]}"));
@@ -50,19 +48,16 @@ internal static class LogCli
         {
             try
             {
-                using var key = TrustedKey(parse.GetValue(checkpointKey));
                 if (parse.GetValue(exportFile) is { } exported)
                 {
                     using var reader = new StreamReader(exported.FullName);
-                    return await ReportAsync(await ChainExport.VerifyAsync(reader, key, ct), key, output, "export " + exported.Name);
+                    return await ReportAsync(await OpsAdministration.VerifyExportAsync(reader, parse.GetValue(checkpointKey), HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory(), ct), output, "export " + exported.Name);
                 }
 
                 return await withKernel(error, async kernel =>
                 {
-                    var folder = parse.GetValue(checkpointsDir);
-                    var checkpoints = folder is null ? kernel.Checkpoints.ReadCheckpoints() : CheckpointStore.Read(Path.GetFullPath(folder));
                     var progress = new LineProgress(n => error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  checked {n:N0} rows...")));
-                    return await ReportAsync(await LogIntegrity.VerifyAsync(kernel.EventLog.Store, checkpoints, key, progress, ct), key, output, "log");
+                    return await ReportAsync(await kernel.Admin.VerifyLogAsync(parse.GetValue(checkpointsDir), parse.GetValue(checkpointKey), progress, ct), output, "log");
                 });
             }
             catch (Exception ex) when (ex is OpsException or IOException)
@@ -77,7 +72,7 @@ internal static class LogCli
         {
             if (parse.GetValue(showKey))
             {
-                using var key = kernel.Checkpoints.KeyForSigning();
+                var key = kernel.Admin.CheckpointSigningKey();
                 await output.WriteLineAsync($"key_id: {key.KeyId}");
                 await output.WriteLineAsync($"public_key: {key.PublicKey}");
                 await output.WriteLineAsync($"key file: {key.Path} (private; keep a copy off this machine)");
@@ -85,7 +80,7 @@ internal static class LogCli
                 return 0;
             }
 
-            var signed = (await kernel.Checkpoints.SignAsync(skipWhenUnchanged: false, output, ct))!;
+            var signed = await kernel.Admin.SignCheckpointAsync(output, ct);
             var c = signed.Checkpoint;
             var report = signed.Path is null ? error : output;
             await report.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Checkpoint signed: position {c.Position}, row_hash {c.RowHash}, outcomes seq {c.OutcomesSeq}, key {c.KeyId}, at {OpsJson.FormatInstant(c.SignedAt)}."));
@@ -100,49 +95,28 @@ internal static class LogCli
     /// The export of <c>log export</c> and <c>audit export</c>: rows from <paramref name="from"/> (1, or one past a
     /// signed checkpoint) to the head, sealed by a checkpoint signed now over the last row.
     /// </summary>
-    public static async Task<int> ExportAsync(OpsKernel kernel, string? path, long from, TextWriter output, TextWriter error, CancellationToken ct)
+    public static async Task<int> ExportAsync(OpsSession kernel, string? path, long from, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        CheckpointSigned? start = null;
-        if (from > 1)
+        OpsExport export;
+        if (path is null)
         {
-            using var key = kernel.Checkpoints.TrustedKey();
-            var candidates = kernel.Checkpoints.ReadCheckpoints().Where(f => f.Checkpoint is not null).ToList();
-            start = candidates.Select(f => f.Checkpoint!).FirstOrDefault(c => c.Position == from - 1 && key is not null && key.Verify(c) is null);
-            if (start is null)
-            {
-                var known = string.Join(", ", candidates.Select(f => f.Checkpoint!.Position + 1).Distinct().Order().Take(20));
-                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ops: an export from position {from} must open with the signed checkpoint of position {from - 1}, and {kernel.Checkpoints.Directory ?? "the checkpoint folder"} holds none that verifies. Export from 1{(known.Length > 0 ? ", or from one of: " + known : string.Empty)}. Nothing was exported."));
-                return 1;
-            }
+            export = await kernel.Admin.ExportAsync(output, from, error, ct);
+        }
+        else
+        {
+            await using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
+            export = await kernel.Admin.ExportAsync(writer, from, output, ct);
         }
 
-        // The closing checkpoint is a real one (file and event): the export is anchored like the log.
-        var signed = (await kernel.Checkpoints.SignAsync(skipWhenUnchanged: false, path is null ? error : output, ct))!;
-        await using var writer = path is null ? null : new StreamWriter(path, append: false, new UTF8Encoding(false));
-        var rows = await ChainExport.ExportAsync(kernel.EventLog.Store, writer ?? output, start, signed.Checkpoint, ct);
         if (path is not null)
         {
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {rows} rows (positions {(start?.Position ?? 0) + 1}..{signed.Checkpoint.Position}) with their chain to {path}, sealed by the checkpoint of position {signed.Checkpoint.Position} (key {signed.Checkpoint.KeyId})."));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Exported {export.Rows} rows (positions {export.FirstPosition}..{export.Checkpoint.Position}) with their chain to {path}, sealed by the checkpoint of position {export.Checkpoint.Position} (key {export.Checkpoint.KeyId})."));
         }
 
         return 0;
     }
 
-    /// <summary>The trusted key: <c>--checkpoint-key</c>, else the public half of the configured key file, else none.</summary>
-    private static TrustedCheckpointKey? TrustedKey(string? given)
-    {
-        if (given is not null)
-        {
-            return TrustedCheckpointKey.Parse(given);
-        }
-
-        var options = new CheckpointOptions();
-        HostComposition.BuildConfiguration().GetSection("Ops:Checkpoints").Bind(options);
-        using var key = CheckpointKey.Load(CheckpointService.Resolve(options, Directory.GetCurrentDirectory()).KeyFile);
-        return key is null ? null : TrustedCheckpointKey.FromKeyFile(key);
-    }
-
-    private static async Task<int> ReportAsync(IntegrityReport report, TrustedCheckpointKey? key, TextWriter output, string what)
+    private static async Task<int> ReportAsync(IntegrityReport report, TextWriter output, string what)
     {
         var chain = report.Chain!;
         foreach (var finding in report.Findings)
@@ -167,7 +141,7 @@ internal static class LogCli
 
             if (report.Latest is { } latest)
             {
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: the {what} matches all {report.TrustedCheckpoints.Count} signed checkpoint(s) of key {key!.KeyId} (latest: position {latest.Position}, signed {OpsJson.FormatInstant(latest.SignedAt)})."));
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"OK: the {what} matches all {report.TrustedCheckpoints.Count} signed checkpoint(s) of key {latest.KeyId} (latest: position {latest.Position}, signed {OpsJson.FormatInstant(latest.SignedAt)})."));
             }
         }
 

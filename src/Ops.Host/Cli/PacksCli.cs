@@ -17,15 +17,14 @@ internal static class PacksCli
 {
     public const string InstallRoute = "cli packs install";
 
-    public static Command Command(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsKernel, PackLoader, Task<int>>, Task<int>> withKernel)
+    public static Command Command(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, PackLoader, Task<int>>, Task<int>> withKernel)
     {
         var list = new Command("list", "List installed packs (loaded, or refused with the reason) and pack folders beside the executable that are not installed.");
         list.SetAction((parse, ct) => withKernel(error, async (kernel, loader) =>
         {
-            await kernel.Writer.RefreshAsync(ct);
-            foreach (var installed in kernel.Writer.CommittedCore.Packs.Values.OrderBy(p => p.PackId, StringComparer.Ordinal))
+            foreach (var installed in await kernel.Admin.InstalledPacksAsync(ct))
             {
-                var loaded = kernel.Registry.Packs.FirstOrDefault(p => p.PackId == installed.PackId && p.ContentHash == installed.ContentHash);
+                var loaded = kernel.Runtime.Catalog.Packs.FirstOrDefault(p => p.PackId == installed.PackId && p.ContentHash == installed.ContentHash);
                 var refused = loader.Refused.FirstOrDefault(r => r.PackId == installed.PackId && r.Code != Ops.Core.Errors.ReasonCodes.PackNotInstalled);
                 var status = loaded is not null ? "loaded" : refused is not null ? "REFUSED" : "installed (loads at the next start)";
                 await output.WriteLineAsync($"{installed.PackId,-12} {installed.Version,-8} {status}  content={installed.ContentHash[..16]}  source={installed.Source}{(installed.PublisherKeyId is { } p ? "  publisher=" + p : string.Empty)}  exports={string.Join(",", installed.Exports)}");
@@ -104,9 +103,9 @@ internal static class PacksCli
     }
 
     /// <summary>Verify, then propose, sign with <paramref name="keyFile"/> and commit core.InstallPack; every refusal leaves a safety event.</summary>
-    public static async Task<bool> InstallAsync(OpsKernel kernel, PackVerifier verifier, CallerContext caller, string keyFile, string folder, bool upgrade, TextWriter output, TextWriter error, CancellationToken ct)
+    public static async Task<bool> InstallAsync(OpsSession kernel, PackVerifier verifier, CallerContext caller, string keyFile, string folder, bool upgrade, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        var (command, verification) = await PackInstaller.VerifyAsync(kernel, verifier, caller, folder, upgrade, InstallRoute, ct);
+        var (command, verification) = await PackInstaller.VerifyAsync(kernel.Runtime, verifier, caller, folder, upgrade, InstallRoute, ct);
         if (command is null)
         {
             await PrintAsync(verification, output, error);
@@ -116,7 +115,7 @@ internal static class PacksCli
         var outcome = await ConsentCli.SendAsync(kernel, caller, keyFile, PackInstallNames.InstallPack, PackInstallNames.TargetOf(command.PackId), command, output, ct);
         if (!outcome.IsAccepted)
         {
-            await PackInstaller.RecordRefusalAsync(kernel, caller, InstallRoute, outcome.ReasonCode!, $"pack '{command.PackId}' ({verification.Directory}): {outcome.Reason}", null, ct);
+            await kernel.Runtime.RecordRefusalAsync(caller, InstallRoute, outcome.ReasonCode!, $"pack '{command.PackId}' ({verification.Directory}): {outcome.Reason}", ct);
             await AdminCli.ReportAsync(outcome, output, error);
             return false;
         }
@@ -130,14 +129,14 @@ internal static class PacksCli
     /// <c>&lt;host bin&gt;/packs/</c>), each after the same checks and with the admin's consent, in dependency order.
     /// A refused one is reported and recorded; init itself still succeeds.
     /// </summary>
-    public static async Task InstallBundledAsync(OpsKernel kernel, CallerContext admin, string keyFile, TextWriter output, TextWriter error, CancellationToken ct)
+    public static async Task InstallBundledAsync(OpsSession kernel, CallerContext admin, string keyFile, TextWriter output, TextWriter error, CancellationToken ct)
     {
         var verifier = new PackVerifier(PackSigningOptions.From(HostComposition.BuildConfiguration()));
         var pending = PackLoader.BundledFolders(HostComposition.PacksDirectory(HostComposition.BuildConfiguration())).ToList();
         while (pending.Count > 0)
         {
-            var core = kernel.Writer.CommittedCore;
-            var ready = pending.Where(f => TryManifest(f)?.DependsOn.All(d => InstalledPacks.ExporterOf(core, d) is not null) ?? true).ToList();
+            var installedPacks = await kernel.Admin.InstalledPacksAsync(ct);
+            var ready = pending.Where(f => TryManifest(f)?.DependsOn.All(d => installedPacks.Any(p => p.Exports.Contains(d, StringComparer.Ordinal))) ?? true).ToList();
             // What is left waits on a contract no folder provides: installing each reports why.
             var last = ready.Count == 0;
             foreach (var folder in last ? pending : ready)

@@ -15,14 +15,14 @@ namespace Ops.Host.Cli;
 /// </summary>
 internal static class ProjectionsCli
 {
-    public static Command Command(TextWriter output, TextWriter error, Func<TextWriter, Func<OpsKernel, Task<int>>, Task<int>> withKernel)
+    public static Command Command(TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, Task<int>>, Task<int>> withKernel)
     {
         var list = new Command("list", "List registered projections: owner, version, tenancy, routed resource kind and lag behind the log head.");
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var projection in kernel.Registry.Projections.Values.OrderBy(p => p.Name, StringComparer.Ordinal))
+            foreach (var projection in kernel.Runtime.Catalog.Projections)
             {
-                var lag = await kernel.Projections.LagAsync(projection.Name, ct);
+                var lag = await kernel.Admin.ProjectionLagAsync(projection.Name, ct);
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{projection.Name}  owner={projection.Owner}  v{projection.Version}  tenancy={projection.Tenancy}  route={projection.ResourceKind}  lag={lag}"));
             }
 
@@ -42,7 +42,7 @@ internal static class ProjectionsCli
             var differing = new List<string>();
             foreach (var name in names)
             {
-                var result = await kernel.Projections.VerifyAsync(name, ct);
+                var result = await kernel.Admin.VerifyProjectionAsync(name, ct);
                 await output.WriteLineAsync(Describe(result));
                 if (result.Status == ProjectionVerificationStatus.Differs)
                 {
@@ -65,8 +65,7 @@ internal static class ProjectionsCli
 
             foreach (var name in differing)
             {
-                await kernel.Projections.RebuildAsync(name, ct);
-                await output.WriteLineAsync($"REBUILT  {name} from the log: state hash now {await kernel.Projections.StateHashAsync(name, ct)}.");
+                await output.WriteLineAsync($"REBUILT  {name} from the log: state hash now {await kernel.Admin.RebuildProjectionAsync(name, ct)}.");
             }
 
             return 1;
@@ -83,8 +82,7 @@ internal static class ProjectionsCli
 
             foreach (var name in names)
             {
-                await kernel.Projections.RebuildAsync(name, ct);
-                await output.WriteLineAsync($"REBUILT  {name} from the log: state hash {await kernel.Projections.StateHashAsync(name, ct)}.");
+                await output.WriteLineAsync($"REBUILT  {name} from the log: state hash {await kernel.Admin.RebuildProjectionAsync(name, ct)}.");
             }
 
             return 0;
@@ -106,9 +104,9 @@ internal static class ProjectionsCli
         }
     }
 
-    private static bool TrySelect(OpsKernel kernel, string? name, TextWriter error, out IReadOnlyList<string> names)
+    private static bool TrySelect(OpsSession kernel, string? name, TextWriter error, out IReadOnlyList<string> names)
     {
-        var all = kernel.Registry.Projections.Keys.Order(StringComparer.Ordinal).ToList();
+        var all = kernel.Runtime.Catalog.Projections.Select(p => p.Name).ToList();
         if (name is null)
         {
             names = all;
@@ -116,7 +114,7 @@ internal static class ProjectionsCli
         }
 
         names = [name];
-        if (kernel.Registry.Projections.ContainsKey(name))
+        if (all.Contains(name, StringComparer.Ordinal))
         {
             return true;
         }

@@ -15,9 +15,6 @@ namespace Ops.Host.Http;
 /// <summary>The HTTP API (v1). Every route but /healthz needs a bearer API key.</summary>
 internal static class Api
 {
-    /// <summary>Reading the raw log is itself a capability-checked READ action.</summary>
-    public const string ReadLogAction = "core.ReadLog";
-
     /// <summary>Identity headers a client might send; each is a claim that must match the server-derived value (seed 001 §5).</summary>
     private static readonly (string Header, string Field)[] IdentityHeaders =
     [
@@ -58,7 +55,7 @@ internal static class Api
     private static async ValueTask<object?> RefuseIdentityClaimsAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
-        var kernel = context.RequestServices.GetRequiredService<OpsKernel>();
+        var runtime = context.RequestServices.GetRequiredService<OpsRuntime>();
         foreach (var (header, field) in IdentityHeaders)
         {
             if (!context.Request.Headers.TryGetValue(header, out var values))
@@ -66,33 +63,26 @@ internal static class Api
                 continue;
             }
 
-            var caller = Caller(context);
-            var core = await kernel.CoreReader.CurrentAsync(context.RequestAborted);
-            var actor = core.Actors[caller.Actor.Id];
-            var derived = field switch
+            try
             {
-                "tenant_id" => actor.TenantId,
-                "user_id" or "actor_id" => actor.ActorId,
-                "mode" => kernel.Options.Mode,
-                _ => caller.SurfaceId,
-            };
-            var claimed = values.ToString();
-            if (!string.Equals(claimed, derived, StringComparison.Ordinal))
+                await runtime.CheckIdentityClaimAsync(Caller(context), field, values.ToString(), context.RequestAborted);
+            }
+            catch (Ops.Core.Errors.OpsException ex)
             {
-                var message = $"{header} '{(claimed.Length > 64 ? claimed[..64] + "…" : claimed)}' does not match the authenticated {field} '{derived}'; identity comes from authentication, never from headers";
-                await kernel.Safety.RecordAsync(new Ops.Core.Safety.SafetyDecision(caller.Route!, actor.ActorId, actor.TenantId, null, Ops.Core.Errors.ReasonCodes.IdentityMismatch, message, field, claimed, derived), context.RequestAborted);
-                return Problems.Of(Ops.Core.Errors.ReasonCodes.IdentityMismatch, message + ". Nothing was changed.");
+                return Problems.From(ex);
             }
         }
 
         return await next(invocation);
     }
 
-    private static async Task<IResult> Status(OpsKernel kernel, CancellationToken ct) => Results.Json(
-        new StatusDocument("ok", kernel.Options.Mode, await kernel.EventLog.HeadPositionAsync(ct), kernel.Routes.All.OrderBy(r => r.ResourceKind, StringComparer.Ordinal).ToDictionary(r => r.ResourceKind, r => r.Label)),
-        OpsJson.Options);
+    private static async Task<IResult> Status(OpsRuntime runtime, CancellationToken ct)
+    {
+        var status = await runtime.StatusAsync(ct);
+        return Results.Json(new StatusDocument("ok", status.Mode, status.HeadPosition, status.Routes.ToDictionary()), OpsJson.Options);
+    }
 
-    private static async Task<IResult> SendCommand(HttpRequest request, OpsKernel kernel, CancellationToken ct)
+    private static async Task<IResult> SendCommand(HttpRequest request, ICommandGateway gateway, CancellationToken ct)
     {
         var envelope = await ReadBodyAsync<CommandEnvelope>(request, "a command envelope", ct);
         if (envelope.Problem is not null)
@@ -100,11 +90,11 @@ internal static class Api
             return envelope.Problem;
         }
 
-        var outcome = await kernel.Gateway.SendAsync(envelope.Value!, Caller(request.HttpContext), ct);
+        var outcome = await gateway.SendAsync(envelope.Value!, Caller(request.HttpContext), ct);
         return outcome.IsAccepted ? Results.Json(outcome, OpsJson.Options) : Problems.Rejected(outcome);
     }
 
-    private static async Task<IResult> Propose(HttpRequest request, OpsKernel kernel, CancellationToken ct)
+    private static async Task<IResult> Propose(HttpRequest request, ICommandGateway gateway, CancellationToken ct)
     {
         var envelope = await ReadBodyAsync<CommandEnvelope>(request, "a command envelope", ct);
         if (envelope.Problem is not null)
@@ -112,7 +102,7 @@ internal static class Api
             return envelope.Problem;
         }
 
-        var result = await kernel.Gateway.ProposeAsync(envelope.Value!, Caller(request.HttpContext), ct);
+        var result = await gateway.ProposeAsync(envelope.Value!, Caller(request.HttpContext), ct);
         return result.Proposal is { } proposal
             ? Results.Json(proposal, OpsJson.Options)
             : result.Rejection!.IsAccepted
@@ -120,7 +110,7 @@ internal static class Api
                 : Problems.Rejected(result.Rejection);
     }
 
-    private static async Task<IResult> Commit(HttpRequest request, OpsKernel kernel, CancellationToken ct)
+    private static async Task<IResult> Commit(HttpRequest request, ICommandGateway gateway, CancellationToken ct)
     {
         var body = await ReadBodyAsync<Ops.Core.Consent.CommitRequest>(request, "a commit request {command, proposed_at, interpretation_id, preview_hash, consent}", ct);
         if (body.Problem is not null)
@@ -128,20 +118,21 @@ internal static class Api
             return body.Problem;
         }
 
-        var result = await kernel.Gateway.CommitAsync(body.Value!, Caller(request.HttpContext), ct);
+        var result = await gateway.CommitAsync(body.Value!, Caller(request.HttpContext), ct);
         return result.Outcome.IsAccepted ? Results.Json(result, OpsJson.Options) : Problems.Rejected(result.Outcome);
     }
 
-    private static async Task<IResult> Audit(HttpContext context, OpsKernel kernel, [FromQuery] string? actor, [FromQuery] string? target, [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to, CancellationToken ct)
+    private static async Task<IResult> Audit(HttpContext context, OpsRuntime runtime, [FromQuery] string? actor, [FromQuery] string? target, [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to, CancellationToken ct)
     {
-        var denied = await AuthorizeAsync(context, kernel, ReadLogAction, "audit", SafetyClass.Read, ct);
-        if (denied is not null)
+        try
         {
-            return denied;
+            var records = await runtime.ReadAuditAsync(Caller(context), actor, target, from?.ToUniversalTime(), to?.ToUniversalTime(), ct);
+            return Results.Json(new AuditPage(records), OpsJson.Options);
         }
-
-        var records = await Ops.Core.Consent.AuditReader.QueryAsync(kernel.EventLog, actor, target, from?.ToUniversalTime(), to?.ToUniversalTime(), ct);
-        return Results.Json(new AuditPage(records), OpsJson.Options);
+        catch (Ops.Core.Errors.OpsException ex)
+        {
+            return Problems.From(ex);
+        }
     }
 
     private static async Task<(T? Value, IResult? Problem)> ReadBodyAsync<T>(HttpRequest request, string what, CancellationToken ct)
@@ -165,44 +156,43 @@ internal static class Api
         }
     }
 
-    private static async Task<IResult> ReadEvents(HttpContext context, OpsKernel kernel, [FromQuery] long? after, [FromQuery] int? limit, CancellationToken ct)
+    private static async Task<IResult> ReadEvents(HttpContext context, OpsRuntime runtime, [FromQuery] long? after, [FromQuery] int? limit, CancellationToken ct)
     {
-        if (after is < 0 || limit is < 1 or > 1000)
-        {
-            return Problems.BadRequest("after must be ≥ 0 and limit between 1 and 1000.");
-        }
-
-        var denied = await AuthorizeAsync(context, kernel, ReadLogAction, "log", SafetyClass.Read, ct);
-        if (denied is not null)
-        {
-            return denied;
-        }
-
-        var events = await kernel.EventLog.ReadAsync(after ?? 0, limit ?? 100, ct);
-        return Results.Json(new EventsPage([.. events.Select(e => new EventItem(e.Position, e.Envelope))], events.Count > 0 ? events[^1].Position : after ?? 0), OpsJson.Options);
-    }
-
-    private static IResult ListPacks(OpsKernel kernel, PackLoader loader) => Results.Json(
-        new PacksDocument(
-            [.. kernel.Registry.Packs.Where(p => p.PackId != "core").Select(p => new PackItem(p.PackId, p.Version, p.ContentHash, p.Exports, p.DependsOn))],
-            [.. loader.Refused.Select(r => new RefusedPackItem(r.PackId, r.Code, r.Reason))],
-            [.. kernel.Registry.Commands.Values.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new CommandItem(c.Name, c.Owner, c.SafetyClass, c.TargetDescription))],
-            [.. kernel.Registry.Queries.Values.Select(q => new QueryItem(q.Name, $"/v1/queries/{q.Owner}/{q.Route}"))],
-            [.. kernel.Registry.Connectors.Keys]),
-        OpsJson.Options);
-
-    private static async Task<IResult> SyncConnector(HttpContext context, OpsKernel kernel, ILoggerFactory loggers, string pack, string name, CancellationToken ct)
-    {
-        var connectorId = $"{pack}.{name}";
-        if (!kernel.Registry.Connectors.ContainsKey(connectorId))
-        {
-            return Problems.NotFound($"No connector '{connectorId}' is installed; installed: {string.Join(", ", kernel.Registry.Connectors.Keys)}.");
-        }
-
         try
         {
-            var result = await kernel.Connectors.SyncAsync(connectorId, Caller(context), null, ct);
+            var events = await runtime.ReadEventsAsync(Caller(context), after ?? 0, limit ?? 100, ct);
+            return Results.Json(new EventsPage([.. events.Select(e => new EventItem(e.Position, e.Envelope))], events.Count > 0 ? events[^1].Position : after ?? 0), OpsJson.Options);
+        }
+        catch (Ops.Core.Errors.OpsException ex)
+        {
+            return Problems.From(ex);
+        }
+    }
+
+    private static IResult ListPacks(OpsRuntime runtime, PackLoader loader)
+    {
+        var catalog = runtime.Catalog;
+        return Results.Json(
+            new PacksDocument(
+                [.. catalog.Packs.Select(p => new PackItem(p.PackId, p.Version, p.ContentHash, p.Exports, p.DependsOn))],
+                [.. loader.Refused.Select(r => new RefusedPackItem(r.PackId, r.Code, r.Reason))],
+                [.. catalog.Commands.Select(c => new CommandItem(c.Name, c.Owner, c.SafetyClass, c.TargetDescription))],
+                [.. catalog.Queries.Select(q => new QueryItem(q.Name, $"/v1/queries/{q.Owner}/{q.Route}"))],
+                [.. catalog.Connectors]),
+            OpsJson.Options);
+    }
+
+    private static async Task<IResult> SyncConnector(HttpContext context, OpsRuntime runtime, ILoggerFactory loggers, string pack, string name, CancellationToken ct)
+    {
+        var connectorId = $"{pack}.{name}";
+        try
+        {
+            var result = await runtime.SyncConnectorAsync(connectorId, Caller(context), ct);
             return Results.Json(result, OpsJson.Options);
+        }
+        catch (Ops.Core.Errors.OpsException ex)
+        {
+            return Problems.From(ex);
         }
         catch (ConnectorDeniedException ex)
         {
@@ -211,7 +201,7 @@ internal static class Api
         catch (ConnectorException ex)
         {
             // The upstream's words stay in the worker's log (secrets redacted): an echoing upstream must not put a token in a response.
-            HostLog.ConnectorFailed(loggers.CreateLogger("Ops.Host.Connectors"), connectorId, kernel.Secrets.Redact(ex.ToString()));
+            HostLog.ConnectorFailed(loggers.CreateLogger("Ops.Host.Connectors"), connectorId, runtime.Redact(ex.ToString()));
             return Problems.Of(Ops.Core.Errors.ReasonCodes.UpstreamFailed, $"Connector {connectorId} could not finish the sync: the source failed or answered unexpectedly (details are in the worker's log). Pages stored before the failure stay stored, with their cursor; nothing else changed.");
         }
     }
@@ -238,22 +228,6 @@ internal static class Api
         return Results.Json(
             new QueryDocument(answer.Query, [.. answer.Projections.Select(p => new QueryProjectionItem(p.Name, p.Version))], answer.Position, answer.FreshnessAt, new AccessScope(answer.TenantId, answer.Mode), answer.Result),
             OpsJson.Options);
-    }
-
-    /// <summary>A READ action checked against the log's state as of its head: a capability revoked from any process stops reads at once.</summary>
-    private static async Task<IResult?> AuthorizeAsync(HttpContext context, OpsKernel kernel, string action, string target, SafetyClass safety, CancellationToken ct)
-    {
-        var caller = Caller(context);
-        var core = await kernel.CoreReader.CurrentAsync(ct);
-        var decision = CapabilityEvaluator.FindFor(core, caller.Actor.Id, action, target, safety, core.EnforcementTime(kernel.Time.GetUtcNow()));
-        if (decision.Allowed)
-        {
-            return null;
-        }
-
-        var tenant = core.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : null;
-        await kernel.Safety.RecordAsync(new Ops.Core.Safety.SafetyDecision(caller.Route!, caller.Actor.Id, tenant, null, Ops.Core.Errors.ReasonCodes.CapabilityDenied, decision.Reason!), ct);
-        return Problems.Forbidden(decision.Reason!);
     }
 
     private static CallerContext Caller(HttpContext context) =>

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Options;
 using Ops.Core.Envelopes;
 using Ops.Core.Errors;
 using Ops.Core.Hosting;
-using Ops.Core.Safety;
 
 namespace Ops.Host.Http;
 
@@ -17,7 +16,7 @@ namespace Ops.Host.Http;
 /// the limiter ASP.NET Core's middleware is built on), and use of a revoked key or a disabled actor's key is recorded on the
 /// safety stream.
 /// </summary>
-internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, OpsKernel kernel, AuthenticationFailureLimiter limiter)
+internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, OpsRuntime runtime, AuthenticationFailureLimiter limiter)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -45,30 +44,19 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         }
 
         var token = header["Bearer ".Length..].Trim();
-        if (!ApiKeys.IsWellFormed(token))
+        ActorRef actor;
+        try
         {
-            limiter.CountFailure(client);
-            return Fail(ReasonCodes.Unauthenticated, "The API key is not valid (expected ops_<key id>_<secret>).");
+            actor = await runtime.AuthenticateAsync(token, $"{Request.Method} {Request.Path}", client, Context.RequestAborted);
         }
-
-        var state = await kernel.CoreReader.CurrentAsync(Context.RequestAborted);
-        var check = ApiKeys.Authenticate(state, token, state.EnforcementTime(kernel.Time.GetUtcNow()));
-        if (check.Actor is not { } actor)
+        catch (OpsException ex) when (ex.Code == ReasonCodes.Unauthenticated)
         {
             limiter.CountFailure(client);
-            if (check.Failure is "key_revoked" or "actor_disabled")
-            {
-                var core = await kernel.CoreReader.CurrentAsync(Context.RequestAborted);
-                await kernel.Safety.RecordAsync(
-                    new SafetyDecision($"{Request.Method} {Request.Path}", check.ActorId, check.ActorId is { } id && core.Actors.TryGetValue(id, out var owner) ? owner.TenantId : null, null, ReasonCodes.Unauthenticated, $"API key {check.KeyId} refused: {check.Failure}", "client_address", client, null),
-                    Context.RequestAborted);
-            }
-
-            return Fail(ReasonCodes.Unauthenticated, check.Failure is "key_revoked" ? "The API key has been revoked." : check.Failure is "actor_disabled" ? "The key's actor is disabled." : "The API key is not valid.");
+            return Fail(ex.Code, ex.Message);
         }
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, actor.ActorId), new Claim(KindClaim, actor.Kind.ToString())],
+            [new Claim(ClaimTypes.NameIdentifier, actor.Id), new Claim(KindClaim, actor.Kind.ToString())],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -27,7 +27,7 @@ internal static class ConnectorRoutes
     {
         try
         {
-            return Results.Json(await ConnectorControl.FromServices(context.RequestServices).ReadAsync($"{pack}.{name}", ct), OpsJson.Options);
+            return Results.Json(await context.RequestServices.GetRequiredService<ConnectorControl>().ReadAsync($"{pack}.{name}", ct), OpsJson.Options);
         }
         catch (OpsException ex)
         {
@@ -60,7 +60,7 @@ internal static class ConnectorRoutes
         var caller = new CallerContext(ApiKeyAuthentication.ActorOf(context.User), "api") { Route = $"{context.Request.Method} {context.Request.Path}" };
         try
         {
-            return Results.Json(await ConnectorControl.FromServices(context.RequestServices).ResetAsync($"{pack}.{name}", caller, body.Reason ?? string.Empty, ct), OpsJson.Options);
+            return Results.Json(await context.RequestServices.GetRequiredService<ConnectorControl>().ResetAsync($"{pack}.{name}", caller, body.Reason ?? string.Empty, ct), OpsJson.Options);
         }
         catch (OpsException ex)
         {

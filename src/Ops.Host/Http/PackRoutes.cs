@@ -25,7 +25,7 @@ internal static class PackRoutes
         .WithSummary("Verify a pack folder on the worker's machine and propose core.InstallPack; commit the proposal with POST /v1/commits.")
         .Accepts<InstallRequest>("application/json").Produces<Ops.Core.Consent.Proposal>().ProducesProblem(400).ProducesProblem(409).ProducesProblem(415).ProducesProblem(422);
 
-    private static async Task<IResult> ProposeInstall(HttpRequest request, OpsKernel kernel, PackLoader loader, CancellationToken ct)
+    private static async Task<IResult> ProposeInstall(HttpRequest request, OpsRuntime runtime, ICommandGateway gateway, PackLoader loader, CancellationToken ct)
     {
         InstallRequest? body;
         try
@@ -46,14 +46,16 @@ internal static class PackRoutes
 
         // The capability is checked before the worker reads the folder, so nobody without it can make the worker read paths.
         var target = PackInstallNames.TargetOf(PeekPackId(body.Folder) ?? "unknown");
-        var decision = CapabilityEvaluator.FindFor(kernel.Writer.CommittedCore, caller.Actor.Id, PackInstallNames.InstallPack, target, SafetyClass.WriteInternal, kernel.Time.GetUtcNow());
-        if (!decision.Allowed)
+        try
         {
-            await PackInstaller.RecordRefusalAsync(kernel, caller, InstallRoute, ReasonCodes.CapabilityDenied, decision.Reason!, null, ct);
-            return Problems.Forbidden(decision.Reason!);
+            await runtime.AuthorizeAsync(caller with { Route = InstallRoute }, PackInstallNames.InstallPack, target, SafetyClass.WriteInternal, ct);
+        }
+        catch (OpsException ex)
+        {
+            return Problems.From(ex);
         }
 
-        var (command, verification) = await PackInstaller.VerifyAsync(kernel, loader.Verifier, caller, body.Folder, body.Upgrade, InstallRoute, ct);
+        var (command, verification) = await PackInstaller.VerifyAsync(runtime, loader.Verifier, caller, body.Folder, body.Upgrade, InstallRoute, ct);
         if (command is null)
         {
             return Results.Problem(
@@ -68,7 +70,7 @@ internal static class PackRoutes
                 });
         }
 
-        var result = await kernel.Gateway.ProposeAsync(PackInstaller.Envelope(command), caller, ct);
+        var result = await gateway.ProposeAsync(PackInstaller.Envelope(command), caller, ct);
         if (result.Proposal is { } proposal)
         {
             return Results.Json(proposal, OpsJson.Options);
@@ -80,7 +82,7 @@ internal static class PackRoutes
             return Results.Json(result.Rejection, OpsJson.Options, statusCode: StatusCodes.Status409Conflict);
         }
 
-        await PackInstaller.RecordRefusalAsync(kernel, caller, InstallRoute, result.Rejection!.ReasonCode ?? ReasonCodes.PackRefused, $"pack '{command.PackId}' ({verification.Directory}): {result.Rejection.Reason}", null, ct);
+        await runtime.RecordRefusalAsync(caller, InstallRoute, result.Rejection!.ReasonCode ?? ReasonCodes.PackRefused, $"pack '{command.PackId}' ({verification.Directory}): {result.Rejection.Reason}", ct);
         return Problems.Rejected(result.Rejection);
     }
 

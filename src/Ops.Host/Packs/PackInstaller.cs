@@ -4,7 +4,6 @@ using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
 using Ops.Core.Packs.Install;
-using Ops.Core.Safety;
 using Ops.Verification;
 
 namespace Ops.Host.Packs;
@@ -18,12 +17,12 @@ namespace Ops.Host.Packs;
 internal static class PackInstaller
 {
     /// <summary>Verifies <paramref name="folder"/>; on refusal records the safety event and returns no command.</summary>
-    public static async Task<(InstallPack? Command, PackVerification Verification)> VerifyAsync(OpsKernel kernel, PackVerifier verifier, CallerContext caller, string folder, bool upgrade, string route, CancellationToken cancellationToken)
+    public static async Task<(InstallPack? Command, PackVerification Verification)> VerifyAsync(OpsRuntime runtime, PackVerifier verifier, CallerContext caller, string folder, bool upgrade, string route, CancellationToken cancellationToken)
     {
         var verification = verifier.Verify(folder);
         if (!verification.IsAccepted)
         {
-            await RecordRefusalAsync(kernel, caller, route, verification.ReasonCode, verification.Describe(), null, cancellationToken);
+            await runtime.RecordRefusalAsync(caller, route, verification.ReasonCode, verification.Describe(), cancellationToken);
             return (null, verification);
         }
 
@@ -39,11 +38,4 @@ internal static class PackInstaller
         TargetRef = PackInstallNames.TargetOf(command.PackId),
         Payload = JsonSerializer.SerializeToElement(command, OpsJson.Options),
     };
-
-    /// <summary>Appends one refusal to the kernel's safety stream (rate-limited and coalesced per actor and reason).</summary>
-    public static async Task RecordRefusalAsync(OpsKernel kernel, CallerContext caller, string route, string code, string reason, string? commandHash, CancellationToken cancellationToken)
-    {
-        var tenant = kernel.Writer.CommittedCore.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : null;
-        await kernel.Safety.RecordAsync(new SafetyDecision(route, caller.Actor.Id, tenant, commandHash, code, reason), cancellationToken);
-    }
 }

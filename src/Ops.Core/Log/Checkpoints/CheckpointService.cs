@@ -147,4 +147,4 @@ internal sealed class CheckpointService
 }
 
 /// <summary>A signed checkpoint and the file it was written to (null when it went to standard output).</summary>
-internal sealed record SignedCheckpointResult(CheckpointSigned Checkpoint, string? Path);
+public sealed record SignedCheckpointResult(CheckpointSigned Checkpoint, string? Path);

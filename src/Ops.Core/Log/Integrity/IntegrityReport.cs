@@ -3,7 +3,7 @@ using Ops.Core.Log.Checkpoints;
 namespace Ops.Core.Log.Integrity;
 
 /// <summary>What an integrity check found wrong; each is reported, none is repaired.</summary>
-internal enum IntegrityProblem
+public enum IntegrityProblem
 {
     /// <summary>The hash chain breaks at a row: it was edited, removed, inserted or swapped (rewritten history).</summary>
     ChainBroken = 1,
@@ -50,7 +50,7 @@ internal enum IntegrityProblem
 /// file named in the message. <see cref="From"/>, when set, starts the range that ends at
 /// <see cref="Position"/> (a re-chained log can only be bracketed between two checkpoints).
 /// </summary>
-internal sealed record IntegrityFinding(IntegrityProblem Problem, long? Position, string Message, long? From = null)
+public sealed record IntegrityFinding(IntegrityProblem Problem, long? Position, string Message, long? From = null)
 {
     /// <summary>The snake_case code printed with it, e.g. <c>truncated</c>.</summary>
     public string Code => Problem switch
@@ -80,13 +80,21 @@ internal sealed record IntegrityFinding(IntegrityProblem Problem, long? Position
 /// <param name="Unchained">Outcomes with no seq: recorded before migration 20261201000002, not covered.</param>
 /// <param name="FirstBrokenSeq">Where it breaks.</param>
 /// <param name="Problem">What is wrong there.</param>
-internal sealed record OutcomeVerification(bool IsValid, long RowsChecked, long HeadSeq, string HeadHash, long Unchained, long? FirstBrokenSeq, string? Problem);
+public sealed record OutcomeVerification(bool IsValid, long RowsChecked, long HeadSeq, string HeadHash, long Unchained, long? FirstBrokenSeq, string? Problem);
 
 /// <summary>
 /// Everything <c>log verify</c> found: the chain, the outcome chain, the checkpoints checked against
-/// both, and every finding. Intact only when nothing was found.
+/// both, and every finding. Intact only when nothing was found. Returned by
+/// <see cref="Hosting.OpsAdministration.VerifyLogAsync"/> and <see cref="Hosting.OpsAdministration.VerifyExportAsync"/>.
 /// </summary>
-internal sealed record IntegrityReport(
+/// <param name="Chain">The hash chain check from position 1; null when no row could be read (an empty export).</param>
+/// <param name="Outcomes">The command outcome chain check from seq 1; null for an export (it carries no outcomes).</param>
+/// <param name="Head">The log's head position when checked.</param>
+/// <param name="OutcomesHead">The outcome chain's head seq when checked.</param>
+/// <param name="TrustedCheckpoints">The checkpoints whose signature verified with the trusted key, oldest first.</param>
+/// <param name="Findings">Every problem found, in the order found.</param>
+/// <param name="Notes">Facts worth telling that are not problems (for example outcomes recorded before the outcome chain existed).</param>
+public sealed record IntegrityReport(
     LogVerification? Chain,
     OutcomeVerification? Outcomes,
     long Head,
@@ -95,7 +103,9 @@ internal sealed record IntegrityReport(
     IReadOnlyList<IntegrityFinding> Findings,
     IReadOnlyList<string> Notes)
 {
+    /// <summary>Whether nothing was found.</summary>
     public bool IsIntact => Findings.Count == 0;
 
+    /// <summary>The latest trusted checkpoint, or null.</summary>
     public CheckpointSigned? Latest => TrustedCheckpoints.Count == 0 ? null : TrustedCheckpoints[^1];
 }

@@ -59,7 +59,7 @@ public sealed record PackInstalled(
 public sealed record PackRemoved(string PackId, string ContentHash, string Reason);
 
 /// <summary>Names of the pack install commands and events.</summary>
-internal static class PackInstallNames
+public static class PackInstallNames
 {
     /// <summary><c>core.InstallPack</c>.</summary>
     public const string InstallPack = "core.InstallPack";
