@@ -8,7 +8,7 @@ namespace Ops.Host;
 /// <summary>What a worker runs on, in a few lines: the start-up line of the worker and the output of <c>status</c> for a stopped one.</summary>
 internal static class HostStatus
 {
-    public static async Task<string> DescribeAsync(OpsSession kernel, PackLoader loader, CancellationToken cancellationToken)
+    public static async Task<string> DescribeAsync(OpsSession kernel, CancellationToken cancellationToken)
     {
         var status = await kernel.Runtime.StatusAsync(cancellationToken);
         var text = new StringBuilder();
@@ -16,6 +16,7 @@ internal static class HostStatus
         text.AppendLine().Append("routes: ").AppendJoin(", ", status.Routes.Select(r => $"{r.Key}={r.Value}"));
         var packs = kernel.Runtime.Catalog.Packs.Select(p => $"{p.PackId} {p.Version}").ToList();
         text.AppendLine().Append("packs: ").Append(packs.Count == 0 ? "none" : string.Join(", ", packs));
+        var loader = kernel.Loader;
         if (loader.Refused.Count > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $" ({loader.Refused.Count} refused: {string.Join(", ", loader.Refused.Select(r => r.PackId))}; see 'packs list')");

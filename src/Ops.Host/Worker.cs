@@ -104,7 +104,7 @@ internal static class Worker
         Api.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         await Console.Out.WriteLineAsync("ops: worker starting on " + (builder.Configuration["urls"] ?? "http://127.0.0.1:5080"));
-        foreach (var line in (await HostStatus.DescribeAsync(kernel, kernel.Loader, CancellationToken.None)).Split(Environment.NewLine))
+        foreach (var line in (await HostStatus.DescribeAsync(kernel, CancellationToken.None)).Split(Environment.NewLine))
         {
             await Console.Out.WriteLineAsync("ops:   " + line);
         }

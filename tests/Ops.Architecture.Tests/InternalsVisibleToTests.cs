@@ -14,10 +14,9 @@ namespace Ops.Architecture.Tests;
 public sealed class InternalsVisibleToTests
 {
     /// <summary>
-    /// Grants still to remove. Ops.Host reaches the running kernel's internals (admin CLI, pack loader, log and
-    /// checkpoint tools) that the public facade <c>OpsRuntime</c> does not cover yet; Ops.Verification and Ops.Testing
-    /// are internal machinery of the install checks and the test kit built with exact-version dependencies
-    /// (Directory.Build.targets, OpsExactDependencies).
+    /// Grants still to remove. Ops.Host has none: it compiles on the public faces (OpsRuntime, OpsAdministration,
+    /// Ops.Verification's PackVerifier). Ops.Verification and Ops.Testing are the install checks and the test kit, built
+    /// with exact-version dependencies on Ops.Core (Directory.Build.targets, OpsExactDependencies).
     /// </summary>
     private static readonly (string Grantor, string Grantee)[] Remaining =
     [

@@ -37,7 +37,7 @@ internal static class AdminCli
         var status = new Command("status", "Describe the worker's database, mode, routes, packs and whether init has run, without starting it.");
         status.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, loader) =>
         {
-            await output.WriteLineAsync(await HostStatus.DescribeAsync(kernel, loader, ct));
+            await output.WriteLineAsync(await HostStatus.DescribeAsync(kernel, ct));
             return 0;
         }));
         root.Subcommands.Add(status);
