@@ -40,7 +40,7 @@ public sealed record SafetyDecisionRecorded(
 /// <param name="Field">For an identity mismatch: the field.</param>
 /// <param name="Claimed">For an identity mismatch: the claimed value.</param>
 /// <param name="Derived">For an identity mismatch: the derived value.</param>
-public sealed record SafetyDecision(
+internal sealed record SafetyDecision(
     string Route,
     string? ActorId,
     string? TenantId,
