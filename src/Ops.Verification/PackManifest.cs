@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Ops.Core.Identity;
-using Ops.Core.Naming;
+using Ops.Core.Packs;
 
 namespace Ops.Verification;
 
@@ -40,7 +40,7 @@ public sealed record PackManifest(
         }
 
         var problems = new List<string>();
-        if (!OpsTypeName.IsValidPackId(manifest.PackId))
+        if (!PackIds.IsValid(manifest.PackId))
         {
             problems.Add($"pack_id '{manifest.PackId}' must match [a-z][a-z0-9_]*");
         }

@@ -115,7 +115,7 @@ public sealed record PackSigningOptions(bool Required, IReadOnlyList<TrustedPubl
         var publishers = new List<TrustedPublisher>();
         foreach (var child in section.GetSection("TrustedPublishers").GetChildren().OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            var keyId = ConsentCommands.ParseKey(child.Value ?? string.Empty, out var error)
+            var keyId = ConsentSigning.ParsePublicKey(child.Value ?? string.Empty, out var error)
                 ?? throw new InvalidOperationException($"Ops:PackSigning:TrustedPublishers:{child.Key} is not usable: {error} Nothing was started.");
             publishers.Add(new TrustedPublisher(child.Key, keyId, Convert.FromBase64String(child.Value!)));
         }

@@ -64,6 +64,15 @@ public static class ConsentSigning
     public static string KeyId(ReadOnlySpan<byte> subjectPublicKeyInfo) => Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo))[..32];
 
     /// <summary>
+    /// Checks a public key as the kernel accepts it for consent signing and pack publishers: base64 of an ECDSA P-256
+    /// SubjectPublicKeyInfo (constitution A4).
+    /// </summary>
+    /// <param name="publicKey">The base64 text.</param>
+    /// <param name="error">Why it is refused, or null.</param>
+    /// <returns>Its key id (the first 32 hex of SHA-256 over the SubjectPublicKeyInfo), or null when refused.</returns>
+    public static string? ParsePublicKey(string publicKey, out string? error) => ConsentCommands.ParseKey(publicKey, out error);
+
+    /// <summary>
     /// Creates a new ECDSA P-256 consent signing key as a PKCS#8 PEM file at <paramref name="path"/>, created exclusively
     /// with mode 0600 from the first byte (its folder 0700 when missing; issue 7 item 7). The private key never leaves the
     /// file; register <see cref="ConsentKeyFile.PublicKey"/> with <c>core.RegisterSignerKey</c>.
