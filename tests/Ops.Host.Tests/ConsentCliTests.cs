@@ -54,6 +54,21 @@ public sealed class ConsentCliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_work, "consent.json")));
     }
 
+    [Theory]
+    [InlineData("not-base64!")]
+    [InlineData("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE")]
+    public async Task KeysRegister_AKeyThatIsNotP256_IsRefusedByTheKernel_AndNothingIsRegistered(string publicKey)
+    {
+        Assert.Equal(0, (await Cli("init")).ExitCode);
+        var (_, before) = await Cli("keys", "list");
+
+        var register = await Cli("keys", "register", "admin", "--public-key", publicKey);
+
+        Assert.Equal(1, register.ExitCode);
+        Assert.Contains("core.RegisterSignerKey: rejected", register.Output, StringComparison.Ordinal);
+        Assert.Equal(before, (await Cli("keys", "list")).Output);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
