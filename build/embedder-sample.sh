@@ -8,6 +8,7 @@
 #   OPS_REUSE_FEED=1 build/embedder-sample.sh   use artifacts/feed as it is when it holds the packages (CI: right after build/pack-author-path.sh)
 #   OPS_KEEP=1 ...                           keep the temporary folder for a look afterwards
 set -euo pipefail
+source "$(dirname "$0")/local-feed-config.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 feed="$repo/artifacts/feed"
 configuration=${OPS_CONFIGURATION:-Debug}
@@ -39,22 +40,7 @@ for file in "${needed[@]}"; do [ -f "$feed/$file" ] || { echo "missing $feed/$fi
 step "a copy of samples/EmbeddedNotes in $work, AlignTrue.* from the local feed only"
 cp -r "$repo/samples/EmbeddedNotes" "$work/EmbeddedNotes"
 rm -rf "$work/EmbeddedNotes/bin" "$work/EmbeddedNotes/obj" "$work/EmbeddedNotes/data"
-mkdir -p "$work/probe"
-mapfile -t sources < <(cd "$work/probe" && dotnet nuget list source --format detailed | sed -n 's/^ *[0-9][0-9]*\. *\(.*\) \[Enabled\]$/\1/p')
-[ "${#sources[@]}" -gt 0 ] || { echo "no enabled NuGet source is configured on this machine"; exit 1; }
-{
-  echo '<?xml version="1.0" encoding="utf-8"?>'
-  echo '<configuration>'
-  # A private package cache, so AlignTrue.* of this run never mix with an earlier build of the same version.
-  echo "  <config><add key=\"globalPackagesFolder\" value=\"$work/packages\" /></config>"
-  echo "  <fallbackPackageFolders><add key=\"machine\" value=\"${NUGET_PACKAGES:-$HOME/.nuget/packages}\" /></fallbackPackageFolders>"
-  echo "  <packageSources><add key=\"aligntrue-local\" value=\"$feed\" /></packageSources>"
-  echo '  <packageSourceMapping>'
-  echo '    <packageSource key="aligntrue-local"><package pattern="AlignTrue.*" /></packageSource>'
-  for name in "${sources[@]}"; do echo "    <packageSource key=\"$name\"><package pattern=\"*\" /></packageSource>"; done
-  echo '  </packageSourceMapping>'
-  echo '</configuration>'
-} > "$work/nuget.config"
+write_local_feed_config "$work" "$feed"
 
 step "dotnet build (restore from the feed)"
 app="$work/EmbeddedNotes"

@@ -10,6 +10,7 @@
 #   OPS_PACK_NO_BUILD=1 build/pack-author-path.sh    the solution is built already (CI): pack without building
 #   OPS_KEEP=1 ...                        keep the temporary folder for a look afterwards
 set -euo pipefail
+source "$(dirname "$0")/local-feed-config.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 feed="$repo/artifacts/feed"
 configuration=${OPS_CONFIGURATION:-Debug}
@@ -44,24 +45,7 @@ done
 ls "$feed"/*.Contracts.*.nupkg >/dev/null
 
 step "nuget.config: AlignTrue.* from the local feed only, everything else from the machine's sources"
-# The machine's configured sources, by name, as seen from a folder with no nuget.config of its own.
-mkdir -p "$work/probe"
-mapfile -t sources < <(cd "$work/probe" && dotnet nuget list source --format detailed | sed -n 's/^ *[0-9][0-9]*\. *\(.*\) \[Enabled\]$/\1/p')
-[ "${#sources[@]}" -gt 0 ] || { echo "no enabled NuGet source is configured on this machine"; exit 1; }
-{
-  echo '<?xml version="1.0" encoding="utf-8"?>'
-  echo '<configuration>'
-  # A private package cache: AlignTrue.* of this run never mix with an earlier build of the same version.
-  # The machine's cache stays a read-only fallback for third-party packages, so nothing is downloaded twice.
-  echo "  <config><add key=\"globalPackagesFolder\" value=\"$work/packages\" /></config>"
-  echo "  <fallbackPackageFolders><add key=\"machine\" value=\"${NUGET_PACKAGES:-$HOME/.nuget/packages}\" /></fallbackPackageFolders>"
-  echo "  <packageSources><add key=\"aligntrue-local\" value=\"$feed\" /></packageSources>"
-  echo '  <packageSourceMapping>'
-  echo '    <packageSource key="aligntrue-local"><package pattern="AlignTrue.*" /></packageSource>'
-  for name in "${sources[@]}"; do echo "    <packageSource key=\"$name\"><package pattern=\"*\" /></packageSource>"; done
-  echo '  </packageSourceMapping>'
-  echo '</configuration>'
-} > "$work/nuget.config"
+write_local_feed_config "$work" "$feed"
 
 step "dotnet new install AlignTrue.Ops.Templates"
 hive="$work/template-hive"
