@@ -197,7 +197,7 @@ public abstract class ConnectorHardeningSyncTests
         await using var h = await StartAsync(repo);
         await SyncAsync(h);
         var (syncer, _) = await h.AddActorAsync("syncer", new CapabilityScope([ConnectorRunner.SyncActionType], ["connector:github.issues"], [SafetyClass.WriteInternal]));
-        var head = await h.Kernel.EventLog.HeadPositionAsync(Ct);
+        var head = await h.MutationHeadAsync();
 
         var denied = await Assert.ThrowsAsync<OpsException>(() => Control(h).ResetAsync(GitHubNames.IssuesConnectorId, syncer, "I want a backfill", Ct));
         var unknown = await Assert.ThrowsAsync<OpsException>(() => Control(h).ResetAsync("github.nothing", h.AdminCaller, "x", Ct));
@@ -207,8 +207,30 @@ public abstract class ConnectorHardeningSyncTests
         Assert.Equal(ReasonCodes.NotFound, unknown.Code);
         Assert.Equal(ReasonCodes.BadRequest, noReason.Code);
         Assert.All([denied, unknown, noReason], e => Assert.Contains("Nothing was changed", e.Message, StringComparison.Ordinal));
-        Assert.Equal(head, await h.Kernel.EventLog.HeadPositionAsync(Ct));
+        Assert.Equal(head, await h.MutationHeadAsync());
         Assert.Equal("2024-05-01T10:00:00Z", (await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, Ct)).Watermark);
+        await h.Kernel.Safety.FlushAsync(all: true, Ct);
+        var recorded = Assert.Single(await h.SafetyRecordsAfterAsync(head));
+        Assert.Equal(("syncer", ReasonCodes.CapabilityDenied), (recorded.ActorId, recorded.ReasonCode));
+    }
+
+    [Fact]
+    public async Task SyncAsync_WithoutTheSyncCapability_IsRefused_Recorded_AndStoresNothing()
+    {
+        await using var repo = new FakeRepository();
+        repo.Put(1, T1);
+        await using var h = await StartAsync(repo);
+        var (reader, _) = await h.AddActorAsync("reader", new CapabilityScope(["pack.github.*"], ["*"], [SafetyClass.Read]));
+        var head = await h.MutationHeadAsync();
+
+        var denied = await Assert.ThrowsAsync<ConnectorDeniedException>(() => h.Kernel.Connectors.SyncAsync(GitHubNames.IssuesConnectorId, reader, null, Ct));
+        await h.Kernel.Safety.FlushAsync(all: true, Ct);
+
+        Assert.Equal(GitHubNames.IssuesConnectorId, denied.ConnectorId);
+        Assert.Equal(head, await h.MutationHeadAsync());
+        Assert.Empty(repo.ListRequests);
+        var recorded = Assert.Single(await h.SafetyRecordsAfterAsync(head));
+        Assert.Equal(("reader", ReasonCodes.CapabilityDenied), (recorded.ActorId, recorded.ReasonCode));
     }
 
     [Fact]

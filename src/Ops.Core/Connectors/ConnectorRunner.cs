@@ -25,11 +25,15 @@ namespace Ops.Core.Connectors;
 /// <see cref="IRecheckingConnector"/> ends with a tombstone sweep.
 /// </summary>
 [Authority(AuthorityClass.LogAppender, "events", "connector_cursors")]
-internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer, CoreStateReader coreReader, IEventStore store, SecretsProvider secrets, KernelOptions options, TimeProvider time, ILogger logger)
+internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer, CoreStateReader coreReader, IEventStore store, SecretsProvider secrets, Safety.SafetyRecorder safety, KernelOptions options, TimeProvider time, ILogger logger)
 {
     public const string SyncActionType = "core.SyncConnector";
     private const int MaxPages = 10_000;
     private const int MaxReasonLength = 500;
+
+    /// <summary>A refused sync or reset is recorded on the safety stream like any refusal (seed 001), then thrown.</summary>
+    private async Task RecordDenialAsync(CallerContext caller, string? tenantId, string what, string code, string reason, CancellationToken cancellationToken) =>
+        await safety.RecordAsync(new Safety.SafetyDecision(caller.Route ?? what, caller.Actor.Id, tenantId, null, code, reason), cancellationToken);
 
     public async Task<SyncResult> SyncAsync(string connectorId, CallerContext caller, IProgress<SyncResult>? progress, CancellationToken cancellationToken)
     {
@@ -42,12 +46,15 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
         var start = core.EnforcementTime(time.GetUtcNow());
         if (!core.Actors.TryGetValue(caller.Actor.Id, out var actor) || core.ActorInvalidReason(actor.ActorId, start) is not null)
         {
-            throw new ConnectorDeniedException(connectorId, $"actor '{caller.Actor.Id}' cannot act ({core.ActorInvalidReason(caller.Actor.Id, start)})");
+            var reason = $"actor '{caller.Actor.Id}' cannot act ({core.ActorInvalidReason(caller.Actor.Id, start)})";
+            await RecordDenialAsync(caller, actor?.TenantId, "sync " + connectorId, actor is null ? ReasonCodes.UnknownActor : ReasonCodes.ActorDisabled, reason, cancellationToken);
+            throw new ConnectorDeniedException(connectorId, reason);
         }
 
         var capability = CapabilityEvaluator.FindFor(core, actor.ActorId, SyncActionType, "connector:" + connectorId, SafetyClass.WriteInternal, start);
         if (!capability.Allowed)
         {
+            await RecordDenialAsync(caller, actor.TenantId, "sync " + connectorId, ReasonCodes.CapabilityDenied, capability.Reason!, cancellationToken);
             throw new ConnectorDeniedException(connectorId, capability.Reason!);
         }
 
@@ -145,17 +152,20 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
         var now = core.EnforcementTime(time.GetUtcNow());
         if (!core.Actors.TryGetValue(caller.Actor.Id, out var actor))
         {
+            await RecordDenialAsync(caller, null, "reset " + connectorId, ReasonCodes.UnknownActor, $"actor '{caller.Actor.Id}' is not registered", cancellationToken);
             throw new OpsException(ReasonCodes.UnknownActor, $"Actor '{caller.Actor.Id}' is not registered. Nothing was changed.");
         }
 
         if (core.ActorInvalidReason(actor.ActorId, now) is { } invalid)
         {
+            await RecordDenialAsync(caller, actor.TenantId, "reset " + connectorId, ReasonCodes.ActorDisabled, $"actor '{actor.ActorId}' cannot act ({invalid})", cancellationToken);
             throw new OpsException(ReasonCodes.ActorDisabled, $"Actor '{actor.ActorId}' cannot act ({invalid}). Nothing was changed.");
         }
 
         var capability = CapabilityEvaluator.FindFor(core, actor.ActorId, ConnectorEventTypes.ResetAction, "connector:" + connectorId, SafetyClass.WriteInternal, now);
         if (!capability.Allowed)
         {
+            await RecordDenialAsync(caller, actor.TenantId, "reset " + connectorId, ReasonCodes.CapabilityDenied, capability.Reason!, cancellationToken);
             throw new OpsException(ReasonCodes.CapabilityDenied, $"Resetting connector {connectorId} needs {ConnectorEventTypes.ResetAction} on connector:{connectorId}: {capability.Reason}. Nothing was changed.");
         }
 

@@ -55,7 +55,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         Queries = new QueryRunner(registry, Projections, kind => EngineFor(kind).Projections, CoreReader, Safety, options, time);
         Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
-        Connectors = new ConnectorRunner(registry, Writer, CoreReader, EventLog.Store, Secrets, options, time, logger);
+        Connectors = new ConnectorRunner(registry, Writer, CoreReader, EventLog.Store, Secrets, Safety, options, time, logger);
         Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Store, Writer, checkpoints, options.Mode, contentRoot, time);
         Egress = new Egress.EgressGate(Writer, EventLog.Engine.Outbox, registry, egress, options.Mode, time);
         EgressDispatcher = new Egress.EgressDispatcher(Egress, Secrets, time, logger);
