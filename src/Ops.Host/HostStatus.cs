@@ -13,7 +13,7 @@ internal static class HostStatus
         var status = await kernel.Runtime.StatusAsync(cancellationToken);
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"database: {status.Database} ({status.Provider}), {status.HeadPosition} events; mode {status.Mode}");
-        text.AppendLine().Append("routes: ").AppendJoin(", ", status.Routes.Select(r => $"{r.Key}={r.Value}"));
+        text.AppendLine().Append("routes: ").AppendJoin(", ", status.Routes.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
         var packs = kernel.Runtime.Catalog.Packs.Select(p => $"{p.PackId} {p.Version}").ToList();
         text.AppendLine().Append("packs: ").Append(packs.Count == 0 ? "none" : string.Join(", ", packs));
         var loader = kernel.Loader;
