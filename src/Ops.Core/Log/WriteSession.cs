@@ -90,67 +90,138 @@ internal sealed class WriteSession(TimeProvider time)
     /// the original is returned in its place (DESIGN.md §3). <paramref name="expectedVersion"/>, when
     /// given, must equal the stream's version before the first new event.
     /// </summary>
-    public async ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(string streamId, long? expectedVersion, IReadOnlyList<EventEnvelope> drafts, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(string streamId, long? expectedVersion, IReadOnlyList<EventEnvelope> drafts, CancellationToken cancellationToken) =>
+        (await AppendAsync([new StreamAppend(streamId, expectedVersion, drafts)], cancellationToken))[0];
+
+    /// <summary>
+    /// Appends to several streams at once, with the semantics of one <see cref="AppendAsync(string, long?, IReadOnlyList{EventEnvelope}, CancellationToken)"/>
+    /// per element in order (positions follow the elements' order; a stream may appear more than once), but set-based:
+    /// one probe of every stream's version and every event_id, then one insert of every new row (issue 8 item 7).
+    /// All or nothing: a <see cref="StreamConcurrencyException"/> (an element's expected version is not its stream's)
+    /// or any other failure leaves neither rows nor session state behind. Returns each element's appended events (or
+    /// the originals of replayed event_ids), in the elements' order.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<IReadOnlyList<AppendedEvent>>> AppendAsync(IReadOnlyList<StreamAppend> appends, CancellationToken cancellationToken)
     {
-        var result = new List<AppendedEvent>(drafts.Count);
-        var version = await StreamVersionAsync(streamId, cancellationToken);
-        var now = Time.GetUtcNow();
-        var checkedExpected = false;
-        foreach (var draft in drafts)
+        ArgumentNullException.ThrowIfNull(appends);
+        var transaction = Transaction;
+        var ask = new List<string>();
+        var eventIds = new List<byte[]>();
+        foreach (var append in appends)
         {
-            var eventIdBytes = Convert.FromHexString(draft.EventId);
-            if (!checkedExpected && expectedVersion is { } expected && expected != version)
+            if (!_streamVersions.ContainsKey(append.StreamId) && !ask.Contains(append.StreamId, StringComparer.Ordinal))
             {
-                // A replayed event is not a conflict: it returns the original.
-                result.Add(new AppendedEvent(await Transaction.FindEventAsync(eventIdBytes, cancellationToken) ?? throw new StreamConcurrencyException(streamId, expected, version), Duplicate: true));
-                continue;
+                ask.Add(append.StreamId);
             }
 
-            checkedExpected = true;
-
-            // Looked up first: the database refuses any insert of an existing event_id, and a
-            // replayed event is not an error but returns the original (DESIGN.md §3).
-            if (await Transaction.FindEventAsync(eventIdBytes, cancellationToken) is { } original)
+            foreach (var draft in append.Drafts)
             {
-                result.Add(new AppendedEvent(original, Duplicate: true));
-                continue;
+                eventIds.Add(Convert.FromHexString(draft.EventId));
             }
+        }
 
-            var envelope = draft with { StreamId = streamId, StreamVersion = version + 1, IngestedAt = now };
-            var bytes = EventCodec.Encode(envelope);
-            var row = new ChainRow(_head + 1, eventIdBytes, streamId, envelope.StreamVersion, envelope.EventType, EventCodec.Ticks(envelope.OccurredAt), envelope.SourceRef, envelope.SourceSequence, bytes);
-            var rowHash = LogChain.RowHash(_headHash, row);
-            if (!await Transaction.TryInsertEventAsync(new StoredRow(row, _headHash, rowHash), cancellationToken))
+        // Looked up first: the database refuses any insert of an existing event_id, and a replayed event is not an
+        // error but returns the original (DESIGN.md §3).
+        var probe = await transaction.ProbeAsync(ask, eventIds, cancellationToken);
+        foreach (var (stream, known) in probe.Versions)
+        {
+            _streamVersions[stream] = known;
+        }
+
+        // Decided on locals; the session moves only once the rows are in.
+        var now = Time.GetUtcNow();
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        var before = new Dictionary<string, long>(StringComparer.Ordinal);
+        var written = new Dictionary<byte[], LoggedEvent>(EventIdComparer.Instance);
+        var rows = new List<StoredRow>();
+        var logged = new List<LoggedEvent>();
+        var results = new List<IReadOnlyList<AppendedEvent>>(appends.Count);
+        var (head, headHash, next) = (_head, _headHash, 0);
+        foreach (var append in appends)
+        {
+            var streamId = append.StreamId;
+            var version = versions.TryGetValue(streamId, out var moved) ? moved : _streamVersions[streamId];
+            var result = new List<AppendedEvent>(append.Drafts.Count);
+            var checkedExpected = false;
+            foreach (var draft in append.Drafts)
             {
-                // Which uniqueness failed is read from the state, not a message: a stream that moved past the
-                // version decided against is a concurrency conflict; anything else is not ours to name.
-                _streamVersions.Remove(streamId);
-                var actual = await StreamVersionAsync(streamId, cancellationToken);
-                if (actual != version)
+                var eventIdBytes = eventIds[next++];
+                var original = probe.Existing.TryGetValue(eventIdBytes, out var stored) ? stored : written.GetValueOrDefault(eventIdBytes);
+                if (!checkedExpected && append.ExpectedVersion is { } expected && expected != version)
                 {
-                    throw new StreamConcurrencyException(streamId, version, actual);
+                    // A replayed event is not a conflict: it returns the original.
+                    result.Add(new AppendedEvent(original ?? throw new StreamConcurrencyException(streamId, expected, version), Duplicate: true));
+                    continue;
                 }
 
-                throw new InvalidOperationException($"The database refused the row at position {row.Position} of stream {streamId}, though the stream is still at version {version}: the log's head moved under this writer. Nothing of the batch was written.");
+                checkedExpected = true;
+                if (original is not null)
+                {
+                    result.Add(new AppendedEvent(original, Duplicate: true));
+                    continue;
+                }
+
+                var envelope = draft with { StreamId = streamId, StreamVersion = version + 1, IngestedAt = now };
+                var bytes = EventCodec.Encode(envelope);
+                var row = new ChainRow(head + 1, eventIdBytes, streamId, envelope.StreamVersion, envelope.EventType, EventCodec.Ticks(envelope.OccurredAt), envelope.SourceRef, envelope.SourceSequence, bytes);
+                var rowHash = LogChain.RowHash(headHash, row);
+                rows.Add(new StoredRow(row, headHash, rowHash));
+                before.TryAdd(streamId, version);
+                version++;
+                (head, headHash) = (row.Position, rowHash);
+                var appended = new LoggedEvent(row.Position, envelope);
+                written[eventIdBytes] = appended;
+                logged.Add(appended);
+                result.Add(new AppendedEvent(appended, Duplicate: false));
             }
 
-            version++;
-            _streamVersions[streamId] = version;
-            _head = row.Position;
-            _headHash = rowHash;
-            var logged = new LoggedEvent(row.Position, envelope);
-            if (envelope.EventType.StartsWith("core.", StringComparison.Ordinal))
+            versions[streamId] = version;
+            results.Add(result);
+        }
+
+        if (rows.Count > 0 && !await transaction.TryInsertEventsAsync(rows, cancellationToken))
+        {
+            // Nothing of the set was written. Which uniqueness failed is read from the state, not a message: a stream
+            // that moved past the version decided against is a concurrency conflict; anything else is not ours to name.
+            foreach (var stream in before.Keys)
             {
-                Core = Core.Apply(logged);
+                _streamVersions.Remove(stream);
             }
 
-            result.Add(new AppendedEvent(logged, Duplicate: false));
+            var actual = (await transaction.ProbeAsync(before.Keys, [], cancellationToken)).Versions;
+            foreach (var (stream, decided) in before)
+            {
+                _streamVersions[stream] = actual[stream];
+                if (actual[stream] != decided)
+                {
+                    throw new StreamConcurrencyException(stream, decided, actual[stream]);
+                }
+            }
+
+            throw new InvalidOperationException($"The database refused the rows at positions {rows[0].Row.Position}..{rows[^1].Row.Position}, though their streams are still at the versions decided on: the log's head moved under this writer. Nothing of the unit's appends was written.");
+        }
+
+        foreach (var (stream, version) in versions)
+        {
+            _streamVersions[stream] = version;
+        }
+
+        (_head, _headHash) = (head, headHash);
+        foreach (var appended in logged)
+        {
+            if (appended.Envelope.EventType.StartsWith("core.", StringComparison.Ordinal))
+            {
+                Core = Core.Apply(appended);
+            }
         }
 
         Core = Core with { Position = _head };
-        return result;
+        return results;
     }
 }
+
+/// <summary>One element of a set-based append: drafts for one stream, with the version expected before the first new one (null: any).</summary>
+internal sealed record StreamAppend(string StreamId, long? ExpectedVersion, IReadOnlyList<EventEnvelope> Drafts);
 
 /// <summary>A point to roll a session back to.</summary>
 internal readonly record struct SessionMark(long Head, byte[] HeadHash, CoreState Core, long OutcomeSeq, byte[] OutcomeHash);

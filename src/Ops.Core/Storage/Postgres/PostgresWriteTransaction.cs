@@ -135,6 +135,77 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         return true;
     }
 
+    public async ValueTask<AppendProbe> ProbeAsync(IReadOnlyCollection<string> streamIds, IReadOnlyCollection<byte[]> eventIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(streamIds);
+        ArgumentNullException.ThrowIfNull(eventIds);
+        var probe = _writer.Probe;
+        probe.BatchCommands[0].Parameters[0].Value = streamIds.ToArray();
+        probe.BatchCommands[1].Parameters[0].Value = eventIds.ToArray();
+        var versions = new Dictionary<string, long>(streamIds.Count, StringComparer.Ordinal);
+        var existing = new Dictionary<byte[], LoggedEvent>(EventIdComparer.Instance);
+        await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            existing[reader.GetFieldValue<byte[]>(2)] = PostgresEventStore.Read(reader);
+        }
+
+        return new AppendProbe(versions, existing);
+    }
+
+    public async ValueTask<bool> TryInsertEventsAsync(IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 1)
+        {
+            return await TryInsertEventAsync(rows[0], cancellationToken);
+        }
+
+        // The statement's checks see stored rows only: a set that repeats a key within itself is refused here, unsent.
+        var n = rows.Count;
+        var positions = new HashSet<long>(n);
+        var eventIds = new HashSet<byte[]>(n, EventIdComparer.Instance);
+        var versions = new HashSet<(string, long)>(n);
+        var (position, eventId, streamId, streamVersion, eventType, occurredAt) = (new long[n], new byte[n][], new string[n], new long[n], new string[n], new long[n]);
+        var (sourceRef, sourceSequence, envelope, prevHash, rowHash) = (new string[n], new long?[n], new byte[n][], new byte[n][], new byte[n][]);
+        for (var i = 0; i < n; i++)
+        {
+            var r = rows[i].Row;
+            if (!positions.Add(r.Position) || !eventIds.Add(r.EventId) || !versions.Add((r.StreamId, r.StreamVersion)))
+            {
+                return false;
+            }
+
+            (position[i], eventId[i], streamId[i], streamVersion[i], eventType[i], occurredAt[i]) = (r.Position, r.EventId, r.StreamId, r.StreamVersion, r.EventType, r.OccurredAtTicks);
+            (sourceRef[i], sourceSequence[i], envelope[i], prevHash[i], rowHash[i]) = (r.SourceRef, r.SourceSequence, r.Envelope, rows[i].PrevHash, rows[i].RowHash);
+        }
+
+        var p = _writer.InsertMany.Parameters;
+        (p[0].Value, p[1].Value, p[2].Value, p[3].Value, p[4].Value, p[5].Value) = (position, eventId, streamId, streamVersion, eventType, occurredAt);
+        (p[6].Value, p[7].Value, p[8].Value, p[9].Value, p[10].Value) = (sourceRef, sourceSequence, envelope, prevHash, rowHash);
+        _head = null;
+        var inserted = await _writer.InsertMany.ExecuteNonQueryAsync(cancellationToken);
+        if (inserted == 0)
+        {
+            return false;
+        }
+
+        if (inserted != n)
+        {
+            // Only a writer that bypassed the chain lock can race the statement's own checks; the unit must fail.
+            throw new InvalidOperationException($"The database took {inserted} of {n} rows from position {position[0]}: another writer appended without the chain lock. The unit fails and its savepoint is rolled back; nothing of it stays.");
+        }
+
+        _head = (rows[^1].Row.Position, rows[^1].RowHash);
+        return true;
+    }
+
     public async ValueTask<StoredOutcome?> FindOutcomeAsync(string commandId, CancellationToken cancellationToken)
     {
         var command = _writer.FindOutcome;
