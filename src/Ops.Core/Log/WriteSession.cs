@@ -95,28 +95,45 @@ internal sealed class WriteSession(TimeProvider time)
 
     /// <summary>
     /// Appends to several streams at once, with the semantics of one <see cref="AppendAsync(string, long?, IReadOnlyList{EventEnvelope}, CancellationToken)"/>
-    /// per element in order (positions follow the elements' order; a stream may appear more than once), but set-based:
-    /// one probe of every stream's version and every event_id, then one insert of every new row (issue 8 item 7).
-    /// All or nothing: a <see cref="StreamConcurrencyException"/> (an element's expected version is not its stream's)
-    /// or any other failure leaves neither rows nor session state behind. Returns each element's appended events (or
-    /// the originals of replayed event_ids), in the elements' order.
+    /// per element in order (positions follow the elements' order; a stream may appear more than once), but set-based
+    /// (issue 8 item 7): when every stream's version is known (the expected one, or read earlier in this batch), the new
+    /// rows go in at once with one insert that the database refuses unless every stream is at that version and no
+    /// event_id is stored; otherwise, or when refused, one probe of every stream's version and every event_id decides,
+    /// then one insert. All or nothing: a <see cref="StreamConcurrencyException"/> (an element's expected version is
+    /// not its stream's) or any other failure leaves neither rows nor session state behind. Returns each element's
+    /// appended events (or the originals of replayed event_ids), in the elements' order.
     /// </summary>
     public async ValueTask<IReadOnlyList<IReadOnlyList<AppendedEvent>>> AppendAsync(IReadOnlyList<StreamAppend> appends, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(appends);
         var transaction = Transaction;
-        var ask = new List<string>();
         var eventIds = new List<byte[]>();
+        foreach (var append in appends)
+        {
+            foreach (var draft in append.Drafts)
+            {
+                eventIds.Add(Convert.FromHexString(draft.EventId));
+            }
+        }
+
+        var now = Time.GetUtcNow();
+        if (AssumedVersions(appends, eventIds) is { } assumed)
+        {
+            // The common case in one statement: nothing replayed, no stream moved. A refusal writes nothing and
+            // sends the unit to the probe below, which tells a replay from a conflict.
+            var guess = Plan(appends, eventIds, assumed, Empty, now);
+            if (guess.Rows.Count == 0 || await transaction.TryInsertEventsAsync(guess.Rows, cancellationToken))
+            {
+                return Apply(guess);
+            }
+        }
+
+        var ask = new List<string>();
         foreach (var append in appends)
         {
             if (!_streamVersions.ContainsKey(append.StreamId) && !ask.Contains(append.StreamId, StringComparer.Ordinal))
             {
                 ask.Add(append.StreamId);
-            }
-
-            foreach (var draft in append.Drafts)
-            {
-                eventIds.Add(Convert.FromHexString(draft.EventId));
             }
         }
 
@@ -128,25 +145,81 @@ internal sealed class WriteSession(TimeProvider time)
             _streamVersions[stream] = known;
         }
 
-        // Decided on locals; the session moves only once the rows are in.
-        var now = Time.GetUtcNow();
-        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
-        var before = new Dictionary<string, long>(StringComparer.Ordinal);
+        var plan = Plan(appends, eventIds, _streamVersions, probe.Existing, now);
+        if (plan.Rows.Count > 0 && !await transaction.TryInsertEventsAsync(plan.Rows, cancellationToken))
+        {
+            // Nothing of the set was written. Which uniqueness failed is read from the state, not a message: a stream
+            // that moved past the version decided against is a concurrency conflict; anything else is not ours to name.
+            foreach (var stream in plan.Before.Keys)
+            {
+                _streamVersions.Remove(stream);
+            }
+
+            var actual = (await transaction.ProbeAsync(plan.Before.Keys, [], cancellationToken)).Versions;
+            foreach (var (stream, decided) in plan.Before)
+            {
+                _streamVersions[stream] = actual[stream];
+                if (actual[stream] != decided)
+                {
+                    throw new StreamConcurrencyException(stream, decided, actual[stream]);
+                }
+            }
+
+            throw new InvalidOperationException($"The database refused the rows at positions {plan.Rows[0].Row.Position}..{plan.Rows[^1].Row.Position}, though their streams are still at the versions decided on: the log's head moved under this writer. Nothing of the unit's appends was written.");
+        }
+
+        return Apply(plan);
+    }
+
+    private static readonly Dictionary<byte[], LoggedEvent> Empty = new(EventIdComparer.Instance);
+
+    /// <summary>Each stream's version before the call when all are known without a read, and no event_id repeats within the call; else null.</summary>
+    private Dictionary<string, long>? AssumedVersions(IReadOnlyList<StreamAppend> appends, List<byte[]> eventIds)
+    {
+        var assumed = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var append in appends)
+        {
+            if (assumed.ContainsKey(append.StreamId) || append.Drafts.Count == 0)
+            {
+                // Later elements of a stream continue from the earlier ones (or conflict with them), and a stream with
+                // no draft has no row to check its version by: the probe decides.
+                return null;
+            }
+
+            var cached = _streamVersions.TryGetValue(append.StreamId, out var known);
+            if (append.ExpectedVersion is { } expected && (!cached || known == expected))
+            {
+                assumed[append.StreamId] = expected;
+            }
+            else if (cached && append.ExpectedVersion is null)
+            {
+                assumed[append.StreamId] = known;
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return eventIds.Count == eventIds.Distinct(EventIdComparer.Instance).Count() ? assumed : null;
+    }
+
+    /// <summary>The rows and results of a call, chained after the session's head, decided on locals only.</summary>
+    private AppendPlan Plan(IReadOnlyList<StreamAppend> appends, List<byte[]> eventIds, IReadOnlyDictionary<string, long> startVersions, IReadOnlyDictionary<byte[], LoggedEvent> existing, DateTimeOffset now)
+    {
+        var plan = new AppendPlan(appends.Count);
         var written = new Dictionary<byte[], LoggedEvent>(EventIdComparer.Instance);
-        var rows = new List<StoredRow>();
-        var logged = new List<LoggedEvent>();
-        var results = new List<IReadOnlyList<AppendedEvent>>(appends.Count);
         var (head, headHash, next) = (_head, _headHash, 0);
         foreach (var append in appends)
         {
             var streamId = append.StreamId;
-            var version = versions.TryGetValue(streamId, out var moved) ? moved : _streamVersions[streamId];
+            var version = plan.Versions.TryGetValue(streamId, out var moved) ? moved : startVersions[streamId];
             var result = new List<AppendedEvent>(append.Drafts.Count);
             var checkedExpected = false;
             foreach (var draft in append.Drafts)
             {
                 var eventIdBytes = eventIds[next++];
-                var original = probe.Existing.TryGetValue(eventIdBytes, out var stored) ? stored : written.GetValueOrDefault(eventIdBytes);
+                var original = existing.TryGetValue(eventIdBytes, out var stored) ? stored : written.GetValueOrDefault(eventIdBytes);
                 if (!checkedExpected && append.ExpectedVersion is { } expected && expected != version)
                 {
                     // A replayed event is not a conflict: it returns the original.
@@ -165,49 +238,34 @@ internal sealed class WriteSession(TimeProvider time)
                 var bytes = EventCodec.Encode(envelope);
                 var row = new ChainRow(head + 1, eventIdBytes, streamId, envelope.StreamVersion, envelope.EventType, EventCodec.Ticks(envelope.OccurredAt), envelope.SourceRef, envelope.SourceSequence, bytes);
                 var rowHash = LogChain.RowHash(headHash, row);
-                rows.Add(new StoredRow(row, headHash, rowHash));
-                before.TryAdd(streamId, version);
+                plan.Rows.Add(new StoredRow(row, headHash, rowHash));
+                plan.Before.TryAdd(streamId, version);
                 version++;
                 (head, headHash) = (row.Position, rowHash);
                 var appended = new LoggedEvent(row.Position, envelope);
                 written[eventIdBytes] = appended;
-                logged.Add(appended);
+                plan.Logged.Add(appended);
                 result.Add(new AppendedEvent(appended, Duplicate: false));
             }
 
-            versions[streamId] = version;
-            results.Add(result);
+            plan.Versions[streamId] = version;
+            plan.Results.Add(result);
         }
 
-        if (rows.Count > 0 && !await transaction.TryInsertEventsAsync(rows, cancellationToken))
-        {
-            // Nothing of the set was written. Which uniqueness failed is read from the state, not a message: a stream
-            // that moved past the version decided against is a concurrency conflict; anything else is not ours to name.
-            foreach (var stream in before.Keys)
-            {
-                _streamVersions.Remove(stream);
-            }
+        (plan.Head, plan.HeadHash) = (head, headHash);
+        return plan;
+    }
 
-            var actual = (await transaction.ProbeAsync(before.Keys, [], cancellationToken)).Versions;
-            foreach (var (stream, decided) in before)
-            {
-                _streamVersions[stream] = actual[stream];
-                if (actual[stream] != decided)
-                {
-                    throw new StreamConcurrencyException(stream, decided, actual[stream]);
-                }
-            }
-
-            throw new InvalidOperationException($"The database refused the rows at positions {rows[0].Row.Position}..{rows[^1].Row.Position}, though their streams are still at the versions decided on: the log's head moved under this writer. Nothing of the unit's appends was written.");
-        }
-
-        foreach (var (stream, version) in versions)
+    /// <summary>Moves the session past a plan whose rows are in.</summary>
+    private List<IReadOnlyList<AppendedEvent>> Apply(AppendPlan plan)
+    {
+        foreach (var (stream, version) in plan.Versions)
         {
             _streamVersions[stream] = version;
         }
 
-        (_head, _headHash) = (head, headHash);
-        foreach (var appended in logged)
+        (_head, _headHash) = (plan.Head, plan.HeadHash);
+        foreach (var appended in plan.Logged)
         {
             if (appended.Envelope.EventType.StartsWith("core.", StringComparison.Ordinal))
             {
@@ -216,7 +274,26 @@ internal sealed class WriteSession(TimeProvider time)
         }
 
         Core = Core with { Position = _head };
-        return results;
+        return plan.Results;
+    }
+
+    private sealed class AppendPlan(int elements)
+    {
+        public List<StoredRow> Rows { get; } = [];
+
+        public List<LoggedEvent> Logged { get; } = [];
+
+        public List<IReadOnlyList<AppendedEvent>> Results { get; } = new(elements);
+
+        /// <summary>Each stream's version after the call.</summary>
+        public Dictionary<string, long> Versions { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Each stream that gets a row, with its version before the first.</summary>
+        public Dictionary<string, long> Before { get; } = new(StringComparer.Ordinal);
+
+        public long Head { get; set; }
+
+        public byte[] HeadHash { get; set; } = LogChain.Genesis;
     }
 }
 

@@ -59,8 +59,10 @@ internal interface IWriteTransaction : IAsyncDisposable
 
     /// <summary>
     /// Inserts the rows (consecutive positions, as chained by the caller) all or none. Returns false when any of them
-    /// is refused for a uniqueness reason (position, event_id or stream version taken, also within the set itself):
-    /// then none of the set was written, and the caller tells which from the state it reads. Any other failure throws,
+    /// is refused for a uniqueness reason (position, event_id or stream version taken, also within the set itself), or
+    /// when a stream of the set is not stored at the version just before its first row in the set (so a caller may
+    /// insert on a version it assumed, unread): then none of the set was written, and the caller tells which from the
+    /// state it reads. Any other failure throws,
     /// and the caller's unit must then fail so that its savepoint is rolled back.
     /// </summary>
     ValueTask<bool> TryInsertEventsAsync(IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken);

@@ -55,9 +55,21 @@ internal static class RowAtATime
         return new AppendProbe(versions, existing);
     }
 
-    /// <summary>One row needs nothing more (a statement is atomic); several run in a savepoint of their own, undone when one is refused.</summary>
+    /// <summary>
+    /// Each stream's version checked first (one read per stream); then one row needs nothing more (a statement is
+    /// atomic), and several run in a savepoint of their own, undone when one is refused.
+    /// </summary>
     public static async ValueTask<bool> TryInsertEventsAsync(IWriteTransaction transaction, IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken)
     {
+        var checkedStreams = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (checkedStreams.Add(row.Row.StreamId) && await transaction.StreamVersionAsync(row.Row.StreamId, cancellationToken) != row.Row.StreamVersion - 1)
+            {
+                return false;
+            }
+        }
+
         if (rows.Count == 1)
         {
             return await transaction.TryInsertEventAsync(rows[0], cancellationToken);

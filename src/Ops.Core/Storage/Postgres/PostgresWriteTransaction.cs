@@ -109,11 +109,14 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         return await reader.ReadAsync(cancellationToken) ? PostgresEventStore.Read(reader) : null;
     }
 
-    public async ValueTask<bool> TryInsertEventAsync(StoredRow row, CancellationToken cancellationToken)
+    public ValueTask<bool> TryInsertEventAsync(StoredRow row, CancellationToken cancellationToken) =>
+        InsertOneAsync(_writer.Insert, row, cancellationToken);
+
+    private async ValueTask<bool> InsertOneAsync(NpgsqlCommand insert, StoredRow row, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(row);
         var r = row.Row;
-        var p = _writer.Insert.Parameters;
+        var p = insert.Parameters;
         p[0].Value = r.Position;
         p[1].Value = r.EventId;
         p[2].Value = r.StreamId;
@@ -126,7 +129,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         p[9].Value = row.PrevHash;
         p[10].Value = row.RowHash;
         _head = null;
-        if (await _writer.Insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
             return false;
         }
@@ -164,7 +167,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 1)
         {
-            return await TryInsertEventAsync(rows[0], cancellationToken);
+            return await InsertOneAsync(_writer.InsertChecked, rows[0], cancellationToken);
         }
 
         // The statement's checks see stored rows only: a set that repeats a key within itself is refused here, unsent.

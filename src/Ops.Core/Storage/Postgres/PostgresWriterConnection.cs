@@ -36,6 +36,9 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
     /// <summary>A unit's rows in one statement, all or none (<see cref="IWriteTransaction.TryInsertEventsAsync"/>).</summary>
     internal NpgsqlCommand InsertMany { get; private set; } = null!;
 
+    /// <summary>One row of <see cref="IWriteTransaction.TryInsertEventsAsync"/>: <see cref="Insert"/> with the stream's version checked.</summary>
+    internal NpgsqlCommand InsertChecked { get; private set; } = null!;
+
     internal NpgsqlCommand StreamVersion { get; private set; } = null!;
 
     internal NpgsqlCommand LastOccurredAt { get; private set; } = null!;
@@ -147,6 +150,15 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
             """,
             NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea);
         ByEventId = Command(connection, $"{SelectEvent} WHERE event_id = $1", NpgsqlDbType.Bytea);
+        InsertChecked = Command(
+            connection,
+            """
+            INSERT INTO events (position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+            WHERE COALESCE((SELECT MAX(stream_version) FROM events WHERE stream_id = $3), 0) = $4 - 1
+            ON CONFLICT DO NOTHING
+            """,
+            NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea);
         Probe = new NpgsqlBatch(connection)
         {
             BatchCommands =
@@ -163,9 +175,9 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
                 },
             },
         };
-        // All or none without aborting the transaction: nothing is inserted when any row's position, event_id or
-        // (stream_id, stream_version) is stored (each check one index probe per row), and ON CONFLICT DO NOTHING
-        // stays the backstop; the caller compares the count with the set's size.
+        // All or none without aborting the transaction: nothing is inserted when any row's position or event_id is
+        // stored, or a stream is not at the version just before its first row (each check an index probe per row or
+        // stream); ON CONFLICT DO NOTHING stays the backstop, and the caller compares the count with the set's size.
         InsertMany = Command(
             connection,
             """
@@ -176,7 +188,9 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
             SELECT position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash FROM r
             WHERE NOT EXISTS (SELECT 1 FROM r x JOIN events e ON e.position = x.position)
               AND NOT EXISTS (SELECT 1 FROM r x JOIN events e ON e.event_id = x.event_id)
-              AND NOT EXISTS (SELECT 1 FROM r x JOIN events e ON e.stream_id = x.stream_id AND e.stream_version = x.stream_version)
+              AND NOT EXISTS (
+                  SELECT 1 FROM (SELECT stream_id, MIN(stream_version) AS first FROM r GROUP BY stream_id) f
+                  WHERE COALESCE((SELECT MAX(e.stream_version) FROM events e WHERE e.stream_id = f.stream_id), 0) <> f.first - 1)
             ORDER BY position
             ON CONFLICT DO NOTHING
             """,
@@ -202,7 +216,7 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
 
         await Begin.PrepareAsync(cancellationToken);
         await Probe.PrepareAsync(cancellationToken);
-        foreach (var command in new[] { Head, OutcomeHead, Insert, InsertMany, ByEventId, StreamVersion, LastOccurredAt, ReadStream, CoreAfter, FindOutcome, InsertOutcome, ReadCursor, WriteCursor })
+        foreach (var command in new[] { Head, OutcomeHead, Insert, InsertMany, InsertChecked, ByEventId, StreamVersion, LastOccurredAt, ReadStream, CoreAfter, FindOutcome, InsertOutcome, ReadCursor, WriteCursor })
         {
             await command.PrepareAsync(cancellationToken);
         }
