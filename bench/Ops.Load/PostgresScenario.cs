@@ -180,7 +180,7 @@ internal static class PostgresScenario
             var per = Math.Max(1, count / Rounds);
             await raw(Math.Max(kernel.PerUnit * kernel.Callers * 2, count / 20));
             await kernel.RunAsync(Math.Max(kernel.PerUnit * kernel.Callers * 2, count / 20));
-            var (rawTime, kernelTime) = (TimeSpan.Zero, TimeSpan.Zero);
+            var (rawTime, kernelTime, kernelCpu) = (TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
             long measured = 0;
             var batchesBefore = kernel.Batches;
             for (var round = 0; round < Rounds; round++)
@@ -190,9 +190,11 @@ internal static class PostgresScenario
                     rawTime += await TimeAsync(() => raw(per));
                 }
 
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var watch = Stopwatch.StartNew();
                 measured += await kernel.RunAsync(per);
                 kernelTime += watch.Elapsed;
+                kernelCpu += Process.GetCurrentProcess().TotalProcessorTime - cpu;
                 if (round % 2 == 1)
                 {
                     rawTime += await TimeAsync(() => raw(per));
@@ -201,6 +203,8 @@ internal static class PostgresScenario
 
             var details = await kernel.DetailsAsync(kernelTime, measured, kernel.Batches - batchesBefore);
             details["rounds"] = Rounds;
+            // This process's CPU (callers, writer, Npgsql) per event: what the server's work overlaps with, or not.
+            details["client_cpu_us_per_event"] = Math.Round(kernelCpu.TotalMicroseconds / measured, 1);
             details["raw_us_per_event"] = Math.Round(rawTime.TotalMicroseconds / (per * Rounds), 1);
             return (per * Rounds / rawTime.TotalSeconds, (measured / kernelTime.TotalSeconds, details));
         }
