@@ -18,6 +18,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     private readonly NpgsqlTransaction _transaction;
     private (long Position, byte[] RowHash)? _head;
     private (long Seq, byte[] RowHash)? _outcomeHead;
+    private string? _pendingRelease;
 
     public PostgresWriteTransaction(PostgresWriterConnection writer, NpgsqlTransaction transaction, (long, byte[]) head, (long, byte[]) outcomeHead)
     {
@@ -30,17 +31,42 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     // SKIP LOCKED: claimers on other connections pass rows this transaction holds (seed 004).
     public IOutboxWrites Outbox => new OutboxSql(_transaction.Connection!, _transaction, skipLocked: true);
 
-    public async ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken) =>
-        await _transaction.SaveAsync(savepoint, cancellationToken);
+    public async ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken)
+    {
+        Name(savepoint);
+        if (_pendingRelease is null)
+        {
+            await _transaction.SaveAsync(savepoint, cancellationToken);
+            return;
+        }
+
+        // The previous unit's RELEASE rides with this SAVEPOINT: one round trip per unit of a batch, not two.
+        await using var command = new NpgsqlCommand($"RELEASE SAVEPOINT {_pendingRelease}; SAVEPOINT {savepoint}", _transaction.Connection, _transaction);
+        _pendingRelease = null;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public async ValueTask RollbackToAsync(string savepoint, CancellationToken cancellationToken)
     {
-        await _transaction.RollbackAsync(savepoint, cancellationToken);
+        await _transaction.RollbackAsync(Name(savepoint), cancellationToken);
         (_head, _outcomeHead) = (null, null);
+        if (_pendingRelease != savepoint)
+        {
+            // A pending release is of the innermost open savepoint; rolling back to one outside it destroyed it.
+            _pendingRelease = null;
+        }
     }
 
-    public async ValueTask ReleaseAsync(string savepoint, CancellationToken cancellationToken) =>
-        await _transaction.ReleaseAsync(savepoint, cancellationToken);
+    /// <summary>
+    /// Deferred to the next <see cref="SaveAsync"/>, which sends it with its own statement; COMMIT releases whatever is
+    /// still open, and ROLLBACK TO a later savepoint is unaffected by an earlier one left open (they nest).
+    /// </summary>
+    public ValueTask ReleaseAsync(string savepoint, CancellationToken cancellationToken)
+    {
+        // RELEASE of the outermost open savepoint releases every one nested in it: the first pending one is enough.
+        _pendingRelease ??= Name(savepoint);
+        return ValueTask.CompletedTask;
+    }
 
     public async ValueTask CommitAsync(CancellationToken cancellationToken) =>
         await _transaction.CommitAsync(cancellationToken);
@@ -275,6 +301,12 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         // Rolls back (and so releases the chain lock) unless the batch committed.
         await _transaction.DisposeAsync();
     }
+
+    /// <summary>Savepoint names go into SQL text: plain identifiers only (the writer's are w0, w1, ...).</summary>
+    private static string Name(string savepoint) =>
+        savepoint.Length > 0 && savepoint.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') && !char.IsAsciiDigit(savepoint[0])
+            ? savepoint
+            : throw new ArgumentException($"A savepoint name must be a plain lower-case identifier: '{savepoint}' is not; nothing was sent.", nameof(savepoint));
 
     private static async ValueTask<IReadOnlyList<LoggedEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
