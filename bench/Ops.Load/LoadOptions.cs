@@ -23,6 +23,8 @@ internal sealed class LoadOptions
                              (default: $OPS_TEST_POSTGRES; under all, the scenario is skipped without one)
           --pg-single N      events per measurement of the postgres one-event appends (full: 5,000)
           --pg-events N      events per measurement of the postgres batched appends (full: 200,000)
+          --pg-targets       postgres: only the figures with a target and their raw baselines (no Marten, no
+                             prepared-statement question, no 8-caller rows), for iterating
         """;
 
     public List<string> Scenarios { get; } = [];
@@ -63,6 +65,9 @@ internal sealed class LoadOptions
 
     public int PostgresBatchEvents { get; private set; }
 
+    /// <summary>Only the postgres figures with a target, and their raw baselines.</summary>
+    public bool PostgresTargetsOnly { get; private set; }
+
     public static LoadOptions Parse(string[] args)
     {
         var o = new LoadOptions();
@@ -100,6 +105,7 @@ internal sealed class LoadOptions
                 case "--postgres": o.Postgres = Next(); break;
                 case "--pg-single": pgSingle = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--pg-events": pgEvents = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--pg-targets": o.PostgresTargetsOnly = true; break;
                 case "all": o.Scenarios.AddRange(AllScenarios); break;
                 default:
                     if (arg.StartsWith('-') || !AllScenarios.Contains(arg))

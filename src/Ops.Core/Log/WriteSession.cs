@@ -90,67 +90,215 @@ internal sealed class WriteSession(TimeProvider time)
     /// the original is returned in its place (DESIGN.md §3). <paramref name="expectedVersion"/>, when
     /// given, must equal the stream's version before the first new event.
     /// </summary>
-    public async ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(string streamId, long? expectedVersion, IReadOnlyList<EventEnvelope> drafts, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(string streamId, long? expectedVersion, IReadOnlyList<EventEnvelope> drafts, CancellationToken cancellationToken) =>
+        (await AppendAsync([new StreamAppend(streamId, expectedVersion, drafts)], cancellationToken))[0];
+
+    /// <summary>
+    /// Appends to several streams at once, with the semantics of one <see cref="AppendAsync(string, long?, IReadOnlyList{EventEnvelope}, CancellationToken)"/>
+    /// per element in order (positions follow the elements' order; a stream may appear more than once), but set-based
+    /// (issue 8 item 7): when every stream's version is known (the expected one, or read earlier in this batch), the new
+    /// rows go in at once with one insert that the database refuses unless every stream is at that version and no
+    /// event_id is stored; otherwise, or when refused, one probe of every stream's version and every event_id decides,
+    /// then one insert. All or nothing: a <see cref="StreamConcurrencyException"/> (an element's expected version is
+    /// not its stream's) or any other failure leaves neither rows nor session state behind. Returns each element's
+    /// appended events (or the originals of replayed event_ids), in the elements' order.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<IReadOnlyList<AppendedEvent>>> AppendAsync(IReadOnlyList<StreamAppend> appends, CancellationToken cancellationToken)
     {
-        var result = new List<AppendedEvent>(drafts.Count);
-        var version = await StreamVersionAsync(streamId, cancellationToken);
-        var now = Time.GetUtcNow();
-        var checkedExpected = false;
-        foreach (var draft in drafts)
+        ArgumentNullException.ThrowIfNull(appends);
+        var transaction = Transaction;
+        var eventIds = new List<byte[]>();
+        foreach (var append in appends)
         {
-            var eventIdBytes = Convert.FromHexString(draft.EventId);
-            if (!checkedExpected && expectedVersion is { } expected && expected != version)
+            foreach (var draft in append.Drafts)
             {
-                // A replayed event is not a conflict: it returns the original.
-                result.Add(new AppendedEvent(await Transaction.FindEventAsync(eventIdBytes, cancellationToken) ?? throw new StreamConcurrencyException(streamId, expected, version), Duplicate: true));
-                continue;
+                eventIds.Add(Convert.FromHexString(draft.EventId));
+            }
+        }
+
+        var now = Time.GetUtcNow();
+        if (AssumedVersions(appends, eventIds) is { } assumed)
+        {
+            // The common case in one statement: nothing replayed, no stream moved. A refusal writes nothing and
+            // sends the unit to the probe below, which tells a replay from a conflict.
+            var guess = Plan(appends, eventIds, assumed, Empty, now);
+            if (guess.Rows.Count == 0 || await transaction.TryInsertEventsAsync(guess.Rows, cancellationToken))
+            {
+                return Apply(guess);
+            }
+        }
+
+        var ask = new List<string>();
+        foreach (var append in appends)
+        {
+            if (!_streamVersions.ContainsKey(append.StreamId) && !ask.Contains(append.StreamId, StringComparer.Ordinal))
+            {
+                ask.Add(append.StreamId);
+            }
+        }
+
+        // Looked up first: the database refuses any insert of an existing event_id, and a replayed event is not an
+        // error but returns the original (DESIGN.md §3).
+        var probe = await transaction.ProbeAsync(ask, eventIds, cancellationToken);
+        foreach (var (stream, known) in probe.Versions)
+        {
+            _streamVersions[stream] = known;
+        }
+
+        var plan = Plan(appends, eventIds, _streamVersions, probe.Existing, now);
+        if (plan.Rows.Count > 0 && !await transaction.TryInsertEventsAsync(plan.Rows, cancellationToken))
+        {
+            // Nothing of the set was written. Which uniqueness failed is read from the state, not a message: a stream
+            // that moved past the version decided against is a concurrency conflict; anything else is not ours to name.
+            foreach (var stream in plan.Before.Keys)
+            {
+                _streamVersions.Remove(stream);
             }
 
-            checkedExpected = true;
-
-            // Looked up first: the database refuses any insert of an existing event_id, and a
-            // replayed event is not an error but returns the original (DESIGN.md §3).
-            if (await Transaction.FindEventAsync(eventIdBytes, cancellationToken) is { } original)
+            var actual = (await transaction.ProbeAsync(plan.Before.Keys, [], cancellationToken)).Versions;
+            foreach (var (stream, decided) in plan.Before)
             {
-                result.Add(new AppendedEvent(original, Duplicate: true));
-                continue;
-            }
-
-            var envelope = draft with { StreamId = streamId, StreamVersion = version + 1, IngestedAt = now };
-            var bytes = EventCodec.Encode(envelope);
-            var row = new ChainRow(_head + 1, eventIdBytes, streamId, envelope.StreamVersion, envelope.EventType, EventCodec.Ticks(envelope.OccurredAt), envelope.SourceRef, envelope.SourceSequence, bytes);
-            var rowHash = LogChain.RowHash(_headHash, row);
-            if (!await Transaction.TryInsertEventAsync(new StoredRow(row, _headHash, rowHash), cancellationToken))
-            {
-                // Which uniqueness failed is read from the state, not a message: a stream that moved past the
-                // version decided against is a concurrency conflict; anything else is not ours to name.
-                _streamVersions.Remove(streamId);
-                var actual = await StreamVersionAsync(streamId, cancellationToken);
-                if (actual != version)
+                _streamVersions[stream] = actual[stream];
+                if (actual[stream] != decided)
                 {
-                    throw new StreamConcurrencyException(streamId, version, actual);
+                    throw new StreamConcurrencyException(stream, decided, actual[stream]);
+                }
+            }
+
+            throw new InvalidOperationException($"The database refused the rows at positions {plan.Rows[0].Row.Position}..{plan.Rows[^1].Row.Position}, though their streams are still at the versions decided on: the log's head moved under this writer. Nothing of the unit's appends was written.");
+        }
+
+        return Apply(plan);
+    }
+
+    private static readonly Dictionary<byte[], LoggedEvent> Empty = new(EventIdComparer.Instance);
+
+    /// <summary>Each stream's version before the call when all are known without a read, and no event_id repeats within the call; else null.</summary>
+    private Dictionary<string, long>? AssumedVersions(IReadOnlyList<StreamAppend> appends, List<byte[]> eventIds)
+    {
+        var assumed = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var append in appends)
+        {
+            if (assumed.ContainsKey(append.StreamId) || append.Drafts.Count == 0)
+            {
+                // Later elements of a stream continue from the earlier ones (or conflict with them), and a stream with
+                // no draft has no row to check its version by: the probe decides.
+                return null;
+            }
+
+            var cached = _streamVersions.TryGetValue(append.StreamId, out var known);
+            if (append.ExpectedVersion is { } expected && (!cached || known == expected))
+            {
+                assumed[append.StreamId] = expected;
+            }
+            else if (cached && append.ExpectedVersion is null)
+            {
+                assumed[append.StreamId] = known;
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return eventIds.Count == eventIds.Distinct(EventIdComparer.Instance).Count() ? assumed : null;
+    }
+
+    /// <summary>The rows and results of a call, chained after the session's head, decided on locals only.</summary>
+    private AppendPlan Plan(IReadOnlyList<StreamAppend> appends, List<byte[]> eventIds, IReadOnlyDictionary<string, long> startVersions, IReadOnlyDictionary<byte[], LoggedEvent> existing, DateTimeOffset now)
+    {
+        var plan = new AppendPlan(appends.Count);
+        var written = new Dictionary<byte[], LoggedEvent>(EventIdComparer.Instance);
+        var (head, headHash, next) = (_head, _headHash, 0);
+        foreach (var append in appends)
+        {
+            var streamId = append.StreamId;
+            var version = plan.Versions.TryGetValue(streamId, out var moved) ? moved : startVersions[streamId];
+            var result = new List<AppendedEvent>(append.Drafts.Count);
+            var checkedExpected = false;
+            foreach (var draft in append.Drafts)
+            {
+                var eventIdBytes = eventIds[next++];
+                var original = existing.TryGetValue(eventIdBytes, out var stored) ? stored : written.GetValueOrDefault(eventIdBytes);
+                if (!checkedExpected && append.ExpectedVersion is { } expected && expected != version)
+                {
+                    // A replayed event is not a conflict: it returns the original.
+                    result.Add(new AppendedEvent(original ?? throw new StreamConcurrencyException(streamId, expected, version), Duplicate: true));
+                    continue;
                 }
 
-                throw new InvalidOperationException($"The database refused the row at position {row.Position} of stream {streamId}, though the stream is still at version {version}: the log's head moved under this writer. Nothing of the batch was written.");
+                checkedExpected = true;
+                if (original is not null)
+                {
+                    result.Add(new AppendedEvent(original, Duplicate: true));
+                    continue;
+                }
+
+                var envelope = draft with { StreamId = streamId, StreamVersion = version + 1, IngestedAt = now };
+                var bytes = EventCodec.Encode(envelope);
+                var row = new ChainRow(head + 1, eventIdBytes, streamId, envelope.StreamVersion, envelope.EventType, EventCodec.Ticks(envelope.OccurredAt), envelope.SourceRef, envelope.SourceSequence, bytes);
+                var rowHash = LogChain.RowHash(headHash, row);
+                plan.Rows.Add(new StoredRow(row, headHash, rowHash));
+                plan.Before.TryAdd(streamId, version);
+                version++;
+                (head, headHash) = (row.Position, rowHash);
+                var appended = new LoggedEvent(row.Position, envelope);
+                written[eventIdBytes] = appended;
+                plan.Logged.Add(appended);
+                result.Add(new AppendedEvent(appended, Duplicate: false));
             }
 
-            version++;
-            _streamVersions[streamId] = version;
-            _head = row.Position;
-            _headHash = rowHash;
-            var logged = new LoggedEvent(row.Position, envelope);
-            if (envelope.EventType.StartsWith("core.", StringComparison.Ordinal))
+            plan.Versions[streamId] = version;
+            plan.Results.Add(result);
+        }
+
+        (plan.Head, plan.HeadHash) = (head, headHash);
+        return plan;
+    }
+
+    /// <summary>Moves the session past a plan whose rows are in.</summary>
+    private List<IReadOnlyList<AppendedEvent>> Apply(AppendPlan plan)
+    {
+        foreach (var (stream, version) in plan.Versions)
+        {
+            _streamVersions[stream] = version;
+        }
+
+        (_head, _headHash) = (plan.Head, plan.HeadHash);
+        foreach (var appended in plan.Logged)
+        {
+            if (appended.Envelope.EventType.StartsWith("core.", StringComparison.Ordinal))
             {
-                Core = Core.Apply(logged);
+                Core = Core.Apply(appended);
             }
-
-            result.Add(new AppendedEvent(logged, Duplicate: false));
         }
 
         Core = Core with { Position = _head };
-        return result;
+        return plan.Results;
+    }
+
+    private sealed class AppendPlan(int elements)
+    {
+        public List<StoredRow> Rows { get; } = [];
+
+        public List<LoggedEvent> Logged { get; } = [];
+
+        public List<IReadOnlyList<AppendedEvent>> Results { get; } = new(elements);
+
+        /// <summary>Each stream's version after the call.</summary>
+        public Dictionary<string, long> Versions { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Each stream that gets a row, with its version before the first.</summary>
+        public Dictionary<string, long> Before { get; } = new(StringComparer.Ordinal);
+
+        public long Head { get; set; }
+
+        public byte[] HeadHash { get; set; } = LogChain.Genesis;
     }
 }
+
+/// <summary>One element of a set-based append: drafts for one stream, with the version expected before the first new one (null: any).</summary>
+internal sealed record StreamAppend(string StreamId, long? ExpectedVersion, IReadOnlyList<EventEnvelope> Drafts);
 
 /// <summary>A point to roll a session back to.</summary>
 internal readonly record struct SessionMark(long Head, byte[] HeadHash, CoreState Core, long OutcomeSeq, byte[] OutcomeHash);

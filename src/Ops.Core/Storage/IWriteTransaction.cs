@@ -7,7 +7,9 @@ namespace Ops.Core.Storage;
 /// One batch of the group commit, as the engine sees it: plain reads and inserts of stored rows inside one
 /// transaction, with savepoints so one failing unit of work never sinks its neighbours. The chain itself
 /// (positions, prev_hash, row_hash, stream versions) is computed by <see cref="WriteSession"/>, not here.
-/// Statements are prepared once per connection and reused by every batch.
+/// Statements are prepared once per connection and reused by every batch. A unit of work's appends go through the
+/// set-based pair <see cref="ProbeAsync"/> and <see cref="TryInsertEventsAsync"/>: one call each per unit, whatever
+/// its size (on PostgreSQL one round trip each; issue 8 item 7).
 /// </summary>
 internal interface IWriteTransaction : IAsyncDisposable
 {
@@ -47,6 +49,23 @@ internal interface IWriteTransaction : IAsyncDisposable
     /// Any other failure throws.
     /// </summary>
     ValueTask<bool> TryInsertEventAsync(StoredRow row, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What a unit's appends must know before they are chained, in one call: the last version of each of
+    /// <paramref name="streamIds"/> (0 for a stream with no event; every one asked is in the answer) and the stored
+    /// events among <paramref name="eventIds"/> (32 bytes each; absent ones are not in the answer).
+    /// </summary>
+    ValueTask<AppendProbe> ProbeAsync(IReadOnlyCollection<string> streamIds, IReadOnlyCollection<byte[]> eventIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts the rows (consecutive positions, as chained by the caller) all or none. Returns false when any of them
+    /// is refused for a uniqueness reason (position, event_id or stream version taken, also within the set itself), or
+    /// when a stream of the set is not stored at the version just before its first row in the set (so a caller may
+    /// insert on a version it assumed, unread): then none of the set was written, and the caller tells which from the
+    /// state it reads. Any other failure throws,
+    /// and the caller's unit must then fail so that its savepoint is rolled back.
+    /// </summary>
+    ValueTask<bool> TryInsertEventsAsync(IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken);
 
     ValueTask<StoredOutcome?> FindOutcomeAsync(string commandId, CancellationToken cancellationToken);
 

@@ -6,6 +6,91 @@ namespace Ops.Core.Storage;
 /// <summary>A log row as stored: the chained columns and the two hashes.</summary>
 internal sealed record StoredRow(ChainRow Row, byte[] PrevHash, byte[] RowHash);
 
+/// <summary>
+/// The answer of <see cref="IWriteTransaction.ProbeAsync"/>: each stream asked with its last version (0 when it has
+/// none), and the stored events among the event_ids asked, by event_id bytes (<see cref="EventIdComparer"/>).
+/// </summary>
+internal sealed record AppendProbe(IReadOnlyDictionary<string, long> Versions, IReadOnlyDictionary<byte[], LoggedEvent> Existing);
+
+/// <summary>Compares event_ids (and other hash keys) by their bytes.</summary>
+internal sealed class EventIdComparer : IEqualityComparer<byte[]>
+{
+    public static readonly EventIdComparer Instance = new();
+
+    public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        // event_ids are SHA-256 outputs: their first bytes are already uniformly spread.
+        return obj.Length >= 4 ? BitConverter.ToInt32(obj, 0) : obj.Length;
+    }
+}
+
+/// <summary>
+/// The set-based append calls of <see cref="IWriteTransaction"/> as a loop over its row calls, for engines where a
+/// statement is no network round trip (SQLite) or where the loop is not slower than a set statement would be.
+/// </summary>
+internal static class RowAtATime
+{
+    private const string Savepoint = "ops_rows";
+
+    public static async ValueTask<AppendProbe> ProbeAsync(IWriteTransaction transaction, IReadOnlyCollection<string> streamIds, IReadOnlyCollection<byte[]> eventIds, CancellationToken cancellationToken)
+    {
+        var versions = new Dictionary<string, long>(streamIds.Count, StringComparer.Ordinal);
+        foreach (var streamId in streamIds)
+        {
+            versions[streamId] = await transaction.StreamVersionAsync(streamId, cancellationToken);
+        }
+
+        var existing = new Dictionary<byte[], LoggedEvent>(EventIdComparer.Instance);
+        foreach (var eventId in eventIds)
+        {
+            if (!existing.ContainsKey(eventId) && await transaction.FindEventAsync(eventId, cancellationToken) is { } found)
+            {
+                existing[eventId] = found;
+            }
+        }
+
+        return new AppendProbe(versions, existing);
+    }
+
+    /// <summary>
+    /// Each stream's version checked first (one read per stream); then one row needs nothing more (a statement is
+    /// atomic), and several run in a savepoint of their own, undone when one is refused.
+    /// </summary>
+    public static async ValueTask<bool> TryInsertEventsAsync(IWriteTransaction transaction, IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken)
+    {
+        var checkedStreams = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (checkedStreams.Add(row.Row.StreamId) && await transaction.StreamVersionAsync(row.Row.StreamId, cancellationToken) != row.Row.StreamVersion - 1)
+            {
+                return false;
+            }
+        }
+
+        if (rows.Count == 1)
+        {
+            return await transaction.TryInsertEventAsync(rows[0], cancellationToken);
+        }
+
+        await transaction.SaveAsync(Savepoint, cancellationToken);
+        foreach (var row in rows)
+        {
+            if (!await transaction.TryInsertEventAsync(row, cancellationToken))
+            {
+                await transaction.RollbackToAsync(Savepoint, cancellationToken);
+                await transaction.ReleaseAsync(Savepoint, cancellationToken);
+                return false;
+            }
+        }
+
+        await transaction.ReleaseAsync(Savepoint, cancellationToken);
+        return true;
+    }
+}
+
 /// <summary>A command outcome as the idempotency lookup needs it.</summary>
 internal sealed record StoredOutcome(CommandOutcome Outcome, string ContentHash);
 

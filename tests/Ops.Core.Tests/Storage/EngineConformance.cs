@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -180,6 +181,135 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
         await engine.Events.ScanChainAsync(scanner, 1, long.MaxValue, null, CancellationToken.None);
         Assert.True(scanner.Result().IsValid);
         Assert.Equal(2, scanner.RowsChecked);
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Append_AUnitMixingNewAndReplayedEventIds_WritesOnlyTheNew_AndReturnsTheOriginals(bool expectVersions)
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var (a, b, c, d) = (Draft("a", T0), Draft("b", T0), Draft("c", T0), Draft("d", T0));
+        await AppendAsync(writer, "s-1", a);
+
+        // One unit, one set-based call: a replay of a stored event, new events on three streams, a draft repeated
+        // within the call; with every version expected (the one-statement path) and with none (the probe path).
+        var results = await writer.ExecuteAsync(
+            (session, ct) => session.AppendAsync(
+            [
+                new StreamAppend("s-1", expectVersions ? 1 : null, [a, b]),
+                new StreamAppend("s-2", expectVersions ? 0 : null, [c]),
+                new StreamAppend("s-3", expectVersions ? 0 : null, [d, c]),
+            ], ct),
+            CancellationToken.None);
+
+        Assert.Equal([(1L, true), (2L, false)], results[0].Select(r => (r.Event.Position, r.Duplicate)));
+        Assert.Equal([(3L, false)], results[1].Select(r => (r.Event.Position, r.Duplicate)));
+        Assert.Equal([(4L, false), (3L, true)], results[2].Select(r => (r.Event.Position, r.Duplicate)));
+        Assert.Equal("s-1", results[0][0].Event.Envelope.StreamId);
+        Assert.Equal([1L, 2L], (await engine.Events.ReadStreamAsync("s-1", CancellationToken.None)).Select(e => e.Envelope.StreamVersion));
+        Assert.Equal([1L], (await engine.Events.ReadStreamAsync("s-3", CancellationToken.None)).Select(e => e.Envelope.StreamVersion));
+        await AssertChainAsync(engine, 4);
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Append_TwoStreamsInOneCallWithOneConflicting_IsAConcurrencyConflict_AndWritesNeitherStream(bool conflictFirst)
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        await AppendAsync(writer, "s-1", Draft("a", T0));
+        StreamAppend[] appends = conflictFirst
+            ? [new("s-1", 0, [Draft("stale", T0)]), new("s-2", 0, [Draft("x", T0), Draft("y", T0)])]
+            : [new("s-2", 0, [Draft("x", T0), Draft("y", T0)]), new("s-1", 0, [Draft("stale", T0)])];
+
+        // As the command pipeline does: the unit catches the conflict and goes on; nothing of the call may stay.
+        var (conflict, after) = await writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var caught = await Assert.ThrowsAsync<StreamConcurrencyException>(async () => await session.AppendAsync(appends, ct));
+                var next = await session.AppendAsync("s-3", null, [Draft("z", T0)], ct);
+                return (caught, next[0].Event.Position);
+            },
+            CancellationToken.None);
+
+        Assert.Equal(("s-1", 0L, 1L), (conflict.StreamId, conflict.ExpectedVersion, conflict.ActualVersion));
+        Assert.Equal(2, after);
+        Assert.Empty(await engine.Events.ReadStreamAsync("s-2", CancellationToken.None));
+        await AssertChainAsync(engine, 2);
+    }
+
+    [SkippableFact]
+    public async Task Batch_AUnitThatFailsAfterASetAppend_LeavesNothing_ItsNeighboursCommitOnAContiguousChain()
+    {
+        using var engine = Migrated();
+        await using var writer = Writer(engine);
+        var ok1 = writer.ExecuteAsync((s, ct) => s.AppendAsync([new StreamAppend("s-1", 0, [Draft("o1", T0), Draft("o2", T0)]), new StreamAppend("s-2", 0, [Draft("o3", T0)])], ct), CancellationToken.None);
+        var bad = writer.ExecuteAsync<bool>(
+            async (s, ct) =>
+            {
+                await s.AppendAsync([new StreamAppend("s-3", 0, [Draft("d1", T0), Draft("d2", T0)]), new StreamAppend("s-4", null, [Draft("d3", T0)])], ct);
+                throw new InvalidOperationException("the unit fails after its set append");
+            },
+            CancellationToken.None);
+        var ok2 = writer.ExecuteAsync((s, ct) => s.AppendAsync([new StreamAppend("s-3", 0, [Draft("o4", T0)]), new StreamAppend("s-1", null, [Draft("o5", T0)])], ct), CancellationToken.None);
+
+        await ok1;
+        var second = await ok2;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        Assert.Empty(await engine.Events.ReadStreamAsync("s-4", CancellationToken.None));
+        Assert.Equal(["o4"], (await engine.Events.ReadStreamAsync("s-3", CancellationToken.None)).Select(e => e.Envelope.Payload.GetProperty("name").GetString()));
+        Assert.Equal([(4L, 1L), (5L, 3L)], second.Select(r => (r[0].Event.Position, r[0].Event.Envelope.StreamVersion)));
+        await AssertChainAsync(engine, 5);
+    }
+
+    /// <summary>The attacker's view of the seam: a set insert is refused whole when any row would pass a check.</summary>
+    [SkippableTheory]
+    [InlineData("position taken")]
+    [InlineData("event_id stored")]
+    [InlineData("stream version taken")]
+    [InlineData("stream version skipped")]
+    [InlineData("event_id twice in the set")]
+    [InlineData("position twice in the set")]
+    public async Task TryInsertEvents_ASetWithOneRowPastAKeyOrVersionCheck_IsRefusedWhole_AndTheBatchGoesOn(string attack)
+    {
+        using var engine = Migrated();
+        await using (var writer = Writer(engine))
+        {
+            await AppendAsync(writer, "s", Draft("a", T0));
+        }
+
+        await using var connection = engine.OpenWriter();
+        await using (var batch = await connection.BeginAsync(CancellationToken.None))
+        {
+            var (head, headHash) = await batch.ReadHeadAsync(CancellationToken.None);
+            var stored = await engine.Events.ReadRowsAsync(1, 1, CancellationToken.None).SingleAsync();
+            var probe = await batch.ProbeAsync(["s", "t"], [stored.Row.EventId, Id("nowhere")], CancellationToken.None);
+            Assert.Equal([("s", 1L), ("t", 0L)], probe.Versions.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => (v.Key, v.Value)));
+            Assert.Equal([1L], probe.Existing.Values.Select(e => e.Position));
+
+            var good = Row(head + 1, "t", 1, Id("g"));
+            var bad = attack switch
+            {
+                "position taken" => Row(head, "u", 1, Id("b")),
+                "event_id stored" => Row(head + 2, "u", 1, stored.Row.EventId),
+                "stream version taken" => Row(head + 2, "s", 1, Id("b")),
+                "stream version skipped" => Row(head + 2, "s", 3, Id("b")),
+                "event_id twice in the set" => Row(head + 2, "u", 1, good.EventId),
+                _ => Row(head + 1, "u", 1, Id("b")),
+            };
+
+            Assert.False(await batch.TryInsertEventsAsync(Chain(headHash, good, bad), CancellationToken.None));
+            Assert.Equal(0, (await batch.ProbeAsync(["t"], [good.EventId], CancellationToken.None)).Versions["t"]);
+            Assert.True(await batch.TryInsertEventsAsync(Chain(headHash, good, Row(head + 2, "t", 2, Id("g2"))), CancellationToken.None));
+            await batch.CommitAsync(CancellationToken.None);
+        }
+
+        await AssertChainAsync(engine, 3);
+        var rows = await engine.Events.ReadRowsAsync(1, long.MaxValue, CancellationToken.None).Select(r => (r.Row.Position, r.Row.StreamId, r.Row.StreamVersion)).ToListAsync();
+        Assert.Equal([(1L, "s", 1L), (2L, "t", 1L), (3L, "t", 2L)], rows);
     }
 
     [SkippableFact]
@@ -433,6 +563,35 @@ public abstract class EngineConformance<TFixture>(TFixture fixture) : IClassFixt
 
     private static EventEnvelope Draft(string name, DateTimeOffset at, string source = "test:conformance", long? sequence = null, string type = "pack.test.things.Happened") =>
         EventDraft.Create(type, 1, JsonSerializer.SerializeToElement(new { name }, OpsJson.Options), source, name, sequence, at, new Causation("c", null, null), new ActorRef("tester", ActorKind.Service), null, null, new IdentityScope("acme", "system", null, "test"), "unset");
+
+    private static byte[] Id(string name) => SHA256.HashData(Encoding.UTF8.GetBytes(name));
+
+    private static ChainRow Row(long position, string stream, long version, byte[] eventId) =>
+        new(position, eventId, stream, version, "pack.test.things.Happened", T0.UtcTicks, "test:conformance", null, [0x7b, 0x7d]);
+
+    /// <summary>The rows chained one after the other from <paramref name="previous"/>, as the writer would.</summary>
+    private static List<StoredRow> Chain(byte[] previous, params ChainRow[] rows)
+    {
+        var chained = new List<StoredRow>(rows.Length);
+        foreach (var row in rows)
+        {
+            var hash = LogChain.RowHash(previous, row);
+            chained.Add(new StoredRow(row, previous, hash));
+            previous = hash;
+        }
+
+        return chained;
+    }
+
+    /// <summary>The log holds exactly positions 1..<paramref name="rows"/>, and its chain verifies from position 1.</summary>
+    private static async Task AssertChainAsync(IStorageEngine engine, long rows)
+    {
+        var scanner = new ChainScanner();
+        await engine.Events.ScanChainAsync(scanner, 1, long.MaxValue, null, CancellationToken.None);
+        Assert.True(scanner.Result().IsValid, scanner.Problem);
+        Assert.Equal(rows, scanner.RowsChecked);
+        Assert.Equal(rows, await engine.Events.HeadPositionAsync(CancellationToken.None));
+    }
 
     private static EgressRow Egress(string id, string destination, string status = "pending") =>
         new(id, "acme", "test", destination, "pack.test.things.Send", "c-" + id, "k-" + id, new string('a', 64), [1, 2, 3], status, null, 0, null, null, T0.UtcTicks, T0.UtcTicks, null);

@@ -18,6 +18,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     private readonly NpgsqlTransaction _transaction;
     private (long Position, byte[] RowHash)? _head;
     private (long Seq, byte[] RowHash)? _outcomeHead;
+    private string? _pendingRelease;
 
     public PostgresWriteTransaction(PostgresWriterConnection writer, NpgsqlTransaction transaction, (long, byte[]) head, (long, byte[]) outcomeHead)
     {
@@ -30,17 +31,42 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
     // SKIP LOCKED: claimers on other connections pass rows this transaction holds (seed 004).
     public IOutboxWrites Outbox => new OutboxSql(_transaction.Connection!, _transaction, skipLocked: true);
 
-    public async ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken) =>
-        await _transaction.SaveAsync(savepoint, cancellationToken);
+    public async ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken)
+    {
+        Name(savepoint);
+        if (_pendingRelease is null)
+        {
+            await _transaction.SaveAsync(savepoint, cancellationToken);
+            return;
+        }
+
+        // The previous unit's RELEASE rides with this SAVEPOINT: one round trip per unit of a batch, not two.
+        await using var command = new NpgsqlCommand($"RELEASE SAVEPOINT {_pendingRelease}; SAVEPOINT {savepoint}", _transaction.Connection, _transaction);
+        _pendingRelease = null;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public async ValueTask RollbackToAsync(string savepoint, CancellationToken cancellationToken)
     {
-        await _transaction.RollbackAsync(savepoint, cancellationToken);
+        await _transaction.RollbackAsync(Name(savepoint), cancellationToken);
         (_head, _outcomeHead) = (null, null);
+        if (_pendingRelease != savepoint)
+        {
+            // A pending release is of the innermost open savepoint; rolling back to one outside it destroyed it.
+            _pendingRelease = null;
+        }
     }
 
-    public async ValueTask ReleaseAsync(string savepoint, CancellationToken cancellationToken) =>
-        await _transaction.ReleaseAsync(savepoint, cancellationToken);
+    /// <summary>
+    /// Deferred to the next <see cref="SaveAsync"/>, which sends it with its own statement; COMMIT releases whatever is
+    /// still open, and ROLLBACK TO a later savepoint is unaffected by an earlier one left open (they nest).
+    /// </summary>
+    public ValueTask ReleaseAsync(string savepoint, CancellationToken cancellationToken)
+    {
+        // RELEASE of the outermost open savepoint releases every one nested in it: the first pending one is enough.
+        _pendingRelease ??= Name(savepoint);
+        return ValueTask.CompletedTask;
+    }
 
     public async ValueTask CommitAsync(CancellationToken cancellationToken) =>
         await _transaction.CommitAsync(cancellationToken);
@@ -109,11 +135,14 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         return await reader.ReadAsync(cancellationToken) ? PostgresEventStore.Read(reader) : null;
     }
 
-    public async ValueTask<bool> TryInsertEventAsync(StoredRow row, CancellationToken cancellationToken)
+    public ValueTask<bool> TryInsertEventAsync(StoredRow row, CancellationToken cancellationToken) =>
+        InsertOneAsync(_writer.Insert, row, cancellationToken);
+
+    private async ValueTask<bool> InsertOneAsync(NpgsqlCommand insert, StoredRow row, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(row);
         var r = row.Row;
-        var p = _writer.Insert.Parameters;
+        var p = insert.Parameters;
         p[0].Value = r.Position;
         p[1].Value = r.EventId;
         p[2].Value = r.StreamId;
@@ -126,12 +155,83 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         p[9].Value = row.PrevHash;
         p[10].Value = row.RowHash;
         _head = null;
-        if (await _writer.Insert.ExecuteNonQueryAsync(cancellationToken) == 0)
+        if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
             return false;
         }
 
         _head = (r.Position, row.RowHash);
+        return true;
+    }
+
+    public async ValueTask<AppendProbe> ProbeAsync(IReadOnlyCollection<string> streamIds, IReadOnlyCollection<byte[]> eventIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(streamIds);
+        ArgumentNullException.ThrowIfNull(eventIds);
+        var probe = _writer.Probe;
+        probe.BatchCommands[0].Parameters[0].Value = streamIds.ToArray();
+        probe.BatchCommands[1].Parameters[0].Value = eventIds.ToArray();
+        var versions = new Dictionary<string, long>(streamIds.Count, StringComparer.Ordinal);
+        var existing = new Dictionary<byte[], LoggedEvent>(EventIdComparer.Instance);
+        await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            existing[reader.GetFieldValue<byte[]>(2)] = PostgresEventStore.Read(reader);
+        }
+
+        return new AppendProbe(versions, existing);
+    }
+
+    public async ValueTask<bool> TryInsertEventsAsync(IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 1)
+        {
+            return await InsertOneAsync(_writer.InsertChecked, rows[0], cancellationToken);
+        }
+
+        // The statement's checks see stored rows only: a set that repeats a key within itself is refused here, unsent.
+        var n = rows.Count;
+        var positions = new HashSet<long>(n);
+        var eventIds = new HashSet<byte[]>(n, EventIdComparer.Instance);
+        var versions = new HashSet<(string, long)>(n);
+        var (position, eventId, streamId, streamVersion, eventType, occurredAt) = (new long[n], new byte[n][], new string[n], new long[n], new string[n], new long[n]);
+        var (sourceRef, sourceSequence, envelope, prevHash, rowHash) = (new string[n], new long?[n], new byte[n][], new byte[n][], new byte[n][]);
+        for (var i = 0; i < n; i++)
+        {
+            var r = rows[i].Row;
+            if (!positions.Add(r.Position) || !eventIds.Add(r.EventId) || !versions.Add((r.StreamId, r.StreamVersion)))
+            {
+                return false;
+            }
+
+            (position[i], eventId[i], streamId[i], streamVersion[i], eventType[i], occurredAt[i]) = (r.Position, r.EventId, r.StreamId, r.StreamVersion, r.EventType, r.OccurredAtTicks);
+            (sourceRef[i], sourceSequence[i], envelope[i], prevHash[i], rowHash[i]) = (r.SourceRef, r.SourceSequence, r.Envelope, rows[i].PrevHash, rows[i].RowHash);
+        }
+
+        var p = _writer.InsertMany.Parameters;
+        (p[0].Value, p[1].Value, p[2].Value, p[3].Value, p[4].Value, p[5].Value) = (position, eventId, streamId, streamVersion, eventType, occurredAt);
+        (p[6].Value, p[7].Value, p[8].Value, p[9].Value, p[10].Value) = (sourceRef, sourceSequence, envelope, prevHash, rowHash);
+        _head = null;
+        var inserted = await _writer.InsertMany.ExecuteNonQueryAsync(cancellationToken);
+        if (inserted == 0)
+        {
+            return false;
+        }
+
+        if (inserted != n)
+        {
+            // Only a writer that bypassed the chain lock can race the statement's own checks; the unit must fail.
+            throw new InvalidOperationException($"The database took {inserted} of {n} rows from position {position[0]}: another writer appended without the chain lock. The unit fails and its savepoint is rolled back; nothing of it stays.");
+        }
+
+        _head = (rows[^1].Row.Position, rows[^1].RowHash);
         return true;
     }
 
@@ -201,6 +301,12 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         // Rolls back (and so releases the chain lock) unless the batch committed.
         await _transaction.DisposeAsync();
     }
+
+    /// <summary>Savepoint names go into SQL text: plain identifiers only (the writer's are w0, w1, ...).</summary>
+    private static string Name(string savepoint) =>
+        savepoint.Length > 0 && savepoint.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') && !char.IsAsciiDigit(savepoint[0])
+            ? savepoint
+            : throw new ArgumentException($"A savepoint name must be a plain lower-case identifier: '{savepoint}' is not; nothing was sent.", nameof(savepoint));
 
     private static async ValueTask<IReadOnlyList<LoggedEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

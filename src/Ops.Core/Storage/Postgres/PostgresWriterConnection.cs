@@ -30,6 +30,15 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
 
     internal NpgsqlCommand ByEventId { get; private set; } = null!;
 
+    /// <summary>A unit's probe in one round trip: the streams' last versions, then the stored events among the event_ids.</summary>
+    internal NpgsqlBatch Probe { get; private set; } = null!;
+
+    /// <summary>A unit's rows in one statement, all or none (<see cref="IWriteTransaction.TryInsertEventsAsync"/>).</summary>
+    internal NpgsqlCommand InsertMany { get; private set; } = null!;
+
+    /// <summary>One row of <see cref="IWriteTransaction.TryInsertEventsAsync"/>: <see cref="Insert"/> with the stream's version checked.</summary>
+    internal NpgsqlCommand InsertChecked { get; private set; } = null!;
+
     internal NpgsqlCommand StreamVersion { get; private set; } = null!;
 
     internal NpgsqlCommand LastOccurredAt { get; private set; } = null!;
@@ -141,6 +150,51 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
             """,
             NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea);
         ByEventId = Command(connection, $"{SelectEvent} WHERE event_id = $1", NpgsqlDbType.Bytea);
+        InsertChecked = Command(
+            connection,
+            """
+            INSERT INTO events (position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+            WHERE COALESCE((SELECT MAX(stream_version) FROM events WHERE stream_id = $3), 0) = $4 - 1
+            ON CONFLICT DO NOTHING
+            """,
+            NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea);
+        Probe = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                // A subquery per stream, so each is the index's backward probe (MAX on (stream_id, stream_version)),
+                // not a scan of a long stream's versions.
+                new NpgsqlBatchCommand("SELECT s.id, COALESCE((SELECT MAX(e.stream_version) FROM events e WHERE e.stream_id = s.id), 0) FROM unnest($1::text[]) AS s(id)")
+                {
+                    Parameters = { new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text } },
+                },
+                new NpgsqlBatchCommand("SELECT position, envelope, event_id FROM events WHERE event_id = ANY($1)")
+                {
+                    Parameters = { new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea } },
+                },
+            },
+        };
+        // All or none without aborting the transaction: nothing is inserted when any row's position or event_id is
+        // stored, or a stream is not at the version just before its first row (each check an index probe per row or
+        // stream); ON CONFLICT DO NOTHING stays the backstop, and the caller compares the count with the set's size.
+        InsertMany = Command(
+            connection,
+            """
+            WITH r AS (
+                SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::bytea[], $10::bytea[], $11::bytea[])
+                    AS r(position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash))
+            INSERT INTO events (position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash)
+            SELECT position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash FROM r
+            WHERE NOT EXISTS (SELECT 1 FROM r x JOIN events e ON e.position = x.position)
+              AND NOT EXISTS (SELECT 1 FROM r x JOIN events e ON e.event_id = x.event_id)
+              AND NOT EXISTS (
+                  SELECT 1 FROM (SELECT stream_id, MIN(stream_version) AS first FROM r GROUP BY stream_id) f
+                  WHERE COALESCE((SELECT MAX(e.stream_version) FROM events e WHERE e.stream_id = f.stream_id), 0) <> f.first - 1)
+            ORDER BY position
+            ON CONFLICT DO NOTHING
+            """,
+            Arrays(NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Text, NpgsqlDbType.Bigint, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea, NpgsqlDbType.Bytea));
         StreamVersion = Command(connection, "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1", NpgsqlDbType.Text);
         LastOccurredAt = Command(connection, "SELECT occurred_at FROM events WHERE stream_id = $1 ORDER BY stream_version DESC LIMIT 1", NpgsqlDbType.Text);
         ReadStream = Command(connection, $"{SelectEvent} WHERE stream_id = $1 ORDER BY stream_version", NpgsqlDbType.Text);
@@ -161,11 +215,14 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
             NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Integer, NpgsqlDbType.Bigint, NpgsqlDbType.Bigint);
 
         await Begin.PrepareAsync(cancellationToken);
-        foreach (var command in new[] { Head, OutcomeHead, Insert, ByEventId, StreamVersion, LastOccurredAt, ReadStream, CoreAfter, FindOutcome, InsertOutcome, ReadCursor, WriteCursor })
+        await Probe.PrepareAsync(cancellationToken);
+        foreach (var command in new[] { Head, OutcomeHead, Insert, InsertMany, InsertChecked, ByEventId, StreamVersion, LastOccurredAt, ReadStream, CoreAfter, FindOutcome, InsertOutcome, ReadCursor, WriteCursor })
         {
             await command.PrepareAsync(cancellationToken);
         }
     }
+
+    private static NpgsqlDbType[] Arrays(params NpgsqlDbType[] elements) => [.. elements.Select(e => NpgsqlDbType.Array | e)];
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, params NpgsqlDbType[] parameters)
     {

@@ -139,6 +139,13 @@ internal sealed class SqlServerWriteTransaction : IWriteTransaction
         return true;
     }
 
+    // SQL Server: the row calls in a loop (RowAtATime); untested here for want of a server, so kept to the row statements.
+    public ValueTask<AppendProbe> ProbeAsync(IReadOnlyCollection<string> streamIds, IReadOnlyCollection<byte[]> eventIds, CancellationToken cancellationToken) =>
+        RowAtATime.ProbeAsync(this, streamIds, eventIds, cancellationToken);
+
+    public ValueTask<bool> TryInsertEventsAsync(IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken) =>
+        RowAtATime.TryInsertEventsAsync(this, rows, cancellationToken);
+
     public async ValueTask<StoredOutcome?> FindOutcomeAsync(string commandId, CancellationToken cancellationToken)
     {
         _writer.FindOutcome.Parameters[0].Value = commandId;

@@ -172,6 +172,13 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         }
     }
 
+    // A statement is no network round trip here: the row calls in a loop (RowAtATime) are the set calls.
+    public ValueTask<AppendProbe> ProbeAsync(IReadOnlyCollection<string> streamIds, IReadOnlyCollection<byte[]> eventIds, CancellationToken cancellationToken) =>
+        RowAtATime.ProbeAsync(this, streamIds, eventIds, cancellationToken);
+
+    public ValueTask<bool> TryInsertEventsAsync(IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken) =>
+        RowAtATime.TryInsertEventsAsync(this, rows, cancellationToken);
+
     public async ValueTask<StoredOutcome?> FindOutcomeAsync(string commandId, CancellationToken cancellationToken)
     {
         _findOutcome.Parameters[0].Value = commandId;
