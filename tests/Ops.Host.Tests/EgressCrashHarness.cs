@@ -117,11 +117,11 @@ internal sealed class CrashDestination : IAsyncDisposable
 internal sealed record CrashReport(
     string Lane, int Kills, int Approved, int Unapproved, int Calls, int DistinctKeys, int TransportDuplicates, int Executed, int Failed,
     int Lost, int Unexpected, int UnapprovedMoved, int ExecutedWithoutEffect, int EffectWithoutExecuted, int ReceiptsWithoutApprover,
-    IReadOnlyList<int> CallsBySlot, int MaxAttempts, int VerifyExit, string VerifyOutput, double MeanStartMs, double KillPhaseSeconds)
+    IReadOnlyList<int> CallsBySlot, int MaxAttempts, int VerifyExit, string VerifyOutput, double MeanStartMs, double MeanCpuMs, double KillPhaseSeconds)
 {
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Lane}: kills={Kills} in {KillPhaseSeconds:0.0} s ({(Kills == 0 ? 0 : KillPhaseSeconds * 1000 / Kills):0} ms per kill, mean start {MeanStartMs:0} ms); approved={Approved} unapproved={Unapproved}; calls={Calls} by slot [{string.Join(", ", CallsBySlot)}], distinct keys={DistinctKeys}, transport duplicates={TransportDuplicates}; executed={Executed} failed={Failed}; lost={Lost} unexpected={Unexpected} unapproved moved={UnapprovedMoved} executed without effect={ExecutedWithoutEffect} effect without executed={EffectWithoutExecuted} receipts without approver={ReceiptsWithoutApprover}; max attempts={MaxAttempts}; log verify exit {VerifyExit}");
+        $"{Lane}: kills={Kills} in {KillPhaseSeconds:0.0} s ({(Kills == 0 ? 0 : KillPhaseSeconds * 1000 / Kills):0} ms per kill, mean start {MeanStartMs:0} ms, mean CPU per killed worker {MeanCpuMs:0} ms); approved={Approved} unapproved={Unapproved}; calls={Calls} by slot [{string.Join(", ", CallsBySlot)}], distinct keys={DistinctKeys}, transport duplicates={TransportDuplicates}; executed={Executed} failed={Failed}; lost={Lost} unexpected={Unexpected} unapproved moved={UnapprovedMoved} executed without effect={ExecutedWithoutEffect} effect without executed={EffectWithoutExecuted} receipts without approver={ReceiptsWithoutApprover}; max attempts={MaxAttempts}; log verify exit {VerifyExit}");
 }
 
 /// <summary>
@@ -137,6 +137,7 @@ internal sealed class CrashLane : IAsyncDisposable
     private readonly int[] _ports;
     private readonly HttpClient[] _http;
     private readonly List<double> _startMs = [];
+    private readonly List<double> _cpuMs = [];
     private readonly HashSet<string> _approved = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keyOf = new(StringComparer.Ordinal);
     private ECDsa? _signer;
@@ -158,6 +159,9 @@ internal sealed class CrashLane : IAsyncDisposable
     public string Name { get; }
 
     public string Work { get; }
+
+    /// <summary>What each slot's last worker printed, for a failure's message.</summary>
+    public List<string> Outputs { get; } = [];
 
     /// <summary>A lane in a new temp folder; <paramref name="routes"/> are extra environment (PostgreSQL routes), empty for SQLite.</summary>
     public static async Task<CrashLane> CreateAsync(string name, CrashDestination destination, int slots, Dictionary<string, string> routes)
@@ -205,37 +209,49 @@ internal sealed class CrashLane : IAsyncDisposable
         });
         await _workers[0]!.DisposeAsync();
         _startMs.Clear();
-        for (var slot = 0; slot < _workers.Length; slot++)
-        {
-            await StartAsync(slot);
-        }
+        await Task.WhenAll(Enumerable.Range(0, _workers.Length).Select(slot => StartAsync(slot)));
     }
 
     /// <summary>
-    /// SIGKILLs <paramref name="kills"/> times, a random slot each time, and restarts it. A quarter of the kills land 0–150 ms
-    /// after the worker listens (around its first claim); the rest 0–250 ms after its next call reaches the destination
-    /// (during the call, its acknowledgement or the next claim), or 1.5 s after listening when no call comes.
+    /// SIGKILLs <paramref name="kills"/> times in rounds: each round kills every slot, in a random order, then restarts them
+    /// together (so on a shared database the survivor cannot drain the queue while the other restarts). A quarter of the
+    /// kills land 0–150 ms after the round began (around a fresh worker's first claim); the rest 0–250 ms after that
+    /// worker's next call reaches the destination (during the call, its acknowledgement or the next claim), or 1.5 s after
+    /// the round began when no call comes.
     /// </summary>
     public async Task KillAsync(int kills, Random random)
     {
         var clock = Stopwatch.StartNew();
-        for (var kill = 0; kill < kills; kill++)
+        while (_kills < kills)
         {
-            var slot = random.Next(_workers.Length);
-            var call = _destination.NextCallAsync(Name, slot);
-            if (random.Next(4) == 0)
+            var order = Enumerable.Range(0, _workers.Length).OrderBy(_ => random.Next()).Take(kills - _kills).ToList();
+            var calls = order.ToDictionary(slot => slot, slot => _destination.NextCallAsync(Name, slot));
+            foreach (var slot in order)
             {
-                await Task.Delay(random.Next(0, 150));
-            }
-            else
-            {
-                await Task.WhenAny(call, Task.Delay(1_500));
-                await Task.Delay(random.Next(0, 250));
+                if (random.Next(4) == 0)
+                {
+                    await Task.Delay(random.Next(0, 150));
+                }
+                else
+                {
+                    await Task.WhenAny(calls[slot], Task.Delay(1_500));
+                    await Task.Delay(random.Next(0, 250));
+                }
+
+                try
+                {
+                    _cpuMs.Add(_workers[slot]!.CpuTime.TotalMilliseconds);
+                }
+                catch (InvalidOperationException)
+                {
+                    // It exited on its own: the kill below finds it gone, and the check says why if that mattered.
+                }
+
+                await _workers[slot]!.DisposeAsync();
+                _kills++;
             }
 
-            await _workers[slot]!.DisposeAsync();
-            _kills++;
-            await StartAsync(slot);
+            await Task.WhenAll(order.Select(slot => StartAsync(slot)));
         }
 
         _killSeconds = clock.Elapsed.TotalSeconds;
@@ -267,6 +283,7 @@ internal sealed class CrashLane : IAsyncDisposable
         {
             if (_workers[slot] is { } worker)
             {
+                Outputs.Add(worker.Output);
                 await worker.DisposeAsync();
                 _workers[slot] = null;
             }
@@ -299,6 +316,7 @@ internal sealed class CrashLane : IAsyncDisposable
             verifyExit,
             verifyOutput,
             _startMs.Count == 0 ? 0 : _startMs.Average(),
+            _cpuMs.Count == 0 ? 0 : _cpuMs.Average(),
             _killSeconds);
     }
 

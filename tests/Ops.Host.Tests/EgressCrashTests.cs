@@ -116,6 +116,14 @@ internal static class EgressCrashRun
                 log.WriteLine(report.ToString());
             }
 
+            if (Environment.GetEnvironmentVariable("OPS_EGRESS_CRASH_SHOW_OUTPUT") == "1")
+            {
+                foreach (var output in lanes.SelectMany(l => l.Outputs))
+                {
+                    log.WriteLine(output);
+                }
+            }
+
             Assert.Equal(kills, reports.Sum(r => r.Kills));
             foreach (var report in reports)
             {

@@ -92,6 +92,16 @@ internal sealed class HostProcess : IAsyncDisposable
     /// <summary>The process id (for reports; the process may have exited).</summary>
     public int Id => _process.Id;
 
+    /// <summary>CPU time the running process has used so far (user and system).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Whether the process has exited.</summary>
     public bool HasExited => _process.HasExited;
 
