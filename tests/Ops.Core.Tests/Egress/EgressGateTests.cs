@@ -12,9 +12,10 @@ namespace Ops.Core.Tests.Egress;
 /// <summary>
 /// The egress path of issue 10 items 1–2: enqueue in the commit's transaction, the gate (signature or policy approval,
 /// holds, kill switches, quotas), claims with leases, acknowledgements by the lease holder only, receipts, compensation.
-/// Attacker-side cases first. The dispatcher is driven round by round on the harness's manual clock.
+/// Attacker-side cases first. The dispatcher is driven round by round on the harness's manual clock. One suite, run
+/// unchanged on every engine (<see cref="EgressGateSqliteTests"/>, <see cref="EgressGatePostgresTests"/>).
 /// </summary>
-public sealed class EgressGateTests
+public abstract class EgressGateTests
 {
     private static readonly Dictionary<string, string?> Settings = new()
     {
@@ -268,15 +269,18 @@ public sealed class EgressGateTests
         Assert.DoesNotContain(probe.Calls, c => c.RequestId == rejected.RequestId);
     }
 
-    private static Task<KernelHarness> StartAsync(Dictionary<string, string?>? extra = null)
+    /// <summary>The routes of a fresh database on this suite's engine (none for the harness's SQLite default).</summary>
+    protected abstract Task<Dictionary<string, string?>> RoutesAsync();
+
+    private async Task<KernelHarness> StartAsync(Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>(Settings);
-        foreach (var (k, v) in extra ?? [])
+        foreach (var (k, v) in (await RoutesAsync()).Concat(extra ?? []))
         {
             settings[k] = v;
         }
 
-        return KernelHarness.StartAsync([("relay", (Ops.Core.Packs.IOpsPack)new RelayPack())], settings);
+        return await KernelHarness.StartAsync([("relay", (Ops.Core.Packs.IOpsPack)new RelayPack())], settings);
     }
 
     private static async Task<EgressRow> SendAsync(KernelHarness h, RelayProbe probe, string messageId)
@@ -337,5 +341,31 @@ public sealed class EgressGateTests
             after.AddRange(page.Where(e => e.Envelope.EventType == EgressEventTypes.Dispatched).Select(e => e.Position));
             from = page[^1].Position;
         }
+    }
+}
+
+/// <summary>The egress gate on SQLite, the harness's default route.</summary>
+public sealed class EgressGateSqliteTests : EgressGateTests
+{
+    protected override Task<Dictionary<string, string?>> RoutesAsync() => Task.FromResult(new Dictionary<string, string?>());
+}
+
+/// <summary>
+/// The egress gate on PostgreSQL: a fresh database per test on the run's server (<see cref="Storage.Postgres.PostgresServer"/>:
+/// <c>OPS_TEST_POSTGRES</c>, or a throwaway cluster). The 16 dispatchers here share one kernel's writer; claims that compete
+/// across processes (<c>FOR UPDATE SKIP LOCKED</c>) are the PostgreSQL crash test's (tests/Ops.Host.Tests/EgressCrashTests.cs).
+/// </summary>
+public sealed class EgressGatePostgresTests(Storage.Postgres.PostgresFixture fixture) : EgressGateTests, IClassFixture<Storage.Postgres.PostgresFixture>
+{
+    protected override async Task<Dictionary<string, string?>> RoutesAsync()
+    {
+        var connectionString = Storage.Postgres.PostgresServer.ConnectionString(await fixture.CreateDatabaseAsync(migrated: false));
+        return new Dictionary<string, string?>
+        {
+            ["Ops:Routes:event_log:Provider"] = "postgres",
+            ["Ops:Routes:event_log:ConnectionString"] = connectionString,
+            ["Ops:Routes:projections:Provider"] = "postgres",
+            ["Ops:Routes:projections:ConnectionString"] = connectionString,
+        };
     }
 }
