@@ -374,6 +374,12 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
         var row = await session.Transaction.Outbox.FindAsync(requestId ?? string.Empty, ct)
             ?? throw new OpsException(ReasonCodes.NotFound, $"There is no egress request '{requestId}'. Nothing was changed.");
         RequireCapability(session, action, "egress:" + row.Destination, actor, now);
+        // Seed 001: tenant enforced server-side. A capability on egress:<destination> is not one on another tenant's requests.
+        if (!session.Core.Actors.TryGetValue(actor.Id, out var registered) || registered.TenantId != row.TenantId)
+        {
+            throw new OpsException(ReasonCodes.CapabilityDenied, $"Egress request {Short(row)} belongs to another tenant than '{actor.Id}', who may act only on its own tenant's requests. Nothing was changed.");
+        }
+
         return row;
     }
 

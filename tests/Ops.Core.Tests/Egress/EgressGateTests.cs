@@ -72,6 +72,29 @@ public abstract class EgressGateTests
     }
 
     [Fact]
+    public async Task AnotherTenantsOperator_WithEveryEgressCapability_CannotApproveRejectHoldOrUndo_AndNothingMoves()
+    {
+        await using var h = await StartAsync();
+        var probe = new RelayProbe();
+        var pending = await SendAsync(h, probe, "m-1");
+        var approved = await SendAsync(h, probe, "m-2");
+        await ApproveAsync(h, approved);
+        var (gus, _) = await h.AddActorAsync("gus", new CapabilityScope(["core.ApproveEgress", "core.OperateEgress"], ["egress:*"], [SafetyClass.WriteInternal]), tenantId: "globex");
+        // Past the grant's instant, so the capability is in force and only the tenant stands in the way.
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var signature = EgressApproval.Sign(h.KeyOf("gus"), "gus", pending.RequestId, pending.RequestHash, h.Time.GetUtcNow(), TimeSpan.FromMinutes(5));
+
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ApproveAsync(pending.RequestId, signature, gus.Actor, CancellationToken.None))).Code);
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.RejectAsync(pending.RequestId, "mine now", gus.Actor, CancellationToken.None))).Code);
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.HoldAsync(approved.RequestId, "mine now", gus.Actor, CancellationToken.None))).Code);
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.CheckUndoAsync(approved.RequestId, gus.Actor, CancellationToken.None))).Code);
+
+        Assert.Equal(("pending", "executed"), ((await h.Kernel.Egress.Store.FindAsync(pending.RequestId, CancellationToken.None))!.Status, (await h.Kernel.Egress.Store.FindAsync(approved.RequestId, CancellationToken.None))!.Status));
+        Assert.Empty(probe.Compensations);
+    }
+
+    [Fact]
     public async Task Approved_IsDispatchedOnce_WithItsIdempotencyKey_AndTheReceiptNamesApproverHashStatusAndTimings()
     {
         await using var h = await StartAsync();
