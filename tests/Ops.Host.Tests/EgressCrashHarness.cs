@@ -357,27 +357,9 @@ internal sealed class CrashLane : IAsyncDisposable
         }
     }
 
-    private async Task CommitAsync(int issue)
-    {
-        var command = new { command_type = "pack.github.issues.AddLabels", payload = new { repository = "octo/" + Name, issue_number = issue, labels = new[] { "crash" } } };
-        using var proposed = await _http[0].PostAsJsonAsync("/v1/proposals", command);
-        var json = await proposed.Content.ReadAsStringAsync();
-        Assert.True(proposed.IsSuccessStatusCode, json);
-        var proposal = JsonSerializer.Deserialize<Proposal>(json, OpsJson.Options)!;
-        var interpretation = proposal.Interpretations[0];
-        var consent = ConsentSigning.Sign(_signer!, "admin", interpretation, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
-        using var committed = await _http[0].PostAsync("/v1/commits", JsonContent.Create(new CommitRequest(proposal.Command, proposal.ProposedAt, interpretation.InterpretationId, interpretation.PreviewHash, consent), options: OpsJson.Options));
-        Assert.True(committed.IsSuccessStatusCode, await committed.Content.ReadAsStringAsync());
-    }
+    private Task CommitAsync(int issue) => EgressHttp.CommitAddLabelsAsync(_http[0], _signer!, "octo/" + Name, issue);
 
-    private async Task<IReadOnlyList<EgressRequestView>> ListAsync(string? status)
-    {
-        using var response = await LiveClient().GetAsync("/v1/egress?limit=10000" + (status is null ? string.Empty : "&status=" + status));
-        var json = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, json);
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("requests").Deserialize<List<EgressRequestView>>(OpsJson.Options)!;
-    }
+    private Task<IReadOnlyList<EgressRequestView>> ListAsync(string? status) => EgressHttp.ListAsync(LiveClient(), status);
 
     /// <summary>Executed and failed receipts on the log, by request id.</summary>
     private async Task<Dictionary<string, EgressReceipt>> ReceiptsAsync()
@@ -428,5 +410,33 @@ internal sealed class CrashLane : IAsyncDisposable
         _signer?.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(Work, recursive: true);
+    }
+}
+
+/// <summary>The egress HTTP calls the egress tests share: commit an AddLabels request as a signer, and list requests.</summary>
+internal static class EgressHttp
+{
+    /// <summary>Proposes and commits <c>pack.github.issues.AddLabels</c> on <paramref name="repository"/>#<paramref name="issue"/>, signed by admin's key.</summary>
+    public static async Task CommitAddLabelsAsync(HttpClient http, ECDsa signer, string repository, int issue)
+    {
+        var command = new { command_type = "pack.github.issues.AddLabels", payload = new { repository, issue_number = issue, labels = new[] { "crash" } } };
+        using var proposed = await http.PostAsJsonAsync("/v1/proposals", command);
+        var json = await proposed.Content.ReadAsStringAsync();
+        Assert.True(proposed.IsSuccessStatusCode, json);
+        var proposal = JsonSerializer.Deserialize<Proposal>(json, OpsJson.Options)!;
+        var interpretation = proposal.Interpretations[0];
+        var consent = ConsentSigning.Sign(signer, "admin", interpretation, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
+        using var committed = await http.PostAsync("/v1/commits", JsonContent.Create(new CommitRequest(proposal.Command, proposal.ProposedAt, interpretation.InterpretationId, interpretation.PreviewHash, consent), options: OpsJson.Options));
+        Assert.True(committed.IsSuccessStatusCode, await committed.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>GET /v1/egress (every status when <paramref name="status"/> is null), up to 10,000.</summary>
+    public static async Task<IReadOnlyList<EgressRequestView>> ListAsync(HttpClient http, string? status)
+    {
+        using var response = await http.GetAsync("/v1/egress?limit=10000" + (status is null ? string.Empty : "&status=" + status));
+        var json = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, json);
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("requests").Deserialize<List<EgressRequestView>>(OpsJson.Options)!;
     }
 }
