@@ -223,6 +223,36 @@ public abstract class EgressGateTests
     }
 
     [Fact]
+    public async Task Quota_ADestinationStuckOnItsQuota_DoesNotHoldBackAnotherDestinationsClaims()
+    {
+        await using var h = await StartAsync(new() { ["Ops:Egress:Destinations:relay:Quota"] = "1", ["Ops:Egress:BatchSize"] = "2" });
+        var probe = new RelayProbe();
+        var relay = new List<EgressRow>();
+        for (var i = 0; i < 4; i++)
+        {
+            relay.Add(await SendAsync(h, probe, "m-" + i));
+            await ApproveAsync(h, relay[^1]);
+            h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var outcome = await h.SendAsync("pack.relay.messages.SendElsewhere", "message-other", new SendElsewhere(probe.Id, "other", "hi"));
+        Assert.True(outcome.IsAccepted, outcome.Reason);
+        var other = (await h.Kernel.Egress.Store.FindAsync(DeterministicIds.Derive("egress-request", outcome.CommandId), CancellationToken.None))!;
+        await ApproveAsync(h, other);
+
+        // Round 1 takes relay's one dispatch of the window; then the oldest claimable requests are all relay's, over quota.
+        Assert.Equal(1, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(1, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+
+        Assert.Equal([relay[0].RequestId, other.RequestId], probe.Calls.Select(c => c.RequestId));
+        Assert.Equal("relay2", other.Destination);
+        foreach (var waiting in relay.Skip(1))
+        {
+            Assert.Equal("approved", (await h.Kernel.Egress.Store.FindAsync(waiting.RequestId, CancellationToken.None))!.Status);
+        }
+    }
+
+    [Fact]
     public async Task AWorkerThatDiesAfterItsClaim_IsReplacedAfterTheLease_WithTheSameKey_AndItsLateAckIsIgnored()
     {
         await using var h = await StartAsync();
