@@ -60,10 +60,25 @@ internal sealed class HostProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    /// <summary>Starts the worker and returns once it logs that it is listening.</summary>
-    public static async Task<HostProcess> StartWorkerAsync(string workingDirectory, int port, IDictionary<string, string>? environment)
+    /// <summary>Runs a CLI command of <paramref name="executable"/> (another build of Ops.Host) to completion; returns its exit code and combined output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCliOfAsync(string executable, string workingDirectory, IDictionary<string, string>? environment, params string[] args)
     {
-        var host = new HostProcess(Start(workingDirectory, environment, ["--urls", $"http://127.0.0.1:{port}"]));
+        using var process = Start(executable, workingDirectory, environment, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>Starts the worker and returns once it logs that it is listening.</summary>
+    public static Task<HostProcess> StartWorkerAsync(string workingDirectory, int port, IDictionary<string, string>? environment) =>
+        StartWorkerAsync(workingDirectory, port, environment, Executable);
+
+    /// <summary>Starts the worker of <paramref name="executable"/> (another build of Ops.Host) and returns once it logs that it is listening.</summary>
+    public static async Task<HostProcess> StartWorkerAsync(string workingDirectory, int port, IDictionary<string, string>? environment, string executable)
+    {
+        var host = new HostProcess(Start(executable, workingDirectory, environment, ["--urls", $"http://127.0.0.1:{port}"]));
         host._process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.EnableRaisingEvents = true;
@@ -74,9 +89,28 @@ internal sealed class HostProcess : IAsyncDisposable
         return ready ? host : throw new InvalidOperationException("The worker exited before listening:\n" + host.Output);
     }
 
-    private static Process Start(string workingDirectory, IDictionary<string, string>? environment, IEnumerable<string> args)
+    /// <summary>The process id (for reports; the process may have exited).</summary>
+    public int Id => _process.Id;
+
+    /// <summary>CPU time the running process has used so far (user and system).</summary>
+    public TimeSpan CpuTime
     {
-        var info = new ProcessStartInfo(Executable)
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Whether the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    private static Process Start(string workingDirectory, IDictionary<string, string>? environment, IEnumerable<string> args) =>
+        Start(Executable, workingDirectory, environment, args);
+
+    private static Process Start(string executable, string workingDirectory, IDictionary<string, string>? environment, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(executable)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -95,7 +129,7 @@ internal sealed class HostProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        return Process.Start(info) ?? throw new InvalidOperationException("Could not start " + Executable);
+        return Process.Start(info) ?? throw new InvalidOperationException("Could not start " + executable);
     }
 
     private void OnLine(string? line)

@@ -206,7 +206,16 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                 var outbox = session.Transaction.Outbox;
                 var switches = await outbox.SwitchesAsync(ct);
                 var claimed = new List<EgressRow>();
-                foreach (var row in await outbox.ClaimableAsync(now.UtcTicks, limit, ct))
+                var atQuota = new List<string>();
+                foreach (var (name, quoted) in options.Destinations.Where(d => d.Value.Quota > 0))
+                {
+                    if (await outbox.CountDispatchedSinceAsync(name, WindowStart(now, quoted), ct) >= quoted.Quota)
+                    {
+                        atQuota.Add(name);
+                    }
+                }
+
+                foreach (var row in await outbox.ClaimableAsync(now.UtcTicks, limit, atQuota, ct))
                 {
                     if (switches.FirstOrDefault(s => EgressLog.Covers(s.Scope, row)) is { } engaged)
                     {
@@ -225,7 +234,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                     }
 
                     if (row.DispatchedAtTicks is null && options.Destinations.TryGetValue(row.Destination, out var destination) && destination.Quota > 0
-                        && await outbox.CountDispatchedSinceAsync(row.Destination, now.UtcTicks - TimeSpan.FromMilliseconds(destination.QuotaWindowMs).Ticks + 1, ct) >= destination.Quota)
+                        && await outbox.CountDispatchedSinceAsync(row.Destination, WindowStart(now, destination), ct) >= destination.Quota)
                     {
                         continue;
                     }
@@ -374,6 +383,12 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
         var row = await session.Transaction.Outbox.FindAsync(requestId ?? string.Empty, ct)
             ?? throw new OpsException(ReasonCodes.NotFound, $"There is no egress request '{requestId}'. Nothing was changed.");
         RequireCapability(session, action, "egress:" + row.Destination, actor, now);
+        // Seed 001: tenant enforced server-side. A capability on egress:<destination> is not one on another tenant's requests.
+        if (!session.Core.Actors.TryGetValue(actor.Id, out var registered) || registered.TenantId != row.TenantId)
+        {
+            throw new OpsException(ReasonCodes.CapabilityDenied, $"Egress request {Short(row)} belongs to another tenant than '{actor.Id}', who may act only on its own tenant's requests. Nothing was changed.");
+        }
+
         return row;
     }
 
@@ -409,4 +424,8 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
     }
 
     private static string Short(EgressRow row) => row.RequestId[..12];
+
+    /// <summary>The first instant (UTC ticks) of the quota's sliding window that ends at <paramref name="now"/>.</summary>
+    private static long WindowStart(DateTimeOffset now, EgressDestinationOptions destination) =>
+        now.UtcTicks - TimeSpan.FromMilliseconds(destination.QuotaWindowMs).Ticks + 1;
 }

@@ -22,10 +22,15 @@ internal interface IOutboxWrites
 
     /// <summary>
     /// Approved requests, and dispatched ones whose lease ended at or before <paramref name="nowTicks"/>, oldest first,
-    /// at most <paramref name="limit"/>. PostgreSQL locks the rows it returns with <c>FOR UPDATE SKIP LOCKED</c> until the
-    /// transaction ends, so concurrent claimers pass each other's rows by.
+    /// at most <paramref name="limit"/>; first dispatches to a destination in <paramref name="atQuota"/> are left out, so a
+    /// destination waiting for its quota window cannot fill the batch and hold back the others. PostgreSQL locks the rows
+    /// it returns with <c>FOR UPDATE SKIP LOCKED</c> until the transaction ends, so concurrent claimers pass each other's rows by.
     /// </summary>
-    ValueTask<IReadOnlyList<EgressRow>> ClaimableAsync(long nowTicks, int limit, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<EgressRow>> ClaimableAsync(long nowTicks, int limit, IReadOnlyList<string> atQuota, CancellationToken cancellationToken);
+
+    /// <summary>Claimable requests with no destination left out (<see cref="ClaimableAsync(long, int, IReadOnlyList{string}, CancellationToken)"/>).</summary>
+    ValueTask<IReadOnlyList<EgressRow>> ClaimableAsync(long nowTicks, int limit, CancellationToken cancellationToken) =>
+        ClaimableAsync(nowTicks, limit, [], cancellationToken);
 
     /// <summary>Requests in any of <paramref name="statuses"/>, oldest first, at most <paramref name="limit"/>.</summary>
     ValueTask<IReadOnlyList<EgressRow>> InStatusAsync(IReadOnlyList<string> statuses, int limit, CancellationToken cancellationToken);

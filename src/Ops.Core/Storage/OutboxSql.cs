@@ -50,14 +50,18 @@ internal class OutboxSql(DbConnection connection, DbTransaction? transaction, bo
         return rows.Count == 0 ? null : rows[0];
     }
 
-    public async ValueTask<IReadOnlyList<EgressRow>> ClaimableAsync(long nowTicks, int limit, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<EgressRow>> ClaimableAsync(long nowTicks, int limit, IReadOnlyList<string> atQuota, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(atQuota);
+        var names = atQuota.Select((_, i) => "@q" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var where = "(status = 'approved' OR (status = 'dispatched' AND lease_until <= @now))"
+            + (names.Count == 0 ? string.Empty : $" AND NOT (dispatched_at IS NULL AND destination IN ({string.Join(", ", names)}))");
         await using var command = Command(
             tsql
-                ? $"SELECT TOP (@limit) {Columns} FROM egress_requests {(skipLocked ? "WITH (UPDLOCK, READPAST, ROWLOCK) " : string.Empty)}WHERE status = 'approved' OR (status = 'dispatched' AND lease_until <= @now) ORDER BY created_at, request_id"
-                : $"SELECT {Columns} FROM egress_requests WHERE status = 'approved' OR (status = 'dispatched' AND lease_until <= @now) ORDER BY created_at, request_id LIMIT @limit"
+                ? $"SELECT TOP (@limit) {Columns} FROM egress_requests {(skipLocked ? "WITH (UPDLOCK, READPAST, ROWLOCK) " : string.Empty)}WHERE {where} ORDER BY created_at, request_id"
+                : $"SELECT {Columns} FROM egress_requests WHERE {where} ORDER BY created_at, request_id LIMIT @limit"
                     + (skipLocked ? " FOR UPDATE SKIP LOCKED" : string.Empty),
-            ("@now", nowTicks), ("@limit", limit));
+            [("@now", nowTicks), ("@limit", limit), .. names.Select((n, i) => (n, (object?)atQuota[i]))]);
         return await ReadRowsAsync(command, cancellationToken);
     }
 

@@ -12,9 +12,10 @@ namespace Ops.Core.Tests.Egress;
 /// <summary>
 /// The egress path of issue 10 items 1–2: enqueue in the commit's transaction, the gate (signature or policy approval,
 /// holds, kill switches, quotas), claims with leases, acknowledgements by the lease holder only, receipts, compensation.
-/// Attacker-side cases first. The dispatcher is driven round by round on the harness's manual clock.
+/// Attacker-side cases first. The dispatcher is driven round by round on the harness's manual clock. One suite, run
+/// unchanged on every engine (<see cref="EgressGateSqliteTests"/>, <see cref="EgressGatePostgresTests"/>).
 /// </summary>
-public sealed class EgressGateTests
+public abstract class EgressGateTests
 {
     private static readonly Dictionary<string, string?> Settings = new()
     {
@@ -68,6 +69,29 @@ public sealed class EgressGateTests
         Assert.Equal(ReasonCodes.EgressStateConflict, twice.Code);
 
         Assert.Equal("pending", (await h.Kernel.Egress.Store.FindAsync(b.RequestId, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task AnotherTenantsOperator_WithEveryEgressCapability_CannotApproveRejectHoldOrUndo_AndNothingMoves()
+    {
+        await using var h = await StartAsync();
+        var probe = new RelayProbe();
+        var pending = await SendAsync(h, probe, "m-1");
+        var approved = await SendAsync(h, probe, "m-2");
+        await ApproveAsync(h, approved);
+        var (gus, _) = await h.AddActorAsync("gus", new CapabilityScope(["core.ApproveEgress", "core.OperateEgress"], ["egress:*"], [SafetyClass.WriteInternal]), tenantId: "globex");
+        // Past the grant's instant, so the capability is in force and only the tenant stands in the way.
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var signature = EgressApproval.Sign(h.KeyOf("gus"), "gus", pending.RequestId, pending.RequestHash, h.Time.GetUtcNow(), TimeSpan.FromMinutes(5));
+
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ApproveAsync(pending.RequestId, signature, gus.Actor, CancellationToken.None))).Code);
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.RejectAsync(pending.RequestId, "mine now", gus.Actor, CancellationToken.None))).Code);
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.HoldAsync(approved.RequestId, "mine now", gus.Actor, CancellationToken.None))).Code);
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(ReasonCodes.CapabilityDenied, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.CheckUndoAsync(approved.RequestId, gus.Actor, CancellationToken.None))).Code);
+
+        Assert.Equal(("pending", "executed"), ((await h.Kernel.Egress.Store.FindAsync(pending.RequestId, CancellationToken.None))!.Status, (await h.Kernel.Egress.Store.FindAsync(approved.RequestId, CancellationToken.None))!.Status));
+        Assert.Empty(probe.Compensations);
     }
 
     [Fact]
@@ -199,6 +223,36 @@ public sealed class EgressGateTests
     }
 
     [Fact]
+    public async Task Quota_ADestinationStuckOnItsQuota_DoesNotHoldBackAnotherDestinationsClaims()
+    {
+        await using var h = await StartAsync(new() { ["Ops:Egress:Destinations:relay:Quota"] = "1", ["Ops:Egress:BatchSize"] = "2" });
+        var probe = new RelayProbe();
+        var relay = new List<EgressRow>();
+        for (var i = 0; i < 4; i++)
+        {
+            relay.Add(await SendAsync(h, probe, "m-" + i));
+            await ApproveAsync(h, relay[^1]);
+            h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var outcome = await h.SendAsync("pack.relay.messages.SendElsewhere", "message-other", new SendElsewhere(probe.Id, "other", "hi"));
+        Assert.True(outcome.IsAccepted, outcome.Reason);
+        var other = (await h.Kernel.Egress.Store.FindAsync(DeterministicIds.Derive("egress-request", outcome.CommandId), CancellationToken.None))!;
+        await ApproveAsync(h, other);
+
+        // Round 1 takes relay's one dispatch of the window; then the oldest claimable requests are all relay's, over quota.
+        Assert.Equal(1, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(1, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+
+        Assert.Equal([relay[0].RequestId, other.RequestId], probe.Calls.Select(c => c.RequestId));
+        Assert.Equal("relay2", other.Destination);
+        foreach (var waiting in relay.Skip(1))
+        {
+            Assert.Equal("approved", (await h.Kernel.Egress.Store.FindAsync(waiting.RequestId, CancellationToken.None))!.Status);
+        }
+    }
+
+    [Fact]
     public async Task AWorkerThatDiesAfterItsClaim_IsReplacedAfterTheLease_WithTheSameKey_AndItsLateAckIsIgnored()
     {
         await using var h = await StartAsync();
@@ -268,15 +322,18 @@ public sealed class EgressGateTests
         Assert.DoesNotContain(probe.Calls, c => c.RequestId == rejected.RequestId);
     }
 
-    private static Task<KernelHarness> StartAsync(Dictionary<string, string?>? extra = null)
+    /// <summary>The routes of a fresh database on this suite's engine (none for the harness's SQLite default).</summary>
+    protected abstract Task<Dictionary<string, string?>> RoutesAsync();
+
+    private async Task<KernelHarness> StartAsync(Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>(Settings);
-        foreach (var (k, v) in extra ?? [])
+        foreach (var (k, v) in (await RoutesAsync()).Concat(extra ?? []))
         {
             settings[k] = v;
         }
 
-        return KernelHarness.StartAsync([("relay", (Ops.Core.Packs.IOpsPack)new RelayPack())], settings);
+        return await KernelHarness.StartAsync([("relay", (Ops.Core.Packs.IOpsPack)new RelayPack())], settings);
     }
 
     private static async Task<EgressRow> SendAsync(KernelHarness h, RelayProbe probe, string messageId)
@@ -337,5 +394,31 @@ public sealed class EgressGateTests
             after.AddRange(page.Where(e => e.Envelope.EventType == EgressEventTypes.Dispatched).Select(e => e.Position));
             from = page[^1].Position;
         }
+    }
+}
+
+/// <summary>The egress gate on SQLite, the harness's default route.</summary>
+public sealed class EgressGateSqliteTests : EgressGateTests
+{
+    protected override Task<Dictionary<string, string?>> RoutesAsync() => Task.FromResult(new Dictionary<string, string?>());
+}
+
+/// <summary>
+/// The egress gate on PostgreSQL: a fresh database per test on the run's server (<see cref="Storage.Postgres.PostgresServer"/>:
+/// <c>OPS_TEST_POSTGRES</c>, or a throwaway cluster). The 16 dispatchers here share one kernel's writer; claims that compete
+/// across processes (<c>FOR UPDATE SKIP LOCKED</c>) are the PostgreSQL crash test's (tests/Ops.Host.Tests/EgressCrashTests.cs).
+/// </summary>
+public sealed class EgressGatePostgresTests(Storage.Postgres.PostgresFixture fixture) : EgressGateTests, IClassFixture<Storage.Postgres.PostgresFixture>
+{
+    protected override async Task<Dictionary<string, string?>> RoutesAsync()
+    {
+        var connectionString = Storage.Postgres.PostgresServer.ConnectionString(await fixture.CreateDatabaseAsync(migrated: false));
+        return new Dictionary<string, string?>
+        {
+            ["Ops:Routes:event_log:Provider"] = "postgres",
+            ["Ops:Routes:event_log:ConnectionString"] = connectionString,
+            ["Ops:Routes:projections:Provider"] = "postgres",
+            ["Ops:Routes:projections:ConnectionString"] = connectionString,
+        };
     }
 }

@@ -8,17 +8,27 @@ public sealed record SendMessage(string ProbeId, string MessageId, string Text);
 
 public sealed record MessageQueued(string MessageId, string Text);
 
-/// <summary>Pack id "relay": one egress command to destination "relay", whose handler reports to a <see cref="RelayProbe"/>.</summary>
+/// <summary>The same message to a second destination, "relay2" (quota and switch cases that need two destinations).</summary>
+public sealed record SendElsewhere(string ProbeId, string MessageId, string Text);
+
+/// <summary>Pack id "relay": egress commands to destinations "relay" and "relay2", whose handlers report to a <see cref="RelayProbe"/>.</summary>
 public sealed class RelayPack : IOpsPack
 {
     public void Register(IPackBuilder builder) =>
         builder.AddEvent<MessageQueued>("pack.relay.messages.MessageQueued")
-            .AddEgressCommand("pack.relay.messages.Send", "relay", CommandTarget<SendMessage>.FromTargetRef("message-"));
+            .AddEgressCommand("pack.relay.messages.Send", "relay", CommandTarget<SendMessage>.FromTargetRef("message-"))
+            .AddEgressCommand("pack.relay.messages.SendElsewhere", "relay2", CommandTarget<SendElsewhere>.FromTargetRef("message-"));
 }
 
 internal sealed class SendMessageHandler : ICommandHandler<SendMessage>
 {
     public ValueTask<Decision> DecideAsync(CommandContext<SendMessage> context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Decision.Accept(new MessageQueued(context.Command.MessageId, context.Command.Text)).WithPreview(null, new { text = context.Command.Text }, Reversibility.Compensatable));
+}
+
+internal sealed class SendElsewhereHandler : ICommandHandler<SendElsewhere>
+{
+    public ValueTask<Decision> DecideAsync(CommandContext<SendElsewhere> context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Decision.Accept(new MessageQueued(context.Command.MessageId, context.Command.Text)).WithPreview(null, new { text = context.Command.Text }, Reversibility.Compensatable));
 }
 
@@ -54,6 +64,22 @@ internal sealed class RelayEgressHandler : IEgressHandler<SendMessage>
     }
 
     public ValueTask<EgressResult> CompensateAsync(EgressCall<SendMessage> call, CancellationToken cancellationToken)
+    {
+        RelayProbe.Of(call.Command.ProbeId).Compensations.Enqueue(call.RequestId);
+        return ValueTask.FromResult(EgressResult.Executed(204));
+    }
+}
+
+internal sealed class RelayElsewhereHandler : IEgressHandler<SendElsewhere>
+{
+    public ValueTask<EgressResult> DispatchAsync(EgressCall<SendElsewhere> call, CancellationToken cancellationToken)
+    {
+        var probe = RelayProbe.Of(call.Command.ProbeId);
+        probe.Calls.Enqueue((call.RequestId, call.IdempotencyKey, call.Attempt));
+        return ValueTask.FromResult(EgressResult.Executed(201));
+    }
+
+    public ValueTask<EgressResult> CompensateAsync(EgressCall<SendElsewhere> call, CancellationToken cancellationToken)
     {
         RelayProbe.Of(call.Command.ProbeId).Compensations.Enqueue(call.RequestId);
         return ValueTask.FromResult(EgressResult.Executed(204));

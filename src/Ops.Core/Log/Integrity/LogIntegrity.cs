@@ -35,19 +35,21 @@ internal static class LogIntegrity
         var latest = LatestTrusted(checkpoints, key);
         // Without a key nothing can be trusted, and the finding says so; with one, forged files are ignored here (log verify names them).
         IReadOnlyList<CheckpointFile> considered = latest is not null ? [latest] : key is null ? checkpoints : [];
+        // Projection checkpoints before the head: another worker on the same database may append and fold between the two
+        // reads, and the head only grows, so this order never mistakes its progress for a lost tail.
+        var projections = new List<(string Projection, ProjectionCheckpoint Checkpoint)>();
+        foreach (var store in projectionStores.Distinct())
+        {
+            projections.AddRange(await store.ReadCheckpointsAsync(cancellationToken));
+        }
+
         var heads = await HeadsAndAnchorsAsync(log, considered, cancellationToken);
         var report = Compose(null, null, heads.Head, heads.OutcomesHead, considered, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
         var findings = report.Findings.Where(f => f.Problem is not (IntegrityProblem.CheckpointUnreadable or IntegrityProblem.CheckpointSignatureInvalid)).ToList();
-        foreach (var store in projectionStores.Distinct())
+        foreach (var (projection, checkpoint) in projections.Where(p => p.Checkpoint.Position > heads.Head))
         {
-            foreach (var (projection, checkpoint) in await store.ReadCheckpointsAsync(cancellationToken))
-            {
-                if (checkpoint.Position > heads.Head)
-                {
-                    findings.Add(new IntegrityFinding(IntegrityProblem.ProjectionAhead, heads.Head + 1, string.Create(CultureInfo.InvariantCulture,
-                        $"projection {projection} has folded events up to position {checkpoint.Position}, but the log ends at position {heads.Head}: the log lost its tail after the projection read it (truncated, or restored from an older backup), so the projection no longer matches the log")));
-                }
-            }
+            findings.Add(new IntegrityFinding(IntegrityProblem.ProjectionAhead, heads.Head + 1, string.Create(CultureInfo.InvariantCulture,
+                $"projection {projection} has folded events up to position {checkpoint.Position}, but the log ends at position {heads.Head}: the log lost its tail after the projection read it (truncated, or restored from an older backup), so the projection no longer matches the log")));
         }
 
         return report with { Findings = findings };
