@@ -52,6 +52,10 @@ public sealed class EgressOperatorTests : IDisposable
             await AssertProblemAsync(HttpStatusCode.Forbidden, "capability_denied", await attacker.PostAsync($"/v1/egress/{a.RequestId}/approve", Consent(signer, a)));
             await AssertProblemAsync(HttpStatusCode.Forbidden, "capability_denied", await attacker.PostAsJsonAsync($"/v1/egress/{a.RequestId}/hold", new { reason = "mine" }));
             await AssertProblemAsync(HttpStatusCode.Forbidden, "capability_denied", await attacker.PostAsJsonAsync($"/v1/egress/{b.RequestId}/reject", new { reason = "mine" }));
+
+            // Nor may they read the requests: a list leaves them out, a read says not found, as for one that does not exist.
+            Assert.Empty(await EgressHttp.ListAsync(attacker, null));
+            await AssertProblemAsync(HttpStatusCode.NotFound, "not_found", await attacker.GetAsync($"/v1/egress/{a.RequestId}"));
         }
 
         await AssertProblemAsync(HttpStatusCode.Forbidden, "capability_denied", await asMallory.PostAsJsonAsync("/v1/egress-switches", new { scope = "global", reason = "mine" }));
@@ -118,6 +122,10 @@ public sealed class EgressOperatorTests : IDisposable
             Assert.Equal(1, hold.ExitCode);
             Assert.Contains(attacker == "gus" ? "another tenant" : "holds no capability", hold.Output, StringComparison.Ordinal);
             Assert.Equal(1, (await Cli("--as", attacker, "egress", "reject", b, "--reason", "mine")).ExitCode);
+            var peek = await Cli("--as", attacker, "egress", "list");
+            Assert.Equal(0, peek.ExitCode);
+            Assert.DoesNotContain(a, peek.Output, StringComparison.Ordinal);
+            Assert.Equal(1, (await Cli("--as", attacker, "egress", "show", a)).ExitCode);
         }
 
         Assert.Equal(1, (await Cli("--as", "mallory", "egress", "switch", "engage", "global", "--reason", "mine")).ExitCode);

@@ -27,12 +27,12 @@ public sealed class AddLabelsEgressTests(GitHubFixtureServer server) : IClassFix
 
         var outcome = await h.SendAsync(AddLabelsNames.AddLabels, null, new AddLabels(Repository, 1, ["Foo", "bAr", "baZ"]));
         Assert.True(outcome.IsAccepted, outcome.Reason);
-        var request = Assert.Single(await h.Kernel.Operations.ListAsync("pending", 10, CancellationToken.None));
+        var request = Assert.Single(await h.Kernel.Operations.ListAsync("pending", 10, h.AdminCaller.Actor, CancellationToken.None));
         Assert.Equal(0, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
         await h.Kernel.Operations.ApproveAsync(request.RequestId, EgressApproval.Sign(h.KeyOf("admin"), "admin", request.RequestId, request.RequestHash, h.Time.GetUtcNow(), TimeSpan.FromMinutes(5)), Admin, CancellationToken.None);
         Assert.Equal(1, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
 
-        Assert.Equal("executed", (await h.Kernel.Operations.GetAsync(request.RequestId, CancellationToken.None))!.Status);
+        Assert.Equal("executed", (await h.Kernel.Operations.GetAsync(request.RequestId, h.AdminCaller.Actor, CancellationToken.None))!.Status);
         var stream = await h.Kernel.EventLog.ReadStreamAsync(EgressEventTypes.StreamOf(request.RequestId), CancellationToken.None);
         var receipt = Assert.Single(stream, e => e.Envelope.EventType == EgressEventTypes.Executed).Envelope.PayloadAs<EgressReceipt>();
         Assert.Equal((200, "admin", request.RequestHash), (receipt.StatusCode, receipt.ApprovedBy, receipt.RequestHash));
@@ -51,7 +51,7 @@ public sealed class AddLabelsEgressTests(GitHubFixtureServer server) : IClassFix
         await using var h = await StartAsync(baseUrl);
 
         Assert.True((await h.SendAsync(AddLabelsNames.AddLabels, null, new AddLabels(Repository, 1, ["Foo", "bar"]))).IsAccepted);
-        var request = Assert.Single(await h.Kernel.Operations.ListAsync("pending", 10, CancellationToken.None));
+        var request = Assert.Single(await h.Kernel.Operations.ListAsync("pending", 10, h.AdminCaller.Actor, CancellationToken.None));
         await h.Kernel.Operations.ApproveAsync(request.RequestId, EgressApproval.Sign(h.KeyOf("admin"), "admin", request.RequestId, request.RequestHash, h.Time.GetUtcNow(), TimeSpan.FromMinutes(5)), Admin, CancellationToken.None);
         await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
 

@@ -17,28 +17,51 @@ public sealed class EgressOperations
 {
     private readonly EgressGate _gate;
     private readonly EgressDispatcher _dispatcher;
+    private readonly Log.CoreStateReader _core;
+    private readonly TimeProvider _time;
 
-    internal EgressOperations(EgressGate gate, EgressDispatcher dispatcher)
+    internal EgressOperations(EgressGate gate, EgressDispatcher dispatcher, Log.CoreStateReader core, TimeProvider time)
     {
         _gate = gate;
         _dispatcher = dispatcher;
+        _core = core;
+        _time = time;
     }
 
-    /// <summary>Requests in <paramref name="status"/> (all when null), oldest first.</summary>
+    /// <summary>
+    /// The requests in <paramref name="status"/> (all when null), oldest first, that <paramref name="actor"/> may see:
+    /// those of its own tenant (seed 001) on a destination where it holds <c>core.OperateEgress</c> or
+    /// <c>core.ApproveEgress</c>, checked against the log's head. Others are left out, never named.
+    /// </summary>
     /// <param name="status">pending, approved, dispatched, executed, failed, held, rejected or compensated.</param>
-    /// <param name="limit">1 to 10,000.</param>
+    /// <param name="limit">At most this many of all tenants' requests are read, 1 to 10,000; the ones the actor may see are returned.</param>
+    /// <param name="actor">The authenticated actor.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The requests.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is outside 1 to 10,000.</exception>
-    public async Task<IReadOnlyList<EgressRequestView>> ListAsync(string? status, int limit, CancellationToken cancellationToken) =>
-        (await _gate.Store.ListAsync(status, limit, cancellationToken)).Select(View).ToList();
+    public async Task<IReadOnlyList<EgressRequestView>> ListAsync(string? status, int limit, ActorRef actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var rows = await _gate.Store.ListAsync(status, limit, cancellationToken);
+        var core = await _core.CurrentAsync(cancellationToken);
+        return [.. rows.Where(row => MaySee(core, actor, row)).Select(View)];
+    }
 
-    /// <summary>One request, or null.</summary>
+    /// <summary>One request, when <paramref name="actor"/> may see it (as for <see cref="ListAsync"/>); null when it does not exist or belongs where the actor may not look, which are not told apart.</summary>
     /// <param name="requestId">64 hex.</param>
+    /// <param name="actor">The authenticated actor.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The request or null.</returns>
-    public async Task<EgressRequestView?> GetAsync(string requestId, CancellationToken cancellationToken) =>
-        await _gate.Store.FindAsync(requestId, cancellationToken) is { } row ? View(row) : null;
+    public async Task<EgressRequestView?> GetAsync(string requestId, ActorRef actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (await _gate.Store.FindAsync(requestId, cancellationToken) is not { } row)
+        {
+            return null;
+        }
+
+        return MaySee(await _core.CurrentAsync(cancellationToken), actor, row) ? View(row) : null;
+    }
 
     /// <summary>Engaged kill switches.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -128,6 +151,19 @@ public sealed class EgressOperations
     }
 
     private static DateTimeOffset At(long ticks) => new(ticks, TimeSpan.Zero);
+
+    private bool MaySee(Capabilities.CoreState core, ActorRef actor, EgressRow row)
+    {
+        if (!core.Actors.TryGetValue(actor.Id, out var registered) || registered.TenantId != row.TenantId)
+        {
+            return false;
+        }
+
+        var now = core.EnforcementTime(_time.GetUtcNow());
+        var target = "egress:" + row.Destination;
+        return Capabilities.CapabilityEvaluator.FindFor(core, actor.Id, EgressGate.OperateAction, target, SafetyClass.WriteInternal, now).Allowed
+            || Capabilities.CapabilityEvaluator.FindFor(core, actor.Id, EgressGate.ApproveAction, target, SafetyClass.WriteInternal, now).Allowed;
+    }
 }
 
 /// <summary>An egress request as an operator sees it.</summary>

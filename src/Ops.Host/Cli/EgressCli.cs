@@ -22,10 +22,10 @@ internal static class EgressCli
 
         var status = new Option<string?>("--status") { Description = "pending, approved, dispatched, executed, failed, held, rejected or compensated." };
         var limit = new Option<int>("--limit") { Description = "1 to 10,000.", DefaultValueFactory = _ => 100 };
-        var list = new Command("list", "List requests, oldest first.") { status, limit };
+        var list = new Command("list", "List the requests the acting actor may see (its tenant's, on destinations it operates or approves), oldest first.") { status, limit };
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var r in await kernel.Egress.ListAsync(parse.GetValue(status), Math.Clamp(parse.GetValue(limit), 1, 10_000), ct))
+            foreach (var r in await kernel.Egress.ListAsync(parse.GetValue(status), Math.Clamp(parse.GetValue(limit), 1, 10_000), callerOf(kernel, parse.GetValue(asOption)).Actor, ct))
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{r.RequestId}  {r.Status,-11} {r.Destination,-12} {r.CommandType}  attempts={r.Attempts}  hash={r.RequestHash}"));
             }
@@ -37,9 +37,9 @@ internal static class EgressCli
         var show = new Command("show", "Show one request and its canonical request.") { id };
         show.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            if (await kernel.Egress.GetAsync(parse.GetValue(id)!, ct) is not { } r)
+            if (await kernel.Egress.GetAsync(parse.GetValue(id)!, callerOf(kernel, parse.GetValue(asOption)).Actor, ct) is not { } r)
             {
-                await error.WriteLineAsync($"ops: there is no egress request '{parse.GetValue(id)}'. Nothing was changed.");
+                await error.WriteLineAsync($"ops: there is no egress request '{parse.GetValue(id)}' that you may see. Nothing was changed.");
                 return 1;
             }
 
@@ -62,7 +62,7 @@ internal static class EgressCli
             }
             else
             {
-                var request = await kernel.Egress.GetAsync(requestId, ct) ?? throw new InvalidOperationException($"There is no egress request '{requestId}'. Nothing was changed.");
+                var request = await kernel.Egress.GetAsync(requestId, caller.Actor, ct) ?? throw new InvalidOperationException($"There is no egress request '{requestId}'. Nothing was changed.");
                 using var key = ConsentCli.LoadKey(parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id));
                 consent = EgressApproval.Sign(key, caller.Actor.Id, request.RequestId, request.RequestHash, kernel.Runtime.Time.GetUtcNow(), TimeSpan.FromMinutes(5));
             }

@@ -43,11 +43,11 @@ internal static class EgressRoutes
             return Problems.BadRequest("limit must be 1 to 10,000.");
         }
 
-        return Json(new EgressList(await egress.ListAsync(status, limit ?? DefaultLimit, ct)));
+        return Json(new EgressList(await egress.ListAsync(status, limit ?? DefaultLimit, ApiKeyAuthentication.ActorOf(context.User), ct)));
     }
 
-    private static async Task<IResult> Get(EgressOperations egress, string id, CancellationToken ct) =>
-        await egress.GetAsync(id, ct) is { } view ? Json(view) : Problems.NotFound($"There is no egress request '{id}'.");
+    private static async Task<IResult> Get(HttpContext context, EgressOperations egress, string id, CancellationToken ct) =>
+        await egress.GetAsync(id, ApiKeyAuthentication.ActorOf(context.User), ct) is { } view ? Json(view) : Problems.NotFound($"There is no egress request '{id}' that you may see.");
 
     private static Task<IResult> Approve(HttpContext context, EgressOperations egress, string id, CancellationToken ct) =>
         RunAsync(context, async actor => await ReadAsync<ConsentGrant>(context, ct) is { } consent
