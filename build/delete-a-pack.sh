@@ -60,10 +60,11 @@ step "the solution builds without the pack"
 dotnet build AlignTrue.sln --nologo -v quiet 2>&1 | tee "$work/build.log" | grep -E " error |Build succeeded" | sort -u
 grep -q "Build succeeded" "$work/build.log" || { tail -30 "$work/build.log"; exit 1; }
 
-step "every remaining test passes (left out: the tests tagged Pack=notes, and the PostgreSQL engine tests)"
+step "every remaining test passes (left out: the tests tagged Pack=notes, the PostgreSQL engine tests and the egress crash tests)"
 set +e
-# The PostgreSQL engine tests touch no pack and passed minutes earlier in the same CI run: left out here for time.
-dotnet test AlignTrue.sln --no-build --filter "Pack!=notes&FullyQualifiedName!~Ops.Core.Tests.Storage.Postgres" 2>&1 | tee "$work/test.log" | grep -E "^(Passed|Failed)!|^\s+Failed "
+# The PostgreSQL engine tests and the egress crash tests (hundreds of worker restarts) touch no notes code and passed
+# minutes earlier in the same CI run: left out here for time.
+dotnet test AlignTrue.sln --no-build --filter "Pack!=notes&FullyQualifiedName!~Ops.Core.Tests.Storage.Postgres&FullyQualifiedName!~Ops.Host.Tests.EgressCrash" 2>&1 | tee "$work/test.log" | grep -E "^(Passed|Failed)!|^\s+Failed "
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -Eo 'Passed: +[0-9]+' "$work/test.log" | awk '{s+=$2} END {print s+0}')
