@@ -82,7 +82,12 @@ internal sealed class HostProcess : IAsyncDisposable
         host._process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.EnableRaisingEvents = true;
-        host._process.Exited += (_, _) => host._listening.TrySetResult(false);
+        host._process.Exited += (_, _) =>
+        {
+            // Exited can come before the last lines are read; the refusal the worker printed must be in Output.
+            host._process.WaitForExit();
+            host._listening.TrySetResult(false);
+        };
         host._process.BeginOutputReadLine();
         host._process.BeginErrorReadLine();
         var ready = await host._listening.Task.WaitAsync(TimeSpan.FromMinutes(2));

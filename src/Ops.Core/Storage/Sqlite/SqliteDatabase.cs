@@ -76,8 +76,9 @@ internal sealed class SqliteDatabase : IDisposable
             .Options);
 
     /// <summary>
-    /// Migrates to <paramref name="target"/> (the latest when null; "0" removes everything). Refused, with nothing
-    /// changed, when the target is unknown, when another migration holds EF Core's lock, or when it would drop the
+    /// Migrates to <paramref name="target"/> (the latest when null; "0" removes everything); with nothing to apply it
+    /// returns without taking the lock. Refused, with nothing changed, when the target is unknown, when another
+    /// migration holds EF Core's lock, or when it would drop the
     /// log's tables while they hold events (DESIGN.md §6). A migration that fails releases the lock it took.
     /// </summary>
     /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.MigrationRefused"/>.</exception>
@@ -89,6 +90,12 @@ internal sealed class SqliteDatabase : IDisposable
         if (target is not null && target != "0" && !known.Contains(target, StringComparer.Ordinal))
         {
             throw new Errors.OpsException(Errors.ReasonCodes.MigrationRefused, $"There is no migration '{target}'. Known migrations: {string.Join(", ", known)} (or 0 for none). Nothing was changed.");
+        }
+
+        // Nothing to apply: take no lock, so workers starting side by side on one file never meet on it.
+        if (target is null && !known.Except(context.Database.GetAppliedMigrations(), StringComparer.Ordinal).Any())
+        {
+            return;
         }
 
         if (LockHeldSince(connection) is { } since)
