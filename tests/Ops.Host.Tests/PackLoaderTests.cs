@@ -36,7 +36,7 @@ public sealed class PackLoaderTests
         await host.ReopenAsync();
         Assert.Empty(host.Loader.Refused);
 
-        var contexts = AssemblyLoadContext.All.OfType<PackLoadContext>().ToList();
+        var contexts = host.Loader.Contexts;
         var notes = contexts.Last(c => c.Name == "pack:notes").Assemblies.Single(a => a.GetName().Name == "Ops.Packs.Notes");
         var github = contexts.Last(c => c.Name == "pack:github").Assemblies.Single(a => a.GetName().Name == "Ops.Packs.GitHub");
         var notesContext = AssemblyLoadContext.GetLoadContext(notes)!;

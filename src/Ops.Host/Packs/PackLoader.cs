@@ -23,7 +23,12 @@ internal sealed class PackLoader(IOpsBuilder ops, ILoggerFactory loggerFactory, 
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("Ops.Host.Packs");
 
+    private readonly List<PackLoadContext> _contexts = [];
+
     public List<RefusedPack> Refused { get; } = [];
+
+    /// <summary>The contexts this loader made, one per loaded pack; held here for the host's lifetime (AssemblyLoadContext.All holds them only weakly).</summary>
+    public IReadOnlyList<PackLoadContext> Contexts => _contexts;
 
     public PackVerifier Verifier { get; } = verifier;
 
@@ -111,6 +116,7 @@ internal sealed class PackLoader(IOpsBuilder ops, ILoggerFactory loggerFactory, 
         var snapshot = verification.Snapshot!;
         var entryPath = Path.Combine(snapshot.Directory, manifest.EntryAssembly);
         var context = new PackLoadContext(manifest.PackId, entryPath, snapshot, name => IsShared(name, exports));
+        _contexts.Add(context);
         var assembly = context.LoadFromSnapshot(entryPath)
             ?? throw new PackLoadException(manifest.PackId, $"entry assembly {manifest.EntryAssembly} is not in the checked snapshot of {snapshot.Directory}.");
         var entryType = assembly.GetType(manifest.EntryType, throwOnError: false)
