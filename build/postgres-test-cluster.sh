@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 cluster for one test run (issue 8 item 5), on 127.0.0.1 only.
+#   build/postgres-test-cluster.sh install       installs Debian's postgresql when missing (root, apt-get); the tests
+#                                                start their own throwaway cluster from it (tests/Ops.TestSupport)
 #   source build/postgres-test-cluster.sh start   installs Debian's postgresql when missing (root, apt-get),
 #                                                initdb's a cluster in a temp folder as the OS user postgres,
 #                                                starts it on a free port and exports OPS_TEST_POSTGRES
@@ -28,15 +30,19 @@ free_port() {
   return 1
 }
 
+install() {
+  if pg_bin >/dev/null; then echo "PostgreSQL is installed: $(pg_bin)"; return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then echo "PostgreSQL is not installed and this is not root: apt-get install -y postgresql" >&2; return 1; fi
+  echo "installing Debian's postgresql (apt-get)"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  echo "PostgreSQL is installed: $(pg_bin)"
+}
+
 start() {
   local bin
-  if ! bin=$(pg_bin); then
-    if [ "$(id -u)" -ne 0 ]; then echo "PostgreSQL is not installed and this is not root: apt-get install -y postgresql" >&2; return 1; fi
-    echo "installing Debian's postgresql (apt-get)"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-    bin=$(pg_bin)
-  fi
+  install >/dev/null
+  bin=$(pg_bin)
   local dir port runas=()
   dir=$(mktemp -d /tmp/ops-pg.XXXXXX)
   port=$(free_port)
@@ -65,7 +71,8 @@ stop() {
 }
 
 case "${1:-}" in
+  install) install ;;
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: source $0 start | $0 stop DIR" >&2; return 2 2>/dev/null || exit 2 ;;
+  *) echo "usage: $0 install | source $0 start | $0 stop DIR" >&2; return 2 2>/dev/null || exit 2 ;;
 esac

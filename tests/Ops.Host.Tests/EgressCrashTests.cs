@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using Ops.TestSupport;
 using Xunit.Abstractions;
 
 namespace Ops.Host.Tests;
@@ -24,15 +25,16 @@ public sealed class EgressCrashTests(ITestOutputHelper log)
 
 /// <summary>
 /// The same crash test on PostgreSQL, with two competing worker processes on each lane's database (both dispatching;
-/// claims are <c>FOR UPDATE SKIP LOCKED</c>, so they pass each other's rows), and kills hitting either. Needs
-/// <c>OPS_TEST_POSTGRES</c> (<c>source build/postgres-test-cluster.sh start</c>, as CI does); skipped without it.
+/// claims are <c>FOR UPDATE SKIP LOCKED</c>, so they pass each other's rows), and kills hitting either, on the run's
+/// PostgreSQL server (<see cref="PostgresServer"/>).
 /// </summary>
+[RequiresPostgres]
 public sealed class EgressCrashPostgresTests(ITestOutputHelper log)
 {
-    [PostgresFact]
+    [Fact]
     public async Task Postgres_TwoCompetingWorkersSigkilledAtRandomPoints_LoseNothing_SendNothingUnapproved_AndEachKeyTakesEffectOnce()
     {
-        var admin = Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)!;
+        var admin = PostgresServer.AdminConnectionString;
         var databases = new List<string>();
         try
         {
@@ -72,20 +74,6 @@ public sealed class EgressCrashPostgresTests(ITestOutputHelper log)
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync();
-    }
-}
-
-/// <summary>A fact that needs the PostgreSQL server named by <c>OPS_TEST_POSTGRES</c>; skipped, saying so, without it.</summary>
-internal sealed class PostgresFactAttribute : FactAttribute
-{
-    public const string Variable = "OPS_TEST_POSTGRES";
-
-    public PostgresFactAttribute()
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
-        {
-            Skip = $"{Variable} is not set: run 'source build/postgres-test-cluster.sh start' first (CI does).";
-        }
     }
 }
 

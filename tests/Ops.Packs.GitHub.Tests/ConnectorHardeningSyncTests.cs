@@ -5,6 +5,7 @@ using Ops.Core.Envelopes;
 using Ops.Core.Errors;
 using Ops.Packs.GitHub.Contracts;
 using Ops.Testing;
+using Ops.TestSupport;
 
 namespace Ops.Packs.GitHub.Tests;
 
@@ -285,15 +286,15 @@ public sealed class ConnectorHardeningSqliteTests : ConnectorHardeningSyncTests
 }
 
 /// <summary>
-/// The same scenarios on PostgreSQL: a fresh database per test on the server named by <c>OPS_TEST_POSTGRES</c>
-/// (<c>source build/postgres-test-cluster.sh start</c>, as CI does). Without it these fail, saying so: never a silent pass.
+/// The same scenarios on PostgreSQL: a fresh database per test on the run's server (<see cref="PostgresServer"/>: a
+/// throwaway cluster, or the one <c>OPS_TEST_POSTGRES</c> names; skipped, saying so, when neither can be had).
 /// </summary>
+[RequiresPostgres]
 public sealed class ConnectorHardeningPostgresTests : ConnectorHardeningSyncTests
 {
     protected override async Task<IDictionary<string, string?>> RoutesAsync()
     {
-        var admin = Environment.GetEnvironmentVariable("OPS_TEST_POSTGRES");
-        Assert.False(string.IsNullOrEmpty(admin), "OPS_TEST_POSTGRES is not set: run 'source build/postgres-test-cluster.sh start' first (CI does).");
+        var admin = PostgresServer.AdminConnectionString;
         var name = "ops_github_" + Guid.NewGuid().ToString("N");
         await using (var connection = new Npgsql.NpgsqlConnection(admin))
         {

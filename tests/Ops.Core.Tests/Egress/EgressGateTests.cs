@@ -6,6 +6,7 @@ using Ops.Core.Errors;
 using Ops.Core.Identity;
 using Ops.Core.Storage;
 using Ops.Testing;
+using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Egress;
 
@@ -408,11 +409,12 @@ public sealed class EgressGateSqliteTests : EgressGateTests
 /// <c>OPS_TEST_POSTGRES</c>, or a throwaway cluster). The 16 dispatchers here share one kernel's writer; claims that compete
 /// across processes (<c>FOR UPDATE SKIP LOCKED</c>) are the PostgreSQL crash test's (tests/Ops.Host.Tests/EgressCrashTests.cs).
 /// </summary>
+[RequiresPostgres]
 public sealed class EgressGatePostgresTests(Storage.Postgres.PostgresFixture fixture) : EgressGateTests, IClassFixture<Storage.Postgres.PostgresFixture>
 {
     protected override async Task<Dictionary<string, string?>> RoutesAsync()
     {
-        var connectionString = Storage.Postgres.PostgresServer.ConnectionString(await fixture.CreateDatabaseAsync(migrated: false));
+        var connectionString = PostgresServer.ConnectionString(await fixture.CreateDatabaseAsync(migrated: false));
         return new Dictionary<string, string?>
         {
             ["Ops:Routes:event_log:Provider"] = "postgres",

@@ -1,6 +1,7 @@
 using Npgsql;
 using Ops.Core.Log.Integrity;
 using Ops.Core.Storage.Postgres;
+using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;
 
@@ -10,6 +11,7 @@ namespace Ops.Core.Tests.Storage.Postgres;
 /// which refusal), and both tables are byte for byte what they were. What the table's owner can still do (disable
 /// a trigger, drop with CASCADE, append a forged row) is shown to be caught by the chain.
 /// </summary>
+[RequiresPostgres]
 public sealed class PostgresAppendOnlyStatementTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     private const string EventColumns = "position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash";

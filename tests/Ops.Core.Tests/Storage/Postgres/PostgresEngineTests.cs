@@ -6,6 +6,7 @@ using Ops.Core.Log.Integrity;
 using Ops.Core.Projections;
 using Ops.Core.Storage;
 using Ops.Core.Storage.Postgres;
+using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;
 
@@ -14,6 +15,7 @@ namespace Ops.Core.Tests.Storage.Postgres;
 /// (<see cref="IStorageEngine"/> and the role interfaces it hands out), so they become the PostgreSQL subclass of
 /// the conformance suite with a change of base class.
 /// </summary>
+[RequiresPostgres]
 public sealed class PostgresEngineTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);

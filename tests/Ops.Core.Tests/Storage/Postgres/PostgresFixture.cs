@@ -1,6 +1,7 @@
 using Npgsql;
 using Ops.Core.Storage;
 using Ops.Core.Storage.Postgres;
+using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;
 

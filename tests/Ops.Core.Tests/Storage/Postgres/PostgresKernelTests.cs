@@ -1,6 +1,7 @@
 using Ops.Core.Envelopes;
 using Ops.Core.Log.Integrity;
 using Ops.Testing;
+using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;
 
@@ -8,6 +9,7 @@ namespace Ops.Core.Tests.Storage.Postgres;
 /// The whole kernel routed to PostgreSQL by configuration alone (<c>Ops:Routes:*:Provider=postgres</c>): bootstrap,
 /// commands through the gateway with consent, a replayed command, a refused one, and <c>log verify</c>.
 /// </summary>
+[RequiresPostgres]
 public sealed class PostgresKernelTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     [Fact]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Ops.Core.Log;
 using Ops.Core.Log.Integrity;
+using Ops.TestSupport;
 using Xunit.Abstractions;
 
 namespace Ops.Core.Tests.Storage.Postgres;
@@ -12,6 +13,7 @@ namespace Ops.Core.Tests.Storage.Postgres;
 /// seq 1, positions and outcome seqs are gapless, and every command was decided exactly once: none lost, none
 /// doubled, even those every worker sent.
 /// </summary>
+[RequiresPostgres]
 public sealed class PostgresMultiWorkerTests(PostgresFixture fixture, ITestOutputHelper output) : IClassFixture<PostgresFixture>
 {
     private const int Workers = 4;

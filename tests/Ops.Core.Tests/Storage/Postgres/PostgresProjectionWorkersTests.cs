@@ -5,6 +5,7 @@ using Ops.Core.Log;
 using Ops.Core.Packs;
 using Ops.Core.Projections;
 using Ops.Core.Storage.Postgres;
+using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;
 
@@ -13,6 +14,7 @@ namespace Ops.Core.Tests.Storage.Postgres;
 /// checkpoint and then fold the same page must not both commit it (seed 004: exactly-once by conditional update).
 /// The fold here counts events, so a page folded twice shows as a count too high.
 /// </summary>
+[RequiresPostgres]
 public sealed class PostgresProjectionWorkersTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     private const string Counted = "pack.counter.c.Counted";

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using Ops.Core.Envelopes;
 using Ops.Core.Storage.Postgres;
+using Ops.TestSupport;
 using Xunit.Abstractions;
 
 namespace Ops.Core.Tests.Storage.Postgres;
@@ -13,6 +14,7 @@ namespace Ops.Core.Tests.Storage.Postgres;
 /// in position order. A control shows the test has teeth: positions drawn from a sequence without the chain's
 /// lock do let a tailer skip.
 /// </summary>
+[RequiresPostgres]
 public sealed class PostgresTailerTests(PostgresFixture fixture, ITestOutputHelper output) : IClassFixture<PostgresFixture>
 {
     private const int Writers = 16;

@@ -3,18 +3,28 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Ops.Core.Tests.Storage.Postgres;
+namespace Ops.TestSupport;
 
 /// <summary>
-/// The PostgreSQL server of this test run: the one named by <c>OPS_TEST_POSTGRES</c> (a superuser's Npgsql
-/// connection string; CI's build/postgres-test-cluster.sh exports it), or else a throwaway cluster this process
-/// initdb's into a temp folder (as the OS user postgres when run as root, since initdb refuses root), starts on
-/// 127.0.0.1 on a free port, and stops when the process exits. With neither, every test that needs it fails and
-/// says what to install: nothing passes silently without a server.
+/// The PostgreSQL server of this test run, the same way in every test project: the one named by <c>OPS_TEST_POSTGRES</c>
+/// (a superuser's Npgsql connection string), or else a throwaway cluster this process initdb's into a temp folder (as the
+/// OS user postgres when run as root, since initdb refuses root), starts on 127.0.0.1 on a free port, and stops when the
+/// process exits. With neither (no variable, no Debian <c>postgresql</c> package), <see cref="SkipReason"/> says so and
+/// every test of a class marked <see cref="RequiresPostgresAttribute"/> is reported skipped with that one line
+/// (<see cref="OpsTestFramework"/>): never a silent pass, never a failure for a missing variable.
 /// </summary>
-internal static class PostgresServer
+public static class PostgresServer
 {
     public const string Variable = "OPS_TEST_POSTGRES";
+
+    /// <summary>
+    /// Why PostgreSQL tests cannot run in this process (no server named and no server installed), or null when they can.
+    /// Decided without starting anything.
+    /// </summary>
+    public static string? SkipReason =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } || FindBinaries() is not null
+            ? null
+            : $"PostgreSQL tests skipped: no server installed (Debian: apt-get install -y postgresql) and {Variable} is not set.";
 
     private static readonly Lazy<string> Admin = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -33,8 +43,7 @@ internal static class PostgresServer
         }
 
         var bin = FindBinaries() ?? throw new InvalidOperationException(
-            $"These tests need PostgreSQL 15: install Debian's server (apt-get install -y postgresql), or set {Variable} to a superuser's connection string " +
-            "(build/postgres-test-cluster.sh start does either, as CI does).");
+            $"These tests need PostgreSQL 15: install Debian's server (apt-get install -y postgresql), or set {Variable} to a superuser's connection string.");
         var dir = Directory.CreateTempSubdirectory("ops-pg-test-").FullName;
         var asPostgres = Environment.UserName == "root";
         if (asPostgres)
