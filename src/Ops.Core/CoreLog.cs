@@ -31,4 +31,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(9, LogLevel.Error, "Egress dispatcher round failed; it tries again after the poll interval")]
     public static partial void EgressRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Error, "Egress request {RequestId} was held, not sent: its outbox row differs from the log ({Difference}); run 'log verify'")]
+    public static partial void EgressRowAltered(ILogger logger, string requestId, string difference);
 }

@@ -96,7 +96,8 @@ public sealed record EgressRequested(string RequestId, string CommandId, string 
 /// <param name="KeyId">The signer's key, for a signature.</param>
 /// <param name="PolicyId">The approving policy.</param>
 /// <param name="PolicyVersion">Its version.</param>
-public sealed record EgressApproved(string RequestId, string RequestHash, string? ApprovedBy, string? KeyId, string? PolicyId, int? PolicyVersion);
+/// <param name="ApprovalsRemaining">Distinct approvals still needed after this one (the destination's <c>ApprovalsRequired</c>); null or 0 when this approval approved the request.</param>
+public sealed record EgressApproved(string RequestId, string RequestHash, string? ApprovedBy, string? KeyId, string? PolicyId, int? PolicyVersion, int? ApprovalsRemaining = null);
 
 /// <summary><c>core.EgressRejected</c>.</summary>
 /// <param name="RequestId">The request.</param>
@@ -151,7 +152,8 @@ public sealed record EgressRetryScheduled(string RequestId, int Attempt, int Sta
 /// <param name="StartedAt">When the call started (UTC).</param>
 /// <param name="FinishedAt">When it ended (UTC).</param>
 /// <param name="DurationMs">Its duration in milliseconds.</param>
-public sealed record EgressReceipt(string RequestId, string RequestHash, string Destination, string IdempotencyKey, string? ApprovedBy, string? ApproverKeyId, string? PolicyId, int? PolicyVersion, int StatusCode, string? Detail, int Attempt, string Worker, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double DurationMs);
+/// <param name="Approvers">Every distinct approver of the request, in order: actors, or <c>policy:&lt;id&gt;@&lt;version&gt;</c> (separation of duties).</param>
+public sealed record EgressReceipt(string RequestId, string RequestHash, string Destination, string IdempotencyKey, string? ApprovedBy, string? ApproverKeyId, string? PolicyId, int? PolicyVersion, int StatusCode, string? Detail, int Attempt, string Worker, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double DurationMs, IReadOnlyList<string>? Approvers = null);
 
 /// <summary><c>core.EgressCompensated</c>.</summary>
 /// <param name="RequestId">The request.</param>

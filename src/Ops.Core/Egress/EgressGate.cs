@@ -19,7 +19,7 @@ namespace Ops.Core.Egress;
 /// second worker or a restarted one cannot move a request twice, and the log says where each request stopped.
 /// </summary>
 [Authority(AuthorityClass.LogAppender, "events", "egress_requests", "egress_switches")]
-internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelRegistry registry, EgressOptions options, string mode, TimeProvider time)
+internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelRegistry registry, EgressOptions options, string mode, TimeProvider time, Microsoft.Extensions.Logging.ILogger logger)
 {
     /// <summary>Capability action an approver needs on <c>egress:&lt;destination&gt;</c>.</summary>
     public const string ApproveAction = "core.ApproveEgress";
@@ -46,6 +46,19 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                 var now = time.GetUtcNow();
                 var row = await RequireAsync(session, requestId, ApproveAction, actor, now, ct);
                 RequireStatus(row, "approve", EgressStatus.Pending);
+                var ledger = await RequireIntactAsync(session, row, "approve", ct);
+                var approver = consent.Kind == ConsentKind.Signature ? actor.Id : $"policy:{consent.PolicyId}@{consent.PolicyVersion}";
+                options.Destinations.TryGetValue(row.Destination, out var destination);
+                if (destination is { RequesterMayApprove: false } && approver == ledger.RequesterId)
+                {
+                    throw new OpsException(ReasonCodes.SeparationOfDuties, $"'{actor.Id}' asked for egress request {Short(row)} and may not approve it: destination '{row.Destination}' requires an approver other than the requester. Nothing was changed.");
+                }
+
+                if (ledger.Approvers.Contains(approver, StringComparer.Ordinal))
+                {
+                    throw new OpsException(ReasonCodes.SeparationOfDuties, $"'{approver}' has approved egress request {Short(row)} already; destination '{row.Destination}' needs {destination?.ApprovalsRequired ?? 1} distinct approvers. Nothing was changed.");
+                }
+
                 var interpretation = new ProposedInterpretation(row.RequestId, "egress " + row.Destination, 1, "mutate", new ActionScope(row.CommandType, "egress:" + row.Destination, EgressEventTypes.StreamOf(row.RequestId), SafetyClass.WriteExternalSideEffect), [], Reversibility.Compensatable, [], [], row.RequestHash);
                 var refused = await ConsentStage.CheckAsync(session.Core, consent, interpretation, row.CommandType, "egress:" + row.Destination, actor, now, async stream => await session.StreamVersionAsync(stream, ct) > 0);
                 if (refused is not null)
@@ -53,7 +66,12 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                     throw new OpsException(refused.Code, $"Approval of egress request {Short(row)} refused: {refused.Message}. Nothing was changed.");
                 }
 
-                await MoveAsync(session, row, new EgressMove(row.RequestId, EgressStatus.Pending, EgressStatus.Approved, now.UtcTicks), now, ct);
+                var remaining = Math.Max(0, (destination?.ApprovalsRequired ?? 1) - ledger.Approvers.Count - 1);
+                if (remaining == 0)
+                {
+                    await MoveAsync(session, row, new EgressMove(row.RequestId, EgressStatus.Pending, EgressStatus.Approved, now.UtcTicks), now, ct);
+                }
+
                 if (consent.Kind == ConsentKind.Signature)
                 {
                     // Consumes the signature's nonce: a signature approves once.
@@ -63,10 +81,10 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                 }
 
                 var approved = consent.Kind == ConsentKind.Signature
-                    ? new EgressApproved(row.RequestId, row.RequestHash, actor.Id, consent.KeyId, null, null)
-                    : new EgressApproved(row.RequestId, row.RequestHash, null, null, consent.PolicyId, consent.PolicyVersion);
+                    ? new EgressApproved(row.RequestId, row.RequestHash, actor.Id, consent.KeyId, null, null, remaining == 0 ? null : remaining)
+                    : new EgressApproved(row.RequestId, row.RequestHash, null, null, consent.PolicyId, consent.PolicyVersion, remaining == 0 ? null : remaining);
                 await EgressLog.AppendAsync(session, row, EgressEventTypes.Approved, approved, actor, mode, now, ct);
-                return row with { Status = EgressStatus.Approved };
+                return remaining == 0 ? row with { Status = EgressStatus.Approved } : row;
             },
             cancellationToken);
 
@@ -111,6 +129,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                 var now = time.GetUtcNow();
                 var row = await RequireAsync(session, requestId, OperateAction, actor, now, ct);
                 RequireStatus(row, "release", EgressStatus.Held);
+                await RequireIntactAsync(session, row, "release", ct);
                 if ((await session.Transaction.Outbox.SwitchesAsync(ct)).FirstOrDefault(s => EgressLog.Covers(s.Scope, row)) is { } engaged)
                 {
                     throw new OpsException(ReasonCodes.EgressSwitchEngaged, $"Egress request {Short(row)} is covered by the kill switch '{engaged.Scope}' ({engaged.Reason}); release the switch first. Nothing was changed.");
@@ -217,6 +236,15 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
 
                 foreach (var row in await outbox.ClaimableAsync(now.UtcTicks, limit, atQuota, ct))
                 {
+                    // The approved request is the one sent: a row that differs from what the log recorded is held, never sent.
+                    // It goes back to pending on release, so only a fresh approval of intact bytes can send it.
+                    if (OutboxIntegrity.Compare(row, OutboxIntegrity.Fold(await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct))) is { } altered)
+                    {
+                        CoreLog.EgressRowAltered(logger, row.RequestId, altered);
+                        await HoldRowAsync(session, row, OutboxIntegrity.Holder, "the outbox row differs from the log: " + altered, EgressLog.Dispatcher, now, ct, heldFrom: EgressStatus.Pending);
+                        continue;
+                    }
+
                     if (switches.FirstOrDefault(s => EgressLog.Covers(s.Scope, row)) is { } engaged)
                     {
                         await HoldRowAsync(session, row, "switch:" + engaged.Scope, engaged.Reason, EgressLog.Dispatcher, now, ct, heldFrom: EgressStatus.Approved);
@@ -319,6 +347,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
             {
                 var row = await RequireAsync(session, requestId, OperateAction, actor, time.GetUtcNow(), ct);
                 RequireStatus(row, "undo", EgressStatus.Executed, EgressStatus.Failed);
+                await RequireIntactAsync(session, row, "undo", ct);
                 return row;
             },
             cancellationToken);
@@ -355,15 +384,13 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
 
     private async ValueTask AppendReceiptAsync(WriteSession session, EgressRow row, string eventType, EgressResult result, int attempt, string worker, DateTimeOffset startedAt, DateTimeOffset finishedAt, CancellationToken ct)
     {
-        var approval = await ApprovalAsync(session, row, ct);
+        var ledger = OutboxIntegrity.Fold(await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct));
+        var approval = ledger?.Approvals.LastOrDefault();
         var receipt = new EgressReceipt(
             row.RequestId, row.RequestHash, row.Destination, row.IdempotencyKey, approval?.ApprovedBy, approval?.KeyId, approval?.PolicyId, approval?.PolicyVersion,
-            result.StatusCode, result.Detail, attempt, worker, startedAt, finishedAt, (finishedAt - startedAt).TotalMilliseconds);
+            result.StatusCode, result.Detail, attempt, worker, startedAt, finishedAt, (finishedAt - startedAt).TotalMilliseconds, ledger?.Approvers);
         await EgressLog.AppendAsync(session, row, eventType, receipt, EgressLog.Dispatcher, mode, finishedAt > time.GetUtcNow() ? finishedAt : time.GetUtcNow(), ct);
     }
-
-    private static async ValueTask<EgressApproved?> ApprovalAsync(WriteSession session, EgressRow row, CancellationToken ct) =>
-        (await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct)).LastOrDefault(e => e.Envelope.EventType == EgressEventTypes.Approved)?.Envelope.Payload.Deserialize<EgressApproved>(OpsJson.Options);
 
     private static async ValueTask<string?> LastHolderAsync(WriteSession session, EgressRow row, CancellationToken ct) =>
         (await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct)).LastOrDefault(e => e.Envelope.EventType == EgressEventTypes.Held)?.Envelope.Payload.Deserialize<EgressHeld>(OpsJson.Options)?.By;
@@ -390,6 +417,18 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
         }
 
         return row;
+    }
+
+    /// <summary>The request's fold of the log, when the row is exactly what the log recorded; otherwise refused, nothing changed.</summary>
+    private static async ValueTask<EgressLedger> RequireIntactAsync(WriteSession session, EgressRow row, string what, CancellationToken ct)
+    {
+        var ledger = OutboxIntegrity.Fold(await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct));
+        if (OutboxIntegrity.Compare(row, ledger) is { } altered)
+        {
+            throw new OpsException(ReasonCodes.OutboxAltered, $"Cannot {what} egress request {Short(row)}: its outbox row differs from the log ({altered}). It was changed behind the kernel's back; 'log verify' names it. Reject it, or hold it for an investigation. Nothing was changed.");
+        }
+
+        return ledger!;
     }
 
     private static void RequireCapability(WriteSession session, string action, string target, ActorRef actor, DateTimeOffset now)

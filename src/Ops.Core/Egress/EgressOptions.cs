@@ -69,6 +69,15 @@ public sealed class EgressDestinationOptions
     [Range(1, int.MaxValue)]
     public int QuotaWindowMs { get; set; } = 60_000;
 
+    /// <summary>Distinct approvers a request to this destination needs before it may go out (separation of duties; a policy counts as one).</summary>
+    /// <value>Default 1.</value>
+    [Range(1, 10)]
+    public int ApprovalsRequired { get; set; } = 1;
+
+    /// <summary>Whether the actor whose command enqueued a request may approve it; false requires someone else (separation of duties).</summary>
+    /// <value>Default true.</value>
+    public bool RequesterMayApprove { get; set; } = true;
+
     /// <summary>Timeout of one call, in ms.</summary>
     /// <value>Default 30,000 ms.</value>
     [Range(100, 600_000)]

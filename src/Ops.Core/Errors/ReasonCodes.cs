@@ -146,6 +146,12 @@ public static class ReasonCodes
     /// <summary>A kill switch covers the egress request; release the switch first (constitution A5).</summary>
     public const string EgressSwitchEngaged = "egress_switch_engaged";
 
+    /// <summary>An egress approval breaks the destination's separation of duties: the approver is the requester, or has approved already.</summary>
+    public const string SeparationOfDuties = "separation_of_duties";
+
+    /// <summary>An outbox row differs from what the log recorded of its request (edited behind the kernel's back); it is held, never sent.</summary>
+    public const string OutboxAltered = "outbox_altered";
+
     /// <summary>An unexpected kernel failure; details are in the worker's log, not in the response.</summary>
     public const string Internal = "internal";
 
@@ -156,9 +162,9 @@ public static class ReasonCodes
     {
         InvalidEnvelope or InvalidPayload or InvalidTarget or CommandIdMismatch or ConsentInvalid or BadRequest => ReasonKind.BadRequest,
         Unauthenticated => ReasonKind.Unauthenticated,
-        CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid => ReasonKind.Forbidden,
+        CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid or SeparationOfDuties => ReasonKind.Forbidden,
         UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy or PackNotInstalled => ReasonKind.NotFound,
-        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict or EgressStateConflict or EgressSwitchEngaged => ReasonKind.Conflict,
+        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict or EgressStateConflict or EgressSwitchEngaged or OutboxAltered => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,

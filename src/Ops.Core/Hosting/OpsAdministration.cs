@@ -184,7 +184,10 @@ public sealed class OpsAdministration
     {
         using var key = trustedKey is null ? _kernel.Checkpoints.TrustedKey() : TrustedCheckpointKey.Parse(trustedKey);
         var checkpoints = checkpointDirectory is null ? _kernel.Checkpoints.ReadCheckpoints() : CheckpointStore.Read(Path.GetFullPath(checkpointDirectory));
-        return await LogIntegrity.VerifyAsync(_kernel.EventLog.Store, checkpoints, key, progress, cancellationToken);
+        var report = await LogIntegrity.VerifyAsync(_kernel.EventLog.Store, checkpoints, key, progress, cancellationToken);
+        // The outbox joins the tamper evidence: each request's row must be what its chained stream recorded (issue 20 item 2).
+        var (outbox, notes) = await Egress.OutboxIntegrity.VerifyAsync(_kernel.EventLog.Store, _kernel.Egress.Store, cancellationToken);
+        return report with { Findings = [.. report.Findings, .. outbox], Notes = [.. report.Notes, .. notes] };
     }
 
     /// <summary>

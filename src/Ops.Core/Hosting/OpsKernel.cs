@@ -57,7 +57,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, CoreReader, EventLog.Store, Secrets, Safety, options, time, logger);
         Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Store, Writer, checkpoints, options.Mode, contentRoot, time);
-        Egress = new Egress.EgressGate(Writer, EventLog.Engine.Outbox, registry, egress, options.Mode, time);
+        Egress = new Egress.EgressGate(Writer, EventLog.Engine.Outbox, registry, egress, options.Mode, time, logger);
         EgressDispatcher = new Egress.EgressDispatcher(Egress, Secrets, time, logger);
         Operations = new Egress.EgressOperations(Egress, EgressDispatcher, CoreReader, time);
     }

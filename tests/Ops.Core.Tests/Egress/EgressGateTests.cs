@@ -323,8 +323,111 @@ public abstract class EgressGateTests
         Assert.DoesNotContain(probe.Calls, c => c.RequestId == rejected.RequestId);
     }
 
+    [Fact]
+    public async Task RequestBodyEditedWhileAKillSwitchHoldsIt_IsHeldNotSent_AndLogVerifyNamesTheRow()
+    {
+        await using var h = await StartAsync();
+        var probe = new RelayProbe();
+        var row = await SendAsync(h, probe, "m-1");
+        await ApproveAsync(h, row);
+        await h.Kernel.Egress.EngageAsync("destination:relay", "incident", Admin, CancellationToken.None);
+
+        // The attacker edits the approved request's stored bytes (another message id and text) behind the kernel's back.
+        var forged = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(row.Request).Replace("m-1", "m-9", StringComparison.Ordinal));
+        await TamperAsync(h, "UPDATE egress_requests SET request = @v WHERE request_id = @id", forged, row.RequestId);
+        Assert.Equal(1, await h.Kernel.Egress.DisengageAsync("destination:relay", Admin, CancellationToken.None));
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+
+        Assert.Empty(probe.Calls);
+        var stored = (await h.Kernel.Egress.Store.FindAsync(row.RequestId, CancellationToken.None))!;
+        Assert.Equal(("held", "pending"), (stored.Status, stored.HeldFrom));
+        var held = (await h.Kernel.EventLog.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), CancellationToken.None)).Last().Envelope.PayloadAs<EgressHeld>();
+        Assert.Equal(OutboxIntegrity.Holder, held.By);
+        var (findings, _) = await OutboxIntegrity.VerifyAsync(h.Kernel.EventLog.Store, h.Kernel.Egress.Store, CancellationToken.None);
+        var finding = Assert.Single(findings);
+        Assert.Equal("outbox_altered", finding.Code);
+        Assert.Contains(row.RequestId[..12], finding.Message, StringComparison.Ordinal);
+        Assert.NotNull(finding.Position);
+        // The edited row cannot be released (nor approved again); an operator can reject it, and it never goes out.
+        Assert.Equal(ReasonCodes.OutboxAltered, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ReleaseAsync(row.RequestId, "looks fine", Admin, CancellationToken.None))).Code);
+        await h.Kernel.Egress.RejectAsync(row.RequestId, "edited in the database", Admin, CancellationToken.None);
+        Assert.Empty(probe.Calls);
+    }
+
+    [Fact]
+    public async Task StatusEditedFromPendingToApproved_IsHeldNotSent_AndOnlyAFreshApprovalSendsIt()
+    {
+        await using var h = await StartAsync();
+        var probe = new RelayProbe();
+        var row = await SendAsync(h, probe, "m-1");
+
+        await TamperAsync(h, "UPDATE egress_requests SET status = 'approved' WHERE request_id = @id", null, row.RequestId);
+        var (before, _) = await OutboxIntegrity.VerifyAsync(h.Kernel.EventLog.Store, h.Kernel.Egress.Store, CancellationToken.None);
+        Assert.Contains("status is approved", Assert.Single(before).Message, StringComparison.Ordinal);
+        Assert.Equal(0, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+        Assert.Empty(probe.Calls);
+
+        await h.Kernel.Egress.ReleaseAsync(row.RequestId, "looked at it", Admin, CancellationToken.None);
+        Assert.Equal("pending", (await h.Kernel.Egress.Store.FindAsync(row.RequestId, CancellationToken.None))!.Status);
+        await ApproveAsync(h, row);
+        Assert.Equal(1, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+        Assert.Single(probe.Calls);
+        Assert.Empty((await OutboxIntegrity.VerifyAsync(h.Kernel.EventLog.Store, h.Kernel.Egress.Store, CancellationToken.None)).Findings);
+    }
+
+    [Fact]
+    public async Task DeletedAndInsertedOutboxRows_AreNamedByLogVerify()
+    {
+        await using var h = await StartAsync();
+        var probe = new RelayProbe();
+        var deleted = await SendAsync(h, probe, "m-1");
+        var kept = await SendAsync(h, probe, "m-2");
+
+        await TamperAsync(h, "DELETE FROM egress_requests WHERE request_id = @id", null, deleted.RequestId);
+        await TamperAsync(h, "INSERT INTO egress_requests (request_id, tenant_id, pack_id, destination, command_type, command_id, idempotency_key, request_hash, request, status, held_from, attempts, lease_owner, lease_until, created_at, updated_at, dispatched_at) " +
+            "SELECT @id, tenant_id, pack_id, destination, command_type, command_id, 'k' || idempotency_key, request_hash, request, 'approved', held_from, attempts, lease_owner, lease_until, created_at, updated_at, dispatched_at FROM egress_requests WHERE request_id = '" + kept.RequestId + "'", null, new string('f', 64));
+
+        var (findings, _) = await OutboxIntegrity.VerifyAsync(h.Kernel.EventLog.Store, h.Kernel.Egress.Store, CancellationToken.None);
+        Assert.Equal(2, findings.Count);
+        Assert.Contains(findings, f => f.Message.Contains(deleted.RequestId[..12], StringComparison.Ordinal) && f.Message.Contains("deleted", StringComparison.Ordinal));
+        Assert.Contains(findings, f => f.Message.Contains("ffffffffffff", StringComparison.Ordinal) && f.Message.Contains("never enqueued", StringComparison.Ordinal));
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+        Assert.Empty(probe.Calls);
+    }
+
+    [Fact]
+    public async Task SeparationOfDuties_TheRequesterCannotApprove_NoOneApprovesTwice_AndTheReceiptListsEveryApprover()
+    {
+        await using var h = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Ops:Egress:Destinations:relay:ApprovalsRequired"] = "2",
+            ["Ops:Egress:Destinations:relay:RequesterMayApprove"] = "false",
+        });
+        var probe = new RelayProbe();
+        var approvers = new CapabilityScope(["core.ApproveEgress"], ["egress:relay"], [SafetyClass.WriteInternal]);
+        var (bob, _) = await h.AddActorAsync("bob", approvers);
+        var (carol, _) = await h.AddActorAsync("carol", approvers);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var row = await SendAsync(h, probe, "m-1");
+        ConsentGrant By(string actor) => EgressApproval.Sign(h.KeyOf(actor), actor, row.RequestId, row.RequestHash, h.Time.GetUtcNow(), TimeSpan.FromMinutes(5));
+
+        Assert.Equal(ReasonCodes.SeparationOfDuties, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ApproveAsync(row.RequestId, By("admin"), Admin, CancellationToken.None))).Code);
+        Assert.Equal("pending", (await h.Kernel.Egress.ApproveAsync(row.RequestId, By("bob"), bob.Actor, CancellationToken.None)).Status);
+        Assert.Equal(0, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(ReasonCodes.SeparationOfDuties, (await Assert.ThrowsAsync<OpsException>(() => h.Kernel.Egress.ApproveAsync(row.RequestId, By("bob"), bob.Actor, CancellationToken.None))).Code);
+        Assert.Equal("approved", (await h.Kernel.Egress.ApproveAsync(row.RequestId, By("carol"), carol.Actor, CancellationToken.None)).Status);
+        Assert.Equal(1, await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None));
+
+        var receipt = (await ReceiptsAsync(h, row, EgressEventTypes.Executed)).Single();
+        Assert.Equal(["bob", "carol"], receipt.Approvers!);
+        Assert.Empty((await OutboxIntegrity.VerifyAsync(h.Kernel.EventLog.Store, h.Kernel.Egress.Store, CancellationToken.None)).Findings);
+    }
+
     /// <summary>The routes of a fresh database on this suite's engine (none for the harness's SQLite default).</summary>
     protected abstract Task<Dictionary<string, string?>> RoutesAsync();
+
+    /// <summary>Runs <paramref name="sql"/> on the harness's database behind the kernel's back: <c>@v</c> is <paramref name="value"/>, <c>@id</c> is <paramref name="id"/>.</summary>
+    protected abstract Task TamperAsync(KernelHarness h, string sql, object? value, string id);
 
     private async Task<KernelHarness> StartAsync(Dictionary<string, string?>? extra = null)
     {
@@ -402,19 +505,51 @@ public abstract class EgressGateTests
 public sealed class EgressGateSqliteTests : EgressGateTests
 {
     protected override Task<Dictionary<string, string?>> RoutesAsync() => Task.FromResult(new Dictionary<string, string?>());
+
+    protected override async Task TamperAsync(KernelHarness h, string sql, object? value, string id)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + h.DatabasePath);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (value is not null)
+        {
+            command.Parameters.AddWithValue("@v", value);
+        }
+
+        command.Parameters.AddWithValue("@id", id);
+        await command.ExecuteNonQueryAsync();
+    }
 }
 
 /// <summary>
-/// The egress gate on PostgreSQL: a fresh database per test on the run's server (<see cref="Storage.Postgres.PostgresServer"/>:
+/// The egress gate on PostgreSQL: a fresh database per test on the run's server (<see cref="PostgresServer"/>:
 /// <c>OPS_TEST_POSTGRES</c>, or a throwaway cluster). The 16 dispatchers here share one kernel's writer; claims that compete
 /// across processes (<c>FOR UPDATE SKIP LOCKED</c>) are the PostgreSQL crash test's (tests/Ops.Host.Tests/EgressCrashTests.cs).
 /// </summary>
 [RequiresPostgres]
 public sealed class EgressGatePostgresTests(Storage.Postgres.PostgresFixture fixture) : EgressGateTests, IClassFixture<Storage.Postgres.PostgresFixture>
 {
+    private string? _connectionString;
+
+    protected override async Task TamperAsync(KernelHarness h, string sql, object? value, string id)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (value is not null)
+        {
+            command.Parameters.AddWithValue("v", value);
+        }
+
+        command.Parameters.AddWithValue("id", id);
+        await command.ExecuteNonQueryAsync();
+    }
+
     protected override async Task<Dictionary<string, string?>> RoutesAsync()
     {
-        var connectionString = PostgresServer.ConnectionString(await fixture.CreateDatabaseAsync(migrated: false));
+        var connectionString = _connectionString = PostgresServer.ConnectionString(await fixture.CreateDatabaseAsync(migrated: false));
         return new Dictionary<string, string?>
         {
             ["Ops:Routes:event_log:Provider"] = "postgres",

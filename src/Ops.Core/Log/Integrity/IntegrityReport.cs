@@ -43,6 +43,9 @@ public enum IntegrityProblem
 
     /// <summary>A projection has folded past the log's head.</summary>
     ProjectionAhead,
+
+    /// <summary>An outbox row differs from what the log recorded of its request, or one is missing or was never enqueued (issue 20 item 2).</summary>
+    OutboxAltered,
 }
 
 /// <summary>
@@ -68,6 +71,7 @@ public sealed record IntegrityFinding(IntegrityProblem Problem, long? Position, 
         IntegrityProblem.ExportUnsealed => "export_unsealed",
         IntegrityProblem.ExportMalformed => "export_malformed",
         IntegrityProblem.ProjectionAhead => "projection_ahead_of_log",
+        IntegrityProblem.OutboxAltered => "outbox_altered",
         _ => "integrity_violation",
     };
 }
