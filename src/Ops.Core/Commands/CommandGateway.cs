@@ -51,7 +51,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
             attempt = await writer.ExecuteAsync((session, ct) => SendInSessionAsync(session, validated.Value!, envelope, caller, ct), cancellationToken);
         }
 
-        await RecordSafetyAsync("send", caller, attempt, cancellationToken);
+        await RecordSafetyAsync("send", caller, attempt, envelope.TargetRef, cancellationToken);
         CoreLog.CommandDecided(logger, attempt.Outcome.CommandType, attempt.Outcome.CommandId, attempt.Outcome.Status.ToString());
         OpsTelemetry.Record("send", attempt.Outcome.CommandType, attempt.Outcome, started);
         return attempt.Outcome;
@@ -68,6 +68,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         if (validated.Rejection is { } invalid)
         {
             var rejected = Outcomes.Rejected(envelope.CommandId ?? string.Empty, envelope.CommandType ?? string.Empty, invalid, time.GetUtcNow());
+            await RecordSafetyAsync("propose", caller, new Attempt(rejected, invalid, null), envelope.TargetRef, cancellationToken);
             OpsTelemetry.Record("propose", rejected.CommandType, rejected, started);
             return new ProposeResult(null, rejected);
         }
@@ -93,7 +94,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
             cancellationToken);
         if (attempt is not null)
         {
-            await RecordSafetyAsync("propose", caller, attempt, cancellationToken);
+            await RecordSafetyAsync("propose", caller, attempt, envelope.TargetRef, cancellationToken);
         }
 
         OpsTelemetry.Record("propose", validated.Value!.Registration.Name, result.Rejection, started);
@@ -123,6 +124,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         if (validated.Rejection is { } invalid)
         {
             var rejected = Outcomes.Rejected(envelope?.CommandId ?? string.Empty, envelope?.CommandType ?? string.Empty, invalid, time.GetUtcNow());
+            await RecordSafetyAsync("commit", caller, new Attempt(rejected, invalid, null), envelope?.TargetRef, cancellationToken);
             OpsTelemetry.Record("commit", rejected.CommandType, rejected, started);
             return new CommitResult(rejected, null, null);
         }
@@ -137,7 +139,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         var (result, attempt) = await writer.ExecuteAsync((session, ct) => CommitInSessionAsync(session, command, request, caller, ct), cancellationToken);
         if (attempt is not null)
         {
-            await RecordSafetyAsync("commit", caller, attempt, cancellationToken);
+            await RecordSafetyAsync("commit", caller, attempt, envelope?.TargetRef, cancellationToken);
         }
 
         CoreLog.CommandDecided(logger, command.Registration.Name, result.Outcome.CommandId, result.Outcome.Status.ToString());
@@ -319,7 +321,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
     };
 
     /// <summary>Seed 001: every safety decision is persisted with its justification, in its own transaction, coalesced per actor and reason.</summary>
-    private async ValueTask RecordSafetyAsync(string stage, CallerContext caller, Attempt attempt, CancellationToken cancellationToken)
+    private async ValueTask RecordSafetyAsync(string stage, CallerContext caller, Attempt attempt, string? targetRef, CancellationToken cancellationToken)
     {
         if (attempt.Rejection is not { } rejection || !Rejection.IsSafetyCode(rejection.Code))
         {
@@ -328,7 +330,10 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
 
         var tenant = attempt.Identity?.Actor.TenantId ?? (writer.CommittedCore.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : null);
         await safety.RecordAsync(
-            new SafetyDecision(caller.Route ?? $"{caller.SurfaceId} {stage}", caller.Actor.Id, tenant, attempt.Identity?.ContentHash, rejection.Code, rejection.Message, rejection.Field, rejection.Claimed, rejection.Derived),
+            new SafetyDecision(caller.Route ?? $"{caller.SurfaceId} {stage}", caller.Actor.Id, tenant, attempt.Identity?.ContentHash, rejection.Code, rejection.Message, rejection.Field, rejection.Claimed, rejection.Derived)
+            {
+                ObjectRef = targetRef ?? attempt.Identity?.ContentHash,
+            },
             cancellationToken);
     }
 

@@ -362,6 +362,9 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
             },
             cancellationToken);
 
+    /// <summary>The tenant of a registered actor as the writer last committed it, or null.</summary>
+    public string? TenantOf(ActorRef actor) => writer.CommittedCore.Actors.TryGetValue(actor.Id, out var registered) ? registered.TenantId : null;
+
     /// <summary>The registration binding the request's command to its pack's handler, or null when the pack is gone.</summary>
     public EgressBinding? BindingOf(EgressRow row) =>
         registry.Commands.TryGetValue(row.CommandType, out var registration) ? registration.Egress : null;

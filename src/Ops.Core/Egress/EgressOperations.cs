@@ -19,12 +19,14 @@ public sealed class EgressOperations
     private readonly EgressDispatcher _dispatcher;
     private readonly Log.CoreStateReader _core;
     private readonly TimeProvider _time;
+    private readonly Safety.SafetyRecorder _safety;
 
-    internal EgressOperations(EgressGate gate, EgressDispatcher dispatcher, Log.CoreStateReader core, TimeProvider time)
+    internal EgressOperations(EgressGate gate, EgressDispatcher dispatcher, Log.CoreStateReader core, Safety.SafetyRecorder safety, TimeProvider time)
     {
         _gate = gate;
         _dispatcher = dispatcher;
         _core = core;
+        _safety = safety;
         _time = time;
     }
 
@@ -77,7 +79,7 @@ public sealed class EgressOperations
     /// <returns>The request, approved.</returns>
     /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied, signature_invalid, signature_already_used, consent_expired, key_not_active, policy_not_applicable, consent_invalid.</exception>
     public async Task<EgressRequestView> ApproveAsync(string requestId, ConsentGrant consent, ActorRef actor, CancellationToken cancellationToken) =>
-        View(await _gate.ApproveAsync(requestId, consent, actor, cancellationToken));
+        View(await RecordedAsync("egress approve", requestId, actor, () => _gate.ApproveAsync(requestId, consent, actor, cancellationToken), cancellationToken));
 
     /// <summary>Rejects a pending request (or one held while pending); it never goes out.</summary>
     /// <param name="requestId">The request.</param>
@@ -87,7 +89,7 @@ public sealed class EgressOperations
     /// <returns>The request, rejected.</returns>
     /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied.</exception>
     public async Task<EgressRequestView> RejectAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
-        View(await _gate.RejectAsync(requestId, reason, actor, cancellationToken));
+        View(await RecordedAsync("egress reject", requestId, actor, () => _gate.RejectAsync(requestId, reason, actor, cancellationToken), cancellationToken));
 
     /// <summary>Holds a pending or approved request until released.</summary>
     /// <param name="requestId">The request.</param>
@@ -97,7 +99,7 @@ public sealed class EgressOperations
     /// <returns>The request, held.</returns>
     /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied.</exception>
     public async Task<EgressRequestView> HoldAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
-        View(await _gate.HoldAsync(requestId, reason, actor, cancellationToken));
+        View(await RecordedAsync("egress hold", requestId, actor, () => _gate.HoldAsync(requestId, reason, actor, cancellationToken), cancellationToken));
 
     /// <summary>Releases a held request to the status it was held from.</summary>
     /// <param name="requestId">The request.</param>
@@ -107,7 +109,7 @@ public sealed class EgressOperations
     /// <returns>The request, released.</returns>
     /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, egress_switch_engaged, capability_denied.</exception>
     public async Task<EgressRequestView> ReleaseAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken) =>
-        View(await _gate.ReleaseAsync(requestId, reason, actor, cancellationToken));
+        View(await RecordedAsync("egress release", requestId, actor, () => _gate.ReleaseAsync(requestId, reason, actor, cancellationToken), cancellationToken));
 
     /// <summary>Undoes an executed or failed request through the pack's compensation hook.</summary>
     /// <param name="requestId">The request.</param>
@@ -118,7 +120,7 @@ public sealed class EgressOperations
     /// <exception cref="Errors.OpsException">not_found, egress_state_conflict, capability_denied, pack_not_installed.</exception>
     public async Task<EgressRequestView> UndoAsync(string requestId, string reason, ActorRef actor, CancellationToken cancellationToken)
     {
-        var row = await _gate.CheckUndoAsync(requestId, actor, cancellationToken);
+        var row = await RecordedAsync("egress undo", requestId, actor, () => _gate.CheckUndoAsync(requestId, actor, cancellationToken), cancellationToken);
         await _dispatcher.UndoAsync(row, reason, actor, cancellationToken);
         return View((await _gate.Store.FindAsync(requestId, cancellationToken))!);
     }
@@ -131,7 +133,7 @@ public sealed class EgressOperations
     /// <returns>How many requests it held (0 when it was already engaged).</returns>
     /// <exception cref="Errors.OpsException">bad_request, capability_denied.</exception>
     public Task<int> EngageSwitchAsync(string scope, string reason, ActorRef actor, CancellationToken cancellationToken) =>
-        _gate.EngageAsync(scope, reason, actor, cancellationToken);
+        RecordedAsync("egress switch engage", "switch:" + scope, actor, () => _gate.EngageAsync(scope, reason, actor, cancellationToken), cancellationToken);
 
     /// <summary>Releases a kill switch; requests it held go back unless another switch covers them.</summary>
     /// <param name="scope">The switch.</param>
@@ -140,7 +142,22 @@ public sealed class EgressOperations
     /// <returns>How many requests went back.</returns>
     /// <exception cref="Errors.OpsException">bad_request, not_found (not engaged), capability_denied.</exception>
     public Task<int> ReleaseSwitchAsync(string scope, ActorRef actor, CancellationToken cancellationToken) =>
-        _gate.DisengageAsync(scope, actor, cancellationToken);
+        RecordedAsync("egress switch release", "switch:" + scope, actor, () => _gate.DisengageAsync(scope, actor, cancellationToken), cancellationToken);
+
+    /// <summary>Runs a move; a refusal is recorded on the safety stream (issue 20 item 3: every refusal on the record) and rethrown.</summary>
+    private async Task<T> RecordedAsync<T>(string route, string objectRef, ActorRef actor, Func<Task<T>> move, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await move();
+        }
+        catch (Errors.OpsException ex)
+        {
+            var tenant = _gate.TenantOf(actor);
+            await _safety.RecordAsync(new Safety.SafetyDecision(route, actor.Id, tenant, null, ex.Code, ex.Message) { ObjectRef = objectRef }, CancellationToken.None);
+            throw;
+        }
+    }
 
     private static EgressRequestView View(EgressRow row)
     {

@@ -59,7 +59,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         Checkpoints = new Log.Checkpoints.CheckpointService(EventLog.Store, Writer, checkpoints, options.Mode, contentRoot, time);
         Egress = new Egress.EgressGate(Writer, EventLog.Engine.Outbox, registry, egress, options.Mode, time, logger);
         EgressDispatcher = new Egress.EgressDispatcher(Egress, Secrets, time, logger);
-        Operations = new Egress.EgressOperations(Egress, EgressDispatcher, CoreReader, time);
+        Operations = new Egress.EgressOperations(Egress, EgressDispatcher, CoreReader, Safety, time);
     }
 
     public KernelOptions Options { get; }

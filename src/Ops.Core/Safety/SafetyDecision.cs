@@ -4,7 +4,8 @@ namespace Ops.Core.Safety;
 /// <c>core.SafetyDecisionRecorded</c>: a refusal the kernel made on a trust boundary, persisted with its
 /// justification on the kernel's safety stream (seed 001, "Safety Decisions": recorded even when
 /// enforcement denies execution). Refusals of the same actor for the same reason within one window are
-/// coalesced into one record with <see cref="Count"/>. Payload schema version 1.
+/// coalesced into one record with <see cref="Count"/>, which keeps each distinct (route, object) attempt apart
+/// (<see cref="Attempts"/>, bounded; the rest counted in <see cref="OtherAttempts"/>). Payload schema version 1.
 /// </summary>
 /// <param name="Route">Where it was refused: <c>POST /v1/commits</c>, <c>cli commit</c>, <c>packs install</c>, ...</param>
 /// <param name="ActorId">The authenticated actor, or <see langword="null"/> when there was none.</param>
@@ -17,6 +18,9 @@ namespace Ops.Core.Safety;
 /// <param name="FirstAt">The first refusal of the window (UTC).</param>
 /// <param name="LastAt">The last refusal of the window (UTC).</param>
 /// <param name="Count">How many refusals this record stands for, at least 1.</param>
+/// <param name="ObjectRef">What the first refusal was aimed at (an egress request, a switch, a stream), when known.</param>
+/// <param name="Attempts">For a coalesced record: each distinct (route, object) refused in the window, at most 64, with its count and first and last details.</param>
+/// <param name="OtherAttempts">Refusals of the window beyond the 64 distinct attempts kept, counted only.</param>
 public sealed record SafetyDecisionRecorded(
     string Route,
     string? ActorId,
@@ -28,7 +32,20 @@ public sealed record SafetyDecisionRecorded(
     string? Derived,
     DateTimeOffset FirstAt,
     DateTimeOffset LastAt,
-    int Count);
+    int Count,
+    string? ObjectRef = null,
+    IReadOnlyList<SafetyAttempt>? Attempts = null,
+    int OtherAttempts = 0);
+
+/// <summary>One distinct refused attempt of a coalesced <see cref="SafetyDecisionRecorded"/>: where, at what, how often, and its first and last reasons.</summary>
+/// <param name="Route">Where it was refused.</param>
+/// <param name="ObjectRef">What it was aimed at, when known.</param>
+/// <param name="Count">How many times, at least 1.</param>
+/// <param name="FirstAt">The first (UTC).</param>
+/// <param name="LastAt">The last (UTC).</param>
+/// <param name="FirstReason">The first refusal's justification, truncated to 256 characters.</param>
+/// <param name="LastReason">The last one's.</param>
+public sealed record SafetyAttempt(string Route, string? ObjectRef, int Count, DateTimeOffset FirstAt, DateTimeOffset LastAt, string FirstReason, string LastReason);
 
 /// <summary>A refusal to record: what <see cref="SafetyDecisionRecorded"/> holds before coalescing.</summary>
 /// <param name="Route">Where it was refused.</param>
@@ -49,7 +66,11 @@ internal sealed record SafetyDecision(
     string Reason,
     string? Field = null,
     string? Claimed = null,
-    string? Derived = null);
+    string? Derived = null)
+{
+    /// <summary>What the refused act was aimed at (an egress request id, a switch, a stream), when the refusing path knows it.</summary>
+    public string? ObjectRef { get; init; }
+}
 
 /// <summary>Names of the safety stream and event.</summary>
 public static class SafetyEventTypes

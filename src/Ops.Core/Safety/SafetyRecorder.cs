@@ -9,15 +9,20 @@ namespace Ops.Core.Safety;
 /// <summary>
 /// Appends refusals to the safety stream (seed 001), each in its own writer transaction, never in the
 /// refused mutation's (which writes nothing). Flood-proof: per (actor, reason code), the first refusal
-/// of a window is written at once; later ones in the same window are only counted, and written as one
-/// coalesced record when the window has passed (on the next refusal, or by <see cref="FlushAsync"/>).
-/// At most <see cref="MaxPendingKeys"/> keys are held; beyond that, refusals are counted under one
-/// overflow key, so memory stays bounded whatever an attacker sends.
+/// of a window is written at once; later ones in the same window are counted per distinct (route, object)
+/// with their first and last details (at most <see cref="MaxAttemptsPerRecord"/>; the rest only counted),
+/// and written as one coalesced record when the window has passed (on the next refusal, or by
+/// <see cref="FlushAsync"/>). At most <see cref="MaxPendingKeys"/> keys are held; beyond that, refusals are
+/// counted under one overflow key, so memory and the log's growth stay bounded whatever an attacker sends
+/// (issue 20 item 3: distinct attempts stay distinguishable, the record stays bounded).
 /// </summary>
 [Authority(AuthorityClass.LogAppender, "events")]
 internal sealed class SafetyRecorder(LogWriter writer, string mode, TimeProvider time)
 {
     public const int MaxPendingKeys = 10_000;
+
+    /// <summary>Distinct (route, object) attempts one coalesced record keeps apart.</summary>
+    public const int MaxAttemptsPerRecord = 64;
     private const string OverflowKey = "\u0000overflow";
     private const int MaxValueLength = 128;
 
@@ -48,6 +53,7 @@ internal sealed class SafetyRecorder(LogWriter writer, string mode, TimeProvider
             {
                 window.Count++;
                 window.LastAt = now;
+                window.Add(decision, now);
                 open = null;
             }
             else
@@ -106,7 +112,8 @@ internal sealed class SafetyRecorder(LogWriter writer, string mode, TimeProvider
                 {
                     var d = w.Decision;
                     var payload = new SafetyDecisionRecorded(
-                        Truncate(d.Route)!, Truncate(d.ActorId), d.CommandHash, d.ReasonCode, Truncate(d.Reason, 1_024)!, d.Field, Truncate(d.Claimed), Truncate(d.Derived), w.FirstAt, w.LastAt, Math.Max(1, w.Count));
+                        Truncate(d.Route)!, Truncate(d.ActorId), d.CommandHash, d.ReasonCode, Truncate(d.Reason, 1_024)!, d.Field, Truncate(d.Claimed), Truncate(d.Derived), w.FirstAt, w.LastAt, Math.Max(1, w.Count),
+                        Truncate(d.ObjectRef), w.Attempts.Count == 0 ? null : [.. w.Attempts.Values.Select(a => a.ToRecord())], w.Others);
                     var element = JsonSerializer.SerializeToElement(payload, OpsJson.Options);
                     var nativeId = ContentHash.OfJson(element);
                     var correlation = DeterministicIds.Derive("safety", nativeId);
@@ -133,5 +140,45 @@ internal sealed class SafetyRecorder(LogWriter writer, string mode, TimeProvider
         public DateTimeOffset LastAt { get; set; } = at;
 
         public int Count { get; set; } = 1;
+
+        /// <summary>The counted refusals per distinct (route, object), in the order first seen.</summary>
+        public Dictionary<(string Route, string? Object), Attempt> Attempts { get; } = [];
+
+        public int Others { get; private set; }
+
+        public void Add(SafetyDecision decision, DateTimeOffset at)
+        {
+            var key = (decision.Route, decision.ObjectRef);
+            if (Attempts.TryGetValue(key, out var attempt))
+            {
+                attempt.Count++;
+                attempt.LastAt = at;
+                attempt.LastReason = decision.Reason;
+            }
+            else if (Attempts.Count < MaxAttemptsPerRecord)
+            {
+                Attempts[key] = new Attempt(decision.Route, decision.ObjectRef, at, decision.Reason);
+            }
+            else
+            {
+                Others++;
+            }
+        }
+    }
+
+    private sealed class Attempt(string route, string? objectRef, DateTimeOffset at, string reason)
+    {
+        public DateTimeOffset FirstAt { get; } = at;
+
+        public string FirstReason { get; } = reason;
+
+        public int Count { get; set; } = 1;
+
+        public DateTimeOffset LastAt { get; set; } = at;
+
+        public string LastReason { get; set; } = reason;
+
+        public SafetyAttempt ToRecord() =>
+            new(Truncate(route)!, Truncate(objectRef), Count, FirstAt, LastAt, Truncate(FirstReason, 256)!, Truncate(LastReason, 256)!);
     }
 }

@@ -120,4 +120,72 @@ public sealed class SafetyRecordTests
         // Beyond the bound, refusals fall into one overflow window instead of a new key each.
         Assert.Equal(SafetyRecorder.MaxPendingKeys + 1, appended);
     }
+
+    [Fact]
+    public async Task TenThousandDistinctRefusalsInAMinute_StayDistinguishable_WhileTheRecordAndTheStateStayBounded()
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var recorder = h.Kernel.Safety;
+        var all = await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+        var appended = 0;
+        for (var i = 0; i < 10_000; i++)
+        {
+            // Distinct routes and objects by one actor for one reason: the 117 refusals that read as one record.
+            var decision = new SafetyDecision("route-" + (i % 100), "mallory", "acme", null, "capability_denied", "refusal " + i) { ObjectRef = "object-" + (i % 50) };
+            if (await recorder.RecordAsync(decision, CancellationToken.None))
+            {
+                appended++;
+            }
+        }
+
+        Assert.Equal(1, appended);
+        h.Time.Advance(TimeSpan.FromMinutes(2));
+        await recorder.FlushAsync(all: false, CancellationToken.None);
+
+        var records = await h.SafetyRecordsAfterAsync(all);
+        Assert.Equal(2, records.Count);
+        Assert.Equal(10_000, records.Sum(r => r.Count));
+        var coalesced = records[1];
+        Assert.Equal(SafetyRecorder.MaxAttemptsPerRecord, coalesced.Attempts!.Count);
+        Assert.Equal(9_999 - coalesced.Attempts.Sum(a => a.Count), coalesced.OtherAttempts);
+        // Each distinct (route, object) keeps its own count and its first and last details.
+        var first = coalesced.Attempts[0];
+        Assert.Equal(("route-1", "object-1", "refusal 1"), (first.Route, first.ObjectRef, first.FirstReason));
+        Assert.True(first.Count > 1);
+        Assert.NotEqual(first.FirstReason, first.LastReason);
+        Assert.Equal(coalesced.Attempts.Count, coalesced.Attempts.Select(a => (a.Route, a.ObjectRef)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task IdentityClaimInAPackPayload_ThatThePayloadDoesNotDeclare_IsRefusedAsAClaimAndRecorded()
+    {
+        await using var h = await KernelHarness.StartAsync([("relay", (Ops.Core.Packs.IOpsPack)new Egress.RelayPack())]);
+        var all = await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+        var payload = new Dictionary<string, object> { ["probe_id"] = "p", ["message_id"] = "m-1", ["text"] = "hi", ["tenant_id"] = "globex" };
+
+        var result = await h.ProposeAsync("pack.relay.messages.Send", "message-m-1", payload);
+
+        Assert.Equal("identity_mismatch", result.Rejection?.ReasonCode);
+        var record = Assert.Single(await h.SafetyRecordsAfterAsync(all));
+        Assert.Equal(("tenant_id", "globex", "admin", "message-m-1"), (record.Field, record.Claimed, record.ActorId, record.ObjectRef));
+    }
+
+    [Fact]
+    public async Task EgressRefusals_EachLeaveARecordNamingTheRequest()
+    {
+        await using var h = await KernelHarness.StartAsync([("relay", (Ops.Core.Packs.IOpsPack)new Egress.RelayPack())]);
+        var probe = new Egress.RelayProbe();
+        var sent = await h.SendAsync("pack.relay.messages.Send", "message-m-1", new Egress.SendMessage(probe.Id, "m-1", "hello"));
+        var requestId = Identity.DeterministicIds.Derive("egress-request", sent.CommandId);
+        var (gus, _) = await h.AddActorAsync("gus", new CapabilityScope(["core.ApproveEgress", "core.OperateEgress"], ["egress:*"], [SafetyClass.WriteInternal]), tenantId: "globex");
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var all = await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+
+        await Assert.ThrowsAsync<Errors.OpsException>(() => h.Kernel.Operations.RejectAsync(requestId, "mine now", gus.Actor, CancellationToken.None));
+        await Assert.ThrowsAsync<Errors.OpsException>(() => h.Kernel.Operations.ReleaseSwitchAsync("global", gus.Actor, CancellationToken.None));
+
+        var records = await h.SafetyRecordsAfterAsync(all);
+        Assert.Contains(records, r => (r.Route, r.ReasonCode, r.ObjectRef, r.ActorId) == ("egress reject", "capability_denied", requestId, "gus"));
+        Assert.Contains(records, r => r.Route == "egress switch release" && r.ObjectRef == "switch:global");
+    }
 }

@@ -18,7 +18,7 @@ internal sealed record BoundIdentity(ActorRegistered Actor, ActorRef ActorRef, I
 internal static class IdentityStage
 {
     /// <summary>Payload members that are identity claims when a pack command carries them (core payloads name objects, not the caller).</summary>
-    private static readonly string[] PayloadClaims = ["tenant_id", "mode", "user_id", "surface_id"];
+    internal static readonly string[] PayloadClaims = ["tenant_id", "mode", "user_id", "surface_id"];
 
     public static StageResult<BoundIdentity> Run(CoreState core, string mode, Validated validated, CommandEnvelope envelope, CallerContext caller, DateTimeOffset now)
     {

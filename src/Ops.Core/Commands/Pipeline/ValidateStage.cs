@@ -57,6 +57,17 @@ internal static partial class ValidateStage
         }
         catch (JsonException ex)
         {
+            // An identity claim the payload record does not declare is still a claim (seed 001 §5): refused as one, so it is recorded.
+            if (registration.Owner != "core" && ex.Path is ['$', '.', .. var member] && IdentityStage.PayloadClaims.Contains(member, StringComparer.Ordinal)
+                && envelope.Payload.TryGetProperty(member, out var claimed))
+            {
+                return new Rejection(ReasonCodes.IdentityMismatch, $"the payload claims {member}; identity comes from authentication, never from a pack command's payload")
+                {
+                    Field = member,
+                    Claimed = claimed.ValueKind == JsonValueKind.String ? claimed.GetString() : claimed.GetRawText(),
+                };
+            }
+
             // The path and position, never the exception's text: it names .NET types.
             return new Rejection(ReasonCodes.InvalidPayload, $"payload does not fit {commandType} at {ex.Path ?? "$"}: a member is missing, unknown, or of the wrong type (see the command's schema)");
         }
