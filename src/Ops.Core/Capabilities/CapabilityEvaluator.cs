@@ -170,9 +170,10 @@ internal static class CapabilityEvaluator
         {
             if (!ScopePatterns.AllCovered(scope.CommandTypes, level.Scope.CommandTypes)
                 || !ScopePatterns.AllCovered(scope.Targets, level.Scope.Targets)
-                || !scope.SafetyClasses.All(level.Scope.SafetyClasses.Contains))
+                || !scope.SafetyClasses.All(level.Scope.SafetyClasses.Contains)
+                || !ScopePatterns.AllCovered(scope.Tenants ?? [], level.Scope.Tenants ?? []))
             {
-                return (at, null, $"the scope is not within capability {Short(level.CapabilityId)}'s (types {string.Join(",", level.Scope.CommandTypes)}; targets {string.Join(",", level.Scope.Targets)}; safety {string.Join(",", level.Scope.SafetyClasses)}): a capability confers at most what the conferring chain holds");
+                return (at, null, $"the scope is not within capability {Short(level.CapabilityId)}'s (types {string.Join(",", level.Scope.CommandTypes)}; targets {string.Join(",", level.Scope.Targets)}; safety {string.Join(",", level.Scope.SafetyClasses)}; other tenants {string.Join(",", level.Scope.Tenants ?? ["none"])}): a capability confers at most what the conferring chain holds");
             }
 
             if (start < level.Grant.NotBefore)
@@ -241,6 +242,45 @@ internal static class CapabilityEvaluator
         var first = Evaluate(state, held[0], actorId, actionType, targetRef, safetyClass, at);
         return CapabilityDecision.Deny($"no capability of actor '{actorId}' allows {actionType} on '{targetRef}' ({first.Reason ?? "its parent chain does not"})");
     }
+
+    /// <summary>
+    /// Why capability <paramref name="capabilityId"/>'s chain does not reach into <paramref name="tenant"/> (every level must
+    /// name it in <see cref="CapabilityScope.Tenants"/>), or null when it does. <c>*</c> stands for the acts that span tenants.
+    /// </summary>
+    public static string? CrossingProblem(CoreState state, string capabilityId, string tenant, DateTimeOffset at)
+    {
+        foreach (var level in ChainAt(state, capabilityId, at).Chain)
+        {
+            if (!ScopePatterns.AnyMatches(level.Scope.Tenants ?? [], tenant))
+            {
+                return tenant == "*"
+                    ? $"capability {Short(level.CapabilityId)} does not reach across tenants (this act spans every tenant: a root capability names tenants '*')"
+                    : $"capability {Short(level.CapabilityId)} does not reach into tenant '{tenant}' (crossing tenants needs a capability that names it)";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="FindFor(CoreState, string, string, string, SafetyClass, DateTimeOffset)"/> for an act on an object of
+    /// <paramref name="tenant"/>: within the actor's own tenant any allowing capability does; in another tenant (or
+    /// <c>*</c> for an act spanning tenants) the capability's whole chain must name it.
+    /// </summary>
+    public static CapabilityDecision FindInTenant(CoreState state, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at, string? tenant, Func<string, string?>? also = null)
+    {
+        var own = state.Actors.TryGetValue(actorId, out var actor) ? actor.TenantId : null;
+        if (tenant is null || (tenant == own && tenant != "*"))
+        {
+            return FindFor(state, actorId, actionType, targetRef, safetyClass, at, also);
+        }
+
+        return FindFor(state, actorId, actionType, targetRef, safetyClass, at, id => CrossingProblem(state, id, tenant, at) ?? also?.Invoke(id));
+    }
+
+    /// <summary>Whether the actor holds a capability for the action whose chain spans every tenant (a root act).</summary>
+    public static bool IsRootFor(CoreState state, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at) =>
+        FindInTenant(state, actorId, actionType, targetRef, safetyClass, at, "*").Allowed;
 
     private static bool Covers(CapabilityScope scope, string actionType, string targetRef, SafetyClass safetyClass) =>
         ScopePatterns.AnyMatches(scope.CommandTypes, actionType) && ScopePatterns.AnyMatches(scope.Targets, targetRef) && scope.SafetyClasses.Contains(safetyClass);

@@ -296,7 +296,8 @@ internal sealed class GrantCapabilityHandler : ICommandHandler<GrantCapability>,
         return ScopePatterns.Validate(scope.CommandTypes, "command_types")
             ?? ScopePatterns.Validate(scope.Targets, "targets")
             ?? (scope.SafetyClasses is null || scope.SafetyClasses.Count == 0 ? "safety_classes needs at least one class." : null)
-            ?? (scope.CommandTypes.Count + scope.Targets.Count > 256 ? "a scope has at most 256 patterns." : null);
+            ?? (scope.Tenants is { Count: > 0 } tenants ? ScopePatterns.Validate(tenants, "tenants") : null)
+            ?? (scope.CommandTypes.Count + scope.Targets.Count + (scope.Tenants?.Count ?? 0) > 256 ? "a scope has at most 256 patterns." : null);
     }
 
     internal static ValueTask<Decision> Reject(string code, string reason) => ValueTask.FromResult(Decision.Reject(code, reason));

@@ -6,10 +6,18 @@ namespace Ops.Core.Capabilities;
 /// <param name="CommandTypes">Command and query type patterns, for example <c>pack.notes.*</c>.</param>
 /// <param name="Targets">target_ref patterns, for example <c>note-*</c> or <c>*</c>.</param>
 /// <param name="SafetyClasses">Allowed safety classes (constitution A5).</param>
-public sealed record CapabilityScope(IReadOnlyList<string> CommandTypes, IReadOnlyList<string> Targets, IReadOnlyList<SafetyClass> SafetyClasses)
+/// <param name="Tenants">
+/// Tenants other than its holder's own that it may act in (patterns; <c>*</c> for every tenant and for the acts that
+/// span tenants: pack installs, global kill switches, shared connectors, the whole log). Null or empty: the holder's own
+/// tenant only. Crossing tenants is named here, never implied by a <c>*</c> target (seed 001; DESIGN.md §3 Tenancy).
+/// </param>
+public sealed record CapabilityScope(IReadOnlyList<string> CommandTypes, IReadOnlyList<string> Targets, IReadOnlyList<SafetyClass> SafetyClasses, IReadOnlyList<string>? Tenants = null)
 {
-    /// <summary>Everything: every type, every target, every safety class. Only <c>init</c> grants it.</summary>
-    public static CapabilityScope All { get; } = new(["*"], ["*"], [SafetyClass.Read, SafetyClass.WriteInternal, SafetyClass.WriteExternalSideEffect]);
+    /// <summary>Everything, in every tenant: every type, every target, every safety class. Only <c>init</c> and <c>admin recover</c> grant it.</summary>
+    public static CapabilityScope All { get; } = new(["*"], ["*"], [SafetyClass.Read, SafetyClass.WriteInternal, SafetyClass.WriteExternalSideEffect], ["*"]);
+
+    /// <summary>Everything within the holder's own tenant: a tenant administrator's capability (<c>tenants add</c>).</summary>
+    public static CapabilityScope TenantAdmin { get; } = new(["*"], ["*"], [SafetyClass.Read, SafetyClass.WriteInternal, SafetyClass.WriteExternalSideEffect]);
 }
 
 /// <summary><c>core.ActorRegistered</c>: an actor exists. Payload schema version 1.</summary>

@@ -173,7 +173,7 @@ internal sealed record CoreState(
             switch (record.Payload)
             {
                 case PolicyCreated c:
-                    versions[c.Version] = new PolicyState(c.PolicyId, c.Name, c.Version, c.Scope, "draft");
+                    versions[c.Version] = new PolicyState(c.PolicyId, c.Name, c.Version, c.Scope, "draft", record.Envelope.Scope.TenantId);
                     break;
                 case PolicyActivated a when versions.TryGetValue(a.Version, out var draft):
                     foreach (var other in versions.Values.Where(v => v.Status == "active").ToList())

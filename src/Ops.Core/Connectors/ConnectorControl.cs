@@ -28,6 +28,32 @@ public sealed class ConnectorControl
     public Task<ConnectorCursorState> ReadAsync(string connectorId, CancellationToken cancellationToken) =>
         _kernel.Connectors.ReadStateAsync(connectorId, cancellationToken);
 
+    /// <summary>
+    /// The state of a connector as <paramref name="caller"/> may see it: connectors are shared by every tenant (one cursor
+    /// each), so reading one needs <c>core.SyncConnector</c> on <c>connector:&lt;id&gt;</c> in a capability that spans every
+    /// tenant (seed 001; a refusal is recorded).
+    /// </summary>
+    /// <param name="connectorId">The connector.</param>
+    /// <param name="caller">Who reads it.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The state.</returns>
+    /// <exception cref="Errors.OpsException">capability_denied (recorded) or not_found; nothing changed.</exception>
+    public async Task<ConnectorCursorState> ReadAsync(string connectorId, CallerContext caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var core = await _kernel.CoreReader.CurrentAsync(cancellationToken);
+        var now = core.EnforcementTime(_kernel.Time.GetUtcNow());
+        var decision = Capabilities.CapabilityEvaluator.FindInTenant(core, caller.Actor.Id, ConnectorRunner.SyncActionType, "connector:" + connectorId, Envelopes.SafetyClass.WriteInternal, now, "*");
+        if (!decision.Allowed)
+        {
+            var tenant = core.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : null;
+            await _kernel.Safety.RecordAsync(new Safety.SafetyDecision(caller.Route ?? "connector read", caller.Actor.Id, tenant, null, Errors.ReasonCodes.CapabilityDenied, decision.Reason!) { ObjectRef = "connector:" + connectorId }, cancellationToken);
+            throw new Errors.OpsException(Errors.ReasonCodes.CapabilityDenied, $"Reading connector {connectorId}'s state needs {ConnectorRunner.SyncActionType} on connector:{connectorId} in a capability that spans every tenant (connectors are shared): {decision.Reason}. Nothing was read.");
+        }
+
+        return await _kernel.Connectors.ReadStateAsync(connectorId, cancellationToken);
+    }
+
     /// <summary>Resets a connector's cursor and watermark, recording who, what they held and why.</summary>
     /// <param name="connectorId">The connector.</param>
     /// <param name="caller">Who resets it (needs the reset capability).</param>

@@ -162,7 +162,8 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             throw new OpsException(ReasonCodes.ActorDisabled, $"Actor '{actor.ActorId}' cannot act ({invalid}). Nothing was changed.");
         }
 
-        var capability = CapabilityEvaluator.FindFor(core, actor.ActorId, ConnectorEventTypes.ResetAction, "connector:" + connectorId, SafetyClass.WriteInternal, now);
+        // Connectors are shared by every tenant (one cursor each): resetting one is a root act (seed 001, issue 20).
+        var capability = CapabilityEvaluator.FindInTenant(core, actor.ActorId, ConnectorEventTypes.ResetAction, "connector:" + connectorId, SafetyClass.WriteInternal, now, "*");
         if (!capability.Allowed)
         {
             await RecordDenialAsync(caller, actor.TenantId, "reset " + connectorId, ReasonCodes.CapabilityDenied, capability.Reason!, cancellationToken);

@@ -6,10 +6,11 @@ namespace Ops.Core.Consent;
 /// <summary>Reads audit records (<c>core.MutationCommitted</c>) with filters. There is no way to edit or delete one.</summary>
 internal static class AuditReader
 {
-    public static async ValueTask<IReadOnlyList<AuditRecord>> QueryAsync(IEventLog log, string? actor, string? target, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    public static async ValueTask<IReadOnlyList<AuditRecord>> QueryAsync(IEventLog log, string? actor, string? target, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken, string? tenant = null)
     {
         var records = await log.ReadStreamAsync(ConsentEventTypes.AuditStream, cancellationToken);
         return records
+            .Where(e => tenant is null || e.Envelope.Scope.TenantId == tenant)
             .Select(e => new AuditRecord(e.Position, e.Envelope.EventId, e.Envelope.PayloadAs<MutationCommitted>()))
             .Where(r => (actor is null || r.Record.Actor.Id == actor)
                 && (target is null || r.Record.TargetRef == target || r.Record.RequestedTargetRef == target)

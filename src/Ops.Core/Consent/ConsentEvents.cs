@@ -157,7 +157,8 @@ public sealed record DeprecatePolicy(string PolicyId, int Version);
 /// <param name="Version">The version.</param>
 /// <param name="Scope">What it approves.</param>
 /// <param name="Status"><c>draft</c>, <c>active</c> or <c>deprecated</c>.</param>
-public sealed record PolicyState(string PolicyId, string Name, int Version, PolicyScope Scope, string Status);
+/// <param name="TenantId">The tenant it was created in: it consents only to commands of actors of that tenant (seed 001).</param>
+public sealed record PolicyState(string PolicyId, string Name, int Version, PolicyScope Scope, string Status, string? TenantId = null);
 
 /// <summary>Shorthand for capability scope checks reused by consent.</summary>
 internal static class ConsentScope

@@ -154,6 +154,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
             {
                 var now = time.GetUtcNow();
                 RequireCapability(session, OperateAction, "egress:*", actor, now);
+                scope = SwitchScopeOf(session, scope, actor, now);
                 if (!await session.Transaction.Outbox.SetSwitchAsync(scope, engaged: true, reason, now.UtcTicks, ct))
                 {
                     return 0;
@@ -186,6 +187,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
             {
                 var now = time.GetUtcNow();
                 RequireCapability(session, OperateAction, "egress:*", actor, now);
+                scope = SwitchScopeOf(session, scope, actor, now);
                 if (!await session.Transaction.Outbox.SetSwitchAsync(scope, engaged: false, null, now.UtcTicks, ct))
                 {
                     throw new OpsException(ReasonCodes.NotFound, $"The kill switch '{scope}' is not engaged. Nothing was changed.");
@@ -454,14 +456,49 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
     private static OpsException Conflict(EgressRow row, string what, string allowed) =>
         new(ReasonCodes.EgressStateConflict, $"Cannot {what} egress request {Short(row)}: it is {row.Status}, and only a request that is {allowed} can be. Nothing was changed.");
 
+    /// <summary>
+    /// The stored scope of a switch an operator names (seed 001: a switch belongs to a tenant). An operator whose capability
+    /// spans every tenant (root) engages what it names: <c>destination:github</c> holds every tenant's requests. Any other
+    /// operator engages within its own tenant: <c>destination:github</c> becomes <c>tenant:&lt;own&gt;/destination:github</c>,
+    /// and naming another tenant needs a capability whose chain names that tenant.
+    /// </summary>
+    private static string SwitchScopeOf(WriteSession session, string scope, ActorRef actor, DateTimeOffset now)
+    {
+        var own = session.Core.Actors.TryGetValue(actor.Id, out var registered) ? registered.TenantId : null;
+        if (TenantOfScope(scope) is { } named)
+        {
+            if (named != own && !CapabilityEvaluator.FindInTenant(session.Core, actor.Id, OperateAction, "egress:*", SafetyClass.WriteInternal, now, named).Allowed)
+            {
+                throw new OpsException(ReasonCodes.CapabilityDenied, $"'{actor.Id}' may not flip kill switches of tenant '{named}': its capability does not reach into that tenant. Nothing was changed.");
+            }
+
+            return scope;
+        }
+
+        return CapabilityEvaluator.IsRootFor(session.Core, actor.Id, OperateAction, "egress:*", SafetyClass.WriteInternal, now) ? scope : $"tenant:{own}/{scope}";
+    }
+
+    private static string? TenantOfScope(string scope) =>
+        scope.StartsWith("tenant:", StringComparison.Ordinal) && scope.IndexOf('/', StringComparison.Ordinal) is var slash and > 7 ? scope[7..slash] : null;
+
     private static void CheckScope(string scope)
     {
+        if (TenantOfScope(scope) is { } tenant)
+        {
+            if (!Naming.OpsTypeName.IsValidPackId(tenant))
+            {
+                throw new OpsException(ReasonCodes.BadRequest, $"Kill switch scope '{scope}' names tenant '{tenant}', which is not a valid tenant id. Nothing was changed.");
+            }
+
+            scope = scope[(scope.IndexOf('/', StringComparison.Ordinal) + 1)..];
+        }
+
         var ok = scope == "global"
             || (scope.StartsWith("pack:", StringComparison.Ordinal) && Naming.OpsTypeName.IsValidPackId(scope[5..]))
             || (scope.StartsWith("destination:", StringComparison.Ordinal) && Naming.OpsTypeName.IsValidPackId(scope[12..]));
         if (!ok)
         {
-            throw new OpsException(ReasonCodes.BadRequest, $"Kill switch scope '{scope}' is not global, pack:<pack_id> or destination:<destination>. Nothing was changed.");
+            throw new OpsException(ReasonCodes.BadRequest, $"Kill switch scope '{scope}' is not global, pack:<pack_id> or destination:<destination> (optionally after tenant:<tenant_id>/). Nothing was changed.");
         }
     }
 

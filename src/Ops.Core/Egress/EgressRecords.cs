@@ -89,9 +89,16 @@ internal static class EgressLog
         await session.AppendAsync(stream, version, [draft], cancellationToken);
     }
 
-    /// <summary>Whether a switch scope covers a request.</summary>
-    public static bool Covers(string scope, EgressRow row) =>
-        scope == "global" || scope == "pack:" + row.PackId || scope == "destination:" + row.Destination;
+    /// <summary>Whether a switch scope covers a request; <c>tenant:&lt;t&gt;/&lt;scope&gt;</c> covers only tenant t's requests.</summary>
+    public static bool Covers(string scope, EgressRow row)
+    {
+        if (scope.StartsWith("tenant:", StringComparison.Ordinal) && scope.IndexOf('/', StringComparison.Ordinal) is var slash and > 7)
+        {
+            return scope.AsSpan(7, slash - 7).SequenceEqual(row.TenantId) && Covers(scope[(slash + 1)..], row);
+        }
+
+        return scope == "global" || scope == "pack:" + row.PackId || scope == "destination:" + row.Destination;
+    }
 
     /// <summary>The payload the pack's command carried.</summary>
     public static JsonElement PayloadOf(EgressRow row)

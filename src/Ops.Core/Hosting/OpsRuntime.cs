@@ -254,7 +254,34 @@ public sealed class OpsRuntime
         }
 
         await AuthorizeAsync(caller, ReadLogAction, "log", SafetyClass.Read, cancellationToken);
-        return await _kernel.EventLog.ReadAsync(afterPosition, limit, cancellationToken);
+        if (await OwnTenantUnlessRootAsync(caller, "log", cancellationToken) is not { } tenant)
+        {
+            return await _kernel.EventLog.ReadAsync(afterPosition, limit, cancellationToken);
+        }
+
+        // A tenant's reader sees its tenant's rows only (seed 001); pages are read on until the page is full or the log ends.
+        var page = new List<LoggedEvent>(limit);
+        var after = afterPosition;
+        while (page.Count < limit)
+        {
+            var batch = await _kernel.EventLog.ReadAsync(after, 1000, cancellationToken);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var logged in batch)
+            {
+                if (page.Count < limit && logged.Envelope.Scope.TenantId == tenant)
+                {
+                    page.Add(logged);
+                }
+            }
+
+            after = batch[^1].Position;
+        }
+
+        return page;
     }
 
     /// <summary>Audit records of committed mutations (seed 000), for a caller holding <c>core.ReadLog</c> on <c>audit</c>.</summary>
@@ -269,7 +296,21 @@ public sealed class OpsRuntime
     public async Task<IReadOnlyList<Consent.AuditRecord>> ReadAuditAsync(CallerContext caller, string? actor, string? target, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
         await AuthorizeAsync(caller, ReadLogAction, "audit", SafetyClass.Read, cancellationToken);
-        return await Consent.AuditReader.QueryAsync(_kernel.EventLog, actor, target, from, to, cancellationToken);
+        var tenant = await OwnTenantUnlessRootAsync(caller, "audit", cancellationToken);
+        return await Consent.AuditReader.QueryAsync(_kernel.EventLog, actor, target, from, to, cancellationToken, tenant);
+    }
+
+    /// <summary>
+    /// The caller's own tenant, to scope a read of <paramref name="target"/> to; null when the caller's <c>core.ReadLog</c>
+    /// capability spans every tenant (a root reader: <see cref="CapabilityScope.Tenants"/> names <c>*</c>).
+    /// </summary>
+    private async Task<string?> OwnTenantUnlessRootAsync(CallerContext caller, string target, CancellationToken cancellationToken)
+    {
+        var core = await _kernel.CoreReader.CurrentAsync(cancellationToken);
+        var now = core.EnforcementTime(_kernel.Time.GetUtcNow());
+        return CapabilityEvaluator.IsRootFor(core, caller.Actor.Id, ReadLogAction, target, SafetyClass.Read, now)
+            ? null
+            : core.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : "\u0000none";
     }
 
     /// <summary>

@@ -54,6 +54,7 @@ internal static class AdminCli
         }
 
         root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
+        root.Subcommands.Add(Tenants(asOption, keyOption, output, error));
         root.Subcommands.Add(LogCli.Create(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         root.Subcommands.Add(PacksCli.Command(asOption, keyOption, output, error, WithKernelAsync));
         root.Subcommands.Add(Database(output, error));
@@ -92,7 +93,7 @@ internal static class AdminCli
     /// <summary>The top-level verbs; an argument list naming one runs the CLI, anything else the worker.</summary>
     public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal)
     {
-        "run", "init", "status", "actors", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "connectors", "keys", "propose", "sign", "commit", "policies", "audit", "egress",
+        "run", "init", "status", "actors", "tenants", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "connectors", "keys", "propose", "sign", "commit", "policies", "audit", "egress",
     };
 
     /// <summary>Whether the arguments name a CLI verb (or ask for help or the version) rather than starting the worker.</summary>
@@ -176,6 +177,49 @@ internal static class AdminCli
             return 0;
         }));
         return new Command("actors", "Manage actors (humans, services, agents): add, list, disable, enable.") { add };
+    }
+
+    /// <summary>
+    /// <c>tenants add &lt;tenant-id&gt; --admin &lt;actor-id&gt;</c>: a tenant administrator, three consented core commands
+    /// (register in the tenant, grant <see cref="CapabilityScope.TenantAdmin"/>: everything inside the tenant and nothing
+    /// outside it, issue an API key). Needs a capability that reaches into that tenant (the root admin's does).
+    /// </summary>
+    private static Command Tenants(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error)
+    {
+        var tenantId = new Argument<string>("tenant-id") { Description = "The tenant, [a-z0-9][a-z0-9._-]*." };
+        var adminId = new Option<string>("--admin") { Description = "Id of the tenant's administrator actor to register.", Required = true };
+        var add = new Command("add", "Create a tenant administrator: it can do everything inside its tenant and nothing outside it; prints its API key once.") { tenantId, adminId };
+        add.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var caller = Caller(kernel, parse.GetValue(asOption));
+            var keyFile = parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id);
+            var actorId = parse.GetValue(adminId)!;
+            var tenant = parse.GetValue(tenantId)!;
+            var registered = await ConsentCli.SendAsync(kernel, caller, keyFile, "core.RegisterActor", null, new RegisterActor(actorId, ActorKind.Human, actorId, tenant), output, ct);
+            if (!await ReportAsync(registered, output, error))
+            {
+                return 1;
+            }
+
+            var granted = await ConsentCli.SendAsync(kernel, caller, keyFile, "core.GrantCapability", null, new GrantCapability(actorId, CapabilityScope.TenantAdmin), output, ct);
+            if (!await ReportAsync(granted, output, error))
+            {
+                return 1;
+            }
+
+            var key = OpsAdministration.NewApiKey();
+            var issued = await ConsentCli.SendAsync(kernel, caller, keyFile, "core.IssueApiKey", null, new IssueApiKey(key.KeyId, actorId, key.SecretSha256), output, ct);
+            if (!await ReportAsync(issued, output, error))
+            {
+                return 1;
+            }
+
+            await output.WriteLineAsync($"Tenant '{tenant}' has administrator '{actorId}': everything inside the tenant, nothing outside it.");
+            await output.WriteLineAsync($"API key for '{actorId}' (shown once, stored only as a hash):");
+            await output.WriteLineAsync(key.Token);
+            return 0;
+        }));
+        return new Command("tenants", "Tenants: add a tenant administrator.") { add };
     }
 
     private static Command Capabilities(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error)

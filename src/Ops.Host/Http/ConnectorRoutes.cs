@@ -16,18 +16,19 @@ internal static class ConnectorRoutes
     public static void Map(RouteGroupBuilder v1)
     {
         v1.MapGet("/connectors/{pack}/{name}", ReadAsync)
-            .WithSummary("A connector's stored cursor, watermark (for github.issues the `since` of the next sync) and page count.")
-            .Produces<ConnectorCursorState>().ProducesProblem(404);
+            .WithSummary("A connector's stored cursor, watermark (for github.issues the `since` of the next sync) and page count (needs core.SyncConnector on connector:<pack>.<name> in a capability that spans every tenant: connectors are shared).")
+            .Produces<ConnectorCursorState>().ProducesProblem(403).ProducesProblem(404);
         v1.MapPost("/connectors/{pack}/{name}/reset", ResetAsync)
-            .WithSummary("Reset a connector's cursor and watermark (needs core.ResetConnectorCursor on connector:<pack>.<name>); recorded as core.ConnectorCursorReset. The next sync is a full backfill and tombstone sweep.")
+            .WithSummary("Reset a connector's cursor and watermark (needs core.ResetConnectorCursor on connector:<pack>.<name> in a capability that spans every tenant: connectors are shared); recorded as core.ConnectorCursorReset. The next sync is a full backfill and tombstone sweep.")
             .Accepts<ConnectorResetRequest>("application/json").Produces<ConnectorResetResult>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(415);
     }
 
     private static async Task<IResult> ReadAsync(HttpContext context, string pack, string name, CancellationToken ct)
     {
+        var caller = new CallerContext(ApiKeyAuthentication.ActorOf(context.User), "api") { Route = $"{context.Request.Method} {context.Request.Path}" };
         try
         {
-            return Results.Json(await context.RequestServices.GetRequiredService<ConnectorControl>().ReadAsync($"{pack}.{name}", ct), OpsJson.Options);
+            return Results.Json(await context.RequestServices.GetRequiredService<ConnectorControl>().ReadAsync($"{pack}.{name}", caller, ct), OpsJson.Options);
         }
         catch (OpsException ex)
         {

@@ -26,10 +26,18 @@ internal static class AuthorizeStage
             _ => null,
         };
 
+        // Tenancy by construction (seed 001): a core command on an object of another tenant (an actor, its keys and
+        // capabilities, or a new actor's tenant_id) needs a capability whose whole chain names that tenant.
+        var crossing = ObjectTenant(core, validated.Payload, target) is { } tenant && core.Actors.TryGetValue(actorId, out var caller) && caller.TenantId != tenant ? tenant : null;
         CapabilityDecision decision;
         if (namedCapability is not null)
         {
             decision = CapabilityEvaluator.Evaluate(core, namedCapability, actorId, registration.Name, target, registration.SafetyClass, now);
+            if (decision.Allowed && crossing is not null && CapabilityEvaluator.CrossingProblem(core, namedCapability, crossing, now) is { } outside)
+            {
+                return new Rejection(ReasonCodes.CapabilityDenied, outside);
+            }
+
             if (decision.Allowed && confers?.Invoke(namedCapability) is { } problem)
             {
                 return new Rejection(ReasonCodes.Escalation, problem);
@@ -37,8 +45,8 @@ internal static class AuthorizeStage
         }
         else
         {
-            decision = CapabilityEvaluator.FindFor(core, actorId, registration.Name, target, registration.SafetyClass, now, confers);
-            if (!decision.Allowed && confers is not null && decision.Reason is { } reason && ConfersButEscalates(core, actorId, registration, target, now))
+            decision = CapabilityEvaluator.FindInTenant(core, actorId, registration.Name, target, registration.SafetyClass, now, crossing, confers);
+            if (!decision.Allowed && confers is not null && decision.Reason is { } reason && ConfersButEscalates(core, actorId, registration, target, crossing, now))
             {
                 return new Rejection(ReasonCodes.Escalation, reason);
             }
@@ -84,6 +92,27 @@ internal static class AuthorizeStage
     }
 
     /// <summary>Whether some capability allows the command itself, so the refusal is about what it would confer.</summary>
-    private static bool ConfersButEscalates(CoreState core, string actorId, Packs.CommandRegistration registration, string target, DateTimeOffset now) =>
-        CapabilityEvaluator.FindFor(core, actorId, registration.Name, target, registration.SafetyClass, now).Allowed;
+    private static bool ConfersButEscalates(CoreState core, string actorId, Packs.CommandRegistration registration, string target, string? crossing, DateTimeOffset now) =>
+        CapabilityEvaluator.FindInTenant(core, actorId, registration.Name, target, registration.SafetyClass, now, crossing).Allowed;
+
+    /// <summary>
+    /// The tenant of the object a core command acts on: a new actor's declared tenant, or the tenant of the actor a core
+    /// ref (<c>actor-&lt;id&gt;</c>, <c>actor-&lt;id&gt;:…</c>) names; null when the object is not an actor's (the command acts in its caller's tenant).
+    /// </summary>
+    private static string? ObjectTenant(CoreState core, object payload, string target)
+    {
+        if (payload is RegisterActor { TenantId: { } declared })
+        {
+            return declared;
+        }
+
+        if (!target.StartsWith("actor-", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = target.IndexOf(':', StringComparison.Ordinal);
+        var actorId = end < 0 ? target["actor-".Length..] : target["actor-".Length..end];
+        return core.Actors.TryGetValue(actorId, out var actor) ? actor.TenantId : null;
+    }
 }

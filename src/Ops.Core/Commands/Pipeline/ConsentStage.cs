@@ -114,6 +114,12 @@ internal static partial class ConsentStage
             return new(ReasonCodes.PolicyNotApplicable, $"policy {CapabilityEvaluator.Short(consent.PolicyId)} v{consent.PolicyVersion} is {version?.Status ?? "unknown"}, not active");
         }
 
+        // A policy consents only within the tenant it was created in (seed 001: tenant from tenant).
+        if (version.TenantId is { } policyTenant && (!core.Actors.TryGetValue(actorId, out var actor) || actor.TenantId != policyTenant))
+        {
+            return new(ReasonCodes.PolicyNotApplicable, $"policy {version.Name} v{version.Version} belongs to tenant '{policyTenant}' and consents only to its actors' commands");
+        }
+
         return ConsentScope.Covers(version.Scope, commandType, target, actorId)
             ? null
             : new(ReasonCodes.PolicyNotApplicable, $"policy {version.Name} v{version.Version} does not cover {commandType} on '{target}' by '{actorId}'");
