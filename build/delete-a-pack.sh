@@ -87,7 +87,7 @@ step "the operator removes the installed notes pack (consented, recorded); its e
 
 step "the worker starts with one pack fewer and serves the notes events over HTTP"
 port=$((20000 + RANDOM % 20000))
-"$slim" --urls "http://127.0.0.1:$port" >"$work/worker.log" 2>&1 &
+"$slim" run --urls "http://127.0.0.1:$port" >"$work/worker.log" 2>&1 &
 worker_pid=$!
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

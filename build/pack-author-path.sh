@@ -86,7 +86,7 @@ grep -q "pack.invoices.items.CreateItem: accepted" "$work/commit.log" || { echo 
 
 step "query it over HTTP: GET /v1/queries/invoices/item"
 port=$((20000 + RANDOM % 20000))
-"$host" --urls "http://127.0.0.1:$port" >"$work/worker.log" 2>&1 &
+"$host" run --urls "http://127.0.0.1:$port" >"$work/worker.log" 2>&1 &
 worker_pid=$!
 for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

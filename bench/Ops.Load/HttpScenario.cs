@@ -262,7 +262,7 @@ internal static class HttpScenario
 
         public static async Task<Worker> StartAsync(string executable, string folder, IDictionary<string, string> environment, int port)
         {
-            var process = Process.Start(StartInfo(executable, folder, environment, ["--urls", $"http://127.0.0.1:{port}"])) ?? throw new InvalidOperationException("could not start the worker");
+            var process = Process.Start(StartInfo(executable, folder, environment, ["run", "--urls", $"http://127.0.0.1:{port}"])) ?? throw new InvalidOperationException("could not start the worker");
             var worker = new Worker(process);
             process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
             process.ErrorDataReceived += (_, e) => worker.OnLine(e.Data);

@@ -1,8 +1,8 @@
 using Ops.Host;
 using Ops.Host.Cli;
 
-// A verb (or --help/--version) anywhere runs the admin CLI, so global options may come first ('--as bob log tail');
-// no verb (no arguments, or options only such as --urls) starts the worker.
-return AdminCli.IsCliInvocation(args)
-    ? await AdminCli.RunAsync(args, Console.Out, Console.Error)
-    : await Worker.RunAsync(args);
+// No arguments start the worker (README's first command); anything else is the admin CLI, whose 'run' starts the worker
+// with ASP.NET Core's own options ('run --urls ...'). An unknown verb or option is a usage error, never a worker start.
+return args.Length == 0
+    ? await Worker.RunAsync(args)
+    : await AdminCli.RunAsync(args, Console.Out, Console.Error);

@@ -116,7 +116,7 @@ internal static class Worker
         catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
         {
             // Kestrel reports a taken port as an IOException: a fact for the operator, not a stack trace.
-            await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message + " Another process listens there: stop it, or choose another address with --urls. Nothing was changed.");
+            await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message + " Another process listens there: stop it, or choose another address with run --urls. Nothing was changed.");
             return 1;
         }
 

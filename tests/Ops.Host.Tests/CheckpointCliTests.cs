@@ -32,7 +32,7 @@ public sealed class CheckpointCliTests : IDisposable
             await cut.ExecuteNonQueryAsync();
         }
 
-        var (startCode, startOutput) = await HostProcess.RunCliAsync(_work, null, "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
+        var (startCode, startOutput) = await HostProcess.RunCliAsync(_work, null, "run", "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
         Assert.Equal(1, startCode);
         Assert.Contains("did not start", startOutput, StringComparison.Ordinal);
         Assert.Contains("(truncated) the log ends at position 5", startOutput, StringComparison.Ordinal);

@@ -42,6 +42,28 @@ public sealed class CliTrapsTests : IDisposable
         Assert.Contains("notes", status.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "statuss" }, "status")]
+    [InlineData(new[] { "egres", "list" }, "egress")]
+    [InlineData(new[] { "log", "tial" }, "tail")]
+    [InlineData(new[] { "-v" }, null)]
+    [InlineData(new[] { "--url", "http://127.0.0.1:5999" }, null)]
+    public async Task AnUnknownVerbOrOption_IsAUsageError_WithASuggestion_AndNeverStartsTheWorker(string[] args, string? suggestion)
+    {
+        // Issue 15 item 3: a typo used to start the worker on 5080; only no arguments or 'run' do.
+        var (exit, output) = await Cli(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Nothing was done", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", output, StringComparison.Ordinal);
+        if (suggestion is not null)
+        {
+            Assert.Contains($"Did you mean '{suggestion}'?", output, StringComparison.Ordinal);
+        }
+
+        NoStackTrace(output);
+    }
+
     [Fact]
     public async Task Migrations_UnknownTargetAndDroppingALogWithEvents_AreRefused_AndNothingHangsAfterwards()
     {
@@ -121,7 +143,7 @@ public sealed class CliTrapsTests : IDisposable
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var (exit, output) = await Cli("--urls", $"http://127.0.0.1:{port}");
+        var (exit, output) = await Cli("run", "--urls", $"http://127.0.0.1:{port}");
 
         Assert.Equal(1, exit);
         Assert.Contains("did not start", output, StringComparison.Ordinal);

@@ -78,7 +78,7 @@ internal sealed class HostProcess : IAsyncDisposable
     /// <summary>Starts the worker of <paramref name="executable"/> (another build of Ops.Host) and returns once it logs that it is listening.</summary>
     public static async Task<HostProcess> StartWorkerAsync(string workingDirectory, int port, IDictionary<string, string>? environment, string executable)
     {
-        var host = new HostProcess(Start(executable, workingDirectory, environment, ["--urls", $"http://127.0.0.1:{port}"]));
+        var host = new HostProcess(Start(executable, workingDirectory, environment, ["run", "--urls", $"http://127.0.0.1:{port}"]));
         host._process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);
         host._process.EnableRaisingEvents = true;

@@ -72,7 +72,7 @@ public sealed class WalkThroughTests(FixtureServer fixtures) : IClassFixture<Fix
     public async Task Worker_RouteWithoutProvider_StopsAtStartNamingTheKind()
     {
         var env = new Dictionary<string, string> { ["Ops__Routes__notes_store__Provider"] = string.Empty };
-        var (code, output) = await HostProcess.RunCliAsync(_work, env, "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
+        var (code, output) = await HostProcess.RunCliAsync(_work, env, "run", "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
 
         Assert.Equal(1, code);
         Assert.Contains("notes_store", output, StringComparison.Ordinal);

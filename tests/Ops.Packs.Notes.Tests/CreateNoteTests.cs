@@ -64,7 +64,8 @@ public sealed class CreateNoteTests
         var outcome = await k.Harness.SendAsync(NoteNames.CreateNote, NoteNames.NewNoteTarget, payload, bob);
 
         Assert.False(outcome.IsAccepted);
-        Assert.Equal("invalid_payload", outcome.ReasonCode);
+        // An identity claim is refused as one, and recorded (issue 20 item 3); project_id is not an identity claim.
+        Assert.Equal(field == "project_id" ? "invalid_payload" : "identity_mismatch", outcome.ReasonCode);
         Assert.Contains(field, outcome.Reason, StringComparison.Ordinal);
         Assert.Equal(head, await k.HeadAsync());
     }

@@ -22,13 +22,13 @@ internal static class AdminCli
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("AlignTrue Ops worker and admin CLI. With no command (or with 'run'), starts the worker on http://127.0.0.1:5080.");
+        var root = new RootCommand("AlignTrue Ops worker and admin CLI. With no arguments, or with 'run' (which takes ASP.NET Core's options, such as 'run --urls http://127.0.0.1:5081'), starts the worker on http://127.0.0.1:5080.");
         var asOption = new Option<string?>("--as") { Description = "Actor to act as (default: the admin created by init).", Recursive = true };
         var keyOption = new Option<string?>("--key") { Description = $"Your signing key file for consent (default: {ConsentCli.DefaultKeyFile("<actor>")}).", Recursive = true };
         root.Options.Add(asOption);
         root.Options.Add(keyOption);
 
-        var run = new Command("run", "Start the worker (HTTP API on 127.0.0.1:5080; change with --urls). Same as no command.");
+        var run = new Command("run", "Start the worker (HTTP API on 127.0.0.1:5080; change with --urls). Same as no arguments at all.");
         root.Subcommands.Add(run);
         run.TreatUnmatchedTokensAsErrors = false;
         run.SetAction((parse, _) => Worker.RunAsync([.. parse.UnmatchedTokens]));
@@ -83,6 +83,11 @@ internal static class AdminCli
                 await error.WriteLineAsync("ops: " + parseError.Message);
             }
 
+            foreach (var suggestion in Suggestions(parsed))
+            {
+                await error.WriteLineAsync("ops: " + suggestion);
+            }
+
             await error.WriteLineAsync("Nothing was done. See --help.");
             return Edge.EdgeReasons.Usage;
         }
@@ -90,15 +95,63 @@ internal static class AdminCli
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
 
-    /// <summary>The top-level verbs; an argument list naming one runs the CLI, anything else the worker.</summary>
-    public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal)
+    /// <summary>"Did you mean" for each unmatched token: the closest verb or option of the command it was given to.</summary>
+    private static IEnumerable<string> Suggestions(ParseResult parsed)
     {
-        "run", "init", "status", "actors", "tenants", "api-keys", "admin", "capabilities", "log", "packs", "db", "projections", "connectors", "keys", "propose", "sign", "commit", "policies", "audit", "egress",
-    };
+        var command = parsed.CommandResult.Command;
+        var candidates = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name)
+            .Concat(command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)))
+            .Where(c => c.Length > 2)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        // Unmatched tokens, and argument tokens the parser took for a missing subcommand's place ('log tial').
+        var tokens = parsed.UnmatchedTokens.Concat(parsed.Tokens.Where(t => t.Type == System.CommandLine.Parsing.TokenType.Argument).Select(t => t.Value))
+            .Where(t => !candidates.Contains(t, StringComparer.Ordinal))
+            .Distinct(StringComparer.Ordinal);
+        foreach (var token in tokens)
+        {
+            var best = candidates
+                .Select(c => (Candidate: c, Distance: Distance(token, c)))
+                .Where(c => c.Distance <= Math.Max(1, token.Length / 3))
+                .OrderBy(c => c.Distance)
+                .ThenBy(c => c.Candidate, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (best.Candidate is not null)
+            {
+                yield return $"'{token}' is not a command or option of '{command.Name}'. Did you mean '{best.Candidate}'?";
+            }
+        }
+    }
 
-    /// <summary>Whether the arguments name a CLI verb (or ask for help or the version) rather than starting the worker.</summary>
-    public static bool IsCliInvocation(string[] args) =>
-        args.Any(a => Verbs.Contains(a) || a is "--help" or "-h" or "-?" or "--version");
+    /// <summary>Edit distance with adjacent transpositions (optimal string alignment), for suggestions: 'tial' is 1 from 'tail'.</summary>
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
+    }
 
     private static Command Init(TextWriter output, TextWriter error)
     {
