@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Ops.Core.Hosting;
 using Ops.Host.Http;
 using Ops.Host.Packs;
@@ -36,6 +39,7 @@ internal static class Worker
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.Services.AddProblemDetails();
+        AddTelemetry(builder);
 
         // The OpenAPI document describes the wire as the API writes it: snake_case names, enums as snake_case strings.
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -103,6 +107,9 @@ internal static class Worker
         app.UseAuthorization();
         Api.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        // Needs an API key like the rest of the API (Prometheus: 'authorization: credentials: <key>' in the scrape config).
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization()
+            .WithSummary("The kernel's metrics in the Prometheus text format (command outcomes and latency, safety decisions, egress moves, connector appends). Needs an API key.");
         await Console.Out.WriteLineAsync("ops: worker starting on " + (builder.Configuration["urls"] ?? "http://127.0.0.1:5080"));
         foreach (var line in (await HostStatus.DescribeAsync(kernel, CancellationToken.None)).Split(Environment.NewLine))
         {
@@ -121,5 +128,32 @@ internal static class Worker
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// OpenTelemetry over the kernel's Meter and ActivitySource (<see cref="OpsTelemetry.Name"/>): a Prometheus scrape endpoint
+    /// always, OTLP export of metrics and traces when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter's own setting).
+    /// </summary>
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("aligntrue-ops-worker"))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(OpsTelemetry.Name).AddPrometheusExporter();
+                if (otlp)
+                {
+                    m.AddOtlpExporter();
+                }
+            })
+            .WithTracing(t =>
+            {
+                t.AddSource(OpsTelemetry.Name);
+                if (otlp)
+                {
+                    t.AddOtlpExporter();
+                }
+            });
     }
 }

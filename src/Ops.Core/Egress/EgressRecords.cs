@@ -73,6 +73,7 @@ internal static class EgressLog
             eventType, 1, EventDraft.Payload(payload), "egress:" + row.RequestId, $"{eventType}#{version + 1}", version + 1, at,
             new Causation(row.CommandId, row.CommandId, CausationType.Command), actor, null, null, scope, stream);
         var appended = await session.AppendAsync(stream, version, [draft], cancellationToken);
+        Hosting.OpsTelemetry.EgressEvents.Add(1, new KeyValuePair<string, object?>("event_type", eventType));
         return appended[0].Event;
     }
 

@@ -25,6 +25,12 @@ public static class OpsTelemetry
     /// <summary>Events appended by connector syncs, tagged <c>connector</c>.</summary>
     internal static readonly Counter<long> Ingested = Meter.CreateCounter<long>("ops.connector.appended", unit: "{event}", description: "Events appended by connectors.");
 
+    /// <summary>Refusals recorded on the safety stream (each one, coalesced or not), tagged <c>reason_code</c>.</summary>
+    internal static readonly Counter<long> SafetyDecisions = Meter.CreateCounter<long>("ops.safety.decisions", unit: "{refusal}", description: "Refusals on a trust boundary.");
+
+    /// <summary>Egress request events appended (a move, a receipt, a credential issuance), tagged <c>event_type</c>.</summary>
+    internal static readonly Counter<long> EgressEvents = Meter.CreateCounter<long>("ops.egress.events", unit: "{event}", description: "Moves and receipts of egress requests.");
+
     internal static void Record(string stage, string commandType, Envelopes.CommandOutcome? outcome, long startedTimestamp)
     {
         var tags = new TagList

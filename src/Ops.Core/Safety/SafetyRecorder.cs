@@ -37,6 +37,7 @@ internal sealed class SafetyRecorder(LogWriter writer, string mode, TimeProvider
     public async ValueTask<bool> RecordAsync(SafetyDecision decision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decision);
+        Hosting.OpsTelemetry.SafetyDecisions.Add(1, new KeyValuePair<string, object?>("reason_code", decision.ReasonCode));
         var now = time.GetUtcNow();
         var due = new List<Window>();
         Window? open;
