@@ -12,248 +12,813 @@ namespace Ops.Verification;
 internal sealed record PackAssemblyContext(string PackId, IReadOnlySet<string> Exports, IReadOnlySet<string> DependsOn, IReadOnlySet<string> FolderAssemblies);
 
 /// <summary>
-/// The one definition of the rules a pack's own assemblies must pass (constitution §7, §9; DESIGN.md §2).
-/// The host runs them at install and at every load (<see cref="PackVerifier"/>); tests/Ops.Architecture.Tests
-/// runs the same on the repository's packs and on the planted violations.
-/// <para>Engines, and why:</para>
-/// <list type="bullet">
-/// <item><b>NetArchTest.Rules</b> (the design card's package) for every type-level rule: "no type depends on
-/// any of these types or namespaces" (<see cref="TypeRules"/>), one <c>NotHaveDependencyOnAny</c> per rule.</item>
-/// <item><b>Mono.Cecil</b> where NetArchTest cannot express the rule: members (<c>Environment.NewLine</c> is fine,
-/// <c>Environment.GetEnvironmentVariable</c> is not; <c>new StreamReader(path)</c> opens a file, <c>new StreamReader(stream)</c>
-/// does not; <c>new HttpClient()</c>; reflection member lookups on <c>System.Type</c>), method flags (P/Invoke,
-/// <c>InternalCall</c>), unmanaged <c>calli</c>, and the assembly references (undeclared contracts, other packs'
-/// implementations, data access). Also the types NetArchTest 1.3.2 never enumerates: it drops every type whose
-/// name starts with System, Microsoft, netstandard, xunit, Mono.Cecil or NetArchTest.Rules, so hostile code
-/// declared in <c>namespace System.Anything</c> would pass it unseen; Cecil checks those types against the same
-/// <see cref="TypeRules"/>. Cecil also names the exact dependency of a type NetArchTest failed (NetArchTest only
-/// says which types failed).</item>
-/// </list>
-/// Deny lists cannot name every way to reach a file or a socket through the framework; docs/pack-authoring.md
-/// says what these rules do not catch.
+/// The allow-list over a pack assembly's IL and metadata (constitution §7, §9; DESIGN.md §2), run by the host at
+/// install and at every load (<see cref="PackVerifier"/>) and by tests/Ops.Architecture.Tests on the repository's
+/// packs and planted violations. Every type and member a pack assembly names must be (a) its own or another
+/// assembly of its folder, (b) Ops.Core's pack-facing API (the <c>[kernel]</c> part of allow-list.txt) or Ops.Shared,
+/// (c) a contract module the manifest declares, or (d) on the <c>[framework]</c> part of allow-list.txt. Whatever they
+/// name, P/Invoke, internal calls, <c>calli</c>, function pointers, pointers, <c>localloc</c>, module initializers,
+/// finalizers, <c>async void</c>, type forwarders and <c>IgnoresAccessChecksTo</c> are refused.
+/// <para>
+/// Where a name is refused, the rule id says why in the terms of the constitution (<see cref="Classify"/>); the allow-list
+/// decided, the classification only explains. Everything is read from metadata: nothing of the pack is loaded or run.
+/// </para>
 /// </summary>
 internal static class PackRules
 {
-    /// <summary>Type-level rules: no type of a pack assembly depends on any of these (a name covers what is under it).</summary>
-    public static readonly IReadOnlyList<TypeRule> TypeRules =
-    [
-        new(PackRuleIds.DataAccess, "a pack never opens a database; the kernel stores its projection documents (constitution §9)",
-        [
-            "Microsoft.EntityFrameworkCore", "Microsoft.Data.Sqlite", "Microsoft.Data.SqlClient", "System.Data.SqlClient", "System.Data.Odbc",
-            "System.Data.OleDb", "Npgsql", "NpgsqlTypes", "SQLitePCL", "System.Data.Common", "System.Data.IDbConnection", "System.Data.IDbCommand",
-            "System.Data.IDbTransaction", "System.Data.IDataReader", "System.Data.IDbDataParameter",
-        ]),
-        new(PackRuleIds.CoreInternals, "Ops.Core's storage and secrets are the kernel's own, whatever their visibility", ["Ops.Core.Storage", "Ops.Core.Secrets"]),
-        new(PackRuleIds.FileSystem, "a pack never reads or writes files; it gets credentials as kernel handles (constitution §9, §12)",
-        [
-            "System.IO.File", "System.IO.FileInfo", "System.IO.FileStream", "System.IO.FileSystemInfo", "System.IO.Directory", "System.IO.DirectoryInfo",
-            "System.IO.DriveInfo", "System.IO.FileSystemWatcher", "System.IO.RandomAccess", "System.IO.Enumeration", "System.IO.MemoryMappedFiles",
-            "System.IO.IsolatedStorage", "System.IO.Pipes", "System.IO.Compression.ZipFile", "System.IO.Compression.ZipFileExtensions",
-            "System.Diagnostics.FileVersionInfo", "Microsoft.Win32.SafeHandles.SafeFileHandle", "Microsoft.Win32.Registry", "Microsoft.Extensions.FileProviders",
-            "Microsoft.Extensions.Configuration.FileConfigurationExtensions", "Microsoft.Extensions.Configuration.JsonConfigurationExtensions",
-            "Microsoft.Extensions.Configuration.UserSecrets", "Microsoft.Extensions.Hosting.Host", "System.Net.FileWebRequest",
-        ]),
-        new(PackRuleIds.Environment, "a pack never reads environment variables; configuration comes through its builder, secrets as kernel handles (constitution §12)",
-        ["Microsoft.Extensions.Configuration.EnvironmentVariablesExtensions", "Microsoft.Extensions.Configuration.EnvironmentVariables"]),
-        new(PackRuleIds.Process, "a pack never starts processes", ["System.Diagnostics.Process", "System.Diagnostics.ProcessStartInfo"]),
-        new(PackRuleIds.NativeInterop, "native code runs outside every rule",
-        [
-            "System.Runtime.InteropServices.NativeLibrary", "System.Runtime.InteropServices.Marshal", "System.Runtime.InteropServices.NativeMemory",
-            "System.Runtime.InteropServices.LibraryImportAttribute", "System.Runtime.InteropServices.DllImportAttribute", "System.Runtime.InteropServices.ComWrappers",
-        ]),
-        new(PackRuleIds.Reflection, "reflection and dynamic loading reach the kernel's internals, which the pack runs beside (an AssemblyLoadContext is not a security boundary)",
-        [
-            "System.Reflection.Emit", "System.Reflection.Assembly", "System.Reflection.Module", "System.Reflection.MethodBase", "System.Reflection.MethodInfo",
-            "System.Reflection.ConstructorInfo", "System.Reflection.FieldInfo", "System.Reflection.PropertyInfo", "System.Reflection.EventInfo",
-            "System.Reflection.TypeInfo", "System.Reflection.RuntimeReflectionExtensions", "System.Reflection.IntrospectionExtensions",
-            "System.Reflection.DispatchProxy", "System.Reflection.Metadata", "System.Activator", "System.AppDomain", "System.Runtime.Loader",
-            "System.Runtime.CompilerServices.UnsafeAccessorAttribute", "System.Runtime.CompilerServices.UnsafeAccessorKind", "System.Linq.Expressions",
-            "System.ComponentModel.TypeDescriptor", "System.Runtime.Serialization.FormatterServices",
-        ]),
-        new(PackRuleIds.Egress, "outbound calls leave only through the kernel's fenced client (constitution §9: no egress bypass)",
-        [
-            "System.Net.Sockets", "System.Net.Http.HttpMessageHandler", "System.Net.Http.HttpClientHandler", "System.Net.Http.SocketsHttpHandler",
-            "System.Net.Http.DelegatingHandler", "System.Net.Http.WinHttpHandler", "System.Net.WebClient", "System.Net.WebRequest", "System.Net.HttpWebRequest",
-            "System.Net.FtpWebRequest", "System.Net.HttpListener", "System.Net.Quic", "System.Net.WebSockets.ClientWebSocket", "System.Net.Mail",
-            "System.Net.NetworkInformation", "System.Net.Dns",
-        ]),
-    ];
-
     /// <summary>Data-access assemblies, by name prefix, refused as references.</summary>
     public static readonly IReadOnlyList<string> DataAccessAssemblies =
         ["Microsoft.EntityFrameworkCore", "Microsoft.Data.Sqlite", "Microsoft.Data.SqlClient", "System.Data.SqlClient", "System.Data.Odbc", "System.Data.OleDb", "Npgsql", "SQLitePCLRaw"];
 
-    /// <summary>What NetArchTest 1.3.2's <c>Types</c> leaves out of every rule (its private exclusion list).</summary>
-    private static readonly string[] NetArchTestExclusions = ["System", "Microsoft", "Mono.Cecil", "netstandard", "NetArchTest.Rules", "<Module>", "xunit"];
-
-    /// <summary>Environment members that read nothing sensitive and change nothing.</summary>
-    private static readonly HashSet<string> EnvironmentAllowed = new(StringComparer.Ordinal)
-    {
-        "get_NewLine", "get_ProcessorCount", "get_TickCount", "get_TickCount64", "get_CurrentManagedThreadId", "get_Is64BitProcess", "get_Is64BitOperatingSystem", "get_HasShutdownStarted", "get_StackTrace", "get_Version",
-    };
-
-    /// <summary>System.Type members that look members up by name (or all of them).</summary>
-    private static readonly HashSet<string> TypeLookups = new(StringComparer.Ordinal)
-    {
-        "GetMethod", "GetMethods", "GetField", "GetFields", "GetProperty", "GetProperties", "GetMember", "GetMembers", "GetConstructor", "GetConstructors",
-        "GetEvent", "GetEvents", "GetNestedType", "GetNestedTypes", "InvokeMember", "FindMembers", "GetDefaultMembers", "GetInterface", "GetTypeFromProgID", "GetTypeFromCLSID",
-        "get_TypeInitializer", "GetMemberWithSameMetadataDefinitionAs",
-    };
-
-    private static readonly Lazy<IReadOnlyList<string>> CoreInternalNames = new(ReadCoreInternalNames);
-
     /// <summary>
-    /// Runs every rule on one assembly of a pack. <paramref name="assemblyFile"/> is the file NetArchTest reads
-    /// (a private copy of the snapshot's bytes); <paramref name="module"/> is the same bytes, read by Cecil.
+    /// Why a name that is not on the allow-list is refused, most specific first: a prefix (namespace, type, or
+    /// <c>Type::member</c>), the rule and one sentence. The last resort is <see cref="PackRuleIds.NotOnAllowList"/>.
     /// </summary>
-    public static IReadOnlyList<PackFinding> Check(string assemblyFile, ModuleDefinition module, PackAssemblyContext context)
+    internal static readonly IReadOnlyList<(string Prefix, string Rule, string Why)> Classification =
+    [
+        ("System.Runtime.CompilerServices.AsyncVoidMethodBuilder", PackRuleIds.AsyncVoid, "an exception from an async void method ends the worker process; return Task or ValueTask"),
+        ("System.Runtime.CompilerServices.ModuleInitializerAttribute", PackRuleIds.ModuleInitializer, "a module initializer runs as soon as the assembly loads, before any check could stop it"),
+        ("System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute", PackRuleIds.AccessCheckBypass, "it switches off the runtime's access checks on the kernel's internals"),
+        ("System.Runtime.CompilerServices.UnsafeAccessorAttribute", PackRuleIds.Reflection, "it reaches private members of the kernel, which the pack runs beside"),
+        ("System.Runtime.CompilerServices.Unsafe", PackRuleIds.UnsafeCode, "unchecked memory access reads and writes anything in the process"),
+        ("System.Runtime.CompilerServices.DynamicAttribute", PackRuleIds.Dynamic, "dynamic binds members by name at run time, past every check"),
+        ("System.Runtime.CompilerServices.CallSite", PackRuleIds.Dynamic, "dynamic binds members by name at run time, past every check"),
+        ("System.Runtime.CompilerServices.RuntimeHelpers", PackRuleIds.Reflection, "creates objects or runs initializers behind their constructors"),
+        ("Microsoft.CSharp", PackRuleIds.Dynamic, "dynamic binds members by name at run time, past every check"),
+        ("System.Dynamic", PackRuleIds.Dynamic, "dynamic binds members by name at run time, past every check"),
+        ("Microsoft.EntityFrameworkCore", PackRuleIds.DataAccess, "a pack never opens a database; the kernel stores its projection documents (constitution §9)"),
+        ("Microsoft.Data", PackRuleIds.DataAccess, "a pack never opens a database; the kernel stores its projection documents (constitution §9)"),
+        ("System.Data", PackRuleIds.DataAccess, "a pack never opens a database; the kernel stores its projection documents (constitution §9)"),
+        ("Npgsql", PackRuleIds.DataAccess, "a pack never opens a database; the kernel stores its projection documents (constitution §9)"),
+        ("SQLitePCL", PackRuleIds.DataAccess, "a pack never opens a database; the kernel stores its projection documents (constitution §9)"),
+        ("System.DateTime::get_Now", PackRuleIds.ClockOrRandomness, "reads the wall clock: take time from the context (CommandContext.Now), so projections replay the same"),
+        ("System.DateTime::get_UtcNow", PackRuleIds.ClockOrRandomness, "reads the wall clock: take time from the context (CommandContext.Now), so projections replay the same"),
+        ("System.DateTime::get_Today", PackRuleIds.ClockOrRandomness, "reads the wall clock: take time from the context (CommandContext.Now), so projections replay the same"),
+        ("System.DateTimeOffset::get_Now", PackRuleIds.ClockOrRandomness, "reads the wall clock: take time from the context (CommandContext.Now), so projections replay the same"),
+        ("System.DateTimeOffset::get_UtcNow", PackRuleIds.ClockOrRandomness, "reads the wall clock: take time from the context (CommandContext.Now), so projections replay the same"),
+        ("System.TimeProvider::get_System", PackRuleIds.ClockOrRandomness, "the system clock: use the TimeProvider the kernel hands you (ConnectorPullContext.Time)"),
+        ("System.Diagnostics.Stopwatch*", PackRuleIds.ClockOrRandomness, "reads a clock: take time from the context"),
+        ("System.Guid::NewGuid", PackRuleIds.ClockOrRandomness, "a random id cannot dedupe: derive ids from content (DeterministicIds)"),
+        ("System.Guid::CreateVersion7", PackRuleIds.ClockOrRandomness, "a random, clock-based id cannot dedupe: derive ids from content (DeterministicIds)"),
+        ("System.Random", PackRuleIds.ClockOrRandomness, "randomness makes decisions and projections differ on replay"),
+        ("System.Security.Cryptography.RandomNumberGenerator", PackRuleIds.ClockOrRandomness, "randomness makes decisions and projections differ on replay"),
+        ("System.Environment::get_TickCount", PackRuleIds.ClockOrRandomness, "reads a clock: take time from the context"),
+        ("System.Environment::get_TickCount64", PackRuleIds.ClockOrRandomness, "reads a clock: take time from the context"),
+        ("System.Environment", PackRuleIds.Environment, "reads or changes the worker's environment (variables, folders, command line, exit): a pack never reads raw credentials (constitution §12)"),
+        ("System.AppContext", PackRuleIds.Environment, "reads or changes the worker's process-wide settings"),
+        ("System.AppDomain", PackRuleIds.Reflection, "reaches every assembly of the process, the kernel's included"),
+        ("Microsoft.Extensions.Configuration.EnvironmentVariables", PackRuleIds.Environment, "reads environment variables: a pack never reads raw credentials (constitution §12)"),
+        ("Microsoft.Extensions.Configuration.EnvironmentVariablesExtensions", PackRuleIds.Environment, "reads environment variables: a pack never reads raw credentials (constitution §12)"),
+        ("Microsoft.Extensions.Configuration.KeyPerFile", PackRuleIds.FileSystem, "reads files as configuration: a pack gets credentials as kernel handles (constitution §12)"),
+        ("Microsoft.Extensions.Configuration", PackRuleIds.ConfigurationOrHosting, "builds its own configuration, which reads the worker's files, environment and secrets: use the section IPackBuilder.Configuration hands you"),
+        ("Microsoft.Extensions.Hosting", PackRuleIds.ConfigurationOrHosting, "builds a host of its own, with the worker's configuration, files and environment"),
+        ("Microsoft.AspNetCore", PackRuleIds.ConfigurationOrHosting, "a pack serves nothing of its own: the kernel's API serves its queries"),
+        ("System.Configuration", PackRuleIds.ConfigurationOrHosting, "reads the worker's configuration files"),
+        ("Microsoft.Extensions.Http", PackRuleIds.Egress, "makes its own HTTP clients: outbound calls leave only through the kernel's fenced client (constitution §9: no egress bypass)"),
+        ("Microsoft.Extensions.DependencyInjection", PackRuleIds.ServiceLocation, "locates or activates services by type, which reaches the kernel's own: register with IPackBuilder and take what the handler is given"),
+        ("System.IServiceProvider", PackRuleIds.ServiceLocation, "locates services by type, which reaches the kernel's own"),
+        ("System.ComponentModel.Design", PackRuleIds.ServiceLocation, "locates services by type, which reaches the kernel's own"),
+        ("Scrutor", PackRuleIds.ServiceLocation, "scans assemblies and activates what it finds, the kernel's types included"),
+        ("System.IO.File*", PackRuleIds.FileSystem, "a pack never reads or writes files; it gets credentials as kernel handles (constitution §9, §12)"),
+        ("System.IO.Directory*", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.IO.Drive*", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.IO.Path", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.IO.StreamReader", PackRuleIds.FileSystem, "opens files by path"),
+        ("System.IO.StreamWriter", PackRuleIds.FileSystem, "opens files by path"),
+        ("System.IO.Enumeration", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.IO.MemoryMappedFiles", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.IO.IsolatedStorage", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.IO.Pipes", PackRuleIds.FileSystem, "a pack never opens pipes to other processes"),
+        ("System.IO.Compression.ZipFile", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.IO.RandomAccess", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.Diagnostics.FileVersionInfo", PackRuleIds.FileSystem, "reads files"),
+        ("Microsoft.Win32", PackRuleIds.FileSystem, "reads the registry or file handles"),
+        ("Microsoft.Extensions.FileProviders", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("Microsoft.Extensions.FileSystemGlobbing", PackRuleIds.FileSystem, "a pack never reads or writes files"),
+        ("System.Diagnostics.Process*", PackRuleIds.Process, "a pack never starts processes"),
+        ("System.Diagnostics.DiagnosticListener", PackRuleIds.DiagnosticsListeners, "a listener sees every request the worker makes, credentials included"),
+        ("System.Diagnostics.DiagnosticSource", PackRuleIds.DiagnosticsListeners, "a listener sees every request the worker makes, credentials included"),
+        ("System.Diagnostics.Activity*", PackRuleIds.DiagnosticsListeners, "activity listeners see the worker's requests and their tags"),
+        ("System.Diagnostics.Tracing", PackRuleIds.DiagnosticsListeners, "event listeners see the runtime's and the worker's events"),
+        ("System.Diagnostics.Metrics", PackRuleIds.DiagnosticsListeners, "meter listeners see the worker's measurements"),
+        ("System.Diagnostics.Trace*", PackRuleIds.DiagnosticsListeners, "trace listeners are process-wide"),
+        ("System.Diagnostics.Debug", PackRuleIds.DiagnosticsListeners, "trace listeners are process-wide"),
+        ("Microsoft.Extensions.Diagnostics", PackRuleIds.DiagnosticsListeners, "listens to the worker's diagnostics"),
+        ("System.Diagnostics", PackRuleIds.Process, "reaches processes, debuggers and the stack of the worker"),
+        ("System.Threading.Tasks.Task::Run", PackRuleIds.Threads, "runs work on the thread pool, outside the call the kernel made: decide in the handler, asynchronously"),
+        ("System.Threading.Tasks.Task::Delay", PackRuleIds.Threads, "starts a timer: the kernel schedules retries (connectors, egress)"),
+        ("System.Threading.Tasks.Task::Yield", PackRuleIds.Threads, "schedules the rest of the method on the thread pool"),
+        ("System.Threading.Tasks.Task::get_Factory", PackRuleIds.Threads, "starts work on the thread pool"),
+        ("System.Threading.Tasks.Task::Start", PackRuleIds.Threads, "starts work on the thread pool"),
+        ("System.Threading.CancellationTokenSource::CancelAfter", PackRuleIds.Threads, "starts a timer"),
+        ("System.Threading.CancellationTokenSource::.ctor", PackRuleIds.Threads, "a source with a delay starts a timer"),
+        ("System.Threading.Timer", PackRuleIds.Threads, "a timer runs pack code outside any call the kernel made"),
+        ("System.Timers", PackRuleIds.Threads, "a timer runs pack code outside any call the kernel made"),
+        ("System.Threading.Thread*", PackRuleIds.Threads, "a thread of its own runs pack code outside any call the kernel made"),
+        ("System.Threading", PackRuleIds.Threads, "threads, the thread pool, timers and locks run or block pack code outside the kernel's calls"),
+        ("System.GC", PackRuleIds.GarbageCollector, "steers the worker's garbage collector, which every pack and the kernel share"),
+        ("System.Runtime.GCSettings", PackRuleIds.GarbageCollector, "steers the worker's garbage collector"),
+        ("System.Runtime.MemoryFailPoint", PackRuleIds.GarbageCollector, "steers the worker's memory"),
+        ("System.WeakReference*", PackRuleIds.GarbageCollector, "observes the garbage collector"),
+        ("System.Runtime.InteropServices", PackRuleIds.NativeInterop, "native code and raw memory run outside every rule"),
+        ("System.Runtime.Intrinsics", PackRuleIds.UnsafeCode, "hardware intrinsics read memory by pointer"),
+        ("System.Reflection.Emit", PackRuleIds.Emit, "emitted code is written after the check and never seen by it"),
+        ("System.Reflection", PackRuleIds.Reflection, "reflection reaches the kernel's internals, which the pack runs beside (an AssemblyLoadContext is not a security boundary)"),
+        ("System.Type", PackRuleIds.Reflection, "reflection reaches the kernel's internals, which the pack runs beside"),
+        ("System.Object::GetType", PackRuleIds.Reflection, "hands out the run-time type, the door to reflection over the kernel's objects"),
+        ("System.Delegate", PackRuleIds.Reflection, "binds or invokes methods by reflection"),
+        ("System.MulticastDelegate", PackRuleIds.Reflection, "binds or invokes methods by reflection"),
+        ("System.Activator", PackRuleIds.ServiceLocation, "creates objects of any type by name or Type, the kernel's included"),
+        ("System.Runtime.Loader", PackRuleIds.Reflection, "loads assemblies behind the verifier's back"),
+        ("System.Linq.Expressions", PackRuleIds.Reflection, "expression trees compile to code at run time and reach members by reflection"),
+        ("System.ComponentModel", PackRuleIds.Reflection, "type descriptors reach members by reflection"),
+        ("System.Runtime.Serialization", PackRuleIds.Reflection, "creates objects behind their constructors"),
+        ("System.Xml.XmlResolver", PackRuleIds.XmlResolver, "an XML resolver reads files and fetches URLs"),
+        ("System.Xml.XmlUrlResolver", PackRuleIds.XmlResolver, "an XML resolver reads files and fetches URLs"),
+        ("System.Xml.XmlSecureResolver", PackRuleIds.XmlResolver, "an XML resolver reads files and fetches URLs"),
+        ("System.Xml.Resolvers", PackRuleIds.XmlResolver, "an XML resolver reads files and fetches URLs"),
+        ("System.Xml", PackRuleIds.XmlResolver, "XML readers, documents and transforms resolve external entities, files and URLs"),
+        ("System.Net.Http.HttpClient::.ctor", PackRuleIds.Egress, "makes its own HTTP client: use the kernel's credentialed client (IConnectorContext.CreateHttpClientAsync)"),
+        ("System.Net.Http.HttpMessageInvoker::.ctor", PackRuleIds.Egress, "makes its own HTTP client: use the kernel's credentialed client"),
+        ("System.Net", PackRuleIds.Egress, "outbound calls leave only through the kernel's fenced client (constitution §9: no egress bypass)"),
+        ("System.Console", PackRuleIds.Console, "reads the worker's input and writes past its logs: log through ILogger"),
+        ("System.Security", PackRuleIds.Reflection, "keys, certificates and principals are the kernel's: a pack gets credentials as handles"),
+    ];
+
+    private static readonly Lazy<IReadOnlySet<string>> KernelVisibleTypes = new(ReadKernelVisibleTypes);
+
+    private static readonly Lazy<IAssemblyResolver> Resolver = new(CreateResolver);
+
+    private static readonly Lock ResolverLock = new();
+
+    /// <summary>Reader settings that let the rules see what an inherited member resolves to, in the worker's own framework.</summary>
+    public static ReaderParameters ReaderParameters => new() { ReadingMode = ReadingMode.Immediate, AssemblyResolver = Resolver.Value };
+
+    /// <summary>Runs every rule on one assembly of a pack.</summary>
+    /// <param name="module">The assembly, read from the checked bytes.</param>
+    /// <param name="context">The pack it belongs to.</param>
+    /// <param name="file">Its relative path in the pack folder, for the findings.</param>
+    /// <param name="allowList">The list to judge by; the embedded one when null.</param>
+    /// <param name="used">Receives every entry that allowed something (the tests show each entry is needed).</param>
+    public static IReadOnlyList<PackFinding> Check(ModuleDefinition module, PackAssemblyContext context, string file, AllowList? allowList = null, ISet<AllowListEntry>? used = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(context);
-        var findings = new List<PackFinding>();
-        var assembly = module.Assembly.Name.Name;
-        var allTypes = module.GetTypes().ToDictionary(t => t.FullName, StringComparer.Ordinal);
+        var checker = new AssemblyChecker(module, context, file, allowList ?? AllowList.Default, used, KernelVisibleTypes.Value);
+        return checker.Run();
+    }
 
-        // NetArchTest: the type-level rules over the types it enumerates.
-        var netArch = NetArchTest.Rules.Types.FromFile(assemblyFile);
-        foreach (var rule in TypeRulesWithCoreInternals())
+    /// <summary>The rule and sentence for a refused name (<c>Type</c> or <c>Type::member</c>, Cecil style). A prefix ending in '*' matches any continuation.</summary>
+    public static (string Rule, string Why) Classify(string name)
+    {
+        foreach (var (prefix, rule, why) in Classification)
         {
-            var result = netArch.Should().NotHaveDependencyOnAny([.. rule.Names]).GetResult();
-            foreach (var failing in result.FailingTypeNames ?? [])
+            var matches = prefix.EndsWith('*')
+                ? name.StartsWith(prefix[..^1], StringComparison.Ordinal)
+                : name == prefix || (name.Length > prefix.Length && name.StartsWith(prefix, StringComparison.Ordinal) && name[prefix.Length] is '.' or '/' or ':' or '`');
+            if (matches)
             {
-                var type = allTypes.GetValueOrDefault(failing);
-                var matched = type is null ? [] : MatchingDependencies(type, rule.Names);
-                findings.Add(TypeFinding(rule, assembly, failing, matched.Count > 0 ? string.Join(", ", matched) : "one of " + string.Join(", ", rule.Names.Take(5)) + (rule.Names.Count > 5 ? ", ..." : string.Empty)));
+                return (rule, why);
             }
         }
 
-        // Cecil: the same type-level rules over the types NetArchTest leaves out.
-        foreach (var type in module.Types.Where(IsHiddenFromNetArchTest))
+        return (PackRuleIds.NotOnAllowList, "it is on no line of the allow-list of what a pack may use; if it is pure computation, ask for an entry (docs/pack-authoring.md, \"The allow-list\")");
+    }
+
+    /// <summary>Resolves a member reference to its definition (inherited members land on the type that declares them), or null.</summary>
+    internal static IMemberDefinition? TryResolve(MemberReference member)
+    {
+        lock (ResolverLock)
         {
-            foreach (var rule in TypeRulesWithCoreInternals())
+            try
             {
-                var matched = MatchingDependencies(type, rule.Names);
-                if (matched.Count > 0)
+                return member switch
                 {
-                    findings.Add(TypeFinding(rule, assembly, type.FullName, string.Join(", ", matched)));
+                    MethodReference method => method.Resolve(),
+                    FieldReference field => field.Resolve(),
+                    _ => null,
+                };
+            }
+            catch (AssemblyResolutionException)
+            {
+                return null;
+            }
+            catch (NotSupportedException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static IAssemblyResolver CreateResolver()
+    {
+        var resolver = new DefaultAssemblyResolver();
+        foreach (var directory in resolver.GetSearchDirectories())
+        {
+            resolver.RemoveSearchDirectory(directory);
+        }
+
+        // The worker's own framework and its own folder: what the pack would bind to when it runs here.
+        resolver.AddSearchDirectory(Path.GetDirectoryName(typeof(object).Assembly.Location)!);
+        resolver.AddSearchDirectory(Path.GetDirectoryName(typeof(PackRules).Assembly.Location)!);
+        resolver.AddSearchDirectory(Path.GetDirectoryName(typeof(Ops.Core.Packs.IOpsPack).Assembly.Location)!);
+        return resolver;
+    }
+
+    /// <summary>Every type of the host's Ops.Core visible outside it (Cecil names), the only kernel types an entry can allow.</summary>
+    private static IReadOnlySet<string> ReadKernelVisibleTypes()
+    {
+        using var core = ModuleDefinition.ReadModule(typeof(Ops.Core.Packs.IOpsPack).Assembly.Location);
+        return core.GetTypes().Where(IsVisibleOutside).Select(t => t.FullName).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static bool IsVisibleOutside(TypeDefinition type) =>
+        type.DeclaringType is null ? type.IsPublic : (type.IsNestedPublic || type.IsNestedFamily || type.IsNestedFamilyOrAssembly) && IsVisibleOutside(type.DeclaringType);
+
+    /// <summary>One assembly's walk: every place metadata and IL can name a type or member, then the reference tables themselves.</summary>
+    private sealed class AssemblyChecker(ModuleDefinition module, PackAssemblyContext context, string file, AllowList allowList, ISet<AllowListEntry>? used, IReadOnlySet<string> kernelTypes)
+    {
+        private const string TypeItself = "(type)";
+
+        private readonly string _assembly = module.Assembly.Name.Name;
+        private readonly Dictionary<(string Rule, string Type, string Member), (string Why, SortedSet<string> Dependencies)> _findings = [];
+        private readonly List<PackFinding> _assemblyFindings = [];
+        private readonly Dictionary<string, (string Rule, string Why, string Dependency)?> _verdicts = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _ownTypes = module.GetTypes().Select(t => t.FullName).ToHashSet(StringComparer.Ordinal);
+        private string _ownerType = "(assembly)";
+        private string _ownerMember = "(attributes)";
+        private bool _sweeping;
+
+        private enum Origin
+        {
+            Own,
+            Kernel,
+            Trusted,
+            Framework,
+            DataAccess,
+            RefusedAssembly,
+        }
+
+        public IReadOnlyList<PackFinding> Run()
+        {
+            CheckAssemblyReferences();
+            foreach (var exported in module.ExportedTypes)
+            {
+                _assemblyFindings.Add(At(new PackFinding(PackRuleIds.TypeForwarding, ReasonCodes.PackRefused, $"{file}: {_assembly} forwards {Display(exported.FullName)} to {exported.Scope?.Name}: a forwarded name is judged as the pack's own, so it would carry anything past the allow-list.", null, exported.FullName)));
+            }
+
+            Attributes(module.Assembly);
+            Attributes(module);
+            if (module.Assembly.HasSecurityDeclarations || module.Assembly.Modules.Count > 1)
+            {
+                Refuse(PackRuleIds.NotOnAllowList, "security declarations and extra modules are not part of a pack", "(assembly layout)");
+            }
+
+            foreach (var type in module.GetTypes())
+            {
+                CheckType(type);
+            }
+
+            // Whatever the walk above did not reach (an unused reference row, a place the walk does not know) is judged too.
+            _ownerType = "(assembly)";
+            _ownerMember = "(metadata)";
+            _sweeping = true;
+            foreach (var reference in module.GetTypeReferences())
+            {
+                Type(reference);
+            }
+
+            foreach (var reference in module.GetMemberReferences())
+            {
+                Member(reference);
+            }
+
+            return [.. _assemblyFindings, .. _findings.Select(f => Finding(f.Key, f.Value.Why, f.Value.Dependencies))];
+        }
+
+        private PackFinding Finding((string Rule, string Type, string Member) key, string why, SortedSet<string> dependencies)
+        {
+            var where = key.Member is TypeItself ? key.Type : $"{key.Type}.{key.Member}";
+            var what = string.Join(", ", dependencies);
+            return At(new PackFinding(key.Rule, ReasonCodes.PackRefused, $"{file}: {where} uses {what}: {why}.", key.Type, what) { Member = key.Member });
+        }
+
+        private PackFinding At(PackFinding finding) => finding with { File = file };
+
+        private void CheckAssemblyReferences()
+        {
+            foreach (var reference in module.AssemblyReferences.Select(r => r.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                var message = OriginOf(reference) switch
+                {
+                    Origin.DataAccess => (PackRuleIds.DataAccess, $"{file}: {_assembly} references {reference}: a pack never opens a database (constitution §9)."),
+                    Origin.RefusedAssembly when reference.EndsWith(".Contracts", StringComparison.Ordinal) =>
+                        (PackRuleIds.DeclaredContracts, $"{file}: {_assembly} references contract module {reference}, which pack '{context.PackId}' neither exports nor lists in depends_on: add \"{reference}\" to depends_on in pack.json (it is loaded from the pack that exports it, and must be installed first)."),
+                    Origin.RefusedAssembly when reference == "Ops.Host" || reference.StartsWith("Ops.", StringComparison.Ordinal) =>
+                        (PackRuleIds.OtherPacks, $"{file}: {_assembly} references {reference}: a pack depends on Ops.Core, Ops.Shared and contract modules only (constitution §7)."),
+                    Origin.RefusedAssembly =>
+                        (PackRuleIds.UnknownAssembly, $"{file}: {_assembly} references {reference}, which is neither in the pack folder nor provided by the host: ship it in the folder (it is then checked like the pack's own code) or remove the reference."),
+                    _ => ((string, string)?)null,
+                };
+                if (message is var (rule, text))
+                {
+                    _assemblyFindings.Add(At(new PackFinding(rule, ReasonCodes.PackRefused, text, null, reference)));
                 }
             }
         }
 
-        findings.AddRange(MemberFindings(module, assembly));
-        findings.AddRange(ReferenceFindings(module, assembly, context));
-        return [.. findings.DistinctBy(f => (f.Rule, f.TypeName, f.Dependency))];
-    }
-
-    private static IEnumerable<TypeRule> TypeRulesWithCoreInternals() =>
-        [.. TypeRules, new TypeRule(PackRuleIds.CoreInternals, "a pack sees only Ops.Core's public surface", CoreInternalNames.Value)];
-
-    private static PackFinding TypeFinding(TypeRule rule, string assembly, string typeName, string dependency) =>
-        new(rule.Id, ReasonCodes.PackRefused, $"{Display(typeName)} ({assembly}) depends on {dependency}: {rule.Why}.", Display(typeName), dependency);
-
-    /// <summary>Member-level rules (Cecil), over every type, compiler-generated ones included.</summary>
-    private static IEnumerable<PackFinding> MemberFindings(ModuleDefinition module, string assembly)
-    {
-        foreach (var type in module.GetTypes())
+        private Origin OriginOf(string assembly)
         {
-            var owner = Display(AuthoredOwner(type).FullName);
+            if (assembly == _assembly || (context.FolderAssemblies.Contains(assembly) && !PackSharing.IsHostShared(assembly) && !context.DependsOn.Contains(assembly)))
+            {
+                return Origin.Own;
+            }
+
+            if (assembly == "Ops.Core")
+            {
+                return Origin.Kernel;
+            }
+
+            if (assembly == "Ops.Shared" || context.DependsOn.Contains(assembly) || context.Exports.Contains(assembly))
+            {
+                return Origin.Trusted;
+            }
+
+            if (DataAccessAssemblies.Any(d => assembly == d || assembly.StartsWith(d + ".", StringComparison.Ordinal)))
+            {
+                return Origin.DataAccess;
+            }
+
+            if (assembly.EndsWith(".Contracts", StringComparison.Ordinal) || assembly.StartsWith("Ops.", StringComparison.Ordinal))
+            {
+                return Origin.RefusedAssembly;
+            }
+
+            return IsFramework(assembly) ? Origin.Framework : Origin.RefusedAssembly;
+        }
+
+        private (Origin Origin, string Name) Locate(TypeReference type)
+        {
+            var outer = type;
+            while (outer.DeclaringType is not null)
+            {
+                outer = outer.DeclaringType;
+            }
+
+            return outer.Scope switch
+            {
+                // A name the pack declares is its own; one it does not (a typeof in an attribute without an assembly) is judged as the framework's.
+                ModuleDefinition => (_ownTypes.Contains(type.FullName) ? Origin.Own : Origin.Framework, type.FullName),
+                AssemblyNameReference assembly => (OriginOf(assembly.Name), type.FullName),
+                _ => (Origin.RefusedAssembly, type.FullName),
+            };
+        }
+
+        private void CheckType(TypeDefinition type)
+        {
+            _ownerType = Display(AuthoredOwner(type).FullName);
+            _ownerMember = AuthoredMember(type);
+            if (type.Name == "<Module>")
+            {
+                foreach (var method in type.Methods.Where(m => m.IsConstructor && m.IsStatic))
+                {
+                    _ownerMember = method.Name;
+                    Refuse(PackRuleIds.ModuleInitializer, "a module initializer runs as soon as the assembly loads, before any check could stop it", "<Module>..cctor");
+                }
+            }
+
+            if (type.Name == "IgnoresAccessChecksToAttribute")
+            {
+                Refuse(PackRuleIds.AccessCheckBypass, "it switches off the runtime's access checks on the kernel's internals", type.FullName);
+            }
+
+            Attributes(type);
+            GenericParameters(type);
+            Type(type.BaseType);
+            foreach (var implementation in type.Interfaces)
+            {
+                Type(implementation.InterfaceType);
+                Attributes(implementation);
+            }
+
+            if (type.HasSecurityDeclarations)
+            {
+                Refuse(PackRuleIds.NotOnAllowList, "security declarations are not part of a pack", "(security declaration)");
+            }
+
+            foreach (var field in type.Fields)
+            {
+                _ownerMember = OwnerMember(type, field.Name);
+                Type(field.FieldType);
+                Attributes(field);
+                if (field.HasMarshalInfo)
+                {
+                    Refuse(PackRuleIds.NativeInterop, "marshalling describes native memory", "(marshal info)");
+                }
+            }
+
+            foreach (var property in type.Properties)
+            {
+                _ownerMember = OwnerMember(type, property.Name);
+                Type(property.PropertyType);
+                Attributes(property);
+                foreach (var parameter in property.Parameters)
+                {
+                    Type(parameter.ParameterType);
+                }
+            }
+
+            foreach (var @event in type.Events)
+            {
+                _ownerMember = OwnerMember(type, @event.Name);
+                Type(@event.EventType);
+                Attributes(@event);
+            }
+
             foreach (var method in type.Methods)
             {
-                if (method.IsPInvokeImpl)
+                CheckMethod(type, method);
+            }
+        }
+
+        private void CheckMethod(TypeDefinition type, MethodDefinition method)
+        {
+            _ownerMember = OwnerMember(type, method.Name);
+            Attributes(method);
+            Attributes(method.MethodReturnType);
+            GenericParameters(method);
+            Type(method.ReturnType);
+            foreach (var parameter in method.Parameters)
+            {
+                Type(parameter.ParameterType);
+                Attributes(parameter);
+                if (parameter.HasMarshalInfo)
                 {
-                    yield return Member(PackRuleIds.NativeInterop, assembly, owner, $"P/Invoke {method.Name} ({method.PInvokeInfo?.Module?.Name ?? "native"})", "declares a P/Invoke method: native code runs outside every rule");
+                    Refuse(PackRuleIds.NativeInterop, "marshalling describes native memory", "(marshal info)");
+                }
+            }
+
+            foreach (var overridden in method.Overrides)
+            {
+                Member(overridden);
+            }
+
+            if (method.IsPInvokeImpl)
+            {
+                Refuse(PackRuleIds.NativeInterop, "declares a P/Invoke method: native code runs outside every rule", $"P/Invoke {method.Name} ({method.PInvokeInfo?.Module?.Name ?? "native"})");
+            }
+
+            if (method.IsInternalCall || (method.IsRuntime && !IsDelegate(type)) || method.IsUnmanaged || method.IsNative)
+            {
+                Refuse(PackRuleIds.NativeInterop, "declares a method the runtime or native code implements", $"{method.Name} (implemented outside IL)");
+            }
+
+            if (method.Name == "Finalize" && method.IsVirtual && !method.HasParameters && method.ReturnType.MetadataType == MetadataType.Void && !type.IsInterface)
+            {
+                Refuse(PackRuleIds.Finalizer, "a finalizer runs on the garbage collector's thread, outside any call the kernel made, and an exception there ends the worker", $"{Display(type.FullName)}.Finalize");
+            }
+
+            if (method.ReturnType.MetadataType == MetadataType.Void && method.CustomAttributes.Any(a => a.AttributeType.FullName == "System.Runtime.CompilerServices.AsyncStateMachineAttribute"))
+            {
+                Refuse(PackRuleIds.AsyncVoid, "an exception from an async void method ends the worker process; return Task or ValueTask", $"async void {method.Name}");
+            }
+
+            if (!method.HasBody)
+            {
+                return;
+            }
+
+            foreach (var variable in method.Body.Variables)
+            {
+                if (variable.IsPinned)
+                {
+                    Refuse(PackRuleIds.UnsafeCode, "pins memory for pointer access", "(pinned local)");
                 }
 
-                if (method.IsInternalCall)
+                Type(variable.VariableType);
+            }
+
+            foreach (var handler in method.Body.ExceptionHandlers)
+            {
+                Type(handler.CatchType);
+            }
+
+            foreach (var instruction in method.Body.Instructions)
+            {
+                if (instruction.OpCode.Code == Code.Calli)
                 {
-                    yield return Member(PackRuleIds.NativeInterop, assembly, owner, $"InternalCall {method.Name}", "declares an internal call into the runtime");
+                    Refuse(PackRuleIds.UnsafeCode, "calls through a function pointer, which no rule can follow", "calli");
+                }
+                else if (instruction.OpCode.Code == Code.Localloc)
+                {
+                    Refuse(PackRuleIds.UnsafeCode, "allocates raw stack memory (stackalloc): use an array", "localloc");
+                }
+                else if (instruction.OpCode.Code is Code.Cpblk or Code.Initblk or Code.Mkrefany or Code.Refanyval or Code.Arglist or Code.Jmp)
+                {
+                    Refuse(PackRuleIds.UnsafeCode, "copies, initializes or jumps through raw memory or arguments", instruction.OpCode.Name);
                 }
 
-                if (!method.HasBody)
+                switch (instruction.Operand)
                 {
-                    continue;
-                }
+                    case TypeReference reference:
+                        Type(reference);
+                        break;
+                    case MemberReference member:
+                        Member(member);
+                        break;
+                    case CallSite site:
+                        Type(site.ReturnType);
+                        foreach (var parameter in site.Parameters)
+                        {
+                            Type(parameter.ParameterType);
+                        }
 
-                foreach (var instruction in method.Body.Instructions)
-                {
-                    if (instruction.OpCode == OpCodes.Calli && instruction.Operand is CallSite site && site.CallingConvention != MethodCallingConvention.Default)
-                    {
-                        yield return Member(PackRuleIds.NativeInterop, assembly, owner, $"an unmanaged function pointer call in {method.Name}", "calls native code through a function pointer");
-                    }
-
-                    if (instruction.Operand is MethodReference target && MemberRule(instruction, target) is { } hit)
-                    {
-                        yield return Member(hit.Rule, assembly, owner, $"{target.DeclaringType.FullName}.{target.Name}", hit.Why);
-                    }
+                        break;
+                    default:
+                        break;
                 }
             }
         }
-    }
 
-    private static (string Rule, string Why)? MemberRule(Instruction instruction, MethodReference target)
-    {
-        var declaring = target.DeclaringType.FullName;
-        var firstIsString = target.Parameters.Count > 0 && target.Parameters[0].ParameterType.FullName == "System.String";
-        return (declaring, target.Name) switch
+        private void GenericParameters(IGenericParameterProvider provider)
         {
-            ("System.Environment", var name) when !EnvironmentAllowed.Contains(name) =>
-                (PackRuleIds.Environment, "reads or changes the worker's environment (variables, folders, command line, exit): a pack never reads raw credentials (constitution §12)"),
-            ("System.IO.StreamReader" or "System.IO.StreamWriter", ".ctor") when firstIsString =>
-                (PackRuleIds.FileSystem, "opens a file by path"),
-            ("System.Xml.XmlReader", "Create") or ("System.Xml.XmlDocument", "Load") or ("System.Xml.Linq.XDocument", "Load") or ("System.Xml.Linq.XElement", "Load") when firstIsString =>
-                (PackRuleIds.FileSystem, "reads a file by path"),
-            ("System.Security.Cryptography.X509Certificates.X509Certificate2", ".ctor") when firstIsString =>
-                (PackRuleIds.FileSystem, "reads a certificate file by path"),
-            ("System.Security.Cryptography.X509Certificates.X509Certificate2", "CreateFromPemFile" or "CreateFromEncryptedPemFile")
-                or ("System.Security.Cryptography.X509Certificates.X509CertificateLoader", "LoadCertificateFromFile" or "LoadPkcs12FromFile" or "LoadPkcs12CollectionFromFile") =>
-                (PackRuleIds.FileSystem, "reads a key or certificate file"),
-            ("System.Type", var name) when TypeLookups.Contains(name) || (name == "GetType" && firstIsString && !target.HasThis) =>
-                (PackRuleIds.Reflection, "looks up members or types by name, which reaches the kernel's internals"),
-            ("System.Delegate", "CreateDelegate") when target.Parameters.Any(p => p.ParameterType.FullName == "System.String") =>
-                (PackRuleIds.Reflection, "binds a delegate to a method by name"),
-            ("System.Runtime.CompilerServices.RuntimeHelpers", "GetUninitializedObject" or "RunClassConstructor" or "RunModuleConstructor" or "PrepareMethod") =>
-                (PackRuleIds.Reflection, "creates objects or runs initializers behind their constructors"),
-            ("System.Net.Http.HttpClient" or "System.Net.Http.HttpMessageInvoker", ".ctor") when instruction.OpCode == OpCodes.Newobj =>
-                (PackRuleIds.Egress, "makes its own HTTP client: use the kernel's credentialed client (IConnectorContext.CreateHttpClientAsync)"),
-            _ => null,
-        };
-    }
-
-    private static PackFinding Member(string rule, string assembly, string owner, string dependency, string why) =>
-        new(rule, ReasonCodes.PackRefused, $"{owner} ({assembly}) uses {dependency}: {why}.", owner, dependency);
-
-    /// <summary>Assembly-level rules (Cecil): the references a reader of the pack's metadata sees.</summary>
-    private static IEnumerable<PackFinding> ReferenceFindings(ModuleDefinition module, string assembly, PackAssemblyContext context)
-    {
-        foreach (var reference in module.AssemblyReferences.Select(r => r.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
-        {
-            if (DataAccessAssemblies.Any(d => reference == d || reference.StartsWith(d + ".", StringComparison.Ordinal)))
+            foreach (var parameter in provider.GenericParameters)
             {
-                yield return new(PackRuleIds.DataAccess, ReasonCodes.PackRefused, $"{assembly} references {reference}: a pack never opens a database (constitution §9).", null, reference);
-            }
-            else if (reference.EndsWith(".Contracts", StringComparison.Ordinal))
-            {
-                if (!context.Exports.Contains(reference) && !context.DependsOn.Contains(reference))
+                Attributes(parameter);
+                foreach (var constraint in parameter.Constraints)
                 {
-                    yield return new(PackRuleIds.DeclaredContracts, ReasonCodes.PackRefused, $"{assembly} references contract module {reference}, which pack '{context.PackId}' neither exports nor lists in depends_on: add \"{reference}\" to depends_on in pack.json (it is loaded from the pack that exports it, and must be installed first).", null, reference);
+                    Type(constraint.ConstraintType);
+                    Attributes(constraint);
                 }
             }
-            else if (reference == "Ops.Host" || (reference.StartsWith("Ops.Packs.", StringComparison.Ordinal) && !context.FolderAssemblies.Contains(reference)))
+        }
+
+        private void Attributes(ICustomAttributeProvider provider)
+        {
+            if (!provider.HasCustomAttributes)
             {
-                yield return new(PackRuleIds.OtherPacks, ReasonCodes.PackRefused, $"{assembly} references {reference}: a pack depends on Ops.Core, Ops.Shared and contract modules only (constitution §7).", null, reference);
+                return;
+            }
+
+            foreach (var attribute in provider.CustomAttributes)
+            {
+                Member(attribute.Constructor);
+                foreach (var argument in attribute.ConstructorArguments.Concat(attribute.Fields.Select(f => f.Argument)).Concat(attribute.Properties.Select(p => p.Argument)))
+                {
+                    Argument(argument);
+                }
             }
         }
+
+        private void Argument(CustomAttributeArgument argument)
+        {
+            Type(argument.Type);
+            switch (argument.Value)
+            {
+                case TypeReference type:
+                    Type(type);
+                    break;
+                case CustomAttributeArgument boxed:
+                    Argument(boxed);
+                    break;
+                case CustomAttributeArgument[] array:
+                    foreach (var element in array)
+                    {
+                        Argument(element);
+                    }
+
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        private void Type(TypeReference? type)
+        {
+            switch (type)
+            {
+                case null or GenericParameter:
+                    return;
+                case GenericInstanceType generic:
+                    Type(generic.ElementType);
+                    foreach (var argument in generic.GenericArguments)
+                    {
+                        Type(argument);
+                    }
+
+                    return;
+                case PointerType pointer:
+                    Refuse(PackRuleIds.UnsafeCode, "pointers read and write memory past every check", "a pointer to " + Display(pointer.ElementType.FullName));
+                    Type(pointer.ElementType);
+                    return;
+                case FunctionPointerType function:
+                    Refuse(PackRuleIds.UnsafeCode, "a function pointer calls code no rule can follow", "a function pointer");
+                    Type(function.ReturnType);
+                    foreach (var parameter in function.Parameters)
+                    {
+                        Type(parameter.ParameterType);
+                    }
+
+                    return;
+                case IModifierType modifier:
+                    Type(modifier.ModifierType);
+                    Type(modifier.ElementType);
+                    return;
+                case TypeSpecification specification:
+                    Type(specification.ElementType);
+                    return;
+                default:
+                    Judge(Key(type), () => JudgeType(type));
+                    return;
+            }
+        }
+
+        private void Member(MemberReference member)
+        {
+            switch (member)
+            {
+                case GenericInstanceMethod generic:
+                    foreach (var argument in generic.GenericArguments)
+                    {
+                        Type(argument);
+                    }
+
+                    Member(generic.ElementMethod);
+                    return;
+                case MethodReference method:
+                    Type(method.DeclaringType);
+                    Type(method.ReturnType);
+                    foreach (var parameter in method.Parameters)
+                    {
+                        Type(parameter.ParameterType);
+                    }
+
+                    break;
+                case FieldReference field:
+                    Type(field.DeclaringType);
+                    Type(field.FieldType);
+                    break;
+                default:
+                    return;
+            }
+
+            if (member.DeclaringType is not { } declaring)
+            {
+                return;
+            }
+
+            var element = declaring.GetElementType();
+            Judge(Key(element) + "::" + member.Name + Signature(member), () => JudgeMember(member, element));
+        }
+
+        private (string Rule, string Why, string Dependency)? JudgeType(TypeReference type)
+        {
+            var (origin, name) = Locate(type);
+            switch (origin)
+            {
+                case Origin.Own or Origin.Trusted or Origin.RefusedAssembly:
+                    // Refused assemblies are refused once, by name (CheckAssemblyReferences).
+                    return null;
+                case Origin.DataAccess:
+                    return (PackRuleIds.DataAccess, Classify(name).Why, Display(name));
+                case Origin.Kernel:
+                    if (kernelTypes.Contains(name) && allowList.AllowsType(AllowListSection.Kernel, name) is { } kernelEntry)
+                    {
+                        used?.Add(kernelEntry);
+                        return null;
+                    }
+
+                    return (PackRuleIds.CoreInternals, "a pack uses Ops.Core's pack-facing API only (the [kernel] part of the allow-list): the storage, secrets, log and hosting faces are the kernel's own", Display(name));
+                default:
+                    if (allowList.AllowsType(AllowListSection.Framework, name) is { } entry)
+                    {
+                        used?.Add(entry);
+                        return null;
+                    }
+
+                    var (rule, why) = Classify(name);
+                    return (rule, why, Display(name));
+            }
+        }
+
+        private (string Rule, string Why, string Dependency)? JudgeMember(MemberReference member, TypeReference declaring)
+        {
+            var (origin, typeName) = Locate(declaring);
+            if (origin is not (Origin.Kernel or Origin.Framework))
+            {
+                return null;
+            }
+
+            var section = origin == Origin.Kernel ? AllowListSection.Kernel : AllowListSection.Framework;
+            if (JudgeType(declaring) is not null)
+            {
+                // The type is refused on its own; naming each member of it again says nothing new.
+                return null;
+            }
+
+            var verdict = MemberVerdict(section, typeName, member.Name, Parameters(member));
+            if (verdict is not null)
+            {
+                return verdict;
+            }
+
+            // An inherited member binds to the type that declares it: judge that one too (Task<T>.Run is Task.Run).
+            if (TryResolve(member) is { DeclaringType: { } resolvedType } resolved && resolvedType.FullName != typeName)
+            {
+                var resolvedSection = resolvedType.Module.Assembly.Name.Name == "Ops.Core" ? AllowListSection.Kernel : AllowListSection.Framework;
+                return MemberVerdict(resolvedSection, resolvedType.FullName, resolved.Name, Parameters(member));
+            }
+
+            return null;
+        }
+
+        private (string Rule, string Why, string Dependency)? MemberVerdict(AllowListSection section, string typeName, string memberName, IReadOnlyList<string> parameters)
+        {
+            if (allowList.AllowsMember(section, typeName, memberName, parameters) is { } entry)
+            {
+                used?.Add(entry);
+                return null;
+            }
+
+            var dependency = $"{Display(typeName)}.{memberName}";
+            if (section == AllowListSection.Kernel)
+            {
+                return (PackRuleIds.CoreInternals, "a pack uses Ops.Core's pack-facing API only (the [kernel] part of the allow-list)", dependency);
+            }
+
+            var denied = allowList.DeniedMember(section, typeName, memberName, parameters);
+            var (rule, why) = Classify(typeName + "::" + memberName);
+            return (rule, denied is null ? why : $"{why} ({denied.Where})", dependency);
+        }
+
+        private void Judge(string key, Func<(string Rule, string Why, string Dependency)?> judge)
+        {
+            if (!_verdicts.TryGetValue(key, out var verdict))
+            {
+                verdict = judge();
+                _verdicts[key] = verdict;
+            }
+            else if (_sweeping)
+            {
+                // Already judged, and reported, where it is used.
+                return;
+            }
+
+            if (verdict is var (rule, why, dependency))
+            {
+                Add(rule, why, dependency);
+            }
+        }
+
+        private void Refuse(string rule, string why, string dependency) => Add(rule, why, dependency);
+
+        private void Add(string rule, string why, string dependency)
+        {
+            var key = (rule, _ownerType, _ownerMember);
+            if (!_findings.TryGetValue(key, out var finding))
+            {
+                _findings[key] = finding = (why, new SortedSet<string>(StringComparer.Ordinal));
+            }
+
+            finding.Dependencies.Add(dependency);
+        }
+
+        private static string Key(TypeReference type)
+        {
+            var outer = type;
+            while (outer.DeclaringType is not null)
+            {
+                outer = outer.DeclaringType;
+            }
+
+            return (outer.Scope?.Name ?? "?") + "!" + type.FullName;
+        }
+
+        private static string Signature(MemberReference member) =>
+            member is MethodReference method ? "(" + string.Join(",", Parameters(method)) + ")" : string.Empty;
+
+        private static IReadOnlyList<string> Parameters(MemberReference member) =>
+            member is MethodReference method ? [.. method.Parameters.Select(p => p.ParameterType.FullName)] : [];
+
+        private static bool IsFramework(string assembly) =>
+            assembly is "System" or "netstandard" or "mscorlib" or "WindowsBase" or "Scrutor"
+            || assembly.StartsWith("System.", StringComparison.Ordinal)
+            || assembly.StartsWith("Microsoft.", StringComparison.Ordinal)
+            || assembly.StartsWith("Polly", StringComparison.Ordinal);
+
+        private static string OwnerMember(TypeDefinition type, string member)
+        {
+            if (!type.Name.StartsWith('<'))
+            {
+                return member;
+            }
+
+            var authored = AuthoredName(member);
+            return authored != member ? authored : AuthoredMember(type);
+        }
+
+        private static bool IsDelegate(TypeDefinition type) => type.BaseType?.FullName is "System.MulticastDelegate" or "System.Delegate";
     }
-
-    /// <summary>The dependencies of a type (its nested types included) that fall under any of <paramref name="names"/>.</summary>
-    private static List<string> MatchingDependencies(TypeDefinition type, IReadOnlyList<string> names) =>
-        [.. CecilDependencies.Of(type).Where(d => names.Any(n => Covers(n, d))).Order(StringComparer.Ordinal)];
-
-    /// <summary>A name covers itself and what is under it: <c>System.IO.File</c> covers <c>System.IO.File/X</c>, not <c>System.IO.FileInfo</c>.</summary>
-    private static bool Covers(string name, string dependency) =>
-        dependency == name || (dependency.Length > name.Length && dependency.StartsWith(name, StringComparison.Ordinal) && dependency[name.Length] is '.' or '/');
-
-    private static bool IsHiddenFromNetArchTest(TypeDefinition type) => NetArchTestExclusions.Any(e => Covers(e, type.FullName));
 
     private static TypeDefinition AuthoredOwner(TypeDefinition type)
     {
@@ -265,21 +830,16 @@ internal static class PackRules
         return type;
     }
 
-    private static string Display(string cecilName) => cecilName.Replace('/', '+');
-
-    /// <summary>Every non-public type of the host's Ops.Core, under the Ops.Core namespace (compiler-embedded attributes left out).</summary>
-    private static IReadOnlyList<string> ReadCoreInternalNames()
+    /// <summary>The authored member a compiler-generated type stands for (<c>&lt;StealAsync&gt;d__3</c> is StealAsync), or <c>(type)</c>.</summary>
+    private static string AuthoredMember(TypeDefinition type)
     {
-        using var core = ModuleDefinition.ReadModule(typeof(Ops.Core.Packs.IOpsPack).Assembly.Location);
-        return [.. core.GetTypes()
-            .Where(t => !t.Name.StartsWith('<') && Covers("Ops.Core", t.FullName) && !IsVisibleOutside(t))
-            .Select(t => t.FullName)
-            .Order(StringComparer.Ordinal)];
+        var authored = AuthoredName(type.Name);
+        return authored == type.Name ? "(type)" : authored;
     }
 
-    private static bool IsVisibleOutside(TypeDefinition type) =>
-        type.DeclaringType is null ? type.IsPublic : (type.IsNestedPublic || type.IsNestedFamily || type.IsNestedFamilyOrAssembly) && IsVisibleOutside(type.DeclaringType);
-}
+    /// <summary><c>&lt;Name&gt;anything</c> is Name; any other name is itself.</summary>
+    private static string AuthoredName(string name) =>
+        name.StartsWith('<') && name.IndexOf('>', StringComparison.Ordinal) is > 1 and var close ? name[1..close] : name;
 
-/// <summary>A type-level rule: an id, why it exists, and the type or namespace names no pack type may depend on.</summary>
-internal sealed record TypeRule(string Id, string Why, IReadOnlyList<string> Names);
+    private static string Display(string cecilName) => cecilName.Replace('/', '+');
+}

@@ -38,7 +38,7 @@ public static class PackChecks
         ArgumentException.ThrowIfNullOrEmpty(manifestPath);
         ArgumentNullException.ThrowIfNull(assemblyPaths);
         var manifest = PackManifest.Read(manifestPath);
-        var modules = assemblyPaths.Select(p => (Path: p, Module: ModuleDefinition.ReadModule(p, new ReaderParameters { ReadingMode = ReadingMode.Immediate }))).ToList();
+        var modules = assemblyPaths.Select(p => (Path: p, Module: ModuleDefinition.ReadModule(p, PackRules.ReaderParameters))).ToList();
         try
         {
             var own = modules.Select(m => m.Module.Assembly.Name.Name).ToHashSet(StringComparer.Ordinal);
@@ -46,7 +46,7 @@ public static class PackChecks
             var findings = new List<PackViolation>();
             foreach (var (path, module) in modules)
             {
-                findings.AddRange(PackRules.Check(path, module, context).Select(Violation));
+                findings.AddRange(PackRules.Check(module, context, Path.GetFileName(path)).Select(Violation));
             }
 
             return new PackCheckResult(findings, [.. own.Order(StringComparer.Ordinal)]);
