@@ -74,6 +74,7 @@ internal static class PackRules
         ("Microsoft.Extensions.Hosting", PackRuleIds.ConfigurationOrHosting, "builds a host of its own, with the worker's configuration, files and environment"),
         ("Microsoft.AspNetCore", PackRuleIds.ConfigurationOrHosting, "a pack serves nothing of its own: the kernel's API serves its queries"),
         ("System.Configuration", PackRuleIds.ConfigurationOrHosting, "reads the worker's configuration files"),
+        ("Microsoft.Extensions.DependencyInjection.HttpClientFactoryServiceCollectionExtensions", PackRuleIds.Egress, "registers HTTP clients of its own: outbound calls leave only through the kernel's fenced client (constitution §9: no egress bypass)"),
         ("Microsoft.Extensions.Http", PackRuleIds.Egress, "makes its own HTTP clients: outbound calls leave only through the kernel's fenced client (constitution §9: no egress bypass)"),
         ("Microsoft.Extensions.DependencyInjection", PackRuleIds.ServiceLocation, "locates or activates services by type, which reaches the kernel's own: register with IPackBuilder and take what the handler is given"),
         ("System.IServiceProvider", PackRuleIds.ServiceLocation, "locates services by type, which reaches the kernel's own"),
@@ -142,7 +143,8 @@ internal static class PackRules
         ("System.Net.Http.HttpMessageInvoker::.ctor", PackRuleIds.Egress, "makes its own HTTP client: use the kernel's credentialed client"),
         ("System.Net", PackRuleIds.Egress, "outbound calls leave only through the kernel's fenced client (constitution §9: no egress bypass)"),
         ("System.Console", PackRuleIds.Console, "reads the worker's input and writes past its logs: log through ILogger"),
-        ("System.Security", PackRuleIds.Reflection, "keys, certificates and principals are the kernel's: a pack gets credentials as handles"),
+        ("System.Security.Cryptography.X509Certificates", PackRuleIds.FileSystem, "reads certificates and keys from files and stores: a pack gets credentials as kernel handles (constitution §12)"),
+        ("System.Security.Principal", PackRuleIds.Environment, "reads the worker's identity"),
     ];
 
     private static readonly Lazy<IReadOnlySet<string>> KernelVisibleTypes = new(ReadKernelVisibleTypes);
@@ -349,11 +351,7 @@ internal static class PackRules
                 return Origin.DataAccess;
             }
 
-            if (assembly.EndsWith(".Contracts", StringComparison.Ordinal) || assembly.StartsWith("Ops.", StringComparison.Ordinal))
-            {
-                return Origin.RefusedAssembly;
-            }
-
+            // A framework name (System.Diagnostics.Contracts is one) is judged type by type against the list, whatever its suffix.
             return IsFramework(assembly) ? Origin.Framework : Origin.RefusedAssembly;
         }
 

@@ -18,6 +18,9 @@ public sealed class PackVerifier(PackSigningOptions signing)
     /// <summary>The signing policy the checks apply (<c>Ops:PackSigning</c>).</summary>
     public PackSigningOptions Signing { get; } = signing;
 
+    /// <summary>When set, receives every allow-list entry that allowed something (the tests show each entry is needed).</summary>
+    internal ISet<AllowListEntry>? UsedEntries { get; set; }
+
     /// <summary>Runs every check on <paramref name="directory"/>. Reads only; a refused pack is described, never partly accepted.</summary>
     /// <param name="directory">The pack folder.</param>
     /// <returns>The verification; <see cref="PackVerification.IsAccepted"/> when nothing was found.</returns>
@@ -64,11 +67,11 @@ public sealed class PackVerifier(PackSigningOptions signing)
             findings.Add(signatureProblem);
         }
 
-        var checkedAssemblies = findings.Count == 0 ? CheckAssemblies(snapshot, manifest, findings) : [];
+        var checkedAssemblies = findings.Count == 0 ? CheckAssemblies(snapshot, manifest, findings, UsedEntries) : [];
         return new PackVerification(root, manifest, snapshot, publisherKeyId, findings, checkedAssemblies);
     }
 
-    private static List<string> CheckAssemblies(PackSnapshot snapshot, PackManifest manifest, List<PackFinding> findings)
+    private static List<string> CheckAssemblies(PackSnapshot snapshot, PackManifest manifest, List<PackFinding> findings, ISet<AllowListEntry>? used)
     {
         var named = new HashSet<string>([manifest.EntryAssembly, .. manifest.Exports.Select(e => e + ".dll")], StringComparer.Ordinal);
         var modules = new List<(string Path, ModuleDefinition Module)>();
@@ -111,7 +114,7 @@ public sealed class PackVerifier(PackSigningOptions signing)
                     continue;
                 }
 
-                findings.AddRange(PackRules.Check(module, context, path));
+                findings.AddRange(PackRules.Check(module, context, path, used: used));
                 checkedNames.Add(name);
             }
 
