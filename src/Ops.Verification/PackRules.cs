@@ -156,6 +156,34 @@ internal static class PackRules
     /// <summary>Reader settings that let the rules see what an inherited member resolves to, in the worker's own framework.</summary>
     public static ReaderParameters ReaderParameters => new() { ReadingMode = ReadingMode.Immediate, AssemblyResolver = Resolver.Value };
 
+    /// <summary>As <see cref="ReaderParameters"/>, resolving first the pack folder's own assemblies that <paramref name="folder"/> holds.</summary>
+    public static ReaderParameters ReaderParametersFor(FolderAssemblyResolver folder) => new() { ReadingMode = ReadingMode.Immediate, AssemblyResolver = folder };
+
+    /// <summary>A resolver for one pack folder: the assemblies the loader would load from it, then the worker's framework.</summary>
+    internal sealed class FolderAssemblyResolver(IReadOnlySet<string> dependsOn) : IAssemblyResolver
+    {
+        private readonly Dictionary<string, AssemblyDefinition> _own = new(StringComparer.Ordinal);
+
+        /// <summary>Serves <paramref name="module"/>'s assembly, unless the loader would take that name from the host or an exporter.</summary>
+        public void Add(ModuleDefinition module)
+        {
+            var name = module.Assembly.Name.Name;
+            if (!PackSharing.IsHostShared(name) && !dependsOn.Contains(name))
+            {
+                _own.TryAdd(name, module.Assembly);
+            }
+        }
+
+        public AssemblyDefinition Resolve(AssemblyNameReference name) => _own.TryGetValue(name.Name, out var own) ? own : Resolver.Value.Resolve(name);
+
+        public AssemblyDefinition Resolve(AssemblyNameReference name, ReaderParameters parameters) => _own.TryGetValue(name.Name, out var own) ? own : Resolver.Value.Resolve(name, parameters);
+
+        public void Dispose()
+        {
+            // The folder's modules belong to the verifier, the framework's to the shared resolver.
+        }
+    }
+
     /// <summary>Runs every rule on one assembly of a pack.</summary>
     /// <param name="module">The assembly, read from the checked bytes.</param>
     /// <param name="context">The pack it belongs to.</param>
@@ -397,6 +425,13 @@ internal static class PackRules
             {
                 Type(implementation.InterfaceType);
                 Attributes(implementation);
+            }
+
+            if (type.IsExplicitLayout && type.Fields.Any(f => !f.IsStatic))
+            {
+                // Overlapping fields let one object be read as another type (the runtime allows two references at one offset).
+                // Without instance fields (the compiler's __StaticArrayInitTypeSize blobs) nothing can overlap.
+                Refuse(PackRuleIds.UnsafeCode, "explicit field layout overlaps fields, which reads one object as another type", "[StructLayout(LayoutKind.Explicit)]");
             }
 
             if (type.HasSecurityDeclarations)
@@ -702,6 +737,13 @@ internal static class PackRules
         private (string Rule, string Why, string Dependency)? JudgeMember(MemberReference member, TypeReference declaring)
         {
             var (origin, typeName) = Locate(declaring);
+            if (origin is Origin.Own or Origin.Trusted)
+            {
+                // A reference (not a definition) through the pack's own or a trusted type may bind to a member it inherits
+                // from the framework or the kernel (MyDelegate::get_Method is Delegate::get_Method): judge where it lands.
+                return member is IMemberDefinition ? null : JudgeResolved(member, typeName);
+            }
+
             if (origin is not (Origin.Kernel or Origin.Framework))
             {
                 return null;
@@ -714,20 +756,24 @@ internal static class PackRules
                 return null;
             }
 
-            var verdict = MemberVerdict(section, typeName, member.Name, Parameters(member));
-            if (verdict is not null)
-            {
-                return verdict;
-            }
-
             // An inherited member binds to the type that declares it: judge that one too (Task<T>.Run is Task.Run).
-            if (TryResolve(member) is { DeclaringType: { } resolvedType } resolved && resolvedType.FullName != typeName)
+            return MemberVerdict(section, typeName, member.Name, Parameters(member)) ?? JudgeResolved(member, typeName);
+        }
+
+        private (string Rule, string Why, string Dependency)? JudgeResolved(MemberReference member, string referencedType)
+        {
+            if (TryResolve(member) is not { DeclaringType: { } resolvedType } resolved || resolvedType.FullName == referencedType)
             {
-                var resolvedSection = resolvedType.Module.Assembly.Name.Name == "Ops.Core" ? AllowListSection.Kernel : AllowListSection.Framework;
-                return MemberVerdict(resolvedSection, resolvedType.FullName, resolved.Name, Parameters(member));
+                return null;
             }
 
-            return null;
+            return OriginOf(resolvedType.Module.Assembly.Name.Name) switch
+            {
+                Origin.Kernel => MemberVerdict(AllowListSection.Kernel, resolvedType.FullName, resolved.Name, Parameters(member)),
+                Origin.Framework => MemberVerdict(AllowListSection.Framework, resolvedType.FullName, resolved.Name, Parameters(member)),
+                Origin.DataAccess => (PackRuleIds.DataAccess, Classify(resolvedType.FullName).Why, $"{Display(resolvedType.FullName)}.{resolved.Name}"),
+                _ => null,
+            };
         }
 
         private (string Rule, string Why, string Dependency)? MemberVerdict(AllowListSection section, string typeName, string memberName, IReadOnlyList<string> parameters)

@@ -75,6 +75,7 @@ public sealed class PackVerifier(PackSigningOptions signing)
     {
         var named = new HashSet<string>([manifest.EntryAssembly, .. manifest.Exports.Select(e => e + ".dll")], StringComparer.Ordinal);
         var modules = new List<(string Path, ModuleDefinition Module)>();
+        var resolver = new PackRules.FolderAssemblyResolver(manifest.DependsOn.ToHashSet(StringComparer.Ordinal));
         try
         {
             // Every managed file, whatever its name or extension: the loader may be pointed at any of them.
@@ -92,7 +93,9 @@ public sealed class PackVerifier(PackSigningOptions signing)
 
                 try
                 {
-                    modules.Add((path, ModuleDefinition.ReadModule(new MemoryStream(bytes), PackRules.ReaderParameters)));
+                    var module = ModuleDefinition.ReadModule(new MemoryStream(bytes), PackRules.ReaderParametersFor(resolver));
+                    modules.Add((path, module));
+                    resolver.Add(module);
                 }
                 catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException or IOException or NotSupportedException)
                 {

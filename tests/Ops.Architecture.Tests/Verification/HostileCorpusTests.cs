@@ -486,6 +486,20 @@ public sealed class HostileCorpusTests(ITestOutputHelper output)
             il.Emit(OpCodes.Call, run);
             il.Emit(OpCodes.Pop);
         }),
+        Cs("explicit layout reads one object as another type", PackRuleIds.UnsafeCode, """
+            [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit)]
+            internal struct Confused { [System.Runtime.InteropServices.FieldOffset(0)] public object Kernel; [System.Runtime.InteropServices.FieldOffset(0)] public Shape Mine; }
+            internal sealed class Shape { public object? Writer; }
+            """),
+        Il("inherited reflection member through the pack's own type (Probe::GetType)", PackRuleIds.Reflection, (module, il) =>
+        {
+            var own = module.Types.Single(t => t.Name == "Probe");
+            var type = new TypeReference("System", "Type", module, module.TypeSystem.CoreLibrary);
+            var getType = new MethodReference("GetType", type, own) { HasThis = true };
+            il.Emit(OpCodes.Ldnull);
+            il.Emit(OpCodes.Callvirt, getType);
+            il.Emit(OpCodes.Pop);
+        }),
         Il("type forwarder to a refused type", PackRuleIds.TypeForwarding, (module, il) =>
             module.ExportedTypes.Add(new ExportedType("Probe", "Door", module, new AssemblyNameReference("System.Runtime", new Version(10, 0, 0, 0))) { IsForwarder = true })),
         Il("a module constructor written in IL", PackRuleIds.ModuleInitializer, (module, il) =>
