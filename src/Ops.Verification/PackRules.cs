@@ -108,6 +108,13 @@ internal static class PackRules
         ("System.Diagnostics", PackRuleIds.Process, "reaches processes, debuggers and the stack of the worker"),
         ("System.Threading.Tasks.Task::Run", PackRuleIds.Threads, "runs work on the thread pool, outside the call the kernel made: decide in the handler, asynchronously"),
         ("System.Threading.Tasks.Task::Delay", PackRuleIds.Threads, "starts a timer: the kernel schedules retries (connectors, egress)"),
+        ("System.Threading.Tasks.Task::WaitAsync", PackRuleIds.Threads, "a timeout is a timer: it resumes pack code after a delay, like Task.Delay"),
+        ("System.Threading.Tasks.Task`1::WaitAsync", PackRuleIds.Threads, "a timeout is a timer: it resumes pack code after a delay, like Task.Delay"),
+        ("System.Threading.Tasks.Task`1::get_Factory", PackRuleIds.Threads, "starts work on the thread pool"),
+        ("System.Threading.Tasks.Task`1::ContinueWith", PackRuleIds.Threads, "schedules continuations on a scheduler of its own choosing"),
+        ("System.Threading.Tasks.Task::ContinueWith", PackRuleIds.Threads, "schedules continuations on a scheduler of its own choosing"),
+        ("System.Threading.Tasks.Task::RunSynchronously", PackRuleIds.Threads, "runs a task outside the kernel's call"),
+        ("System.TimeProvider::CreateTimer", PackRuleIds.Threads, "a timer runs pack code outside any call the kernel made"),
         ("System.Threading.Tasks.Task::Yield", PackRuleIds.Threads, "schedules the rest of the method on the thread pool"),
         ("System.Threading.Tasks.Task::get_Factory", PackRuleIds.Threads, "starts work on the thread pool"),
         ("System.Threading.Tasks.Task::Start", PackRuleIds.Threads, "starts work on the thread pool"),
@@ -233,8 +240,9 @@ internal static class PackRules
             {
                 return null;
             }
-            catch (NotSupportedException)
+            catch (Exception ex) when (ex is NotSupportedException or BadImageFormatException or InvalidOperationException or ArgumentException)
             {
+                // Unresolvable is judged by the name as written, which the runtime would fail to bind as well.
                 return null;
             }
         }

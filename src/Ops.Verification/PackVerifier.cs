@@ -117,7 +117,16 @@ public sealed class PackVerifier(PackSigningOptions signing)
                     continue;
                 }
 
-                findings.AddRange(PackRules.Check(module, context, path, used: used));
+                try
+                {
+                    findings.AddRange(PackRules.Check(module, context, path, used: used));
+                }
+                catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException or NotSupportedException or NullReferenceException or IndexOutOfRangeException or AssemblyResolutionException)
+                {
+                    // Metadata the walk cannot follow is refused, not skipped: a malformed table must not hide what it names.
+                    findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{path} is a managed assembly the checks cannot read: {ex.Message}") { File = path });
+                }
+
                 checkedNames.Add(name);
             }
 

@@ -295,6 +295,18 @@ public sealed class HostileCorpusTests(ITestOutputHelper output)
         Cs("Task.Factory.StartNew", PackRuleIds.Threads, """
             internal static class Tr { public static Task Go() => Task.Factory.StartNew(() => { }); }
             """),
+        Cs("Task.WaitAsync with a timeout resumes later, like Task.Delay", PackRuleIds.Threads, """
+            internal static class Tw { public static async Task Go(TaskCompletionSource never) { try { await never.Task.WaitAsync(TimeSpan.FromMinutes(5)); } catch (TimeoutException) { } } }
+            """),
+        Cs("a timer from the TimeProvider the kernel hands out", PackRuleIds.Threads, """
+            internal static class Tt { public static object Go(TimeProvider time) => time.CreateTimer(_ => { }, null, TimeSpan.Zero, TimeSpan.FromSeconds(1)); }
+            """),
+        Cs("ConfigureAwait(ForceYielding) moves to the thread pool", PackRuleIds.Threads, """
+            internal static class Cy { public static async Task Go(Task t) => await t.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); }
+            """),
+        Cs("ContinueWith", PackRuleIds.Threads, """
+            internal static class Cw { public static Task Go(Task t) => t.ContinueWith(_ => { }); }
+            """),
         Cs("Parallel.For", PackRuleIds.Threads, """
             internal static class Tr { public static void Go() => Parallel.For(0, 10, _ => { }); }
             """),
