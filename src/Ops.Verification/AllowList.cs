@@ -245,6 +245,10 @@ internal sealed class AllowList
         return _namespaces.GetValueOrDefault((section, NamespaceOf(typeName)));
     }
 
+    /// <summary>Whether a deny line refuses every constructor of <paramref name="typeName"/> (<c>deny T::.ctor</c> without parameters).</summary>
+    public bool IsUnconstructible(string typeName) =>
+        _denied.Any(d => d.Key.Item2 == typeName && d.Value.Any(e => e.MemberName == ".ctor" && e.Parameters is null));
+
     /// <summary>The deny line that carves this member out, if any.</summary>
     public AllowListEntry? DeniedMember(AllowListSection section, string typeName, string memberName, IReadOnlyList<string> parameterTypes) =>
         _denied.TryGetValue((section, typeName), out var denied) ? denied.FirstOrDefault(d => Matches(d, memberName, parameterTypes)) : null;

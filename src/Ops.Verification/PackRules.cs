@@ -154,6 +154,17 @@ internal static class PackRules
         ("System.Security.Principal", PackRuleIds.Environment, "reads the worker's identity"),
     ];
 
+    /// <summary>Generic types that never construct their type arguments: an unconstructible type may be their argument.</summary>
+    private static readonly HashSet<string> NonConstructing = new(StringComparer.Ordinal)
+    {
+        "System.Threading.Tasks.Task`1", "System.Threading.Tasks.ValueTask`1", "System.Threading.Tasks.TaskCompletionSource`1",
+        "System.Runtime.CompilerServices.TaskAwaiter`1", "System.Runtime.CompilerServices.ValueTaskAwaiter`1",
+        "System.Runtime.CompilerServices.ConfiguredTaskAwaitable`1", "System.Runtime.CompilerServices.ConfiguredTaskAwaitable`1/ConfiguredTaskAwaiter",
+        "System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable`1", "System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable`1/ConfiguredValueTaskAwaiter",
+        "System.Runtime.CompilerServices.AsyncTaskMethodBuilder`1", "System.Runtime.CompilerServices.AsyncValueTaskMethodBuilder`1",
+        "System.Nullable`1", "System.Func`1", "System.Func`2", "System.Func`3", "System.Func`4", "System.Action`1", "System.Action`2", "System.Action`3",
+    };
+
     private static readonly Lazy<IReadOnlySet<string>> KernelVisibleTypes = new(ReadKernelVisibleTypes);
 
     private static readonly Lazy<IAssemblyResolver> Resolver = new(CreateResolver);
@@ -204,6 +215,17 @@ internal static class PackRules
         var checker = new AssemblyChecker(module, context, file, allowList ?? AllowList.Default, used, KernelVisibleTypes.Value);
         return checker.Run();
     }
+
+    /// <summary>
+    /// A parameter type as allow-list lines spell it: the metadata name, a generic parameter by position
+    /// (<c>!!0</c> for a method's, <c>!0</c> for a type's), since a reference does not carry the names a definition has.
+    /// </summary>
+    public static string ParameterTypeName(TypeReference type) => type switch
+    {
+        GenericParameter { Type: GenericParameterType.Method } method => "!!" + method.Position.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        GenericParameter parameter => "!" + parameter.Position.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => type.FullName,
+    };
 
     /// <summary>The rule and sentence for a refused name (<c>Type</c> or <c>Type::member</c>, Cecil style). A prefix ending in '*' matches any continuation.</summary>
     public static (string Rule, string Why) Classify(string name)
@@ -563,6 +585,11 @@ internal static class PackRules
                 {
                     case TypeReference reference:
                         Type(reference);
+                        if (instruction.OpCode.Code == Code.Ldtoken)
+                        {
+                            NotConstructible(reference, "typeof");
+                        }
+
                         break;
                     case MemberReference member:
                         Member(member);
@@ -618,6 +645,7 @@ internal static class PackRules
             {
                 case TypeReference type:
                     Type(type);
+                    NotConstructible(type, "typeof in an attribute");
                     break;
                 case CustomAttributeArgument boxed:
                     Argument(boxed);
@@ -645,6 +673,10 @@ internal static class PackRules
                     foreach (var argument in generic.GenericArguments)
                     {
                         Type(argument);
+                        if (!NonConstructing.Contains(generic.ElementType.FullName))
+                        {
+                            NotConstructible(argument, "a generic argument of " + Display(generic.ElementType.FullName));
+                        }
                     }
 
                     return;
@@ -682,6 +714,7 @@ internal static class PackRules
                     foreach (var argument in generic.GenericArguments)
                     {
                         Type(argument);
+                        NotConstructible(argument, $"a generic argument of {generic.ElementMethod.Name}");
                     }
 
                     Member(generic.ElementMethod);
@@ -824,6 +857,23 @@ internal static class PackRules
 
         private void Refuse(string rule, string why, string dependency) => Add(rule, why, dependency);
 
+        /// <summary>
+        /// A type whose constructors the list refuses (every overload: HttpClient) may be held and called, but not handed to
+        /// code that constructs what it is given: a serializer (Deserialize&lt;T&gt;, Deserialize(json, typeof(T))), a container
+        /// (AddSingleton&lt;T&gt;), Lazy&lt;T&gt;, the kernel's own generics. So not as typeof, nor as a generic argument except
+        /// of the awaitables and delegates that never construct their argument.
+        /// </summary>
+        private void NotConstructible(TypeReference type, string how)
+        {
+            if (type is GenericParameter or TypeSpecification || Locate(type).Origin != Origin.Framework || !allowList.IsUnconstructible(type.FullName))
+            {
+                return;
+            }
+
+            var (rule, why) = Classify(type.FullName + "::.ctor");
+            Refuse(rule, $"its constructors are refused ({why}), and as {how} it would be constructed by whatever takes it (a serializer, a container, Lazy<T>)", $"{Display(type.FullName)} as {how}");
+        }
+
         private void Add(string rule, string why, string dependency)
         {
             var key = (rule, _ownerType, _ownerMember);
@@ -850,7 +900,7 @@ internal static class PackRules
             member is MethodReference method ? "(" + string.Join(",", Parameters(method)) + ")" : string.Empty;
 
         private static IReadOnlyList<string> Parameters(MemberReference member) =>
-            member is MethodReference method ? [.. method.Parameters.Select(p => p.ParameterType.FullName)] : [];
+            member is MethodReference method ? [.. method.Parameters.Select(p => ParameterTypeName(p.ParameterType))] : [];
 
         private static bool IsFramework(string assembly) =>
             assembly is "System" or "netstandard" or "mscorlib" or "WindowsBase" or "Scrutor"

@@ -36,7 +36,7 @@ internal static class BenignCorpus
                 public void Register(IPackBuilder builder)
                 {
                     ArgumentNullException.ThrowIfNull(builder);
-                    builder.Services.AddSingleton<Calculator>();
+                    builder.Services.AddSingleton(new Calculator { Name = "sum" });
                     var section = builder.Configuration.GetSection("limits");
                     _ = section["max"] ?? section.Value;
                 }

@@ -69,7 +69,7 @@ public sealed class GeneratedAllowListTests(ITestOutputHelper output) : IDisposa
             Assert.True(types.TryGetValue(typeName, out var type), $"{typeName} is on the allow-list but in no reference assembly");
             foreach (var member in Members(type))
             {
-                var parameters = member is MethodDefinition method ? method.Parameters.Select(p => p.ParameterType.FullName).ToList() : [];
+                var parameters = member is MethodDefinition method ? method.Parameters.Select(p => PackRules.ParameterTypeName(p.ParameterType)).ToList() : [];
                 if (AllowList.Default.AllowsMember(AllowListSection.Framework, typeName, member.Name, parameters) is not null)
                 {
                     continue;

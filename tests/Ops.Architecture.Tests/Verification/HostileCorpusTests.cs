@@ -410,6 +410,24 @@ public sealed class HostileCorpusTests(ITestOutputHelper output)
         Cs("service provider from the pack's services", PackRuleIds.ServiceLocation, """
             internal static class Bs { public static object Go(Microsoft.Extensions.DependencyInjection.IServiceCollection s) => Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(s); }
             """),
+        Cs("the pack's container constructs an HttpClient (AddSingleton<T>)", PackRuleIds.ServiceLocation, """
+            internal static class Di { public static void Go(Microsoft.Extensions.DependencyInjection.IServiceCollection s) => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<HttpClient>(s); }
+            """),
+        Cs("the pack's container constructs a type by Type", PackRuleIds.ServiceLocation, """
+            internal static class Di { public static void Go(Microsoft.Extensions.DependencyInjection.IServiceCollection s) => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(s, typeof(object), typeof(HttpClient)); }
+            """),
+        Cs("the serializer constructs an HttpClient", PackRuleIds.Egress, """
+            internal static class Js { public static HttpClient? Go() => System.Text.Json.JsonSerializer.Deserialize<HttpClient>("{}"); }
+            """),
+        Cs("the serializer constructs an HttpClient from typeof", PackRuleIds.Egress, """
+            internal static class Js { public static object? Go() => System.Text.Json.JsonSerializer.Deserialize("{}", typeof(HttpClient)); }
+            """),
+        Cs("Lazy<T> constructs an HttpClient", PackRuleIds.Egress, """
+            internal static class Lz { public static HttpClient Go() => new Lazy<HttpClient>().Value; }
+            """),
+        Cs("the kernel deserializes a command into an HttpClient", PackRuleIds.Egress, """
+            internal static class Kc { public static void Go(IPackBuilder b) => b.AddEvent<HttpClient>("pack.hostile.x.Client"); }
+            """),
         Cs("HttpClient.DefaultProxy", PackRuleIds.Egress, """
             internal static class Px { public static void Go(System.Net.IWebProxy p) => HttpClient.DefaultProxy = p; }
             """),
