@@ -163,6 +163,10 @@ internal static class PackRules
         "System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable`1", "System.Runtime.CompilerServices.ConfiguredValueTaskAwaitable`1/ConfiguredValueTaskAwaiter",
         "System.Runtime.CompilerServices.AsyncTaskMethodBuilder`1", "System.Runtime.CompilerServices.AsyncValueTaskMethodBuilder`1",
         "System.Nullable`1", "System.Func`1", "System.Func`2", "System.Func`3", "System.Func`4", "System.Action`1", "System.Action`2", "System.Action`3",
+        "System.Collections.Generic.EqualityComparer`1", "System.IEquatable`1", "System.Collections.Generic.List`1", "System.Collections.Generic.IEnumerable`1",
+        "System.Collections.Generic.IReadOnlyList`1", "System.Collections.Generic.IReadOnlyCollection`1", "System.Collections.Generic.IList`1",
+        "System.Collections.Generic.ICollection`1", "System.Collections.Generic.Dictionary`2", "System.Collections.Generic.IReadOnlyDictionary`2",
+        "System.Collections.Generic.KeyValuePair`2", "System.ValueTuple`2", "System.ValueTuple`3", "System.Span`1", "System.ReadOnlySpan`1",
     };
 
     private static readonly Lazy<IReadOnlySet<string>> KernelVisibleTypes = new(ReadKernelVisibleTypes);

@@ -47,6 +47,8 @@ internal static class BenignCorpus
 
             internal readonly record struct Amount(decimal Value, string Currency);
 
+            internal sealed record Connection(HttpClient Client, string Name);
+
             internal sealed record Line(string Text, int Number, long Total, byte Level, uint Mask, ulong Big, double Ratio, bool Done, char Mark, Shade Shade);
 
             [AttributeUsage(AttributeTargets.Class)]
