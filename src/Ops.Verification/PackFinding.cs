@@ -8,6 +8,12 @@ namespace Ops.Verification;
 /// <param name="Dependency">The forbidden dependency (type, member or assembly), when there is one.</param>
 public sealed record PackFinding(string Rule, string Code, string Message, string? TypeName = null, string? Dependency = null)
 {
+    /// <summary>The file of the pack folder the finding is in (relative path), when an assembly is at fault.</summary>
+    public string? File { get; init; }
+
+    /// <summary>The member of <see cref="TypeName"/> where the dependency is used (a method, field, property or event), or <c>(type)</c> for its declaration.</summary>
+    public string? Member { get; init; }
+
     /// <summary><c>[rule] message</c>, the line the CLI prints.</summary>
     /// <returns>The line.</returns>
     public override string ToString() => $"[{Rule}] {Message}";
@@ -29,4 +35,22 @@ internal static class PackRuleIds
     public const string OtherPacks = "no-other-pack-implementation";
     public const string Egress = "no-egress-bypass";
     public const string DeclaredContracts = "declared-contracts";
+    public const string NotOnAllowList = "not-on-allow-list";
+    public const string UnknownAssembly = "unknown-assembly";
+    public const string ClockOrRandomness = "no-clock-or-randomness";
+    public const string Threads = "no-threads";
+    public const string ConfigurationOrHosting = "no-configuration-or-hosting";
+    public const string ServiceLocation = "no-service-location";
+    public const string DiagnosticsListeners = "no-diagnostics-listeners";
+    public const string XmlResolver = "no-xml-resolver";
+    public const string Console = "no-console";
+    public const string GarbageCollector = "no-gc";
+    public const string Emit = "no-emit";
+    public const string Dynamic = "no-dynamic";
+    public const string UnsafeCode = "no-unsafe-code";
+    public const string ModuleInitializer = "no-module-initializer";
+    public const string Finalizer = "no-finalizer";
+    public const string AsyncVoid = "no-async-void";
+    public const string TypeForwarding = "no-type-forwarding";
+    public const string AccessCheckBypass = "no-access-check-bypass";
 }

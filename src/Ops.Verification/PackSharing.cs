@@ -3,8 +3,9 @@ namespace Ops.Verification;
 /// <summary>
 /// The assemblies every pack gets from the host's default load context instead of its own folder
 /// (DESIGN.md §4): Ops.Core, Ops.Shared, Scrutor, the framework and Microsoft.Extensions.*. The loader
-/// resolves them from the host and the verifier does not check them as the pack's own code; a pack's
-/// build leaves them out of its folder (build/package, AlignTrue.Ops.Pack.Build).
+/// resolves references to these names from the host; a pack's build leaves them out of its folder
+/// (AlignTrue.Ops.Pack.Build). A file of the folder that carries such a name is still checked like the pack's
+/// own code (the loader may be pointed at it as the entry assembly), and its names are never resolved from it.
 /// </summary>
 public static class PackSharing
 {

@@ -4,16 +4,15 @@ using System.Text;
 namespace Ops.Verification;
 
 /// <summary>
-/// One read of a pack folder: its content hash and the bytes of the files the host acts on (assemblies,
-/// symbols, the manifest and the signature). Verification and loading both work on these bytes, never
-/// on the folder again, so a file swapped after the hash was taken is neither checked nor loaded.
+/// One read of a pack folder: its content hash and the bytes of every file in it. Verification and loading
+/// both work on these bytes, never on the folder again, so a file swapped after the hash was taken is neither
+/// checked nor loaded; and every file is kept, whatever its extension, because an assembly may be named
+/// anything (the verifier checks each file that is one).
 /// </summary>
 public sealed class PackSnapshot
 {
     /// <summary>Largest pack folder the host reads (a bound on memory, not a rule of taste).</summary>
     public const long MaxBytes = 256L * 1024 * 1024;
-
-    private static readonly string[] KeptExtensions = [".dll", ".pdb", ".json", ".sig"];
 
     private PackSnapshot(string directory, string contentHash, IReadOnlyDictionary<string, byte[]> files)
     {
@@ -28,7 +27,7 @@ public sealed class PackSnapshot
     /// <summary>SHA-256 over every file's relative path and SHA-256, in ordinal order, the signature file excluded (constitution A7).</summary>
     public string ContentHash { get; }
 
-    /// <summary>Bytes of the kept files by relative path with '/' separators.</summary>
+    /// <summary>Bytes of every file by relative path with '/' separators.</summary>
     public IReadOnlyDictionary<string, byte[]> Files { get; }
 
     /// <summary>Reads the folder once; throws <see cref="DirectoryNotFoundException"/> or <see cref="InvalidDataException"/>.</summary>
@@ -52,10 +51,7 @@ public sealed class PackSnapshot
                 throw new InvalidDataException($"pack folder {root} holds more than {MaxBytes / (1024 * 1024)} MiB");
             }
 
-            if (KeptExtensions.Contains(Path.GetExtension(relative), StringComparer.OrdinalIgnoreCase))
-            {
-                files[relative] = bytes;
-            }
+            files[relative] = bytes;
 
             if (relative != PackSignature.FileName)
             {

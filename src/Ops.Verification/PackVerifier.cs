@@ -8,15 +8,18 @@ namespace Ops.Verification;
 /// The checks a pack folder passes before it is installed, and again before every load (constitution §3:
 /// verification before activation). In order: the folder is read once (<see cref="PackSnapshot"/>); the
 /// manifest; the entry and exported assemblies are there; the publisher signature, when present or
-/// required; and <see cref="PackRules"/> on every managed assembly of the folder that the pack's load
-/// context would load (everything but the host's shared assemblies and the contract modules of the
-/// packs it depends on, which come from their exporters). Reads only; writes nothing but a private temporary
-/// copy of the assemblies for NetArchTest, removed before it returns.
+/// required; and the allow-list (<see cref="PackRules"/>) on every managed assembly of the folder, whatever its
+/// name or extension (a <c>.json</c> that is a PE file, an assembly named <c>System.*</c>), except the contract
+/// modules of the packs it declares in depends_on, which the loader takes from their exporters. Reads only,
+/// from the snapshot's bytes; loads nothing.
 /// </summary>
 public sealed class PackVerifier(PackSigningOptions signing)
 {
     /// <summary>The signing policy the checks apply (<c>Ops:PackSigning</c>).</summary>
     public PackSigningOptions Signing { get; } = signing;
+
+    /// <summary>When set, receives every allow-list entry that allowed something (the tests show each entry is needed).</summary>
+    internal ISet<AllowListEntry>? UsedEntries { get; set; }
 
     /// <summary>Runs every check on <paramref name="directory"/>. Reads only; a refused pack is described, never partly accepted.</summary>
     /// <param name="directory">The pack folder.</param>
@@ -64,49 +67,66 @@ public sealed class PackVerifier(PackSigningOptions signing)
             findings.Add(signatureProblem);
         }
 
-        var checkedAssemblies = findings.Count == 0 ? CheckAssemblies(snapshot, manifest, findings) : [];
+        var checkedAssemblies = findings.Count == 0 ? CheckAssemblies(snapshot, manifest, findings, UsedEntries) : [];
         return new PackVerification(root, manifest, snapshot, publisherKeyId, findings, checkedAssemblies);
     }
 
-    private static List<string> CheckAssemblies(PackSnapshot snapshot, PackManifest manifest, List<PackFinding> findings)
+    private static List<string> CheckAssemblies(PackSnapshot snapshot, PackManifest manifest, List<PackFinding> findings, ISet<AllowListEntry>? used)
     {
+        var named = new HashSet<string>([manifest.EntryAssembly, .. manifest.Exports.Select(e => e + ".dll")], StringComparer.Ordinal);
         var modules = new List<(string Path, ModuleDefinition Module)>();
-        var temp = Directory.CreateTempSubdirectory("ops-pack-verify-");
+        var resolver = new PackRules.FolderAssemblyResolver(manifest.DependsOn.ToHashSet(StringComparer.Ordinal));
         try
         {
-            foreach (var (path, bytes) in snapshot.Files.Where(f => f.Key.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)))
+            // Every managed file, whatever its name or extension: the loader may be pointed at any of them.
+            foreach (var (path, bytes) in snapshot.Files)
             {
                 if (!IsManaged(bytes))
                 {
+                    if (named.Contains(path))
+                    {
+                        findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{path} is named by {PackManifest.FileName} but is not a managed assembly.") { File = path });
+                    }
+
                     continue;
                 }
 
                 try
                 {
-                    modules.Add((path, ModuleDefinition.ReadModule(new MemoryStream(bytes), new ReaderParameters { ReadingMode = ReadingMode.Immediate })));
+                    var module = ModuleDefinition.ReadModule(new MemoryStream(bytes), PackRules.ReaderParametersFor(resolver));
+                    modules.Add((path, module));
+                    resolver.Add(module);
                 }
-                catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException or IOException)
+                catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException or IOException or NotSupportedException)
                 {
-                    findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{path} is a managed assembly the checks cannot read: {ex.Message}"));
+                    findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{path} is a managed assembly the checks cannot read: {ex.Message}") { File = path });
                 }
             }
 
             var own = modules.Select(m => m.Module.Assembly.Name.Name).ToHashSet(StringComparer.Ordinal);
             var context = new PackAssemblyContext(manifest.PackId, manifest.Exports.ToHashSet(StringComparer.Ordinal), manifest.DependsOn.ToHashSet(StringComparer.Ordinal), own);
             var checkedNames = new List<string>();
-            for (var i = 0; i < modules.Count; i++)
+            foreach (var (path, module) in modules)
             {
-                var (path, module) = modules[i];
                 var name = module.Assembly.Name.Name;
-                // The load context never loads these from the folder: the host's copy, or the exporter's, is used.
-                if ((PackSharing.IsHostShared(name) && !context.Exports.Contains(name)) || context.DependsOn.Contains(name))
+
+                // The one kind of file the loader never loads for this pack: a contract module of a pack it depends on,
+                // which comes from its exporter. Only when the manifest says so, and never a file the manifest names.
+                if (context.DependsOn.Contains(name) && !named.Contains(path))
                 {
                     continue;
                 }
 
-                var copy = Path.Combine(temp.FullName, i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".dll");
-                File.WriteAllBytes(copy, snapshot.Files[path]);
-                findings.AddRange(PackRules.Check(copy, module, context));
+                try
+                {
+                    findings.AddRange(PackRules.Check(module, context, path, used: used));
+                }
+                catch (Exception ex) when (ex is BadImageFormatException or InvalidOperationException or ArgumentException or NotSupportedException or NullReferenceException or IndexOutOfRangeException or AssemblyResolutionException)
+                {
+                    // Metadata the walk cannot follow is refused, not skipped: a malformed table must not hide what it names.
+                    findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{path} is a managed assembly the checks cannot read: {ex.Message}") { File = path });
+                }
+
                 checkedNames.Add(name);
             }
 
@@ -118,13 +138,17 @@ public sealed class PackVerifier(PackSigningOptions signing)
             {
                 module.Dispose();
             }
-
-            temp.Delete(recursive: true);
         }
     }
 
     private static bool IsManaged(byte[] bytes)
     {
+        // "MZ": anything else is no PE file, and reading it as one only costs time.
+        if (bytes.Length < 2 || bytes[0] != (byte)'M' || bytes[1] != (byte)'Z')
+        {
+            return false;
+        }
+
         try
         {
             using var reader = new PEReader(new MemoryStream(bytes));

@@ -39,10 +39,12 @@ public sealed class PackInstallRuleTests
     [InlineData(PackRuleIds.Reflection, "Ops.Packs.Evil.PrivateAccessor", "System.Runtime.CompilerServices.UnsafeAccessorAttribute")]
     [InlineData(PackRuleIds.Egress, "Ops.Packs.Evil.OwnHttpClient", "System.Net.Http.SocketsHttpHandler")]
     [InlineData(PackRuleIds.Egress, "Ops.Packs.Evil.OwnHttpClient", "System.Net.Http.HttpClient..ctor")]
-    public void InstallRule_FailsOnPlantedViolation_NamingTypeAndDependency(string rule, string type, string dependency)
+    public void InstallRule_FailsOnPlantedViolation_NamingFileTypeMemberAndDependency(string rule, string type, string dependency)
     {
-        var finding = Assert.Single(EvilFindings.Value, f => f.Rule == rule && f.TypeName == type && f.Dependency!.Contains(dependency, StringComparison.Ordinal));
+        var finding = Assert.Single(EvilFindings.Value.Where(f => f.Rule == rule && f.TypeName == type && f.Dependency!.Contains(dependency, StringComparison.Ordinal)).Take(1));
 
+        Assert.Equal("Ops.Packs.Evil.dll", finding.File);
+        Assert.False(string.IsNullOrEmpty(finding.Member));
         Assert.Contains(type, finding.Message, StringComparison.Ordinal);
         Assert.Contains(dependency, finding.Message, StringComparison.Ordinal);
     }

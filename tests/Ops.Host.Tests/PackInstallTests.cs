@@ -110,8 +110,8 @@ public sealed class PackInstallTests
 
         var safety = await host.AssertOnlyASafetyEventAfterAsync(before, ReasonCodes.PackRefused);
         var output = host.Output.ToString();
-        Assert.Contains("[no-data-access] Ops.Packs.Sneaky.DocumentEditor (Ops.Packs.Sneaky) depends on Microsoft.Data.Sqlite.SqliteCommand, Microsoft.Data.Sqlite.SqliteConnection", output, StringComparison.Ordinal);
-        Assert.Contains("[no-environment] Ops.Packs.Sneaky.TokenReader (Ops.Packs.Sneaky) uses System.Environment.GetEnvironmentVariable", output, StringComparison.Ordinal);
+        Assert.Contains("[no-data-access] Ops.Packs.Sneaky.dll: Ops.Packs.Sneaky.DocumentEditor.Edit uses Microsoft.Data.Sqlite.SqliteCommand, Microsoft.Data.Sqlite.SqliteConnection", output, StringComparison.Ordinal);
+        Assert.Contains("[no-environment] Ops.Packs.Sneaky.dll: Ops.Packs.Sneaky.TokenReader.Token uses System.Environment.GetEnvironmentVariable", output, StringComparison.Ordinal);
         Assert.Contains("Ops.Packs.Sneaky.DocumentEditor", safety.Reason, StringComparison.Ordinal);
     }
 
@@ -127,7 +127,7 @@ public sealed class PackInstallTests
         Assert.False(await host.InstallAsync(host.CopyOfFixture("Ops.Packs.Undeclared")));
 
         await host.AssertOnlyASafetyEventAfterAsync(before, ReasonCodes.PackRefused);
-        Assert.Contains("[declared-contracts] Ops.Packs.Undeclared references contract module Ops.Packs.Notes.Contracts, which pack 'undeclared' neither exports nor lists in depends_on: add \"Ops.Packs.Notes.Contracts\" to depends_on", host.Output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("[declared-contracts] Ops.Packs.Undeclared.dll: Ops.Packs.Undeclared references contract module Ops.Packs.Notes.Contracts, which pack 'undeclared' neither exports nor lists in depends_on: add \"Ops.Packs.Notes.Contracts\" to depends_on", host.Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public static class PackChecks
         ArgumentException.ThrowIfNullOrEmpty(manifestPath);
         ArgumentNullException.ThrowIfNull(assemblyPaths);
         var manifest = PackManifest.Read(manifestPath);
-        var modules = assemblyPaths.Select(p => (Path: p, Module: ModuleDefinition.ReadModule(p, new ReaderParameters { ReadingMode = ReadingMode.Immediate }))).ToList();
+        var modules = assemblyPaths.Select(p => (Path: p, Module: ModuleDefinition.ReadModule(p, PackRules.ReaderParameters))).ToList();
         try
         {
             var own = modules.Select(m => m.Module.Assembly.Name.Name).ToHashSet(StringComparer.Ordinal);
@@ -46,7 +46,7 @@ public static class PackChecks
             var findings = new List<PackViolation>();
             foreach (var (path, module) in modules)
             {
-                findings.AddRange(PackRules.Check(path, module, context).Select(Violation));
+                findings.AddRange(PackRules.Check(module, context, Path.GetFileName(path)).Select(Violation));
             }
 
             return new PackCheckResult(findings, [.. own.Order(StringComparer.Ordinal)]);
@@ -100,7 +100,7 @@ public sealed class PackCheckResult
 }
 
 /// <summary>One reason the host would refuse a pack.</summary>
-/// <param name="Rule">The rule id, as docs/pack-authoring.md lists them: <c>manifest</c>, <c>signature</c>, <c>no-data-access</c>, <c>no-core-internals</c>, <c>no-environment</c>, <c>no-file-system</c>, <c>no-process</c>, <c>no-native-interop</c>, <c>no-reflection</c>, <c>no-other-pack-implementation</c>, <c>no-egress-bypass</c>, <c>declared-contracts</c>.</param>
+/// <param name="Rule">The rule id, as docs/pack-authoring.md lists them ("What the install checks refuse"): for example <c>manifest</c>, <c>not-on-allow-list</c>, <c>no-core-internals</c>, <c>no-file-system</c>, <c>no-clock-or-randomness</c>, <c>no-threads</c>, <c>no-reflection</c>, <c>no-async-void</c>, <c>declared-contracts</c>.</param>
 /// <param name="Message">What is wrong, naming the type and the forbidden dependency, and what to do where there is something to do.</param>
 /// <param name="TypeName">The offending type (nested types with '+'), when a type is at fault.</param>
 /// <param name="Dependency">The forbidden type, member or assembly, when there is one.</param>

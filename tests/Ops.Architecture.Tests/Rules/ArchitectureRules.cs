@@ -64,8 +64,8 @@ internal static class ArchitectureRules
     /// </summary>
     public static IReadOnlyList<PackFinding> PackInstallRules(string assemblyPath, PackAssemblyContext context)
     {
-        using var module = ModuleDefinition.ReadModule(assemblyPath);
-        return PackRules.Check(assemblyPath, module, context);
+        using var module = ModuleDefinition.ReadModule(assemblyPath, PackRules.ReaderParameters);
+        return PackRules.Check(module, context, Path.GetFileName(assemblyPath));
     }
 
     /// <summary>Rule 7a. A pack implementation's types are not public, except the entry type its pack.json names.</summary>
