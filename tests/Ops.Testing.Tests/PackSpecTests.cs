@@ -66,7 +66,7 @@ public sealed class PackSpecTests
     {
         var spec = Spec();
 
-        var outcome = await spec.WhenAsync(EchoNames.Shout, null, new { echo_id = "1", text = "hello", tenant_id = "globex" });
+        var outcome = await spec.WhenAsync(EchoNames.Shout, null, new { echo_id = "1", text = "hello", volume = 11 });
 
         outcome.ThenRejected(ReasonCodes.InvalidPayload);
         Assert.Null(outcome.Decision);
