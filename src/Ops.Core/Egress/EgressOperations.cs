@@ -65,11 +65,30 @@ public sealed class EgressOperations
         return MaySee(await _core.CurrentAsync(cancellationToken), actor, row) ? View(row) : null;
     }
 
-    /// <summary>Engaged kill switches.</summary>
+    /// <summary>
+    /// Engaged kill switches as <paramref name="actor"/> may see them (seed 001, ADR 0007): every switch for an operator whose
+    /// capability spans every tenant; otherwise its own tenant's (<c>tenant:&lt;own&gt;/…</c>) with their reasons, and the
+    /// root operator's switches that hold its requests too, by scope and time only (their reasons may speak of other tenants).
+    /// </summary>
+    /// <param name="actor">The authenticated actor.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The switches, by scope.</returns>
-    public async Task<IReadOnlyList<EgressSwitchView>> SwitchesAsync(CancellationToken cancellationToken) =>
-        (await _gate.Store.SwitchesAsync(cancellationToken)).Select(s => new EgressSwitchView(s.Scope, s.Reason, new DateTimeOffset(s.EngagedAtTicks, TimeSpan.Zero))).ToList();
+    public async Task<IReadOnlyList<EgressSwitchView>> SwitchesAsync(ActorRef actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var core = await _core.CurrentAsync(cancellationToken);
+        var now = core.EnforcementTime(_time.GetUtcNow());
+        var switches = await _gate.Store.SwitchesAsync(cancellationToken);
+        if (Capabilities.CapabilityEvaluator.IsRootFor(core, actor.Id, EgressGate.OperateAction, "egress:*", SafetyClass.WriteInternal, now))
+        {
+            return [.. switches.Select(s => new EgressSwitchView(s.Scope, s.Reason, At(s.EngagedAtTicks)))];
+        }
+
+        var own = core.Actors.TryGetValue(actor.Id, out var registered) ? $"tenant:{registered.TenantId}/" : null;
+        return [.. switches
+            .Where(s => (own is not null && s.Scope.StartsWith(own, StringComparison.Ordinal)) || !s.Scope.StartsWith("tenant:", StringComparison.Ordinal))
+            .Select(s => new EgressSwitchView(s.Scope, s.Scope.StartsWith("tenant:", StringComparison.Ordinal) ? s.Reason : "engaged by a root operator", At(s.EngagedAtTicks)))];
+    }
 
     /// <summary>Approves a pending request: a signature by <paramref name="actor"/> (<see cref="EgressApproval.Sign"/>) or a policy consent.</summary>
     /// <param name="requestId">The request.</param>

@@ -83,7 +83,7 @@ internal static class EgressCli
         var switchList = new Command("list", "Engaged kill switches.");
         switchList.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var s in await kernel.Egress.SwitchesAsync(ct))
+            foreach (var s in await kernel.Egress.SwitchesAsync(callerOf(kernel, parse.GetValue(asOption)).Actor, ct))
             {
                 await output.WriteLineAsync($"{s.Scope}  since {Ops.Core.Identity.OpsJson.FormatInstant(s.EngagedAt)}  {s.Reason}");
             }

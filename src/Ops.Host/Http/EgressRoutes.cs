@@ -74,7 +74,8 @@ internal static class EgressRoutes
             ? Json(await egress.UndoAsync(id, body.Reason, actor, ct))
             : Problems.BadRequest("Send {\"reason\": \"...\"}."));
 
-    private static async Task<IResult> Switches(EgressOperations egress, CancellationToken ct) => Json(new SwitchList(await egress.SwitchesAsync(ct)));
+    private static async Task<IResult> Switches(HttpContext context, EgressOperations egress, CancellationToken ct) =>
+        Json(new SwitchList(await egress.SwitchesAsync(ApiKeyAuthentication.ActorOf(context.User), ct)));
 
     private static Task<IResult> Engage(HttpContext context, EgressOperations egress, CancellationToken ct) =>
         RunAsync(context, async actor => await ReadAsync<SwitchBody>(context, ct) is { Scope.Length: > 0, Reason.Length: > 0 } body
