@@ -43,6 +43,12 @@ public enum IntegrityProblem
 
     /// <summary>A projection has folded past the log's head.</summary>
     ProjectionAhead,
+
+    /// <summary>A stored row does not parse as what it must be (an event envelope, or the payload its core type requires).</summary>
+    RowUnreadable,
+
+    /// <summary>The log tables' schema (columns, indexes, append-only triggers) is not the one the migrations create.</summary>
+    SchemaAltered,
 }
 
 /// <summary>
@@ -68,6 +74,8 @@ public sealed record IntegrityFinding(IntegrityProblem Problem, long? Position, 
         IntegrityProblem.ExportUnsealed => "export_unsealed",
         IntegrityProblem.ExportMalformed => "export_malformed",
         IntegrityProblem.ProjectionAhead => "projection_ahead_of_log",
+        IntegrityProblem.RowUnreadable => "row_unreadable",
+        IntegrityProblem.SchemaAltered => "schema_altered",
         _ => "integrity_violation",
     };
 }

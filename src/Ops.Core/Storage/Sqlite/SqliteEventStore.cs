@@ -222,6 +222,42 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    public async ValueTask<LogSchema?> ReadLogSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await DescribeAsync(connection, cancellationToken);
+    }
+
+    public async ValueTask<LogSchema?> ExpectedLogSchemaAsync(CancellationToken cancellationToken) => await ExpectedSchema.Value;
+
+    /// <summary>
+    /// Every sqlite_master row of the log's tables: the tables, their indexes and every trigger on them, as SQLite stores
+    /// them. sqlite_master is what SQLite itself parses at open, so an edit through writable_schema shows here too.
+    /// </summary>
+    internal static async Task<LogSchema> DescribeAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN ('events', 'command_outcomes') OR name IN ('events', 'command_outcomes')";
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lines.Add(LogSchema.Line(reader.GetValue(0) as string, reader.GetValue(1) as string, reader.GetValue(2) as string, reader.GetValue(3) as string));
+        }
+
+        return LogSchema.Of(lines);
+    }
+
+    // What the migrations create, from a private in-memory database migrated once per process (a few milliseconds).
+    private static readonly Lazy<Task<LogSchema>> ExpectedSchema = new(async () =>
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = "ops-expected-schema-" + Guid.NewGuid().ToString("N"), Mode = SqliteOpenMode.Memory, Cache = SqliteCacheMode.Shared };
+        using var reference = new SqliteDatabase(builder.ToString());
+        reference.Migrate();
+        await using var connection = reference.Open();
+        return await DescribeAsync(connection, CancellationToken.None);
+    });
+
     private async ValueTask<IReadOnlyDictionary<long, byte[]>> HashesAsync(string sql, IEnumerable<long> at, CancellationToken cancellationToken)
     {
         var result = new Dictionary<long, byte[]>();

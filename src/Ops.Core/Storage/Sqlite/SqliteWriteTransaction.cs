@@ -251,7 +251,12 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         }
     }
 
-    internal static LoggedEvent Read(SqliteDataReader reader) => new(reader.GetInt64(0), EventCodec.Decode((byte[])reader.GetValue(1)));
+    internal static LoggedEvent Read(SqliteDataReader reader)
+    {
+        // SQLite stores any type in any column: GetFieldValue<byte[]> reads text stored where a blob belongs as its bytes, which then fail to parse as a row at its position.
+        var position = reader.GetInt64(0);
+        return new(position, EventCodec.Decode(position, reader.GetFieldValue<byte[]>(1)));
+    }
 
     private static async ValueTask<IReadOnlyList<LoggedEvent>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
