@@ -27,6 +27,10 @@ internal static class RowDamage
         return Tag(new OpsException(ReasonCodes.RowUnreadable, message, cause), position);
     }
 
+    /// <summary>The exception for a projection document that cannot be read as one; <c>projections verify</c> reports it, a rebuild replaces it.</summary>
+    public static OpsException DocumentUnreadable(string projection, string key, string kind) =>
+        new(ReasonCodes.RowUnreadable, $"the document '{key}' of projection {projection} cannot be read: {kind}. It was altered in the database; 'projections rebuild {projection}' writes it again from the log");
+
     /// <summary>The position of the row an <see cref="Unreadable"/> exception names, or null for any other exception.</summary>
     public static long? PositionOf(Exception exception) =>
         exception is OpsException { Code: ReasonCodes.RowUnreadable } && exception.Data[PositionKey] is long position ? position : null;
