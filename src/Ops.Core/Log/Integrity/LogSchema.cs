@@ -24,8 +24,9 @@ internal sealed record LogSchema(IReadOnlyList<string> Lines)
     /// <summary>What differs from <paramref name="expected"/>, for an operator: what is missing and what is there that should not be.</summary>
     public string DescribeAgainst(LogSchema expected)
     {
-        var missing = expected.Lines.Except(Lines, StringComparer.Ordinal).ToList();
-        var extra = Lines.Except(expected.Lines, StringComparer.Ordinal).ToList();
+        // Triggers first: they are what keeps the log append-only, and what an operator must hear about.
+        var missing = expected.Lines.Except(Lines, StringComparer.Ordinal).OrderBy(Rank).ToList();
+        var extra = Lines.Except(expected.Lines, StringComparer.Ordinal).OrderBy(Rank).ToList();
         var text = new StringBuilder();
         if (missing.Count > 0)
         {
@@ -39,6 +40,9 @@ internal sealed record LogSchema(IReadOnlyList<string> Lines)
 
         return text.ToString();
     }
+
+    private static int Rank(string line) =>
+        line.StartsWith("trigger", StringComparison.Ordinal) ? 0 : line.StartsWith("table", StringComparison.Ordinal) || line.StartsWith("column", StringComparison.Ordinal) ? 1 : 2;
 
     private static string Short(string line) => line.Length <= 160 ? line : line[..157] + "...";
 }
