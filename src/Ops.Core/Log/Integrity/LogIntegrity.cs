@@ -45,7 +45,15 @@ internal static class LogIntegrity
         }
 
         var heads = await HeadsAndAnchorsAsync(log, checkpoints, cancellationToken);
-        if (await ReadabilityAsync(log, cancellationToken) is { } unreadable)
+        // Rows up to a trusted checkpoint that the intact chain reaches are byte for byte what the kernel wrote, so they
+        // read back; only the rows after it (and a row where the chain broke) need parsing to find one that does not.
+        // After a break or a signed position whose hash differs, the chain finding already locates the damage and nothing
+        // later can be trusted: parsing stops there.
+        bool Matches(CheckpointSigned c) => heads.Rows.GetValueOrDefault(c.Position) is { } stored && Convert.ToHexStringLower(stored) == c.RowHash;
+        var trusted = key is null ? [] : checkpoints.Select(f => f.Checkpoint).OfType<CheckpointSigned>().Where(c => key.Verify(c) is null && c.Position <= heads.Head).OrderBy(c => c.Position).ToList();
+        var anchored = trusted.TakeWhile(Matches).Where(c => chain.IsValid || chain.FirstBrokenPosition > c.Position).Select(c => c.Position).DefaultIfEmpty(0).Max();
+        var until = Math.Min(chain.FirstBrokenPosition ?? long.MaxValue, trusted.FirstOrDefault(c => !Matches(c))?.Position ?? long.MaxValue);
+        if (await ReadabilityAsync(log, anchored, until, chain.FirstBrokenPosition, cancellationToken) is { } unreadable)
         {
             extra.Add(unreadable);
         }
@@ -58,34 +66,59 @@ internal static class LogIntegrity
     }
 
     /// <summary>
-    /// Reads every row back as the kernel does (envelope decoded; core rows folded into core state) and returns the
-    /// first that does not parse, or null. The chain scan hashes the stored bytes without parsing them, so this is what
-    /// tells a row the worker cannot open on from a row that is merely intact.
+    /// Reads rows back as the kernel does and returns the first that does not parse, or null: every core row folded into
+    /// core state (what the worker folds at start), every row after <paramref name="anchoredThrough"/> up to
+    /// <paramref name="until"/> decoded, and the row where the chain broke (so its finding says what kind of damage it
+    /// is). The chain scan hashes the stored bytes without parsing them, so this is what tells a row the worker cannot
+    /// open on.
     /// </summary>
-    public static async Task<IntegrityFinding?> ReadabilityAsync(IEventStore log, CancellationToken cancellationToken)
+    public static async Task<IntegrityFinding?> ReadabilityAsync(IEventStore log, long anchoredThrough, long until, long? brokenAt, CancellationToken cancellationToken)
     {
+        var found = new List<IntegrityFinding>();
+        if (brokenAt is { } broken && (broken <= anchoredThrough || broken > until) && await DecodeAsync(log, broken - 1, broken, cancellationToken) is { } atBreak)
+        {
+            found.Add(atBreak);
+        }
+
         var core = Capabilities.CoreState.Empty;
-        long after = 0;
+        long folded = 0;
         try
         {
-            while (true)
+            await foreach (var logged in log.ReadCoreEventsAsync(0, cancellationToken))
             {
-                var batch = await log.ReadAsync(after, 10_000, cancellationToken);
+                core = core.ApplyStored(logged);
+                folded = logged.Position;
+            }
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            found.Add(Unreadable(folded + 1, ex));
+        }
+
+        if (await DecodeAsync(log, anchoredThrough, until, cancellationToken) is { } after)
+        {
+            found.Add(after);
+        }
+
+        return found.OrderBy(f => f.Position).FirstOrDefault();
+    }
+
+    private static async Task<IntegrityFinding?> DecodeAsync(IEventStore log, long after, long through, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (after < through)
+            {
+                var batch = await log.ReadAsync(after, (int)Math.Min(10_000, through - after), cancellationToken);
                 if (batch.Count == 0)
                 {
                     return null;
                 }
 
-                foreach (var logged in batch)
-                {
-                    if (logged.Envelope.EventType.StartsWith("core.", StringComparison.Ordinal))
-                    {
-                        core = core.ApplyStored(logged);
-                    }
-
-                    after = logged.Position;
-                }
+                after = batch[^1].Position;
             }
+
+            return null;
         }
         catch (Exception ex) when (IsReadFailure(ex))
         {
