@@ -84,6 +84,26 @@ public sealed class VerifierDamageTests
         Assert.Equal(head, finding.Position);
     }
 
+    [Theory]
+    [InlineData("row_hash", "hex(row_hash)")]
+    [InlineData("stream_version", "'one'")]
+    [InlineData("event_id", "''")]
+    [InlineData("envelope", "42")]
+    public async Task Issue20_ValueOfTheWrongTypeInAColumn_AtTheHead_IsLocated_NothingThrows(string column, string value)
+    {
+        await using var h = await KernelHarness.StartAsync();
+        var head = await ScalarAsync(h.DatabasePath, "SELECT max(position) FROM events");
+        await TamperKeepingSchemaAsync(h.DatabasePath, $"UPDATE events SET {column} = {value} WHERE position = {head}");
+
+        await using var reopened = Reopen(h);
+        using var key = reopened.Checkpoints.TrustedKey();
+        var report = await LogIntegrity.VerifyAsync(reopened.EventLog.Store, reopened.Checkpoints.ReadCheckpoints(), key, null, CancellationToken.None);
+        await LogIntegrity.CheckStartAsync(reopened, CancellationToken.None);
+
+        Assert.Equal(IntegrityProblem.ChainBroken, report.Findings[0].Problem);
+        Assert.Equal(head, report.Findings[0].Position);
+    }
+
     public static TheoryData<string, string> SchemaAttacks => new()
     {
         { "drop trigger", "DROP TRIGGER events_refuse_update;" },

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Unicode;
 using System.Text.Json;
+using System.Text.Unicode;
 using Ops.Core.Errors;
 
 namespace Ops.Core.Log.Integrity;
@@ -30,6 +30,20 @@ internal static class RowDamage
     /// <summary>The exception for a projection document that cannot be read as one; <c>projections verify</c> reports it, a rebuild replaces it.</summary>
     public static OpsException DocumentUnreadable(string projection, string key, string kind) =>
         new(ReasonCodes.RowUnreadable, $"the document '{key}' of projection {projection} cannot be read: {kind}. It was altered in the database; 'projections rebuild {projection}' writes it again from the log");
+
+    /// <summary>A stored command outcome, read back when its command is sent again; one that does not parse is damage, not a crash.</summary>
+    public static Envelopes.CommandOutcome Outcome(string commandId, byte[] stored)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Envelopes.CommandOutcome>(stored, Identity.OpsJson.Options)
+                ?? throw new OpsException(ReasonCodes.RowUnreadable, $"the stored outcome of command {commandId} is the JSON literal null. It was altered in the database; run 'log verify' (the outcome chain names it)");
+        }
+        catch (Exception ex) when (IsParseFailure(ex))
+        {
+            throw new OpsException(ReasonCodes.RowUnreadable, $"the stored outcome of command {commandId} cannot be read: it is not valid UTF-8 JSON of a command outcome. It was altered in the database; run 'log verify' (the outcome chain names it); nothing was changed", ex);
+        }
+    }
 
     /// <summary>The position of the row an <see cref="Unreadable"/> exception names, or null for any other exception.</summary>
     public static long? PositionOf(Exception exception) =>

@@ -13,6 +13,7 @@ namespace Ops.Core.Storage.Postgres;
 /// schema inside a transaction that is rolled back, so it is what the migrations create, never what this database's
 /// catalogue says now.
 /// </summary>
+[Authority(AuthorityClass.SchemaMigrator)]
 internal static class PostgresLogSchema
 {
     private const string Describe = """

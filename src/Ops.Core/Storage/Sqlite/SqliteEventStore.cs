@@ -100,7 +100,7 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         {
             if (await reader.ReadAsync(cancellationToken))
             {
-                (position, rowHash, type) = (reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2));
+                (position, rowHash, type) = (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetString(2));
             }
         }
 
@@ -111,7 +111,7 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         {
             if (await reader.ReadAsync(cancellationToken))
             {
-                (seq, outcomesHash) = (reader.GetInt64(0), (byte[])reader.GetValue(1));
+                (seq, outcomesHash) = (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1));
             }
         }
 
@@ -193,9 +193,9 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         while (await reader.ReadAsync(cancellationToken))
         {
             yield return new StoredRow(
-                new ChainRow(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt64(7), (byte[])reader.GetValue(8)),
-                (byte[])reader.GetValue(9),
-                (byte[])reader.GetValue(10));
+                new ChainRow(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.GetFieldValue<byte[]>(8)),
+                reader.GetFieldValue<byte[]>(9),
+                reader.GetFieldValue<byte[]>(10));
         }
     }
 
@@ -208,9 +208,9 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         while (await reader.ReadAsync(cancellationToken))
         {
             yield return new StoredOutcomeRow(
-                new OutcomeRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), (byte[])reader.GetValue(5), reader.GetInt64(6)),
-                (byte[])reader.GetValue(7),
-                (byte[])reader.GetValue(8));
+                new OutcomeRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5), reader.GetInt64(6)),
+                reader.GetFieldValue<byte[]>(7),
+                reader.GetFieldValue<byte[]>(8));
         }
     }
 

@@ -105,13 +105,13 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     public async ValueTask<(long Position, byte[] RowHash)> ReadHeadAsync(CancellationToken cancellationToken)
     {
         await using var reader = await _head.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : (0L, LogChain.Genesis);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0L, LogChain.Genesis);
     }
 
     public async ValueTask<(long Seq, byte[] RowHash)> ReadOutcomeHeadAsync(CancellationToken cancellationToken)
     {
         await using var reader = await _outcomeHead.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : (0L, LogChain.Genesis);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0L, LogChain.Genesis);
     }
 
     public async ValueTask<IReadOnlyList<LoggedEvent>> ReadCoreEventsAfterAsync(long position, CancellationToken cancellationToken)
@@ -184,7 +184,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         _findOutcome.Parameters[0].Value = commandId;
         await using var reader = await _findOutcome.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new StoredOutcome(JsonSerializer.Deserialize<CommandOutcome>((byte[])reader.GetValue(0), OpsJson.Options)!, reader.GetString(1))
+            ? new StoredOutcome(Log.Integrity.RowDamage.Outcome(commandId, reader.GetFieldValue<byte[]>(0)), reader.GetString(1))
             : null;
     }
 
