@@ -86,7 +86,7 @@ public class EnvelopeSerializationBenchmarks
     public EventEnvelope DeserializeSourceGenerated() => JsonSerializer.Deserialize<EventEnvelope>(_json, EnvelopeJsonContext.GeneratedOptions)!;
 
     [Benchmark(Description = "stored envelope decode (EventCodec.Decode)")]
-    public EventEnvelope DecodeStored() => EventCodec.Decode(_json);
+    public EventEnvelope DecodeStored() => EventCodec.Decode(1, _json);
 }
 
 /// <summary>Capability evaluation (FindFor) with 1, 10 and 1,000 grants of the actor in scope; the allowing grant is the last.</summary>

@@ -27,7 +27,7 @@ internal static class Worker
         {
             HostComposition.AddOps(builder.Services, builder.Configuration, bootLoggers, builder.Environment.ContentRootPath);
         }
-        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException)
+        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException)
         {
             await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message);
             return 1;
@@ -62,7 +62,7 @@ internal static class Worker
         {
             kernel = new OpsSession(app.Services);
         }
-        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or Microsoft.Extensions.Options.OptionsValidationException)
+        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException or Microsoft.Extensions.Options.OptionsValidationException)
         {
             await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message);
             return 1;

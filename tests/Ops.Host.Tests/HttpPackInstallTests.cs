@@ -57,6 +57,36 @@ public sealed class HttpPackInstallTests : IDisposable
         Assert.Contains(packs.RootElement.GetProperty("loaded").EnumerateArray(), p => p.GetProperty("pack_id").GetString() == "notes");
     }
 
+    [Fact]
+    public async Task Issue20_ProposeInstall_WithoutTheInstallRight_IsRefusedTheSameWay_WhetherTheFolderExistsOrNot()
+    {
+        Assert.Equal(0, (await HostProcess.RunCliAsync(_work, null, "init")).ExitCode);
+        var (added, addOutput) = await HostProcess.RunCliAsync(_work, null, "actors", "add", "prober", "--kind", "agent");
+        Assert.Equal(0, added);
+        var key = addOutput.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("ops_", StringComparison.Ordinal));
+        var port = HostProcess.FreePort();
+        await using var worker = await HostProcess.StartWorkerAsync(_work, port, null);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var unreadable = Directory.CreateDirectory(Path.Combine(_work, "unreadable-pack")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(unreadable, "pack.json"), "{not a manifest");
+
+        // A real pack, a folder that does not exist, a folder with a broken manifest, and the worker's own data folder.
+        string[] folders = [Path.Combine(PackHost.FixturePacks, "Ops.Packs.Rogue"), Path.Combine(_work, "no-such-folder"), unreadable, _work];
+        var answers = new List<(HttpStatusCode Status, string? Code, string? Detail)>();
+        foreach (var folder in folders)
+        {
+            using var response = await http.PostAsJsonAsync("/v1/packs/proposals", new { folder });
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            answers.Add((response.StatusCode, problem.RootElement.GetProperty("reason_code").GetString(), problem.RootElement.GetProperty("detail").GetString()));
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, answers[0].Status);
+        Assert.Equal("capability_denied", answers[0].Code);
+        Assert.All(answers, a => Assert.Equal(answers[0], a));
+        Assert.DoesNotContain("rogue", answers[0].Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -144,7 +144,7 @@ public sealed class TrustBoundaryTests : IDisposable
     [Fact]
     public async Task BadCredentials_Get401WithChallenge_ThenRateLimited()
     {
-        await Cli("init");
+        var admin = KeyOf((await Cli("init")).Output);
         var port = HostProcess.FreePort();
         await using var worker = await HostProcess.StartWorkerAsync(_work, port, null);
         using var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -168,6 +168,23 @@ public sealed class TrustBoundaryTests : IDisposable
 
         Assert.All(statuses.Take(20), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
         Assert.All(statuses.Skip(20), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+
+        // Issue 20 item 5: the limit is on failures, not on the address. A valid key from the same address still gets in,
+        // every time, while the failures from it keep getting 429 (the valid key's id with a wrong secret is a failure too).
+        using var adminClient = Client(port, admin);
+        for (var i = 0; i < 3; i++)
+        {
+            using var valid = await adminClient.GetAsync("/v1/packs");
+            Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
+            using var guess = new HttpRequestMessage(HttpMethod.Get, "/v1/packs");
+            guess.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ops_0123456789ab_" + new string('1', 48));
+            using var refused = await anonymous.SendAsync(guess);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            using var wrongSecret = new HttpRequestMessage(HttpMethod.Get, "/v1/packs");
+            wrongSecret.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin[..^1] + (admin[^1] == 'a' ? 'b' : 'a'));
+            using var refusedSecret = await anonymous.SendAsync(wrongSecret);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refusedSecret.StatusCode);
+        }
     }
 
     private static HttpClient Client(int port, string key)

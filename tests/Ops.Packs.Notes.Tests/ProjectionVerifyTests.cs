@@ -53,6 +53,22 @@ public sealed class ProjectionVerifyTests
         Assert.Equal(await projections.StateHashAsync(NoteNames.NoteIndex, Ct), result.StoredHash);
     }
 
+    [Theory]
+    [InlineData("UPDATE projection_documents SET document = CAST(document AS TEXT) WHERE doc_key = $k", "is stored as text")]
+    [InlineData("UPDATE projection_documents SET document = 42 WHERE doc_key = $k", "is stored as a number")]
+    [InlineData("UPDATE projection_documents SET document = CAST('{\"title\": ' AS BLOB) WHERE doc_key = $k", "stored document differs from the rebuilt one")]
+    public async Task Issue20_Verify_MalformedDocument_IsReported_NotThrown(string sql, string expected)
+    {
+        await using var k = await StartAsync();
+        Execute(k.NotesDatabase, sql, k.BobsNote);
+
+        var result = await k.Kernel.Harness.Kernel.Projections.VerifyAsync(NoteNames.NoteIndex, Ct);
+
+        Assert.Equal(ProjectionVerificationStatus.Differs, result.Status);
+        Assert.Contains(expected, result.FirstDifference, StringComparison.Ordinal);
+        Assert.Contains(k.BobsNote, result.FirstDifference, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Verify_ProjectionBehindTheLog_ComparesUpToItsCheckpoint()
     {

@@ -278,9 +278,44 @@ internal static class CapabilityEvaluator
         return FindFor(state, actorId, actionType, targetRef, safetyClass, at, id => CrossingProblem(state, id, tenant, at) ?? also?.Invoke(id));
     }
 
+    /// <summary>Core commands whose effect spans every tenant (a pack serves all of them): root acts, whatever the target (ADR 0007).</summary>
+    public static bool SpansTenants(string actionType) => actionType is "core.InstallPack" or "core.RemovePack";
+
     /// <summary>Whether the actor holds a capability for the action whose chain spans every tenant (a root act).</summary>
     public static bool IsRootFor(CoreState state, string actorId, string actionType, string targetRef, SafetyClass safetyClass, DateTimeOffset at) =>
         FindInTenant(state, actorId, actionType, targetRef, safetyClass, at, "*").Allowed;
+
+    /// <summary>
+    /// Whether some valid capability of the actor allows the action on at least one target starting with
+    /// <paramref name="targetPrefix"/>: each target pattern that can match such a target is tried with a target it
+    /// matches, through <see cref="Evaluate"/>, so the parent chain, bounds and revocations count as they always do; for an
+    /// act that spans tenants (<see cref="SpansTenants"/>) only a capability whose chain names every tenant counts.
+    /// </summary>
+    public static bool AllowsSomeTarget(CoreState state, string actorId, string actionType, string targetPrefix, SafetyClass safetyClass, DateTimeOffset at)
+    {
+        foreach (var id in state.CapabilitiesOf(actorId))
+        {
+            if (StateAt(state, id, at) is not { } view || !ScopePatterns.AnyMatches(view.Scope.CommandTypes, actionType) || !view.Scope.SafetyClasses.Contains(safetyClass)
+                || (SpansTenants(actionType) && CrossingProblem(state, id, "*", at) is not null))
+            {
+                continue;
+            }
+
+            foreach (var pattern in view.Scope.Targets)
+            {
+                var stem = pattern.EndsWith('*') ? pattern[..^1] : null;
+                string? sample = stem is null
+                    ? pattern.StartsWith(targetPrefix, StringComparison.Ordinal) ? pattern : null
+                    : stem.StartsWith(targetPrefix, StringComparison.Ordinal) ? stem + "_" : targetPrefix.StartsWith(stem, StringComparison.Ordinal) ? targetPrefix + "_" : null;
+                if (sample is not null && Evaluate(state, id, actorId, actionType, sample, safetyClass, at).Allowed)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     private static bool Covers(CapabilityScope scope, string actionType, string targetRef, SafetyClass safetyClass) =>
         ScopePatterns.AnyMatches(scope.CommandTypes, actionType) && ScopePatterns.AnyMatches(scope.Targets, targetRef) && scope.SafetyClasses.Contains(safetyClass);

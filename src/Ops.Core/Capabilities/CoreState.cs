@@ -47,6 +47,24 @@ internal sealed record CoreState(
     /// <summary>Installed packs by id (core.PackInstalled / core.PackRemoved), for the loader and the install handlers.</summary>
     public ImmutableDictionary<string, Ops.Core.Packs.Install.PackInstalled> Packs { get; init; } = Ops.Core.Packs.Install.InstalledPacks.Empty;
 
+    /// <summary>
+    /// <see cref="Apply"/> for an event read back from the database: a payload that does not fold (a member renamed or of
+    /// the wrong type in a stored row) is reported as the row's damage, with its position, instead of escaping as a
+    /// parse or null-reference failure from deep inside the fold.
+    /// </summary>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.RowUnreadable"/>.</exception>
+    public CoreState ApplyStored(LoggedEvent logged)
+    {
+        try
+        {
+            return Apply(logged);
+        }
+        catch (Exception ex) when (Log.Integrity.RowDamage.IsParseFailure(ex))
+        {
+            throw Log.Integrity.RowDamage.Unreadable(logged.Position, Log.Integrity.RowDamage.PayloadKind(logged.Envelope.EventType, ex), ex, logged.Envelope.EventType);
+        }
+    }
+
     public CoreState Apply(LoggedEvent logged)
     {
         var e = logged.Envelope;

@@ -155,6 +155,15 @@ public static class ReasonCodes
     /// <summary>An unexpected kernel failure; details are in the worker's log, not in the response.</summary>
     public const string Internal = "internal";
 
+    /// <summary>
+    /// A stored row of the log does not parse (a flipped bit, a renamed member, invalid UTF-8, a value of the wrong type):
+    /// reported with its position and what is wrong with it, so <c>log verify</c> can locate the damage.
+    /// </summary>
+    public const string RowUnreadable = "row_unreadable";
+
+    /// <summary>The schema of the log's tables (their columns, indexes and append-only triggers) differs from the one the migrations create.</summary>
+    public const string SchemaAltered = "schema_altered";
+
     /// <summary>How the edge should treat a code: an HTTP status class and a CLI exit code.</summary>
     /// <param name="code">A code from this catalogue, or a pack handler's own code.</param>
     /// <returns>The kind; a code not in the catalogue is <see cref="ReasonKind.Unprocessable"/>.</returns>
@@ -171,7 +180,7 @@ public static class ReasonCodes
         MethodNotAllowed => ReasonKind.MethodNotAllowed,
         LogUnavailable => ReasonKind.Unavailable,
         UpstreamFailed => ReasonKind.Upstream,
-        IntegrityViolation or Internal => ReasonKind.Internal,
+        IntegrityViolation or RowUnreadable or SchemaAltered or Internal => ReasonKind.Internal,
         _ => ReasonKind.Unprocessable,
     };
 }

@@ -44,7 +44,10 @@ internal sealed class KernelStartup(IServiceProvider services) : IHostedService
             return null;
         }
 
-        var text = new StringBuilder("the log is behind what was signed or read before. Nothing was started and nothing was changed.");
+        var damaged = report.Findings.Any(f => f.Problem is IntegrityProblem.RowUnreadable or IntegrityProblem.SchemaAltered or IntegrityProblem.ChainBroken);
+        var text = new StringBuilder(damaged
+            ? "the log's database was altered: a row or the schema of its tables is not what the kernel wrote. Nothing was started and nothing was changed."
+            : "the log is behind what was signed or read before. Nothing was started and nothing was changed.");
         foreach (var finding in report.Findings)
         {
             text.AppendLine().Append($"  - ({finding.Code}) {finding.Message}.");
@@ -52,6 +55,11 @@ internal sealed class KernelStartup(IServiceProvider services) : IHostedService
 
         var folder = kernel.Checkpoints.Directory ?? "your checkpoint store";
         text.AppendLine().Append("What to do: run 'log verify' for the full report, and find out why before going on (see docs/operations.md, 'When the worker refuses to start').");
+        if (damaged)
+        {
+            text.AppendLine().Append("  - A row that does not read, a broken chain or a changed schema (a trigger dropped, a table renamed and copied back): restore the database from a backup taken before the change; keep the altered file as evidence.");
+        }
+
         text.AppendLine().Append($"  - Restored from an older backup? Restore the newest backup instead, at or after the latest checkpoint in {folder}.");
         text.AppendLine().Append($"  - Went back on purpose? Move the checkpoints past the log's head out of {folder} (keep them as evidence), and rebuild projections that are ahead of the log.");
         text.AppendLine().Append($"  - Checkpoint key file missing? Restore {kernel.Checkpoints.KeyFile} from your backup (or set Ops:Checkpoints:KeyFile).");

@@ -222,6 +222,34 @@ public sealed class OpsRuntime
     }
 
     /// <summary>
+    /// Checks that <paramref name="caller"/> holds a valid capability for <paramref name="action"/> on at least one target
+    /// starting with <paramref name="targetPrefix"/>, before the host reads anything the target would be named from (issue
+    /// 20 item 5: a pack folder's manifest). A caller with no such right is refused the same way whatever the request
+    /// names, so it learns nothing about the worker's files; the exact target is authorized again once it is known.
+    /// </summary>
+    /// <param name="caller">The authenticated caller.</param>
+    /// <param name="action">The action, for example <c>core.InstallPack</c>.</param>
+    /// <param name="targetPrefix">The prefix every target of the action has, for example <c>pack:</c>.</param>
+    /// <param name="safety">The action's safety class.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.CapabilityDenied"/>; nothing was changed but the safety record.</exception>
+    public async Task AuthorizeAnyTargetAsync(CallerContext caller, string action, string targetPrefix, SafetyClass safety, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentException.ThrowIfNullOrEmpty(targetPrefix);
+        var core = await _kernel.CoreReader.CurrentAsync(cancellationToken);
+        if (CapabilityEvaluator.AllowsSomeTarget(core, caller.Actor.Id, action, targetPrefix, safety, core.EnforcementTime(_kernel.Time.GetUtcNow())))
+        {
+            return;
+        }
+
+        var reason = $"no capability of actor '{caller.Actor.Id}' allows {action} on any '{targetPrefix}*' target";
+        var tenant = core.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : null;
+        await _kernel.Safety.RecordAsync(new Safety.SafetyDecision(caller.Route ?? action, caller.Actor.Id, tenant, null, ReasonCodes.CapabilityDenied, reason), cancellationToken);
+        throw new OpsException(ReasonCodes.CapabilityDenied, reason + ". Nothing was changed.");
+    }
+
+    /// <summary>
     /// Records a refusal the host made at its own edge (a pack folder that failed its checks, a request refused before it
     /// reached the gateway) on the safety stream, rate-limited and coalesced per actor and reason (seed 001: refusals
     /// are recorded even when nothing executes).

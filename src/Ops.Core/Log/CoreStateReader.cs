@@ -32,7 +32,7 @@ internal sealed class CoreStateReader(IEventStore events, LogWriter writer) : IA
             {
                 if (logged.Position <= head)
                 {
-                    state = state.Apply(logged);
+                    state = state.ApplyStored(logged);
                 }
             }
 

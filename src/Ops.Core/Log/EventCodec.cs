@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ops.Core.Envelopes;
 using Ops.Core.Identity;
+using Ops.Core.Log.Integrity;
 
 namespace Ops.Core.Log;
 
@@ -9,9 +10,20 @@ internal static class EventCodec
 {
     public static byte[] Encode(EventEnvelope envelope) => CanonicalJson.SerializeToCanonical(envelope);
 
-    public static EventEnvelope Decode(ReadOnlySpan<byte> bytes) =>
-        JsonSerializer.Deserialize<EventEnvelope>(bytes, OpsJson.Options)
-        ?? throw new JsonException("A stored envelope is null.");
+    /// <summary>The envelope stored at <paramref name="position"/>.</summary>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.RowUnreadable"/>, naming the position and what is wrong, when the bytes do not parse.</exception>
+    public static EventEnvelope Decode(long position, ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<EventEnvelope>(bytes, OpsJson.Options)
+                ?? throw RowDamage.Unreadable(position, "its envelope is the JSON literal null", null);
+        }
+        catch (Exception ex) when (RowDamage.IsParseFailure(ex))
+        {
+            throw RowDamage.Unreadable(position, RowDamage.EnvelopeKind(bytes, ex), ex);
+        }
+    }
 
     public static long Ticks(DateTimeOffset instant) => instant.UtcTicks;
 }

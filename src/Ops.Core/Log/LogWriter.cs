@@ -21,6 +21,7 @@ internal sealed class LogWriter : IAsyncDisposable
     private readonly WriteSession _session;
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private readonly Errors.OpsException? _damage;
     private CoreState _committedCore;
 
     public LogWriter(IStorageEngine engine, TimeProvider time, ILogger logger)
@@ -28,12 +29,28 @@ internal sealed class LogWriter : IAsyncDisposable
         _logger = logger;
         _connection = engine.OpenWriter();
         _session = new WriteSession(time);
-        _committedCore = LoadCore(engine.Events);
+        try
+        {
+            _committedCore = LoadCore(engine.Events);
+        }
+        catch (Errors.OpsException ex) when (ex.Code == Errors.ReasonCodes.RowUnreadable)
+        {
+            // A damaged core row must not stop the process from opening: log verify, the start check and every CLI verb
+            // must be able to say where the damage is. Nothing may decide against a partial fold, so the writer refuses
+            // all work and CommittedCore throws, each naming the row.
+            _damage = ex;
+            _committedCore = CoreState.Empty;
+        }
+
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>Core state as of the last commit.</summary>
-    public CoreState CommittedCore => Volatile.Read(ref _committedCore);
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.RowUnreadable"/> when a core row could not be read at open.</exception>
+    public CoreState CommittedCore => _damage is null ? Volatile.Read(ref _committedCore) : throw Integrity.RowDamage.Again(_damage);
+
+    /// <summary>The core row that could not be read when the writer opened (position and kind in its message), or null.</summary>
+    public Errors.OpsException? Damage => _damage;
 
     /// <summary>Raised after each durable commit with the new head position.</summary>
     public event Action<long>? Committed;
@@ -42,6 +59,11 @@ internal sealed class LogWriter : IAsyncDisposable
 
     public async Task<T> ExecuteAsync<T>(Func<WriteSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
+        if (_damage is not null)
+        {
+            throw Integrity.RowDamage.Again(_damage);
+        }
+
         var item = new WorkItem<T>(work, cancellationToken);
         await _queue.Writer.WriteAsync(item, cancellationToken);
         return await item.Task;
@@ -56,7 +78,7 @@ internal sealed class LogWriter : IAsyncDisposable
         var core = CoreState.Empty;
         foreach (var logged in events.ReadCoreEventsAsync(0, CancellationToken.None).ToBlockingEnumerable())
         {
-            core = core.Apply(logged);
+            core = core.ApplyStored(logged);
         }
 
         return core with { Position = events.HeadPositionAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult() };
@@ -155,7 +177,8 @@ internal sealed class LogWriter : IAsyncDisposable
 
             foreach (var item in batch)
             {
-                item.SetFailure(new LogCommitException(batch.Count, ex));
+                // A row another process appended that does not read is the row's damage, not an unavailable log.
+                item.SetFailure(ex is Errors.OpsException { Code: Errors.ReasonCodes.RowUnreadable } ? ex : new LogCommitException(batch.Count, ex));
                 item.Complete();
             }
 

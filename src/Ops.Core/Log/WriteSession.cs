@@ -49,7 +49,7 @@ internal sealed class WriteSession(TimeProvider time)
         {
             foreach (var logged in await transaction.ReadCoreEventsAfterAsync(Core.Position, cancellationToken))
             {
-                Core = Core.Apply(logged);
+                Core = Core.ApplyStored(logged);
             }
 
             Core = Core with { Position = _head };

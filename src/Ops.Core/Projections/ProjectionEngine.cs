@@ -114,8 +114,25 @@ internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log,
         using var expected = new StateHash();
         var next = 0;
         string? difference = null;
-        await foreach (var (address, document) in ReadStoredAsync(snapshot, projection, cancellationToken))
+        await using var documents = ReadStoredAsync(snapshot, projection, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
         {
+            try
+            {
+                if (!await documents.MoveNextAsync())
+                {
+                    break;
+                }
+            }
+            catch (Errors.OpsException ex) when (ex.Code == Errors.ReasonCodes.RowUnreadable)
+            {
+                // A document stored as something else is a difference to report, and the rest cannot be compared in order.
+                difference ??= ex.Message;
+                status = status == ProjectionVerificationStatus.Match ? ProjectionVerificationStatus.Differs : status;
+                break;
+            }
+
+            var (address, document) = documents.Current;
             stored.Append(address, document);
             while (next < rebuilt.Count && EncodedAddress.Compare(rebuilt[next].Address, address) < 0)
             {

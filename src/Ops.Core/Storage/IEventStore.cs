@@ -45,4 +45,14 @@ internal interface IEventStore
     IAsyncEnumerable<StoredOutcomeRow> ReadOutcomeRowsAsync(CancellationToken cancellationToken);
 
     ValueTask<long> CountUnchainedOutcomesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The schema of the log's tables as stored now; null where the engine does not describe it.</summary>
+    ValueTask<LogSchema?> ReadLogSchemaAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The schema the migrations create for the log's tables, worked out by running them where they cannot touch this
+    /// database's own tables (a fresh in-memory database, or a scratch schema rolled back), never read from this
+    /// database's catalogue, which an attacker may have changed; null where the engine does not describe it.
+    /// </summary>
+    ValueTask<LogSchema?> ExpectedLogSchemaAsync(CancellationToken cancellationToken);
 }

@@ -407,7 +407,7 @@ internal static class AdminCli
                 return await action(kernel, kernel.Loader);
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is InvalidOperationException or Ops.Core.Routing.RouteMissingException or Ops.Core.Log.LogCommitException or IOException or Ops.Core.Errors.OpsException or UnauthorizedAccessException or System.Text.Json.JsonException or System.Data.Common.DbException)
         {
             return await CliErrors.ReportAsync(error, ex);
         }

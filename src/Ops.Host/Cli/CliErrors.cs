@@ -23,6 +23,7 @@ internal static class CliErrors
         LogCommitException => ReasonCodes.LogUnavailable,
         ProjectionFailedException => ReasonCodes.Internal,
         RouteMissingException or JsonException => ReasonCodes.BadRequest,
+        System.Data.Common.DbException => ReasonCodes.LogUnavailable,
         _ => null,
     };
 
@@ -34,6 +35,8 @@ internal static class CliErrors
     public static string MessageOf(Exception exception, string? suffix = null) => exception switch
     {
         JsonException json => $"ops: a file given to this command is not valid JSON of the expected shape{(json.LineNumber is { } line ? $" (line {line + 1}{(json.Path is { Length: > 0 } path ? ", at " + path : string.Empty)})" : string.Empty)}. Nothing was changed.",
+        // The database itself refused (a schema SQLite cannot parse, a server that refuses): its words, and what to do.
+        System.Data.Common.DbException db => $"ops: the database could not be read ({db.Message}). If its file or schema was altered, restore it from a backup; nothing was changed.",
         _ => "ops: " + exception.Message + (suffix is null ? string.Empty : " " + suffix),
     };
 

@@ -12,7 +12,7 @@ namespace Ops.Host.Http;
 /// <summary>
 /// Bearer API keys (<c>Authorization: Bearer ops_&lt;key_id&gt;_&lt;secret&gt;</c>), checked against the log's state as of
 /// its head, so a key revoked or an actor disabled from any process is refused on the next request. A malformed
-/// token is refused without touching the database; failures are rate-limited per client address (System.Threading.RateLimiting,
+/// token is refused without touching the database; failures (never successes) are rate-limited per client address (System.Threading.RateLimiting,
 /// the limiter ASP.NET Core's middleware is built on), and use of a revoked key or a disabled actor's key is recorded on the
 /// safety stream.
 /// </summary>
@@ -32,15 +32,9 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         }
 
         var client = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (!limiter.IsAllowed(client))
-        {
-            return Fail(ReasonCodes.RateLimited, "Too many failed authentication attempts from this address; wait a minute and try again. Nothing was done.");
-        }
-
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
         {
-            limiter.CountFailure(client);
-            return Fail(ReasonCodes.Unauthenticated, "Use 'Authorization: Bearer <api key>'.");
+            return Failed(client, ReasonCodes.Unauthenticated, "Use 'Authorization: Bearer <api key>'.");
         }
 
         var token = header["Bearer ".Length..].Trim();
@@ -51,8 +45,7 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         }
         catch (OpsException ex) when (ex.Code == ReasonCodes.Unauthenticated)
         {
-            limiter.CountFailure(client);
-            return Fail(ex.Code, ex.Message);
+            return Failed(client, ex.Code, ex.Message);
         }
 
         var identity = new ClaimsIdentity(
@@ -73,6 +66,16 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         await Problems.Of(code, detail + (detail.EndsWith("Nothing was done.", StringComparison.Ordinal) ? string.Empty : " Nothing was changed.")).ExecuteAsync(Context);
     }
 
+    /// <summary>
+    /// Issue 20 item 5: only failures spend the address's allowance, and only failures are refused once it is spent, so one
+    /// noisy agent behind a gateway never locks out the valid keys of every other agent behind it. A guess is still
+    /// answered 429 past the limit whatever it was, so the limit tells nothing about which guesses were close.
+    /// </summary>
+    private AuthenticateResult Failed(string client, string code, string detail) =>
+        limiter.TryCountFailure(client)
+            ? Fail(code, detail)
+            : Fail(ReasonCodes.RateLimited, "Too many failed authentication attempts from this address; wait a minute and try again. Nothing was done.");
+
     private AuthenticateResult Fail(string code, string detail)
     {
         Context.Items[FailureItem] = (code, detail);
@@ -83,7 +86,7 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
         new(user.FindFirstValue(ClaimTypes.NameIdentifier)!, Enum.Parse<ActorKind>(user.FindFirstValue(KindClaim)!));
 }
 
-/// <summary>Counts failed authentications per client address in fixed one-minute windows; past the limit, the address is refused without a lookup.</summary>
+/// <summary>Counts failed authentications per client address in fixed one-minute windows; past the limit, further failures from the address are answered 429 (a valid key still succeeds).</summary>
 internal sealed class AuthenticationFailureLimiter : IDisposable
 {
     /// <summary>Failures allowed per client address per minute.</summary>
@@ -92,11 +95,11 @@ internal sealed class AuthenticationFailureLimiter : IDisposable
     private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(address =>
         RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions { PermitLimit = FailuresPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
 
-    public bool IsAllowed(string address) => _limiter.GetStatistics(address)?.CurrentAvailablePermits is not 0;
-
-    public void CountFailure(string address)
+    /// <summary>Counts one failure; false when the address has already failed <see cref="FailuresPerMinute"/> times in this window.</summary>
+    public bool TryCountFailure(string address)
     {
         using var lease = _limiter.AttemptAcquire(address);
+        return lease.IsAcquired;
     }
 
     public void Dispose() => _limiter.Dispose();

@@ -44,10 +44,13 @@ internal static class PackRoutes
 
         var caller = new CallerContext(ApiKeyAuthentication.ActorOf(request.HttpContext.User), "api");
 
-        // The capability is checked before the worker reads the folder, so nobody without it can make the worker read paths.
-        var target = PackInstallNames.TargetOf(PeekPackId(body.Folder) ?? "unknown");
+        // Issue 20 item 5: the install right is checked before the worker reads anything in the folder, so a caller
+        // without it is refused the same way whether the folder exists or not, and cannot make the worker read paths.
+        // Once the manifest names the pack, the right on that pack is checked too.
         try
         {
+            await runtime.AuthorizeAnyTargetAsync(caller with { Route = InstallRoute }, PackInstallNames.InstallPack, PackInstallNames.TargetOf(string.Empty), SafetyClass.WriteInternal, ct);
+            var target = PackInstallNames.TargetOf(PeekPackId(body.Folder) ?? "unknown");
             await runtime.AuthorizeAsync(caller with { Route = InstallRoute }, PackInstallNames.InstallPack, target, SafetyClass.WriteInternal, ct);
         }
         catch (OpsException ex)

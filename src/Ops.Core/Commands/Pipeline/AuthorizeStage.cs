@@ -11,8 +11,6 @@ namespace Ops.Core.Commands.Pipeline;
 /// </summary>
 internal static class AuthorizeStage
 {
-    /// <summary>Core commands whose effect spans every tenant (a pack serves all of them): root acts, whatever the target (ADR 0007).</summary>
-    private static readonly HashSet<string> SpansTenants = new(StringComparer.Ordinal) { "core.InstallPack", "core.RemovePack" };
 
     public static StageResult<CapabilityDecision> Run(CoreState core, Validated validated, string actorId, string target, string? namedCapability, DateTimeOffset now)
     {
@@ -31,7 +29,7 @@ internal static class AuthorizeStage
 
         // Tenancy by construction (seed 001): a core command on an object of another tenant (an actor, its keys and
         // capabilities, or a new actor's tenant_id) needs a capability whose whole chain names that tenant.
-        var crossing = SpansTenants.Contains(registration.Name)
+        var crossing = CapabilityEvaluator.SpansTenants(registration.Name)
             ? "*"
             : ObjectTenant(core, validated.Payload, target) is { } tenant && core.Actors.TryGetValue(actorId, out var caller) && caller.TenantId != tenant ? tenant : null;
         CapabilityDecision decision;

@@ -103,8 +103,15 @@ internal sealed class CheckpointService
                 return null;
             }
 
+            // Never sign an altered schema as if it were the one the migrations create: that would launder it.
+            var schema = await _events.ReadLogSchemaAsync(cancellationToken);
+            if (schema is not null && await _events.ExpectedLogSchemaAsync(cancellationToken) is { } expected && schema.Hash != expected.Hash)
+            {
+                throw new OpsException(ReasonCodes.SchemaAltered, $"The schema of the log's tables is not the one the migrations create ({schema.DescribeAgainst(expected)}), so the append-only triggers may no longer hold. Run 'log verify' and restore the database from a backup taken before the change. Nothing was signed.");
+            }
+
             using var key = KeyForSigning();
-            var checkpoint = CheckpointSigning.Sign(key.Key, heads.Position, Convert.ToHexStringLower(heads.RowHash), heads.OutcomesSeq, Convert.ToHexStringLower(heads.OutcomesHash), _time.GetUtcNow());
+            var checkpoint = CheckpointSigning.Sign(key.Key, heads.Position, Convert.ToHexStringLower(heads.RowHash), heads.OutcomesSeq, Convert.ToHexStringLower(heads.OutcomesHash), _time.GetUtcNow(), schema?.Hash);
             string? path = null;
             if (Directory is null)
             {

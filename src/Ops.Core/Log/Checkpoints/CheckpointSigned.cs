@@ -15,8 +15,16 @@ namespace Ops.Core.Log.Checkpoints;
 /// <param name="OutcomesHash">row_hash of that outcome, 64 hex (32 zero bytes when there is none).</param>
 /// <param name="SignedAt">When it was signed (UTC).</param>
 /// <param name="KeyId">The checkpoint key's id: 32 hex of SHA-256 over its SubjectPublicKeyInfo.</param>
-/// <param name="Signature">ECDSA P-256 / SHA-256, IEEE P1363 (64 bytes), base64, over <see cref="CheckpointSigning.SignedBytes"/>.</param>
-public sealed record CheckpointSigned(long Position, string RowHash, long OutcomesSeq, string OutcomesHash, DateTimeOffset SignedAt, string KeyId, string Signature);
+/// <param name="Signature">ECDSA P-256 / SHA-256, IEEE P1363 (64 bytes), base64, over <see cref="CheckpointSigning.SignedBytes(long, string, long, string, DateTimeOffset, string, string?)"/>.</param>
+public sealed record CheckpointSigned(long Position, string RowHash, long OutcomesSeq, string OutcomesHash, DateTimeOffset SignedAt, string KeyId, string Signature)
+{
+    /// <summary>
+    /// SHA-256 of the log tables' schema when signed (columns, indexes, append-only triggers; 64 hex), or null for a
+    /// checkpoint signed before the schema was part of the evidence (issue 20): those verify as they always did.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? SchemaHash { get; init; }
+}
 
 /// <summary>Names of the checkpoint event and stream.</summary>
 public static class CheckpointEventTypes

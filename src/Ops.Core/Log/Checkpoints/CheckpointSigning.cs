@@ -7,7 +7,8 @@ namespace Ops.Core.Log.Checkpoints;
 
 /// <summary>
 /// What a checkpoint signs and how: RFC 8785 canonical JSON of
-/// <c>{"key_id","kind":"aligntrue-ops.checkpoint/1","outcomes_hash","outcomes_seq","position","row_hash","signed_at"}</c>,
+/// <c>{"key_id","kind":"aligntrue-ops.checkpoint/1","outcomes_hash","outcomes_seq","position","row_hash","schema_hash","signed_at"}</c>
+/// (<c>schema_hash</c> only when the checkpoint carries one, so checkpoints signed before it existed verify unchanged),
 /// ECDSA P-256 with SHA-256, signature in IEEE P1363 form (r‖s, 64 bytes), base64. The <c>kind</c>
 /// member keeps these bytes from ever meaning anything else. Public so a checkpoint can be verified
 /// without this library.
@@ -26,7 +27,20 @@ public static class CheckpointSigning
     /// <param name="keyId">The signing key's id.</param>
     /// <returns>UTF-8 canonical JSON.</returns>
     public static byte[] SignedBytes(long position, string rowHash, long outcomesSeq, string outcomesHash, DateTimeOffset signedAt, string keyId) =>
-        CanonicalJson.SerializeToCanonical(new JsonObject
+        SignedBytes(position, rowHash, outcomesSeq, outcomesHash, signedAt, keyId, null);
+
+    /// <summary>The canonical bytes a checkpoint's signature covers, with the schema hash when there is one.</summary>
+    /// <param name="position">Head position.</param>
+    /// <param name="rowHash">Head row_hash, 64 hex.</param>
+    /// <param name="outcomesSeq">Last outcome seq.</param>
+    /// <param name="outcomesHash">Last outcome row_hash, 64 hex.</param>
+    /// <param name="signedAt">Signing instant (UTC).</param>
+    /// <param name="keyId">The signing key's id.</param>
+    /// <param name="schemaHash">The log tables' schema hash, 64 hex, or null for none (the bytes are then those of a checkpoint without it).</param>
+    /// <returns>UTF-8 canonical JSON.</returns>
+    public static byte[] SignedBytes(long position, string rowHash, long outcomesSeq, string outcomesHash, DateTimeOffset signedAt, string keyId, string? schemaHash)
+    {
+        var signed = new JsonObject
         {
             ["kind"] = Kind,
             ["position"] = position,
@@ -35,7 +49,14 @@ public static class CheckpointSigning
             ["outcomes_hash"] = outcomesHash,
             ["signed_at"] = OpsJson.FormatInstant(signedAt),
             ["key_id"] = keyId,
-        });
+        };
+        if (schemaHash is not null)
+        {
+            signed["schema_hash"] = schemaHash;
+        }
+
+        return CanonicalJson.SerializeToCanonical(signed);
+    }
 
     /// <summary>Signs a head.</summary>
     /// <param name="key">The checkpoint key (P-256, private).</param>
@@ -45,13 +66,25 @@ public static class CheckpointSigning
     /// <param name="outcomesHash">Last outcome row_hash, 64 hex.</param>
     /// <param name="signedAt">Signing instant (UTC).</param>
     /// <returns>The signed checkpoint.</returns>
-    public static CheckpointSigned Sign(ECDsa key, long position, string rowHash, long outcomesSeq, string outcomesHash, DateTimeOffset signedAt)
+    public static CheckpointSigned Sign(ECDsa key, long position, string rowHash, long outcomesSeq, string outcomesHash, DateTimeOffset signedAt) =>
+        Sign(key, position, rowHash, outcomesSeq, outcomesHash, signedAt, null);
+
+    /// <summary>Signs a head and the schema of the log's tables.</summary>
+    /// <param name="key">The checkpoint key (P-256, private).</param>
+    /// <param name="position">Head position.</param>
+    /// <param name="rowHash">Head row_hash, 64 hex.</param>
+    /// <param name="outcomesSeq">Last outcome seq.</param>
+    /// <param name="outcomesHash">Last outcome row_hash, 64 hex.</param>
+    /// <param name="signedAt">Signing instant (UTC).</param>
+    /// <param name="schemaHash">The log tables' schema hash, 64 hex, or null.</param>
+    /// <returns>The signed checkpoint.</returns>
+    public static CheckpointSigned Sign(ECDsa key, long position, string rowHash, long outcomesSeq, string outcomesHash, DateTimeOffset signedAt, string? schemaHash)
     {
         ArgumentNullException.ThrowIfNull(key);
         var keyId = KeyIdOf(key);
-        var bytes = SignedBytes(position, rowHash, outcomesSeq, outcomesHash, signedAt, keyId);
+        var bytes = SignedBytes(position, rowHash, outcomesSeq, outcomesHash, signedAt, keyId, schemaHash);
         var signature = key.SignData(bytes, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return new CheckpointSigned(position, rowHash, outcomesSeq, outcomesHash, signedAt.ToUniversalTime(), keyId, Convert.ToBase64String(signature));
+        return new CheckpointSigned(position, rowHash, outcomesSeq, outcomesHash, signedAt.ToUniversalTime(), keyId, Convert.ToBase64String(signature)) { SchemaHash = schemaHash };
     }
 
     /// <summary>Checks a checkpoint against the trusted public key.</summary>
@@ -78,7 +111,7 @@ public static class CheckpointSigning
             return "its signature is not base64";
         }
 
-        var bytes = SignedBytes(checkpoint.Position, checkpoint.RowHash, checkpoint.OutcomesSeq, checkpoint.OutcomesHash, checkpoint.SignedAt, checkpoint.KeyId);
+        var bytes = SignedBytes(checkpoint.Position, checkpoint.RowHash, checkpoint.OutcomesSeq, checkpoint.OutcomesHash, checkpoint.SignedAt, checkpoint.KeyId, checkpoint.SchemaHash);
         return trusted.VerifyData(bytes, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
             ? null
             : "its signature does not verify with the trusted checkpoint key (forged, or edited after signing)";

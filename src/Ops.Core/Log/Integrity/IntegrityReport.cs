@@ -46,6 +46,12 @@ public enum IntegrityProblem
 
     /// <summary>An outbox row differs from what the log recorded of its request, or one is missing or was never enqueued (issue 20 item 2).</summary>
     OutboxAltered,
+
+    /// <summary>A stored row does not parse as what it must be (an event envelope, or the payload its core type requires).</summary>
+    RowUnreadable,
+
+    /// <summary>The log tables' schema (columns, indexes, append-only triggers) is not the one the migrations create.</summary>
+    SchemaAltered,
 }
 
 /// <summary>
@@ -72,6 +78,8 @@ public sealed record IntegrityFinding(IntegrityProblem Problem, long? Position, 
         IntegrityProblem.ExportMalformed => "export_malformed",
         IntegrityProblem.ProjectionAhead => "projection_ahead_of_log",
         IntegrityProblem.OutboxAltered => "outbox_altered",
+        IntegrityProblem.RowUnreadable => "row_unreadable",
+        IntegrityProblem.SchemaAltered => "schema_altered",
         _ => "integrity_violation",
     };
 }

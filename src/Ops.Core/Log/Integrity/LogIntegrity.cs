@@ -13,16 +13,166 @@ namespace Ops.Core.Log.Integrity;
 /// </summary>
 internal static class LogIntegrity
 {
-    /// <summary>The full check: chain scan from position 1, outcome chain from seq 1, every checkpoint.</summary>
+    /// <summary>
+    /// The full check: chain scan from position 1, outcome chain from seq 1, every checkpoint, the schema of the log's
+    /// tables, and every row read back as an envelope (core rows folded as the kernel folds them at start). Nothing a
+    /// stored row holds can make it throw: a row that does not parse is a finding with its position, reported after the
+    /// chain finding that locates the same damage.
+    /// </summary>
     public static async Task<IntegrityReport> VerifyAsync(IEventStore log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, IProgress<long>? progress, CancellationToken cancellationToken)
     {
+        var extra = new List<IntegrityFinding>();
+        var extraNotes = new List<string>();
         var scanner = new ChainScanner();
-        await log.ScanChainAsync(scanner, 1, long.MaxValue, progress, cancellationToken);
+        try
+        {
+            await log.ScanChainAsync(scanner, 1, long.MaxValue, progress, cancellationToken);
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            extra.Add(Unreadable(scanner.Expected, ex));
+        }
+
         var chain = scanner.Result();
-        var outcomes = await VerifyOutcomesAsync(log, cancellationToken);
+        OutcomeVerification? outcomes = null;
+        try
+        {
+            outcomes = await VerifyOutcomesAsync(log, cancellationToken);
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            extra.Add(new IntegrityFinding(IntegrityProblem.OutcomesBroken, null, "a command outcome could not be read back: " + Describe(ex)));
+        }
+
         var heads = await HeadsAndAnchorsAsync(log, checkpoints, cancellationToken);
-        return Compose(chain, outcomes, heads.Head, heads.OutcomesHead, checkpoints, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
+        // Rows up to a trusted checkpoint that the intact chain reaches are byte for byte what the kernel wrote, so they
+        // read back; only the rows after it (and a row where the chain broke) need parsing to find one that does not.
+        // After a break or a signed position whose hash differs, the chain finding already locates the damage and nothing
+        // later can be trusted: parsing stops there.
+        bool Matches(CheckpointSigned c) => heads.Rows.GetValueOrDefault(c.Position) is { } stored && Convert.ToHexStringLower(stored) == c.RowHash;
+        var trusted = key is null ? [] : checkpoints.Select(f => f.Checkpoint).OfType<CheckpointSigned>().Where(c => key.Verify(c) is null && c.Position <= heads.Head).OrderBy(c => c.Position).ToList();
+        var anchored = trusted.TakeWhile(Matches).Where(c => chain.IsValid || chain.FirstBrokenPosition > c.Position).Select(c => c.Position).DefaultIfEmpty(0).Max();
+        var until = Math.Min(chain.FirstBrokenPosition ?? long.MaxValue, trusted.FirstOrDefault(c => !Matches(c))?.Position ?? long.MaxValue);
+        if (await ReadabilityAsync(log, anchored, until, chain.FirstBrokenPosition, cancellationToken) is { } unreadable)
+        {
+            extra.Add(unreadable);
+        }
+
+        var schema = await SchemaAsync(log, checkpoints, key, cancellationToken);
+        extra.AddRange(schema.Findings);
+        extraNotes.AddRange(schema.Notes);
+        var report = Compose(chain, outcomes, heads.Head, heads.OutcomesHead, checkpoints, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
+        return report with { Findings = [.. report.Findings, .. extra], Notes = [.. report.Notes, .. extraNotes] };
     }
+
+    /// <summary>
+    /// Reads rows back as the kernel does and returns the first that does not parse, or null: every core row folded into
+    /// core state (what the worker folds at start), every row after <paramref name="anchoredThrough"/> up to
+    /// <paramref name="until"/> decoded, and the row where the chain broke (so its finding says what kind of damage it
+    /// is). The chain scan hashes the stored bytes without parsing them, so this is what tells a row the worker cannot
+    /// open on.
+    /// </summary>
+    public static async Task<IntegrityFinding?> ReadabilityAsync(IEventStore log, long anchoredThrough, long until, long? brokenAt, CancellationToken cancellationToken)
+    {
+        var found = new List<IntegrityFinding>();
+        if (brokenAt is { } broken && (broken <= anchoredThrough || broken > until) && await DecodeAsync(log, broken - 1, broken, cancellationToken) is { } atBreak)
+        {
+            found.Add(atBreak);
+        }
+
+        var core = Capabilities.CoreState.Empty;
+        long folded = 0;
+        try
+        {
+            await foreach (var logged in log.ReadCoreEventsAsync(0, cancellationToken))
+            {
+                core = core.ApplyStored(logged);
+                folded = logged.Position;
+            }
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            found.Add(Unreadable(folded + 1, ex));
+        }
+
+        if (await DecodeAsync(log, anchoredThrough, until, cancellationToken) is { } after)
+        {
+            found.Add(after);
+        }
+
+        return found.OrderBy(f => f.Position).FirstOrDefault();
+    }
+
+    private static async Task<IntegrityFinding?> DecodeAsync(IEventStore log, long after, long through, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (after < through)
+            {
+                var batch = await log.ReadAsync(after, (int)Math.Min(10_000, through - after), cancellationToken);
+                if (batch.Count == 0)
+                {
+                    return null;
+                }
+
+                after = batch[^1].Position;
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            return Unreadable(after + 1, ex);
+        }
+    }
+
+    /// <summary>
+    /// The schema of the log's tables against the one the migrations create: a difference is a finding (a trigger
+    /// dropped, disabled or rewritten, a table renamed and copied back). A checkpoint's signed schema hash that differs
+    /// from today's while today's is the expected one is a note: a migration changed the tables since it was signed.
+    /// </summary>
+    public static async Task<(IReadOnlyList<IntegrityFinding> Findings, IReadOnlyList<string> Notes)> SchemaAsync(IEventStore log, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, CancellationToken cancellationToken)
+    {
+        LogSchema? live;
+        LogSchema? expected;
+        try
+        {
+            live = await log.ReadLogSchemaAsync(cancellationToken);
+            expected = await log.ExpectedLogSchemaAsync(cancellationToken);
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            return ([new IntegrityFinding(IntegrityProblem.SchemaAltered, null, "the schema of the log's tables could not be read or worked out: " + Describe(ex))], []);
+        }
+
+        if (live is null || expected is null)
+        {
+            return ([], ["The schema of the log's tables is not checked on this engine."]);
+        }
+
+        if (live.Hash != expected.Hash)
+        {
+            return ([new IntegrityFinding(IntegrityProblem.SchemaAltered, null, $"the schema of the log's tables is not the one the migrations create, so the database may no longer refuse UPDATE and DELETE: {live.DescribeAgainst(expected)}. Restore the database from a backup taken before the change (then run 'log verify' again)")], []);
+        }
+
+        var latest = LatestTrusted(checkpoints, key)?.Checkpoint;
+        return latest?.SchemaHash is { } signed && signed != live.Hash
+            ? ([], [$"The schema of the log's tables differs from the one signed at position {latest.Position}; it is the one the migrations create now (a migration changed the log's tables since)."])
+            : ([], []);
+    }
+
+    /// <summary>Failures of reading stored rows back (a row that does not parse, a driver refusing a value of the wrong type); a cancellation is none of them.</summary>
+    private static bool IsReadFailure(Exception exception) =>
+        exception is System.Data.Common.DbException or InvalidCastException or FormatException or OverflowException or IndexOutOfRangeException or ArgumentException or InvalidOperationException
+        || exception is Errors.OpsException { Code: Errors.ReasonCodes.RowUnreadable };
+
+    private static IntegrityFinding Unreadable(long position, Exception exception) =>
+        RowDamage.PositionOf(exception) is { } at
+            ? new IntegrityFinding(IntegrityProblem.RowUnreadable, at, exception.Message)
+            : new IntegrityFinding(IntegrityProblem.RowUnreadable, position, string.Create(CultureInfo.InvariantCulture, $"the log row at position {position} could not be read back: {Describe(exception)}. The row was altered in the database after it was written"));
+
+    private static string Describe(Exception exception) =>
+        exception is System.Data.Common.DbException or Errors.OpsException ? exception.Message : "a stored value is not of the type its column holds";
 
     /// <summary>
     /// What the worker checks before it starts, without a chain scan: the latest checkpoint that verifies
@@ -46,6 +196,7 @@ internal static class LogIntegrity
         var heads = await HeadsAndAnchorsAsync(log, considered, cancellationToken);
         var report = Compose(null, null, heads.Head, heads.OutcomesHead, considered, key, p => heads.Rows.GetValueOrDefault(p), s => heads.Outcomes.GetValueOrDefault(s));
         var findings = report.Findings.Where(f => f.Problem is not (IntegrityProblem.CheckpointUnreadable or IntegrityProblem.CheckpointSignatureInvalid)).ToList();
+        findings.AddRange((await SchemaAsync(log, considered, key, cancellationToken)).Findings);
         foreach (var (projection, checkpoint) in projections.Where(p => p.Checkpoint.Position > heads.Head))
         {
             findings.Add(new IntegrityFinding(IntegrityProblem.ProjectionAhead, heads.Head + 1, string.Create(CultureInfo.InvariantCulture,
@@ -60,8 +211,36 @@ internal static class LogIntegrity
     {
         using var key = kernel.Checkpoints.TrustedKey();
         var stores = kernel.Routes.All.Select(r => kernel.EngineFor(r.ResourceKind).Projections).ToList();
-        return await CheckStartAsync(kernel.EventLog.Store, kernel.Checkpoints.ReadCheckpoints(), key, stores, cancellationToken);
+        var report = await CheckStartAsync(kernel.EventLog.Store, kernel.Checkpoints.ReadCheckpoints(), key, stores, cancellationToken);
+        return kernel.Writer.Damage is { } damage ? report with { Findings = [.. await LocateAsync(kernel.EventLog.Store, damage, cancellationToken), .. report.Findings] } : report;
     }
+
+    /// <summary>
+    /// Where a core row the writer could not fold at open really is damaged: the chain scanned up to it names an
+    /// altered row first (at or before it), then the row itself with what is wrong with it. Runs only on damage.
+    /// </summary>
+    private static async Task<IReadOnlyList<IntegrityFinding>> LocateAsync(IEventStore log, Errors.OpsException damage, CancellationToken cancellationToken)
+    {
+        var position = RowDamage.PositionOf(damage) ?? long.MaxValue;
+        var findings = new List<IntegrityFinding>();
+        var scanner = new ChainScanner();
+        try
+        {
+            await log.ScanChainAsync(scanner, 1, position, null, cancellationToken);
+            if (scanner.Result() is { IsValid: false } chain)
+            {
+                findings.Add(new IntegrityFinding(IntegrityProblem.ChainBroken, chain.FirstBrokenPosition, chain.Problem!));
+            }
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            findings.Add(Unreadable(scanner.Expected, ex));
+        }
+
+        findings.Add(Unreadable(position, damage));
+        return findings;
+    }
+
 
     /// <summary>The checks of the checkpoints against the heads, plus the chain results when given.</summary>
     public static IntegrityReport Compose(LogVerification? chain, OutcomeVerification? outcomes, long head, long outcomesHead, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, Func<long, byte[]?> rowHashAt, Func<long, byte[]?> outcomeHashAt)

@@ -19,6 +19,7 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource) : IEventSt
 {
     private const string RowColumns = "position, event_id, stream_id, stream_version, event_type, occurred_at, source_ref, source_sequence, envelope, prev_hash, row_hash";
     private const string SelectEvent = PostgresWriterConnection.SelectEvent;
+    private Task<LogSchema>? _expected;
 
     public async ValueTask<IReadOnlyList<LoggedEvent>> ReadAsync(long afterPosition, int limit, CancellationToken cancellationToken)
     {
@@ -126,6 +127,24 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource) : IEventSt
         }
     }
 
+    public async ValueTask<LogSchema?> ReadLogSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await PostgresLogSchema.ReadAsync(connection, null, cancellationToken);
+    }
+
+    public async ValueTask<LogSchema?> ExpectedLogSchemaAsync(CancellationToken cancellationToken)
+    {
+        // Once per engine: the scratch migration takes a few hundred milliseconds, and the code (the migrations) cannot change under a running process.
+        var expected = _expected;
+        if (expected is null || expected.IsFaulted || expected.IsCanceled)
+        {
+            expected = _expected = PostgresLogSchema.ExpectedAsync(dataSource, CancellationToken.None);
+        }
+
+        return await expected.WaitAsync(cancellationToken);
+    }
+
     public async ValueTask<long> CountUnchainedOutcomesAsync(CancellationToken cancellationToken)
     {
         // seq is NOT NULL on PostgreSQL (no outcome predates the chain); asked anyway, so a schema change would show.
@@ -134,7 +153,7 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource) : IEventSt
     }
 
     internal static LoggedEvent Read(NpgsqlDataReader reader) =>
-        new(reader.GetInt64(0), EventCodec.Decode(reader.GetFieldValue<byte[]>(1)));
+        new(reader.GetInt64(0), EventCodec.Decode(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)));
 
     private async IAsyncEnumerable<LoggedEvent> StreamAsync(string sql, long? after, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -245,7 +245,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
             return null;
         }
 
-        var outcome = JsonSerializer.Deserialize<CommandOutcome>(reader.GetFieldValue<byte[]>(0), OpsJson.Options)!;
+        var outcome = Log.Integrity.RowDamage.Outcome(commandId, reader.GetFieldValue<byte[]>(0));
         return new StoredOutcome(outcome, reader.GetString(1));
     }
 

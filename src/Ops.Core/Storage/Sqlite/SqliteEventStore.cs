@@ -100,7 +100,7 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         {
             if (await reader.ReadAsync(cancellationToken))
             {
-                (position, rowHash, type) = (reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2));
+                (position, rowHash, type) = (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetString(2));
             }
         }
 
@@ -111,7 +111,7 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         {
             if (await reader.ReadAsync(cancellationToken))
             {
-                (seq, outcomesHash) = (reader.GetInt64(0), (byte[])reader.GetValue(1));
+                (seq, outcomesHash) = (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1));
             }
         }
 
@@ -193,9 +193,9 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         while (await reader.ReadAsync(cancellationToken))
         {
             yield return new StoredRow(
-                new ChainRow(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt64(7), (byte[])reader.GetValue(8)),
-                (byte[])reader.GetValue(9),
-                (byte[])reader.GetValue(10));
+                new ChainRow(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.GetFieldValue<byte[]>(8)),
+                reader.GetFieldValue<byte[]>(9),
+                reader.GetFieldValue<byte[]>(10));
         }
     }
 
@@ -208,9 +208,9 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         while (await reader.ReadAsync(cancellationToken))
         {
             yield return new StoredOutcomeRow(
-                new OutcomeRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), (byte[])reader.GetValue(5), reader.GetInt64(6)),
-                (byte[])reader.GetValue(7),
-                (byte[])reader.GetValue(8));
+                new OutcomeRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5), reader.GetInt64(6)),
+                reader.GetFieldValue<byte[]>(7),
+                reader.GetFieldValue<byte[]>(8));
         }
     }
 
@@ -221,6 +221,42 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
         command.CommandText = "SELECT count(*) FROM command_outcomes WHERE seq IS NULL";
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    public async ValueTask<LogSchema?> ReadLogSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await DescribeAsync(connection, cancellationToken);
+    }
+
+    public async ValueTask<LogSchema?> ExpectedLogSchemaAsync(CancellationToken cancellationToken) => await ExpectedSchema.Value;
+
+    /// <summary>
+    /// Every sqlite_master row of the log's tables: the tables, their indexes and every trigger on them, as SQLite stores
+    /// them. sqlite_master is what SQLite itself parses at open, so an edit through writable_schema shows here too.
+    /// </summary>
+    internal static async Task<LogSchema> DescribeAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN ('events', 'command_outcomes') OR name IN ('events', 'command_outcomes')";
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lines.Add(LogSchema.Line(reader.GetValue(0) as string, reader.GetValue(1) as string, reader.GetValue(2) as string, reader.GetValue(3) as string));
+        }
+
+        return LogSchema.Of(lines);
+    }
+
+    // What the migrations create, from a private in-memory database migrated once per process (a few milliseconds).
+    private static readonly Lazy<Task<LogSchema>> ExpectedSchema = new(async () =>
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = "ops-expected-schema-" + Guid.NewGuid().ToString("N"), Mode = SqliteOpenMode.Memory, Cache = SqliteCacheMode.Shared };
+        using var reference = new SqliteDatabase(builder.ToString());
+        reference.Migrate();
+        await using var connection = reference.Open();
+        return await DescribeAsync(connection, CancellationToken.None);
+    });
 
     private async ValueTask<IReadOnlyDictionary<long, byte[]>> HashesAsync(string sql, IEnumerable<long> at, CancellationToken cancellationToken)
     {

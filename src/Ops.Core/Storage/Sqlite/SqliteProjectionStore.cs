@@ -83,6 +83,15 @@ internal sealed class SqliteProjectionStore(SqliteDatabase database, TimeProvide
         return load;
     }
 
+    /// <summary>
+    /// A stored document, which the kernel always writes as a blob. SQLite lets any value stand in any column, so a
+    /// document stored as text, a number or NULL is damage to name (issue 20 item 4), not a cast to fail on.
+    /// </summary>
+    private static byte[] Document(SqliteDataReader reader, int ordinal, string projection, string key) =>
+        reader.GetValue(ordinal) is byte[] document
+            ? document
+            : throw Log.Integrity.RowDamage.DocumentUnreadable(projection, key, reader.IsDBNull(ordinal) ? "it is NULL" : $"it is stored as {(reader.GetValue(ordinal) is string ? "text" : "a number")}, not as the document the kernel wrote");
+
     private static async ValueTask<byte[]?> LoadAsync(SqliteCommand load, string projection, DocumentAddress address, CancellationToken cancellationToken)
     {
         load.Parameters[0].Value = projection;
@@ -214,7 +223,7 @@ internal sealed class SqliteProjectionStore(SqliteDatabase database, TimeProvide
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                yield return (reader.GetString(0), (byte[])reader.GetValue(1));
+                yield return (reader.GetString(0), Document(reader, 1, projection, reader.GetString(0)));
             }
         }
 
@@ -228,7 +237,7 @@ internal sealed class SqliteProjectionStore(SqliteDatabase database, TimeProvide
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                yield return (new DocumentAddress(reader.GetString(0), reader.GetString(1), reader.GetString(2)), (byte[])reader.GetValue(3));
+                yield return (new DocumentAddress(reader.GetString(0), reader.GetString(1), reader.GetString(2)), Document(reader, 3, projection, reader.GetString(2)));
             }
         }
 

@@ -105,13 +105,13 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     public async ValueTask<(long Position, byte[] RowHash)> ReadHeadAsync(CancellationToken cancellationToken)
     {
         await using var reader = await _head.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : (0L, LogChain.Genesis);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0L, LogChain.Genesis);
     }
 
     public async ValueTask<(long Seq, byte[] RowHash)> ReadOutcomeHeadAsync(CancellationToken cancellationToken)
     {
         await using var reader = await _outcomeHead.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : (0L, LogChain.Genesis);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0L, LogChain.Genesis);
     }
 
     public async ValueTask<IReadOnlyList<LoggedEvent>> ReadCoreEventsAfterAsync(long position, CancellationToken cancellationToken)
@@ -184,7 +184,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         _findOutcome.Parameters[0].Value = commandId;
         await using var reader = await _findOutcome.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new StoredOutcome(JsonSerializer.Deserialize<CommandOutcome>((byte[])reader.GetValue(0), OpsJson.Options)!, reader.GetString(1))
+            ? new StoredOutcome(Log.Integrity.RowDamage.Outcome(commandId, reader.GetFieldValue<byte[]>(0)), reader.GetString(1))
             : null;
     }
 
@@ -251,7 +251,12 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
         }
     }
 
-    internal static LoggedEvent Read(SqliteDataReader reader) => new(reader.GetInt64(0), EventCodec.Decode((byte[])reader.GetValue(1)));
+    internal static LoggedEvent Read(SqliteDataReader reader)
+    {
+        // SQLite stores any type in any column: GetFieldValue<byte[]> reads text stored where a blob belongs as its bytes, which then fail to parse as a row at its position.
+        var position = reader.GetInt64(0);
+        return new(position, EventCodec.Decode(position, reader.GetFieldValue<byte[]>(1)));
+    }
 
     private static async ValueTask<IReadOnlyList<LoggedEvent>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
