@@ -60,7 +60,7 @@ public sealed class VerifierCliTests : IDisposable
             Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
         }
 
-        var (startCode, startOutput) = await HostProcess.RunCliAsync(_work, null, "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
+        var (startCode, startOutput) = await HostProcess.RunCliAsync(_work, null, "run", "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
         Assert.Equal(1, startCode);
         Assert.Contains("did not start", startOutput, StringComparison.Ordinal);
         Assert.Contains($"(row_unreadable) the log row at position {position}", startOutput, StringComparison.Ordinal);
@@ -86,7 +86,7 @@ public sealed class VerifierCliTests : IDisposable
         Assert.Contains("BROKEN (schema_altered)", verifyOutput, StringComparison.Ordinal);
         Assert.Contains("events_refuse_update", verifyOutput, StringComparison.Ordinal);
 
-        var (startCode, startOutput) = await HostProcess.RunCliAsync(_work, null, "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
+        var (startCode, startOutput) = await HostProcess.RunCliAsync(_work, null, "run", "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
         Assert.Equal(1, startCode);
         Assert.Contains("(schema_altered)", startOutput, StringComparison.Ordinal);
         Assert.Contains("restore the database from a backup", startOutput, StringComparison.Ordinal);

@@ -155,10 +155,12 @@ public sealed class ObjectBindingTests
         await h.AddActorAsync("alice", new CapabilityScope(["pack.x.*"], ["*"], [SafetyClass.Read]));
         await h.AddActorAsync("bob", new CapabilityScope(["pack.x.*"], ["*"], [SafetyClass.Read]));
 
-        // The attacker's capability is made first so samples can name it (a delegation's parent).
-        var (mallory, capability) = await h.AddActorAsync("mallory", new CapabilityScope([commandType], ["*"], [SafetyClass.WriteInternal]));
+        // The attacker's capability is made first so samples can name it (a delegation's parent). A command that spans
+        // tenants (pack installs) needs a capability that names every tenant (ADR 0007): the attack is on the object.
+        IReadOnlyList<string>? tenants = CapabilityEvaluator.SpansTenants(commandType) ? ["*"] : null;
+        var (mallory, capability) = await h.AddActorAsync("mallory", new CapabilityScope([commandType], ["*"], [SafetyClass.WriteInternal], tenants));
         var sample = await Samples[commandType](h, capability);
-        var narrowed = await h.SendAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(capability, new CapabilityScope([commandType], [sample.A.ScopeTarget], [SafetyClass.WriteInternal])));
+        var narrowed = await h.SendAsync("core.ChangeCapabilityScope", null, new ChangeCapabilityScope(capability, new CapabilityScope([commandType], [sample.A.ScopeTarget], [SafetyClass.WriteInternal], tenants)));
         Assert.True(narrowed.IsAccepted, narrowed.Reason);
 
         var problems = await BindingAttacks.RunAsync(h, mallory, commandType, sample);
