@@ -61,6 +61,7 @@ public sealed class EveryRouteTenancyTests : IDisposable
     private static object RegisterInDefault => new { command_type = "core.RegisterActor", payload = new { actor_id = "mole", kind = "human", display_name = "Mole", tenant_id = "default" } };
 
     [Fact]
+    [Trait("Pack", "notes")]
     public async Task EveryRouteOfTheOpenApiDocument_HasATenantRule_AndHoldsItAgainstAnotherTenantsAdministrator()
     {
         await using var world = await World.StartAsync(_work);
