@@ -434,9 +434,12 @@ internal sealed class CrashLane : IAsyncDisposable
 internal static class EgressHttp
 {
     /// <summary>Proposes and commits <c>pack.github.issues.AddLabels</c> on <paramref name="repository"/>#<paramref name="issue"/>, signed by admin's key.</summary>
-    public static async Task CommitAddLabelsAsync(HttpClient http, ECDsa signer, string repository, int issue)
+    public static Task CommitAddLabelsAsync(HttpClient http, ECDsa signer, string repository, int issue) =>
+        CommitAsync(http, signer, new { command_type = "pack.github.issues.AddLabels", payload = new { repository, issue_number = issue, labels = new[] { "crash" } } });
+
+    /// <summary>Proposes <paramref name="command"/> over HTTP and commits its first interpretation, signed by admin's key.</summary>
+    public static async Task CommitAsync(HttpClient http, ECDsa signer, object command)
     {
-        var command = new { command_type = "pack.github.issues.AddLabels", payload = new { repository, issue_number = issue, labels = new[] { "crash" } } };
         using var proposed = await http.PostAsJsonAsync("/v1/proposals", command);
         var json = await proposed.Content.ReadAsStringAsync();
         Assert.True(proposed.IsSuccessStatusCode, json);

@@ -123,8 +123,8 @@ public sealed class EveryRouteTenancyTests : IDisposable
             world.Gus = Client(port, KeyOf(addOutput));
             using var signer = ECDsa.Create();
             signer.ImportFromPem(await File.ReadAllTextAsync(Path.Combine(HostProcess.UserConfigFolder(work), "admin-signer.pem")));
-            await CommitAsync(world.Admin, signer, new { command_type = "pack.notes.notes.CreateNote", target_ref = "note-new", payload = new { title = Marker, content = Marker, content_type = "text", tags = new[] { "q4" } } });
-            await CommitAsync(world.Admin, signer, new { command_type = "pack.github.issues.AddLabels", payload = new { repository = "octo/" + Marker, issue_number = 7, labels = new[] { Marker } } });
+            await EgressHttp.CommitAsync(world.Admin, signer, new { command_type = "pack.notes.notes.CreateNote", target_ref = "note-new", payload = new { title = Marker, content = Marker, content_type = "text", tags = new[] { "q4" } } });
+            await EgressHttp.CommitAsync(world.Admin, signer, new { command_type = "pack.github.issues.AddLabels", payload = new { repository = "octo/" + Marker, issue_number = 7, labels = new[] { Marker } } });
             world.Request = Assert.Single(await EgressHttp.ListAsync(world.Admin, "pending"));
             using var notes = JsonDocument.Parse(await world.Admin.GetStringAsync("/v1/queries/notes/list"));
             world.NoteId = notes.RootElement.GetProperty("result").GetProperty("notes")[0].GetProperty("note_id").GetString()!;
@@ -222,18 +222,6 @@ public sealed class EveryRouteTenancyTests : IDisposable
         {
             var json = await Admin.GetStringAsync($"/v1/egress/{Request.RequestId}");
             return JsonSerializer.Deserialize<EgressRequestView>(json, OpsJson.Options)!;
-        }
-
-        private static async Task CommitAsync(HttpClient http, ECDsa signer, object command)
-        {
-            using var proposed = await http.PostAsJsonAsync("/v1/proposals", command);
-            var json = await proposed.Content.ReadAsStringAsync();
-            Assert.True(proposed.IsSuccessStatusCode, json);
-            var proposal = JsonSerializer.Deserialize<Proposal>(json, OpsJson.Options)!;
-            var interpretation = proposal.Interpretations[0];
-            var consent = ConsentSigning.Sign(signer, "admin", interpretation, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
-            using var committed = await http.PostAsync("/v1/commits", JsonContent.Create(new CommitRequest(proposal.Command, proposal.ProposedAt, interpretation.InterpretationId, interpretation.PreviewHash, consent), options: OpsJson.Options));
-            Assert.True(committed.IsSuccessStatusCode, await committed.Content.ReadAsStringAsync());
         }
 
         private static string KeyOf(string output) => output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("ops_", StringComparison.Ordinal));
