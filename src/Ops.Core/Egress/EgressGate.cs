@@ -465,7 +465,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
     private static string SwitchScopeOf(WriteSession session, string scope, ActorRef actor, DateTimeOffset now)
     {
         var own = session.Core.Actors.TryGetValue(actor.Id, out var registered) ? registered.TenantId : null;
-        if (TenantOfScope(scope) is { } named)
+        if (EgressLog.SplitScope(scope).Tenant is { } named)
         {
             if (named != own && !CapabilityEvaluator.FindInTenant(session.Core, actor.Id, OperateAction, "egress:*", SafetyClass.WriteInternal, now, named).Allowed)
             {
@@ -475,23 +475,18 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
             return scope;
         }
 
-        return CapabilityEvaluator.IsRootFor(session.Core, actor.Id, OperateAction, "egress:*", SafetyClass.WriteInternal, now) ? scope : $"tenant:{own}/{scope}";
+        return CapabilityEvaluator.IsRootFor(session.Core, actor.Id, OperateAction, "egress:*", SafetyClass.WriteInternal, now) ? scope : EgressLog.TenantScope(own ?? string.Empty, scope);
     }
-
-    private static string? TenantOfScope(string scope) =>
-        scope.StartsWith("tenant:", StringComparison.Ordinal) && scope.IndexOf('/', StringComparison.Ordinal) is var slash and > 7 ? scope[7..slash] : null;
 
     private static void CheckScope(string scope)
     {
-        if (TenantOfScope(scope) is { } tenant)
+        var (tenant, inner) = EgressLog.SplitScope(scope);
+        if (tenant is not null && !Naming.OpsTypeName.IsValidPackId(tenant))
         {
-            if (!Naming.OpsTypeName.IsValidPackId(tenant))
-            {
-                throw new OpsException(ReasonCodes.BadRequest, $"Kill switch scope '{scope}' names tenant '{tenant}', which is not a valid tenant id. Nothing was changed.");
-            }
-
-            scope = scope[(scope.IndexOf('/', StringComparison.Ordinal) + 1)..];
+            throw new OpsException(ReasonCodes.BadRequest, $"Kill switch scope '{scope}' names tenant '{tenant}', which is not a valid tenant id. Nothing was changed.");
         }
+
+        scope = inner;
 
         var ok = scope == "global"
             || (scope.StartsWith("pack:", StringComparison.Ordinal) && Naming.OpsTypeName.IsValidPackId(scope[5..]))

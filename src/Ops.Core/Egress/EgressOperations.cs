@@ -84,10 +84,11 @@ public sealed class EgressOperations
             return [.. switches.Select(s => new EgressSwitchView(s.Scope, s.Reason, At(s.EngagedAtTicks)))];
         }
 
-        var own = core.Actors.TryGetValue(actor.Id, out var registered) ? $"tenant:{registered.TenantId}/" : null;
+        var own = core.Actors.TryGetValue(actor.Id, out var registered) ? registered.TenantId : null;
         return [.. switches
-            .Where(s => (own is not null && s.Scope.StartsWith(own, StringComparison.Ordinal)) || !s.Scope.StartsWith("tenant:", StringComparison.Ordinal))
-            .Select(s => new EgressSwitchView(s.Scope, s.Scope.StartsWith("tenant:", StringComparison.Ordinal) ? s.Reason : "engaged by a root operator", At(s.EngagedAtTicks)))];
+            .Select(s => (Switch: s, EgressLog.SplitScope(s.Scope).Tenant))
+            .Where(s => s.Tenant is null || s.Tenant == own)
+            .Select(s => new EgressSwitchView(s.Switch.Scope, s.Tenant is null ? "engaged by a root operator" : s.Switch.Reason, At(s.Switch.EngagedAtTicks)))];
     }
 
     /// <summary>Approves a pending request: a signature by <paramref name="actor"/> (<see cref="EgressApproval.Sign"/>) or a policy consent.</summary>

@@ -93,13 +93,21 @@ internal static class EgressLog
     /// <summary>Whether a switch scope covers a request; <c>tenant:&lt;t&gt;/&lt;scope&gt;</c> covers only tenant t's requests.</summary>
     public static bool Covers(string scope, EgressRow row)
     {
-        if (scope.StartsWith("tenant:", StringComparison.Ordinal) && scope.IndexOf('/', StringComparison.Ordinal) is var slash and > 7)
-        {
-            return scope.AsSpan(7, slash - 7).SequenceEqual(row.TenantId) && Covers(scope[(slash + 1)..], row);
-        }
-
-        return scope == "global" || scope == "pack:" + row.PackId || scope == "destination:" + row.Destination;
+        var (tenant, inner) = SplitScope(scope);
+        return (tenant is null || tenant == row.TenantId)
+            && (inner == "global" || inner == "pack:" + row.PackId || inner == "destination:" + row.Destination);
     }
+
+    /// <summary>The one reading of a stored switch scope: its tenant (null for a root switch, which spans tenants) and the scope within it.</summary>
+    public static (string? Tenant, string Inner) SplitScope(string scope) =>
+        scope.StartsWith(TenantPrefix, StringComparison.Ordinal) && scope.IndexOf('/', StringComparison.Ordinal) is var slash and > 7
+            ? (scope[TenantPrefix.Length..slash], scope[(slash + 1)..])
+            : (null, scope);
+
+    /// <summary>The stored scope of a switch that holds only <paramref name="tenant"/>'s requests.</summary>
+    public static string TenantScope(string tenant, string scope) => $"{TenantPrefix}{tenant}/{scope}";
+
+    private const string TenantPrefix = "tenant:";
 
     /// <summary>The payload the pack's command carried.</summary>
     public static JsonElement PayloadOf(EgressRow row)
