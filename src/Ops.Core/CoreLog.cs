@@ -14,7 +14,7 @@ internal static partial class CoreLog
     [LoggerMessage(3, LogLevel.Information, "Projection {Projection} v{Version} rebuilt from the log: {Events} events")]
     public static partial void ProjectionRebuilt(ILogger logger, string projection, int version, long events);
 
-    [LoggerMessage(4, LogLevel.Error, "Projection {Projection} failed at position {Position}; it stops here until restarted")]
+    [LoggerMessage(4, LogLevel.Error, "Projection {Projection} failed at position {Position}; its documents and checkpoint stay as they were")]
     public static partial void ProjectionFailed(ILogger logger, string projection, long position, Exception exception);
 
     [LoggerMessage(5, LogLevel.Information, "Connector {Connector}: page {Page}, {Observed} observed, {Appended} appended")]
@@ -34,4 +34,10 @@ internal static partial class CoreLog
 
     [LoggerMessage(10, LogLevel.Error, "Egress request {RequestId} was held, not sent: its outbox row differs from the log ({Difference}); run 'log verify'")]
     public static partial void EgressRowAltered(ILogger logger, string requestId, string difference);
+
+    [LoggerMessage(40, LogLevel.Error, "Projection {Projection} of pack {Pack} parked at position {Position} after its fold threw {ErrorType}; the other projections go on. Resume it with 'projections resume {Projection}' after a fix")]
+    public static partial void ProjectionParked(ILogger logger, string projection, string pack, long position, string errorType);
+
+    [LoggerMessage(41, LogLevel.Error, "Pack {Pack} threw {ErrorType} in {Handler}; nothing was changed")]
+    public static partial void PackFault(ILogger logger, string pack, string handler, string errorType, Exception exception);
 }

@@ -47,6 +47,12 @@ internal sealed record CoreState(
     /// <summary>Installed packs by id (core.PackInstalled / core.PackRemoved), for the loader and the install handlers.</summary>
     public ImmutableDictionary<string, Ops.Core.Packs.Install.PackInstalled> Packs { get; init; } = Ops.Core.Packs.Install.InstalledPacks.Empty;
 
+    /// <summary>Projections parked after their fold threw, by name (core.ProjectionParked not yet followed by core.ProjectionResumed).</summary>
+    public ImmutableDictionary<string, Projections.ProjectionParked> ParkedProjections { get; init; } = Projections.ProjectionFaults.Empty;
+
+    /// <summary>How many times each projection was parked so far (numbers the next park's attempt).</summary>
+    public ImmutableDictionary<string, int> ProjectionAttempts { get; init; } = ImmutableDictionary.Create<string, int>(StringComparer.Ordinal);
+
     /// <summary>
     /// <see cref="Apply"/> for an event read back from the database: a payload that does not fold (a member renamed or of
     /// the wrong type in a stored row) is reported as the row's damage, with its position, instead of escaping as a
@@ -117,6 +123,8 @@ internal sealed record CoreState(
             case ConsentEventTypes.PolicyDeprecated:
                 var deprecated = e.PayloadAs<PolicyDeprecated>();
                 return next with { Policies = Add(Policies, deprecated.PolicyId, new CapabilityRecord(logged.Position, e, deprecated)) };
+            case Projections.ProjectionFaults.Parked or Projections.ProjectionFaults.Resumed:
+                return Projections.ProjectionFaults.Apply(next, e);
             default:
                 return Ops.Core.Packs.Install.InstalledPacks.Apply(next, e);
         }

@@ -34,7 +34,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var activity = OpsTelemetry.Source.StartActivity("ops.command.send");
         activity?.SetTag("ops.command_type", envelope.CommandType);
-        var validated = ValidateStage.Run(registry, envelope);
+        var validated = ValidateStage.Run(registry, envelope, logger);
         if (registry.Commands.TryGetValue(envelope.CommandType ?? string.Empty, out var known) && known.SafetyClass != SafetyClass.Read)
         {
             // Before any other check: a mutation never takes this path, whatever else is wrong with it.
@@ -64,7 +64,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var activity = OpsTelemetry.Source.StartActivity("ops.command.propose");
         activity?.SetTag("ops.command_type", envelope.CommandType);
-        var validated = ValidateStage.Run(registry, envelope);
+        var validated = ValidateStage.Run(registry, envelope, logger);
         if (validated.Rejection is { } invalid)
         {
             var rejected = Outcomes.Rejected(envelope.CommandId ?? string.Empty, envelope.CommandType ?? string.Empty, invalid, time.GetUtcNow());
@@ -109,7 +109,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         using var activity = OpsTelemetry.Source.StartActivity("ops.command.commit");
         activity?.SetTag("ops.command_type", request.Command?.CommandType);
         var envelope = request.Command;
-        var validated = envelope is null ? new Rejection(ReasonCodes.InvalidEnvelope, "command is required") : ValidateStage.Run(registry, envelope);
+        var validated = envelope is null ? new Rejection(ReasonCodes.InvalidEnvelope, "command is required") : ValidateStage.Run(registry, envelope, logger);
         if (validated.Rejection is null && request.Consent is null)
         {
             validated = new Rejection(ReasonCodes.ConsentInvalid, "consent is required: a signature bound to the preview, or an active policy");
@@ -168,7 +168,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         }
 
         var id = identity.Value!;
-        var target = TargetStage.Run(validated, envelope, id.CommandId, core);
+        var target = TargetStage.Run(validated, envelope, id.CommandId, core, logger);
         if (target.Rejection is { } notBound)
         {
             return new Stopped(notBound, id, Record: false);
@@ -192,7 +192,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
         var streams = new SessionStreamReader(session, validated.Registration.StreamPrefix);
         // The handler's projection reads are scoped to the caller's tenant and the host's mode by the kernel (seed 001).
         var reader = readerFor(validated.Registration.Owner, new Projections.ProjectionAccess(id.Scope.TenantId, id.Scope.Mode, id.Actor.ActorId, core, now));
-        var decided = await DecideStage.RunAsync(registry, validated, bound, id, capability.Value!, decisionTime, now, streams, core, reader, cancellationToken);
+        var decided = await DecideStage.RunAsync(registry, validated, bound, id, capability.Value!, decisionTime, now, streams, core, reader, logger, cancellationToken);
         return decided.Rejection is { } refused
             ? new Stopped(refused, id, Record: true) { Capability = capability.Value }
             : new Ready(id, capability.Value!, bound, decided.Value!, streams);

@@ -81,6 +81,10 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             {
                 throw new ConnectorException(connectorId, $"page {page} failed: {ex.Message} Pages before it are stored; the next sync resumes at the stored cursor.", ex);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException && Packs.PackFaults.IsPack(registration.Owner))
+            {
+                throw new OpsException(ReasonCodes.PackFault, Packs.PackFaults.Caught(logger, registration.Owner, $"its connector {connectorId} (page {page})", ex) + " Pages before it are stored; the next sync resumes at the stored cursor.", ex);
+            }
 
             var drafts = pulled.Observations.Select(o => ToDraft(run, o)).ToList();
             var watermark = pulled.Watermark ?? result.Watermark;
@@ -243,6 +247,10 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             catch (Exception ex) when (IsSourceFailure(ex))
             {
                 throw new ConnectorException(run.Registration.Id, $"the tombstone sweep failed at {entity.StreamKey}: {ex.Message} The sync's pages and the sweep's results before it are stored; reset the connector to sweep again.", ex);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && Packs.PackFaults.IsPack(run.Registration.Owner))
+            {
+                throw new OpsException(ReasonCodes.PackFault, Packs.PackFaults.Caught(logger, run.Registration.Owner, $"the tombstone sweep of its connector {run.Registration.Id} at {entity.StreamKey}", ex) + " The sync's pages and the sweep's results before it are stored; reset the connector to sweep again.", ex);
             }
 
             rechecked++;

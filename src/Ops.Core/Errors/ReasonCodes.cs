@@ -156,6 +156,18 @@ public static class ReasonCodes
     public const string Internal = "internal";
 
     /// <summary>
+    /// Code of a pack (a command, query, connector or egress handler) threw: the kernel caught it at its boundary, recorded
+    /// it, and changed nothing; the reason names the pack, the handler and the exception's type (issue 16 item 6).
+    /// </summary>
+    public const string PackFault = "pack_fault";
+
+    /// <summary>
+    /// The projection is parked: its fold threw on an event, so its documents stay as of the event before and it is not read
+    /// until an operator resumes it (<c>projections resume</c>) or its pack ships a new projection version (issue 16 item 6).
+    /// </summary>
+    public const string ProjectionParked = "projection_parked";
+
+    /// <summary>
     /// A stored row of the log does not parse (a flipped bit, a renamed member, invalid UTF-8, a value of the wrong type):
     /// reported with its position and what is wrong with it, so <c>log verify</c> can locate the damage.
     /// </summary>
@@ -178,9 +190,9 @@ public static class ReasonCodes
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,
         MethodNotAllowed => ReasonKind.MethodNotAllowed,
-        LogUnavailable => ReasonKind.Unavailable,
+        LogUnavailable or ProjectionParked => ReasonKind.Unavailable,
         UpstreamFailed => ReasonKind.Upstream,
-        IntegrityViolation or RowUnreadable or SchemaAltered or Internal => ReasonKind.Internal,
+        IntegrityViolation or RowUnreadable or SchemaAltered or Internal or PackFault => ReasonKind.Internal,
         _ => ReasonKind.Unprocessable,
     };
 }

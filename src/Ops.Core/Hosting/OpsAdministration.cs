@@ -326,6 +326,38 @@ public sealed class OpsAdministration
         return await _kernel.Projections.StateHashAsync(projection, cancellationToken);
     }
 
+    /// <summary>The projections parked after their fold threw (issue 16 item 6), as of the log's head, by name.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>Each park, in ordinal order of the projection's name; empty when none is parked.</returns>
+    public async Task<IReadOnlyList<OpsParkedProjection>> ParkedProjectionsAsync(CancellationToken cancellationToken)
+    {
+        var core = await _kernel.CoreReader.CurrentAsync(cancellationToken);
+        return [.. core.ParkedProjections.Values.OrderBy(p => p.Projection, StringComparer.Ordinal).Select(View)];
+    }
+
+    /// <summary>
+    /// <c>projections resume</c>: lifts the park of a projection whose fold threw (appends <c>core.ProjectionResumed</c> with
+    /// <paramref name="reason"/>), then folds it up to the log's head at once. When the fold throws again the projection is
+    /// parked again, on the record, and the result says so.
+    /// </summary>
+    /// <param name="projection">The projection's registered name.</param>
+    /// <param name="reason">Why it is resumed (recorded; for example the fix that was installed).</param>
+    /// <param name="cancellationToken">Cancels the resume; a catch-up cut short leaves the projection resumed and behind.</param>
+    /// <returns>The park that was lifted (null when the projection was not parked: nothing was appended) and the park now in force, if the fold threw again.</returns>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.NotFound"/>: no such projection; nothing was changed.</exception>
+    /// <exception cref="Log.LogCommitException">The database could not commit; nothing was written.</exception>
+    public async Task<OpsProjectionResume> ResumeProjectionAsync(string projection, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        var name = Registered(projection);
+        var lifted = await Projections.ProjectionFaults.ResumeAsync(_kernel.Writer, _kernel.Options.Mode, name, reason, cancellationToken);
+        await _kernel.Projections.CatchUpAsync([name], cancellationToken);
+        var core = await _kernel.CoreReader.CurrentAsync(cancellationToken);
+        return new OpsProjectionResume(lifted is null ? null : View(lifted), core.ParkedProjections.TryGetValue(name, out var again) ? View(again) : null);
+    }
+
+    private static OpsParkedProjection View(Projections.ProjectionParked p) => new(p.Projection, p.Version, p.Owner, p.Position, p.EventType, p.ErrorType, p.Attempt);
+
     /// <summary>
     /// <c>db migrate</c>: migrates every routed database (<c>Ops:Routes</c>) up to the latest migration, or to
     /// <paramref name="to"/>; <c>0</c> removes every table. Opens no kernel.
@@ -448,6 +480,21 @@ public sealed record OpsNewApiKey(string KeyId, string Token, string SecretSha25
 /// <param name="ApiKey">Its new API key, shown once.</param>
 /// <param name="SignerKeyId">Its new consent signing key's id.</param>
 public sealed record OpsRecovered(string ActorId, string TenantId, string? CapabilityId, string ApiKey, string SignerKeyId);
+
+/// <summary>A projection parked after its fold threw (<c>core.ProjectionParked</c>, issue 16 item 6).</summary>
+/// <param name="Projection">The projection's registered name.</param>
+/// <param name="Version">The projection version that failed.</param>
+/// <param name="Owner">The pack that registered it.</param>
+/// <param name="Position">Log position of the event its fold threw on; its documents stop before it.</param>
+/// <param name="EventType">That event's type.</param>
+/// <param name="ErrorType">Full name of the exception's type (the message is in the worker's log).</param>
+/// <param name="Attempt">1 for the first park, one more after each resume.</param>
+public sealed record OpsParkedProjection(string Projection, int Version, string Owner, long Position, string EventType, string ErrorType, int Attempt);
+
+/// <summary>What <see cref="OpsAdministration.ResumeProjectionAsync"/> did.</summary>
+/// <param name="Lifted">The park it lifted, or null when the projection was not parked.</param>
+/// <param name="ParkedAgain">The park in force afterwards, when the fold threw again; null when the projection is folding.</param>
+public sealed record OpsProjectionResume(OpsParkedProjection? Lifted, OpsParkedProjection? ParkedAgain);
 
 /// <summary>The checkpoint signing key's public facts.</summary>
 /// <param name="KeyId">Its id.</param>

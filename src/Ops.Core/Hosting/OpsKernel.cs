@@ -49,10 +49,10 @@ internal sealed class OpsKernel : IAsyncDisposable
 
         EventLog = new KernelEventLog(EngineFor("event_log"));
         Writer = new LogWriter(EventLog.Engine, time, logger);
-        Projections = new ProjectionEngine(registry, EventLog.Store, kind => EngineFor(kind).Projections, time, logger);
-        Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
         CoreReader = new CoreStateReader(EventLog.Store, Writer);
-        Queries = new QueryRunner(registry, Projections, kind => EngineFor(kind).Projections, CoreReader, Safety, options, time);
+        Projections = new ProjectionEngine(registry, EventLog.Store, kind => EngineFor(kind).Projections, time, logger, new ProjectionParking(CoreReader.CurrentAsync, Writer, options.Mode));
+        Safety = new Safety.SafetyRecorder(Writer, options.Mode, time);
+        Queries = new QueryRunner(registry, Projections, kind => EngineFor(kind).Projections, CoreReader, Safety, options, time, logger);
         Gateway = new CommandGateway(registry, Writer, Projections, Queries.ReaderFor, options, Safety, time, loggerFactory.CreateLogger<CommandGateway>());
         Secrets = new SecretsProvider(opsSection, time);
         Connectors = new ConnectorRunner(registry, Writer, CoreReader, EventLog.Store, Secrets, Safety, options, time, logger);

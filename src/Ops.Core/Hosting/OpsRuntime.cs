@@ -62,8 +62,8 @@ public sealed class OpsRuntime
     /// <param name="cancellationToken">Cancels the catch-up and the read.</param>
     /// <returns>The handler's result with the projections, log position, instant (UTC) and access scope it was answered from.</returns>
     /// <exception cref="OpsException"><see cref="ReasonCodes.NotFound"/> (no such query), <see cref="ReasonCodes.BadRequest"/> (the arguments do not fit),
-    /// <see cref="ReasonCodes.CapabilityDenied"/>, <see cref="ReasonCodes.UnknownActor"/>; nothing was changed but the safety record of a refusal.</exception>
-    /// <exception cref="ProjectionFailedException">A projection's fold threw; its documents and checkpoint stay as they were.</exception>
+    /// <see cref="ReasonCodes.CapabilityDenied"/>, <see cref="ReasonCodes.UnknownActor"/>, <see cref="ReasonCodes.PackFault"/> (the pack's query threw),
+    /// <see cref="ReasonCodes.ProjectionParked"/> (it read a projection parked after its fold threw); nothing was changed but the safety record of a refusal.</exception>
     public async Task<OpsQueryResult> QueryAsync(string packId, string route, JsonElement arguments, CallerContext caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(packId);
@@ -75,15 +75,7 @@ public sealed class OpsRuntime
         }
 
         await AuthorizeAsync(caller, registration.Name, "query:" + packId, SafetyClass.Read, cancellationToken);
-        QueryAnswer answer;
-        try
-        {
-            answer = await _kernel.Queries.RunAsync(registration, arguments, caller, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            throw new OpsException(ReasonCodes.BadRequest, $"The query arguments do not fit {registration.Name}{(ex.Path is { Length: > 0 } path ? " at " + path : string.Empty)}: an argument is missing, unknown, or of the wrong type. Nothing was changed.", ex);
-        }
+        var answer = await _kernel.Queries.RunAsync(registration, arguments, caller, cancellationToken);
 
         return new OpsQueryResult(answer.Query, [.. answer.Projections.Select(p => new OpsQueryProjection(p.Name, p.Version))], answer.Position, answer.FreshnessAt, answer.TenantId, answer.Mode, answer.Result);
     }

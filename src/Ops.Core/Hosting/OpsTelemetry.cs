@@ -28,6 +28,12 @@ public static class OpsTelemetry
     /// <summary>Refusals recorded on the safety stream (each one, coalesced or not), tagged <c>reason_code</c>.</summary>
     internal static readonly Counter<long> SafetyDecisions = Meter.CreateCounter<long>("ops.safety.decisions", unit: "{refusal}", description: "Refusals on a trust boundary.");
 
+    /// <summary>Projections parked after their fold threw, tagged <c>projection</c>.</summary>
+    internal static readonly Counter<long> ProjectionsParked = Meter.CreateCounter<long>("ops.projections.parked", unit: "{projection}", description: "Projections parked after their fold threw (issue 16 item 6).");
+
+    /// <summary>Exceptions from pack handlers caught at the kernel boundary, tagged <c>pack</c>.</summary>
+    internal static readonly Counter<long> PackFaults = Meter.CreateCounter<long>("ops.packs.faults", unit: "{fault}", description: "Exceptions from pack code caught at the kernel boundary (issue 16 item 6).");
+
     /// <summary>Egress request events appended (a move, a receipt, a credential issuance), tagged <c>event_type</c>.</summary>
     internal static readonly Counter<long> EgressEvents = Meter.CreateCounter<long>("ops.egress.events", unit: "{event}", description: "Moves and receipts of egress requests.");
 

@@ -153,8 +153,17 @@ internal sealed class PackBuilder : IPackBuilder
             var handler = Single<IQueryHandler<TQuery, TResult>>(services, $"query {queryName}");
             return new QueryRegistration(queryName, Owner, route, async (invocation, ct) =>
             {
-                var query = invocation.Arguments.Deserialize<TQuery>(OpsJson.Options)
-                    ?? throw new JsonException($"Query {queryName} needs arguments.");
+                TQuery query;
+                try
+                {
+                    query = invocation.Arguments.Deserialize<TQuery>(OpsJson.Options) ?? throw new JsonException("null arguments");
+                }
+                catch (JsonException ex)
+                {
+                    // Told apart here, before the pack's handler runs, so that a JsonException of the handler's own is its fault, not the caller's.
+                    throw new Errors.OpsException(Errors.ReasonCodes.BadRequest, $"The query arguments do not fit {queryName}{(ex.Path is { Length: > 0 } path ? " at " + path : string.Empty)}: an argument is missing, unknown, or of the wrong type. Nothing was changed.", ex);
+                }
+
                 return await handler.ExecuteAsync(new QueryContext<TQuery>(query, invocation.Actor, invocation.Scope, invocation.Projections), ct);
             });
         });

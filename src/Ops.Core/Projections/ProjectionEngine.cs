@@ -18,7 +18,7 @@ namespace Ops.Core.Projections;
 /// another tenant's document and no document mixes tenants.
 /// </para>
 /// </summary>
-internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log, Func<string, IProjectionStore> storeFor, TimeProvider time, ILogger logger)
+internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log, Func<string, IProjectionStore> storeFor, TimeProvider time, ILogger logger, ProjectionParking? parking = null)
 {
     private const int PageSize = 2_000;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -30,16 +30,32 @@ internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log,
         try
         {
             var head = await log.HeadPositionAsync(cancellationToken);
+            var core = parking is null ? null : await parking.Core(cancellationToken);
             foreach (var projection in Select(only))
             {
-                var checkpoint = await ReadCheckpointAsync(projection, cancellationToken);
-                if (checkpoint is null || checkpoint.Value.Version != projection.Version)
+                if (core is not null && ProjectionFaults.ParkOf(core, projection) is not null)
                 {
-                    await RebuildCoreAsync(projection, head, cancellationToken);
+                    continue;
                 }
-                else if (checkpoint.Value.Position < head)
+
+                try
                 {
-                    await FoldLiveAsync(projection, checkpoint.Value.Position, head, cancellationToken);
+                    var checkpoint = await ReadCheckpointAsync(projection, cancellationToken);
+                    if (checkpoint is null || checkpoint.Value.Version != projection.Version)
+                    {
+                        await RebuildCoreAsync(projection, head, cancellationToken);
+                    }
+                    else if (checkpoint.Value.Position < head)
+                    {
+                        await FoldLiveAsync(projection, checkpoint.Value.Position, head, cancellationToken);
+                    }
+                }
+                catch (ProjectionFailedException failure) when (parking is not null)
+                {
+                    // One pack's broken fold must not stop the others (issue 16 item 6): park it, on the record, and go on.
+                    var parked = await ProjectionFaults.ParkAsync(parking.Writer, parking.Mode, projection, failure, cancellationToken);
+                    Hosting.OpsTelemetry.ProjectionsParked.Add(1, new KeyValuePair<string, object?>("projection", projection.Name));
+                    CoreLog.ProjectionParked(logger, projection.Name, projection.Owner, parked.Position, parked.ErrorType);
                 }
             }
 
@@ -385,7 +401,7 @@ internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log,
     private ProjectionFailedException Failed(ProjectionRegistration projection, LoggedEvent e, Exception ex)
     {
         CoreLog.ProjectionFailed(logger, projection.Name, e.Position, ex);
-        return new ProjectionFailedException(projection.Name, e.Position, ex);
+        return new ProjectionFailedException(projection.Name, e.Position, ex) { EventId = e.Envelope.EventId, EventType = e.Envelope.EventType };
     }
 
     /// <summary>
@@ -429,6 +445,12 @@ internal sealed class ProjectionEngine(KernelRegistry registry, IEventStore log,
         storeFor(projection.ResourceKind).ReadCheckpointAsync(projection.Name, cancellationToken);
 }
 
+/// <summary>What lets the engine park a projection whose fold throws: kernel state as of the log's head, and the writer its record goes through.</summary>
+/// <param name="Core">Reads kernel state as of the log's head (parks made by other processes included).</param>
+/// <param name="Writer">Appends <c>core.ProjectionParked</c>.</param>
+/// <param name="Mode">The host's mode, for the record's scope.</param>
+internal sealed record ProjectionParking(Func<CancellationToken, ValueTask<Capabilities.CoreState>> Core, Log.LogWriter Writer, string Mode);
+
 /// <summary>A projection's fold threw; its documents and checkpoint stay as they were before the batch.</summary>
 public sealed class ProjectionFailedException : Exception
 {
@@ -448,4 +470,10 @@ public sealed class ProjectionFailedException : Exception
 
     /// <summary>Log position of the event it failed on.</summary>
     public long Position { get; }
+
+    /// <summary>The event_id of that event.</summary>
+    internal string EventId { get; init; } = string.Empty;
+
+    /// <summary>The event type of that event.</summary>
+    internal string EventType { get; init; } = string.Empty;
 }

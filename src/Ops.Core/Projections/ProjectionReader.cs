@@ -9,7 +9,8 @@ namespace Ops.Core.Projections;
 /// Reads the documents of one owner's projections from their routed databases, scoped by construction
 /// to the caller's tenant and mode (seed 001): every statement names tenant_id and mode, taken from
 /// <see cref="ProjectionAccess"/>, never from the pack. A projection that spans tenants is read only
-/// after the caller's capability for it is checked.
+/// after the caller's capability for it is checked. A parked projection is not read at all
+/// (<see cref="Errors.ReasonCodes.ProjectionParked"/>).
 /// </summary>
 internal sealed class ProjectionReader(KernelRegistry registry, Func<string, IProjectionStore> storeFor, string owner, ProjectionAccess access) : IProjectionReader
 {
@@ -43,6 +44,12 @@ internal sealed class ProjectionReader(KernelRegistry registry, Func<string, IPr
         if (!registry.Projections.TryGetValue(projectionName, out var projection) || projection.Owner != owner)
         {
             throw new InvalidOperationException($"Projection {projectionName} is not registered by '{owner}'; a pack reads only its own projections.");
+        }
+
+        if (ProjectionFaults.ParkOf(access.Core, projection) is { } parked)
+        {
+            // Documents that stop before an event would answer as if it never happened.
+            throw ProjectionFaults.Refusal(parked);
         }
 
         if (projection.Tenancy == ProjectionTenancy.SpansTenants)

@@ -18,11 +18,10 @@ namespace Ops.Core.Projections;
 /// only its caller's tenant. The caller's capability for the query itself is checked by the edge
 /// before this runs.
 /// </summary>
-internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine projections, Func<string, IProjectionStore> storeFor, CoreStateReader core, SafetyRecorder safety, KernelOptions options, TimeProvider time)
+internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine projections, Func<string, IProjectionStore> storeFor, CoreStateReader core, SafetyRecorder safety, KernelOptions options, TimeProvider time, Microsoft.Extensions.Logging.ILogger logger)
 {
     /// <summary>Runs <paramref name="registration"/> with <paramref name="arguments"/> (a JSON object) as <paramref name="caller"/>.</summary>
-    /// <exception cref="JsonException">The arguments do not fit the query record.</exception>
-    /// <exception cref="OpsException"><see cref="ReasonCodes.UnknownActor"/>, or <see cref="ReasonCodes.CapabilityDenied"/> when the handler read a projection that spans tenants without a capability naming it (recorded on the safety stream).</exception>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.UnknownActor"/>; <see cref="ReasonCodes.BadRequest"/> when the arguments do not fit the query record; <see cref="ReasonCodes.CapabilityDenied"/> when the handler read a projection that spans tenants without a capability naming it, or <see cref="ReasonCodes.PackFault"/> when the pack's query threw (both recorded on the safety stream); <see cref="ReasonCodes.ProjectionParked"/> when it read a parked projection.</exception>
     public async ValueTask<QueryAnswer> RunAsync(QueryRegistration registration, JsonElement arguments, CallerContext caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registration);
@@ -40,6 +39,12 @@ internal sealed class QueryRunner(KernelRegistry registry, ProjectionEngine proj
         {
             await safety.RecordAsync(new SafetyDecision(caller.Route ?? "query " + registration.Name, access.ActorId, access.TenantId, null, ex.Code, ex.Message), cancellationToken);
             throw;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OpsException && PackFaults.IsPack(registration.Owner))
+        {
+            var reason = PackFaults.Caught(logger, registration.Owner, "its query " + registration.Name, ex);
+            await safety.RecordAsync(new SafetyDecision(caller.Route ?? "query " + registration.Name, access.ActorId, access.TenantId, null, ReasonCodes.PackFault, reason), cancellationToken);
+            throw new OpsException(ReasonCodes.PackFault, reason);
         }
 
         return new QueryAnswer(

@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using Ops.Core.Hosting;
 using Ops.Core.Projections;
+using Ops.Host.Edge;
 
 namespace Ops.Host.Cli;
 
 /// <summary>
-/// <c>projections list | verify [name] [--repair] | rebuild [name]</c>: projection documents sit outside
+/// <c>projections list | verify [name] [--repair] | rebuild [name] | resume name --reason text</c>: projection documents sit outside
 /// the log's hash chain, so <c>verify</c> rebuilds each projection in memory from the log and compares
 /// state hashes (tenant and mode included), naming every projection that differs and its first
 /// differing document. It repairs nothing unless asked: <c>--repair</c> or <c>rebuild</c> rebuilds
@@ -20,12 +21,32 @@ internal static class ProjectionsCli
         var list = new Command("list", "List registered projections: owner, version, tenancy, routed resource kind and lag behind the log head.");
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
+            var parked = (await kernel.Admin.ParkedProjectionsAsync(ct)).ToDictionary(p => p.Projection, StringComparer.Ordinal);
             foreach (var projection in kernel.Runtime.Catalog.Projections)
             {
                 var lag = await kernel.Admin.ProjectionLagAsync(projection.Name, ct);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{projection.Name}  owner={projection.Owner}  v{projection.Version}  tenancy={projection.Tenancy}  route={projection.ResourceKind}  lag={lag}"));
+                var state = parked.TryGetValue(projection.Name, out var park) && park.Version == projection.Version ? "  " + Parked(park) : string.Empty;
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{projection.Name}  owner={projection.Owner}  v{projection.Version}  tenancy={projection.Tenancy}  route={projection.ResourceKind}  lag={lag}{state}"));
             }
 
+            return 0;
+        }));
+
+        var resumeName = new Argument<string>("name") { Description = "The parked projection." };
+        var resumeReason = new Option<string>("--reason") { Description = "Why it is resumed, recorded in the log (for example the fix that was installed).", Required = true };
+        var resume = new Command("resume", "Lift the park of a projection whose fold threw, and fold it up to the log's head at once; if it throws again it is parked again, on the record.") { resumeName, resumeReason };
+        resume.SetAction((parse, ct) => withKernel(error, async kernel =>
+        {
+            var result = await kernel.Admin.ResumeProjectionAsync(parse.GetValue(resumeName)!, parse.GetValue(resumeReason)!, ct);
+            if (result.ParkedAgain is { } again)
+            {
+                await error.WriteLineAsync($"ops: {again.Projection} threw again and is parked: {Parked(again)}. Its documents were not changed past that event; fix the pack and resume again.");
+                return EdgeReasons.Refused;
+            }
+
+            await output.WriteLineAsync(result.Lifted is { } lifted
+                ? string.Create(CultureInfo.InvariantCulture, $"RESUMED  {lifted.Projection}: parked at position {lifted.Position}, now folded to the log's head.")
+                : $"NOT PARKED  {parse.GetValue(resumeName)}: nothing was recorded; it is folded to the log's head.");
             return 0;
         }));
 
@@ -88,7 +109,7 @@ internal static class ProjectionsCli
             return 0;
         })));
 
-        return new Command("projections", "List, verify and rebuild projections (constitution A6: rebuildable read models).") { list, verify, rebuild };
+        return new Command("projections", "List, verify, rebuild and resume projections (constitution A6: rebuildable read models).") { list, verify, rebuild, resume };
     }
 
     /// <summary>A fold that throws stops the command with its message; documents and checkpoint stay as they were.</summary>
@@ -122,6 +143,9 @@ internal static class ProjectionsCli
         error.WriteLine($"ops: no projection '{name}' is registered; registered: {(all.Count == 0 ? "none" : string.Join(", ", all))}. Nothing was changed.");
         return false;
     }
+
+    private static string Parked(OpsParkedProjection park) =>
+        string.Create(CultureInfo.InvariantCulture, $"PARKED at position {park.Position} ({park.EventType}): its fold threw {park.ErrorType}; resume with 'projections resume {park.Projection} --reason ...'");
 
     private static string Describe(ProjectionVerification result) => result.Status switch
     {

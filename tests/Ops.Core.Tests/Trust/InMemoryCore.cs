@@ -75,7 +75,7 @@ internal sealed class InMemoryCore
         }
 
         var bound = DecideStage.Bind(envelope, identity.Value, target.Value!, capability.Value!, Now);
-        var decided = await DecideStage.RunAsync(CoreRegistry, validated.Value!, bound, identity.Value, capability.Value!, Now, Now, NoStreams.Instance, State, null!, CancellationToken.None);
+        var decided = await DecideStage.RunAsync(CoreRegistry, validated.Value!, bound, identity.Value, capability.Value!, Now, Now, NoStreams.Instance, State, null!, null, CancellationToken.None);
         if (decided.Rejection is { } refused)
         {
             return Result.Rejected(refused.Code);

@@ -44,6 +44,7 @@ internal static class DecideStage
         IStreamReader streams,
         CoreState core,
         IProjectionReader projections,
+        Microsoft.Extensions.Logging.ILogger? logger,
         CancellationToken cancellationToken)
     {
         var registration = validated.Registration;
@@ -57,6 +58,10 @@ internal static class DecideStage
         {
             // A kernel refusal the handler ran into, e.g. reading a projection that spans tenants without a capability naming it.
             return new Rejection(ex.Code, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && PackFaults.IsPack(registration.Owner))
+        {
+            return new Rejection(ReasonCodes.PackFault, PackFaults.Caught(logger, registration.Owner, "its handler of " + registration.Name, ex));
         }
 
         if (decision.IsRejected)
@@ -81,7 +86,19 @@ internal static class DecideStage
                 continue;
             }
 
-            interpretations.Add(Interpret(registry, registration, bound, capability, decisionTime, streamKey, option));
+            try
+            {
+                interpretations.Add(Interpret(registry, registration, bound, capability, decisionTime, streamKey, option));
+            }
+            catch (OpsException ex)
+            {
+                return new Rejection(ex.Code, ex.Message);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && PackFaults.IsPack(registration.Owner))
+            {
+                // The decision's events and previews are the pack's objects; serializing them runs the pack's code too.
+                return new Rejection(ReasonCodes.PackFault, PackFaults.Caught(logger, registration.Owner, "the decision of its handler of " + registration.Name, ex));
+            }
         }
 
         return interpretations.Count > 0 ? interpretations : new Rejection(ReasonCodes.CapabilityDenied, uncovered!);
@@ -96,7 +113,7 @@ internal static class DecideStage
         {
             if (!registry.TryGetEvent(e.GetType(), out var eventType) || eventType.Owner != registration.Owner)
             {
-                throw new InvalidOperationException($"The handler of {registration.Name} emitted {e.GetType().Name}, which is not an event registered by '{registration.Owner}'. Nothing was appended.");
+                throw new OpsException(ReasonCodes.PackFault, $"pack '{registration.Owner}' failed in its handler of {registration.Name}: it emitted {e.GetType().Name}, which is not an event registered by '{registration.Owner}'. Nothing was appended.");
             }
 
             events.Add((eventType, JsonSerializer.SerializeToElement(e, e.GetType(), OpsJson.Options)));

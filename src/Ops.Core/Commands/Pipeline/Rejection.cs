@@ -26,6 +26,9 @@ internal sealed record Rejection(string Code, string Message)
         ReasonCodes.PolicyNotApplicable,
         ReasonCodes.PreviewMismatch,
         ReasonCodes.ProposalExpired,
+
+        // Pack code that threw at the kernel's boundary (issue 16 item 6): on the record with the pack it names.
+        ReasonCodes.PackFault,
     };
 
     public string? Field { get; init; }

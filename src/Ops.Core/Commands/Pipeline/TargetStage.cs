@@ -12,10 +12,19 @@ namespace Ops.Core.Commands.Pipeline;
 /// </summary>
 internal static class TargetStage
 {
-    public static StageResult<string> Run(Validated validated, CommandEnvelope envelope, string commandId, CoreState core)
+    public static StageResult<string> Run(Validated validated, CommandEnvelope envelope, string commandId, CoreState core, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var registration = validated.Registration;
-        var binding = registration.Bind(validated.Payload, new TargetContext(envelope.TargetRef, commandId, core));
+        TargetBinding binding;
+        try
+        {
+            binding = registration.Bind(validated.Payload, new TargetContext(envelope.TargetRef, commandId, core));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && PackFaults.IsPack(registration.Owner))
+        {
+            return new Rejection(ReasonCodes.PackFault, PackFaults.Caught(logger, registration.Owner, "binding the target of " + registration.Name, ex));
+        }
+
         if (binding.ObjectRef is not { } objectRef)
         {
             return new Rejection(binding.Code ?? ReasonCodes.InvalidTarget, $"{registration.Name}: {binding.Problem}");

@@ -14,7 +14,7 @@ internal sealed record Validated(CommandRegistration Registration, object Payloa
 /// <summary>Stage 1: the envelope's shape and limits (<see cref="EnvelopeLimits"/>), the command type, and the payload. Pure.</summary>
 internal static partial class ValidateStage
 {
-    public static StageResult<Validated> Run(KernelRegistry registry, CommandEnvelope envelope)
+    public static StageResult<Validated> Run(KernelRegistry registry, CommandEnvelope envelope, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var commandType = envelope.CommandType ?? string.Empty;
         if (commandType.Length > EnvelopeLimits.CommandType)
@@ -70,6 +70,11 @@ internal static partial class ValidateStage
 
             // The path and position, never the exception's text: it names .NET types.
             return new Rejection(ReasonCodes.InvalidPayload, $"payload does not fit {commandType} at {ex.Path ?? "$"}: a member is missing, unknown, or of the wrong type (see the command's schema)");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && PackFaults.IsPack(registration.Owner))
+        {
+            // The payload record's constructor and converters are the pack's code.
+            return new Rejection(ReasonCodes.PackFault, PackFaults.Caught(logger, registration.Owner, "reading the payload of " + registration.Name, ex));
         }
     }
 
