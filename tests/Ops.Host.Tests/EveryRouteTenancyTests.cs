@@ -18,9 +18,9 @@ namespace Ops.Host.Tests;
 /// </summary>
 public sealed class EveryRouteTenancyTests : IDisposable
 {
-    private const string Marker = "acme-secret-7f3";
+    internal const string Marker = "acme-secret-7f3";
 
-    private static readonly Dictionary<string, string> Environment = new()
+    internal static readonly Dictionary<string, string> Environment = new()
     {
         ["Ops__Egress__Dispatch"] = "false",
         ["Ops__Egress__Destinations__github__BaseUrl"] = "http://127.0.0.1:9/",

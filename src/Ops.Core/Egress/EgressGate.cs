@@ -170,7 +170,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                     }
                 }
 
-                await EgressLog.AppendSwitchAsync(session, EgressEventTypes.SwitchEngaged, new EgressSwitchEngaged(scope, reason, actor.Id, held), actor, mode, now, ct);
+                await EgressLog.AppendSwitchAsync(session, EgressEventTypes.SwitchEngaged, new EgressSwitchEngaged(scope, reason, actor.Id, held), scope, actor, mode, now, ct);
                 return held;
             },
             cancellationToken);
@@ -207,7 +207,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                     released++;
                 }
 
-                await EgressLog.AppendSwitchAsync(session, EgressEventTypes.SwitchReleased, new EgressSwitchReleased(scope, actor.Id, released), actor, mode, now, ct);
+                await EgressLog.AppendSwitchAsync(session, EgressEventTypes.SwitchReleased, new EgressSwitchReleased(scope, actor.Id, released), scope, actor, mode, now, ct);
                 return released;
             },
             cancellationToken);

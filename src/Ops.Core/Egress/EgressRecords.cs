@@ -77,8 +77,8 @@ internal static class EgressLog
         return appended[0].Event;
     }
 
-    /// <summary>Appends a kill switch event.</summary>
-    public static async ValueTask AppendSwitchAsync(WriteSession session, string eventType, object payload, ActorRef actor, string mode, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Appends a kill switch event, in the switch's tenant (seed 001: every record carries its tenant), or <c>system</c> for a root switch that spans tenants.</summary>
+    public static async ValueTask AppendSwitchAsync(WriteSession session, string eventType, object payload, string scope, ActorRef actor, string mode, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var stream = EgressEventTypes.SwitchStream;
         var last = await session.LastOccurredAtAsync(stream, cancellationToken);
@@ -86,7 +86,7 @@ internal static class EgressLog
         var version = await session.StreamVersionAsync(stream, cancellationToken);
         var draft = EventDraft.Create(
             eventType, 1, EventDraft.Payload(payload), "egress:switches", $"{eventType}#{version + 1}", version + 1, at,
-            new Causation("egress-switches", null, null), actor, null, null, new IdentityScope("system", mode, null, "egress"), stream);
+            new Causation("egress-switches", null, null), actor, null, null, new IdentityScope(SplitScope(scope).Tenant ?? "system", mode, null, "egress"), stream);
         await session.AppendAsync(stream, version, [draft], cancellationToken);
     }
 
