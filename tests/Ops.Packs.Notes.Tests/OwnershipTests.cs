@@ -122,6 +122,7 @@ public sealed class OwnershipTests
         await k.CreateNoteAsync(bob, "Bob's");
         using var json = JsonDocument.Parse(arguments);
 
-        await Assert.ThrowsAnyAsync<JsonException>(() => k.QueryAsync(route, json.RootElement, eve));
+        var refused = await Assert.ThrowsAsync<Ops.Core.Errors.OpsException>(() => k.QueryAsync(route, json.RootElement, eve));
+        Assert.Equal(Ops.Core.Errors.ReasonCodes.BadRequest, refused.Code);
     }
 }

@@ -94,7 +94,7 @@ public sealed class PackSpecTests
     {
         var failure = Assert.Throws<ArgumentException>(() => Spec().Given(EchoNames.TargetOf("1"), new Shout("1", "not an event")));
 
-        Assert.Contains("Shout is not an event type registered by pack 'echo'", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Shout is neither an event type registered by pack 'echo'", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

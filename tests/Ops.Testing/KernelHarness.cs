@@ -51,7 +51,10 @@ public sealed class KernelHarness : IAsyncDisposable
 
     /// <summary>
     /// Starts a kernel with these packs, each registered under its manifest's pack id, as the host would load them
-    /// (but in-process: no folder, no install checks; use <see cref="PackChecks"/> for those).
+    /// (but in-process: no folder, no install checks; use <see cref="PackChecks"/> for those): with the exports and
+    /// depends_on of the pack.json beside each pack's assembly, or by the packaging convention when there is none (a
+    /// referenced <c>*.Contracts</c> assembly named after the pack's assembly is exported, any other depended on), and in
+    /// the loader's order, a pack after those that export what it depends on.
     /// </summary>
     /// <param name="packs">Each pack's id (its manifest's <c>pack_id</c>) and entry type.</param>
     /// <param name="settings">Configuration on top of the harness's own (routes, mode, checkpoints), for example a pack's <c>Ops:Packs:&lt;pack_id&gt;:*</c> settings or an extra route.</param>
@@ -104,9 +107,9 @@ public sealed class KernelHarness : IAsyncDisposable
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         var ops = services.AddOps(configuration).UseTimeProvider(time);
         services.Configure<KernelOptions>(o => o.ContentRoot = directory);
-        foreach (var (id, pack) in packs)
+        foreach (var (id, pack, exports, dependsOn) in PackDeclarations.InLoadOrder(packs))
         {
-            ops.AddPack(pack, new OpsPackInfo(id, "1.0.0", string.Empty, string.Empty, [], []));
+            ops.AddPack(pack, new OpsPackInfo(id, "1.0.0", string.Empty, string.Empty, exports, dependsOn));
         }
 
         var kernel = services.BuildServiceProvider().GetRequiredService<OpsKernel>();

@@ -27,8 +27,9 @@ namespace Ops.Testing;
 /// <para>
 /// What it leaves out: capabilities, consent and the log's guarantees are the kernel's, so a spec neither
 /// authorizes nor signs nor checks that the streams a decision appends to are covered by a capability;
-/// use <see cref="KernelHarness"/> for a real kernel on SQLite. A spec holds one pack, so a projection that
-/// folds another pack's exported events needs the real kernel too. Not thread-safe: one spec per test.
+/// use <see cref="KernelHarness"/> for a real kernel on SQLite. A spec decides one pack's commands; the packs whose
+/// contracts it depends on can be registered beside it (<c>dependencies</c>) so its projections fold their exported
+/// events. Not thread-safe: one spec per test.
 /// </para>
 /// </summary>
 public sealed class PackSpec
@@ -45,14 +46,16 @@ public sealed class PackSpec
     private readonly PackRegistrations _pack;
     private readonly List<EventEnvelope> _events = [];
     private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<string> _dependsOn;
 
     /// <summary>Registers <paramref name="pack"/> under <paramref name="packId"/>, as the host does at load.</summary>
     /// <param name="pack">The pack's entry type, as its manifest names it.</param>
     /// <param name="packId">The manifest's <c>pack_id</c>.</param>
     /// <param name="configuration">The pack's settings (the host's section <c>Ops:Packs:&lt;pack_id&gt;</c>), keys relative to it, for example <c>BaseUrl</c>; none by default.</param>
     /// <param name="time">The clock; a <see cref="ManualTimeProvider"/> at its default start when omitted.</param>
-    /// <exception cref="PackLoadException">The host would refuse the pack at load: a name outside its namespace, a missing or duplicate handler, an invalid route.</exception>
-    public PackSpec(IOpsPack pack, string packId, IReadOnlyDictionary<string, string?>? configuration = null, ManualTimeProvider? time = null)
+    /// <param name="dependencies">The packs that export the contract modules this pack depends on, each with its pack id, registered first as the worker loads them (issue 16 item 8); their events may then be given (<see cref="Given"/>) and folded by this pack's projections. Exports and depends_on come from the pack.json beside each assembly, or by convention (<see cref="KernelHarness"/>).</param>
+    /// <exception cref="PackLoadException">The host would refuse the pack at load: a name outside its namespace, a missing or duplicate handler, an invalid route, a projection over events of a contract module it does not depend on or that no dependency exports.</exception>
+    public PackSpec(IOpsPack pack, string packId, IReadOnlyDictionary<string, string?>? configuration = null, ManualTimeProvider? time = null, IReadOnlyList<(string PackId, IOpsPack Pack)>? dependencies = null)
     {
         ArgumentNullException.ThrowIfNull(pack);
         ArgumentException.ThrowIfNullOrEmpty(packId);
@@ -61,9 +64,14 @@ public sealed class PackSpec
         var settings = (configuration ?? new Dictionary<string, string?>()).ToDictionary(kv => $"Ops:Packs:{packId}:{kv.Key}", kv => kv.Value, StringComparer.Ordinal);
         var root = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         _registry = KernelRegistryFactory.CreateWithCore(Time, NullLoggerFactory.Instance);
-        var builder = new PackBuilder(packId, root.GetSection($"Ops:Packs:{packId}"), pack.GetType().Assembly, Time, NullLoggerFactory.Instance);
-        pack.Register(builder);
-        _pack = builder.Build(new LoadedPack(packId, "0.0.0", string.Empty, string.Empty, [], []));
+        foreach (var (id, dependency, exports, dependsOn) in PackDeclarations.InLoadOrder(dependencies ?? []))
+        {
+            _registry.Add(Build(dependency, id, root, exports, dependsOn));
+        }
+
+        var (ownExports, ownDependsOn) = PackDeclarations.Of(pack);
+        _pack = Build(pack, packId, root, ownExports, ownDependsOn);
+        _dependsOn = ownDependsOn;
         _registry.Add(_pack);
         As("alice");
     }
@@ -99,12 +107,13 @@ public sealed class PackSpec
 
     /// <summary>
     /// Given: these events happened on one of the pack's streams, in this order, at <see cref="Time"/>'s instant,
-    /// in the caller's scope. Each payload must be a type the pack registered with <c>AddEvent</c>.
+    /// in the caller's scope. Each payload must be a type the pack registered with <c>AddEvent</c>, or one exported by a
+    /// contract module it depends on (then the stream is the exporting pack's).
     /// </summary>
-    /// <param name="streamKey">The pack-local stream key, as a handler names it (for example <c>item-42</c>, usually a target_ref).</param>
+    /// <param name="streamKey">The stream key local to the event's pack, as a handler names it (for example <c>item-42</c>, usually a target_ref).</param>
     /// <param name="events">Event payload records.</param>
     /// <returns>This spec.</returns>
-    /// <exception cref="ArgumentException">A payload's type is not an event the pack registered.</exception>
+    /// <exception cref="ArgumentException">A payload's type is neither an event the pack registered nor one a contract module in its depends_on exports.</exception>
     public PackSpec Given(string streamKey, params object[] events)
     {
         ArgumentException.ThrowIfNullOrEmpty(streamKey);
@@ -112,8 +121,8 @@ public sealed class PackSpec
         foreach (var payload in events)
         {
             ArgumentNullException.ThrowIfNull(payload, nameof(events));
-            var registration = EventOf(payload);
-            Append(streamKey, registration, JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options), GivenSource, null);
+            var registration = GivenEventOf(payload);
+            Append(streamKey, registration, JsonSerializer.SerializeToElement(payload, payload.GetType(), OpsJson.Options), GivenSource, null, registration.Owner);
         }
 
         return this;
@@ -290,9 +299,23 @@ public sealed class PackSpec
             ? registration
             : throw new ArgumentException($"{payload.GetType().Name} is not an event type registered by pack '{PackId}' (AddEvent).", nameof(payload));
 
-    private void Append(string streamKey, EventRegistration type, JsonElement payload, string sourceRef, CommandEnvelope? command)
+    /// <summary>An event the spec's pack may be given: its own, or one exported by a contract module it depends on.</summary>
+    private EventRegistration GivenEventOf(object payload) =>
+        _registry.TryGetEvent(payload.GetType(), out var registration)
+        && (registration.Owner == PackId || _dependsOn.Contains(registration.PayloadType.Assembly.GetName().Name ?? string.Empty, StringComparer.Ordinal))
+            ? registration
+            : throw new ArgumentException($"{payload.GetType().Name} is neither an event type registered by pack '{PackId}' (AddEvent) nor one exported by a contract module in its depends_on (pass the exporting pack in dependencies).", nameof(payload));
+
+    private PackRegistrations Build(IOpsPack pack, string packId, IConfiguration root, IReadOnlyList<string> exports, IReadOnlyList<string> dependsOn)
     {
-        var streamId = CommandRegistration.StreamPrefixOf(PackId) + streamKey;
+        var builder = new PackBuilder(packId, root.GetSection($"Ops:Packs:{packId}"), pack.GetType().Assembly, Time, NullLoggerFactory.Instance);
+        pack.Register(builder);
+        return builder.Build(new LoadedPack(packId, "0.0.0", string.Empty, string.Empty, exports, dependsOn));
+    }
+
+    private void Append(string streamKey, EventRegistration type, JsonElement payload, string sourceRef, CommandEnvelope? command, string? owner = null)
+    {
+        var streamId = CommandRegistration.StreamPrefixOf(owner ?? PackId) + streamKey;
         var version = _versions.GetValueOrDefault(streamId) + 1;
         _versions[streamId] = version;
         var now = Time.GetUtcNow();
