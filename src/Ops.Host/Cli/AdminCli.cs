@@ -204,7 +204,7 @@ internal static class AdminCli
     private static Command Actors(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error)
     {
         var id = new Argument<string>("actor-id") { Description = "New actor id, [a-z0-9][a-z0-9._-]*." };
-        var kind = new Option<ActorKind>("--kind") { Description = "human, service or agent.", DefaultValueFactory = _ => ActorKind.Human };
+        var kind = CliValues.Choice("--kind", "human, service or agent.", ActorKind.Human);
         var name = new Option<string?>("--name") { Description = "Display name." };
         var tenant = new Option<string?>("--tenant") { Description = "Tenant (default: the acting actor's)." };
         var add = new Command("add", "Register an actor and print a new API key for it (shown once).") { id, kind, name, tenant };
@@ -280,8 +280,8 @@ internal static class AdminCli
         var holder = new Argument<string>("actor-id") { Description = "Who receives the capability." };
         var types = new Option<string[]>("--types") { Description = "Command/query type patterns, e.g. pack.notes.* (exact, prefix*, or *).", Required = true, AllowMultipleArgumentsPerToken = true };
         var targets = new Option<string[]>("--targets") { Description = "target_ref patterns.", DefaultValueFactory = _ => ["*"], AllowMultipleArgumentsPerToken = true };
-        var safety = new Option<SafetyClass[]>("--safety") { Description = "Safety classes: Read, WriteInternal, WriteExternalSideEffect.", DefaultValueFactory = _ => [SafetyClass.Read], AllowMultipleArgumentsPerToken = true };
-        var expires = new Option<DateTimeOffset?>("--expires") { Description = "Expiry, ISO 8601 UTC (e.g. 2026-12-31T00:00:00Z)." };
+        var safety = CliValues.Choices<SafetyClass>("--safety", "Safety classes: Read, WriteInternal, WriteExternalSideEffect.", [SafetyClass.Read]);
+        var expires = CliValues.Instant("--expires", "Expiry, ISO 8601 UTC (e.g. 2026-12-31T00:00:00Z).");
         var parent = new Option<string?>("--parent") { Description = "Delegate from this capability (the acting actor must hold it); scope and bounds may only narrow." };
         var grant = new Command("grant", "Grant (or, with --parent, delegate) a capability.") { holder, types, targets, safety, expires, parent };
         grant.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
@@ -313,7 +313,7 @@ internal static class AdminCli
         }));
 
         var actorFilter = new Option<string?>("--actor") { Description = "Only this holder." };
-        var at = new Option<DateTimeOffset?>("--at") { Description = "Evaluate as of this instant (ISO 8601 UTC) instead of now, for audit." };
+        var at = CliValues.Instant("--at", "Evaluate as of this instant (ISO 8601 UTC) instead of now, for audit.");
         var list = new Command("list", "List capabilities with their state as of now or --at.") { actorFilter, at };
         list.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
         {

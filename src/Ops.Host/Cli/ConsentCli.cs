@@ -173,9 +173,9 @@ internal static class ConsentCli
 
         // sign (offline: needs no database)
         var proposalFile = new Argument<string>("proposal-file") { Description = "A proposal saved by propose." };
-        var interpretationOption = new Option<int?>("--interpretation") { Description = "Which interpretation (1-based, as propose lists them); required when the proposal has more than one." };
+        var interpretationOption = CliValues.OptionalNumber("--interpretation", "Which interpretation (1-based, as propose lists them); required when the proposal has more than one.", 1, int.MaxValue);
         var signer = new Option<string>("--signer") { Description = "Your actor id.", DefaultValueFactory = _ => "admin" };
-        var lifetime = new Option<int>("--expires-in-minutes") { Description = "Signature lifetime, 1 to 60 minutes.", DefaultValueFactory = _ => 10 };
+        var lifetime = CliValues.Number("--expires-in-minutes", "Signature lifetime, 1 to 60 minutes.", 1, 60, 10);
         var consentOut = new Option<string>("--out") { Description = "Where to save the consent.", DefaultValueFactory = _ => "consent.json" };
         var sign = new Command("sign", "Sign one interpretation of a proposal with a local key file (single use, expiring). Reads no database.") { proposalFile, interpretationOption, signer, lifetime, consentOut };
         sign.SetAction(async (parse, ct) =>
@@ -190,7 +190,7 @@ internal static class ConsentCli
                     throw new InvalidOperationException($"--interpretation must be 1 to {proposal.Interpretations.Count}.");
                 }
 
-                var minutes = Math.Clamp(parse.GetValue(lifetime), 1, 60);
+                var minutes = parse.GetValue(lifetime);
                 var who = parse.GetValue(signer)!;
                 using var key = LoadKey(parse.GetValue(keyOption) ?? DefaultKeyFile(who));
                 var consent = ConsentSigning.Sign(key, who, proposal.Interpretations[index - 1], TimeProvider.System.GetUtcNow(), TimeSpan.FromMinutes(minutes));
@@ -252,7 +252,8 @@ internal static class ConsentCli
             await output.WriteLineAsync($"policy_id: {created.PolicyId}  version: {created.Version}  (draft; activate it with: policies activate {name} --version {created.Version})");
             return 0;
         }));
-        var versionOption = new Option<int>("--version") { Description = "Policy version.", Required = true };
+        var versionOption = CliValues.Number("--version", "Policy version, from 1.", 1, int.MaxValue);
+        versionOption.Required = true;
         Command Transition(string verb, string commandType, Func<string, int, object> payload, string description)
         {
             var name = new Argument<string>("name");
@@ -289,8 +290,8 @@ internal static class ConsentCli
         // audit
         var actorFilter = new Option<string?>("--actor");
         var targetFilter = new Option<string?>("--target");
-        var from = new Option<DateTimeOffset?>("--from") { Description = "Inclusive, ISO 8601 UTC." };
-        var to = new Option<DateTimeOffset?>("--to") { Description = "Exclusive, ISO 8601 UTC." };
+        var from = CliValues.Instant("--from", "Inclusive, ISO 8601 UTC.");
+        var to = CliValues.Instant("--to", "Exclusive, ISO 8601 UTC.");
         var list = new Command("list", "List audit records: who, what, where, when, the signed delta, capability and consent.") { actorFilter, targetFilter, from, to };
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {

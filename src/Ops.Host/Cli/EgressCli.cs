@@ -21,11 +21,11 @@ internal static class EgressCli
         var reason = new Option<string>("--reason") { Description = "Why; recorded on the log.", Required = true };
 
         var status = new Option<string?>("--status") { Description = "pending, approved, dispatched, executed, failed, held, rejected or compensated." };
-        var limit = new Option<int>("--limit") { Description = "1 to 10,000.", DefaultValueFactory = _ => 100 };
+        var limit = CliValues.Number("--limit", "How many requests, 1 to 10,000.", 1, 10_000, 100);
         var list = new Command("list", "List the requests the acting actor may see (its tenant's, on destinations it operates or approves), oldest first.") { status, limit };
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var r in await kernel.Egress.ListAsync(parse.GetValue(status), Math.Clamp(parse.GetValue(limit), 1, 10_000), callerOf(kernel, parse.GetValue(asOption)).Actor, ct))
+            foreach (var r in await kernel.Egress.ListAsync(parse.GetValue(status), parse.GetValue(limit), callerOf(kernel, parse.GetValue(asOption)).Actor, ct))
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{r.RequestId}  {r.Status,-11} {r.Destination,-12} {r.CommandType}  attempts={r.Attempts}  hash={r.RequestHash}"));
             }
@@ -49,7 +49,7 @@ internal static class EgressCli
         egress.Subcommands.Add(show);
 
         var policy = new Option<string?>("--policy") { Description = "Approve by this active policy (id) instead of signing." };
-        var policyVersion = new Option<int>("--policy-version") { Description = "The policy's version.", DefaultValueFactory = _ => 1 };
+        var policyVersion = CliValues.Number("--policy-version", "The policy's version.", 1, int.MaxValue, 1);
         var approve = new Command("approve", "Approve a pending request: signs its request hash with your key file (or names an active policy).") { id, policy, policyVersion };
         approve.SetAction((parse, ct) => withKernel(error, async kernel =>
         {

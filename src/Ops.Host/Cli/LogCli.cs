@@ -18,12 +18,12 @@ internal static class LogCli
 {
     public static Command Create(TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, Task<int>>, Task<int>> withKernel)
     {
-        var count = new Option<int>("-n", "--count") { Description = "How many of the latest events.", DefaultValueFactory = _ => 20 };
+        var count = CliValues.Number("--count", "How many of the latest events, 1 to 10,000.", 1, 10_000, 20, "-n");
         var tail = new Command("tail", "Print the latest events, one line each.") { count };
         tail.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
             var head = await kernel.Log.HeadPositionAsync(ct);
-            var n = Math.Clamp(parse.GetValue(count), 1, 10_000);
+            var n = parse.GetValue(count);
             foreach (var e in await kernel.Log.ReadAsync(Math.Max(0, head - n), n, ct))
             {
                 var v = e.Envelope;
@@ -36,7 +36,7 @@ internal static class LogCli
         var format = new Option<string>("--format") { Description = "Export format; jsonl (the chain format) is the one supported.", DefaultValueFactory = _ => "jsonl" };
         format.AcceptOnlyFromAmong("jsonl");
         var file = new Option<string?>("--out") { Description = "Write to this file instead of standard output." };
-        var from = new Option<long>("--from") { Description = "First position to export: 1, or one past a signed checkpoint in the checkpoint folder (the export then opens with that checkpoint).", DefaultValueFactory = _ => 1 };
+        var from = CliValues.LongNumber("--from", "First position to export: 1, or one past a signed checkpoint in the checkpoint folder (the export then opens with that checkpoint).", 1, 1);
         var export = new Command("export", "Export the log as JSON Lines carrying the hash chain, sealed by a new signed checkpoint of its last row; verify it anywhere with 'log verify --file'.") { format, file, from };
         export.SetAction((parse, ct) => withKernel(error, kernel => ExportAsync(kernel, parse.GetValue(file), parse.GetValue(from), output, error, ct)));
 
