@@ -5,7 +5,7 @@ using Ops.Packs.Notes.Contracts;
 namespace Ops.Packs.Notes;
 
 /// <summary>
-/// Entry type of the notes pack (seed 001 section C: a durable, user-owned notes store). Declares
+/// Entry type of the notes pack (seed 001 §2.C: a durable, user-owned notes store). Declares
 /// names only; the kernel finds the handlers, the projection and the queries in this assembly.
 /// The only public type of the pack: the host creates it by the manifest's entry_type.
 /// </summary>

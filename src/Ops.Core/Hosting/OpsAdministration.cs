@@ -106,7 +106,7 @@ public sealed class OpsAdministration
         return views;
     }
 
-    /// <summary>Every version of every consent policy with its status at <paramref name="at"/> (seed 000 §4).</summary>
+    /// <summary>Every version of every consent policy with its status at <paramref name="at"/> (constitution §2: draft → active → deprecated).</summary>
     /// <param name="at">The instant (UTC) to evaluate at.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>Ordered by policy name, then version.</returns>
