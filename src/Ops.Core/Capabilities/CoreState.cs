@@ -47,6 +47,9 @@ internal sealed record CoreState(
     /// <summary>Installed packs by id (core.PackInstalled / core.PackRemoved), for the loader and the install handlers.</summary>
     public ImmutableDictionary<string, Ops.Core.Packs.Install.PackInstalled> Packs { get; init; } = Ops.Core.Packs.Install.InstalledPacks.Empty;
 
+    /// <summary>Contract assembly names bound to their exporter, first recorded exporter first (issue 16 item 4).</summary>
+    public ImmutableDictionary<string, Ops.Core.Packs.Install.ContractBinding> Contracts { get; init; } = Ops.Core.Packs.Install.InstalledPacks.NoContracts;
+
     /// <summary>
     /// <see cref="Apply"/> for an event read back from the database: a payload that does not fold (a member renamed or of
     /// the wrong type in a stored row) is reported as the row's damage, with its position, instead of escaping as a
