@@ -18,10 +18,10 @@ namespace Ops.Host.Packs;
 /// recorded, each with its recorded SHA-256 (an unrecorded, missing or changed file is refused by name; a record older
 /// than the file list is compared by the folder's content hash), and must pass the install checks again
 /// (<see cref="PackVerifier"/>, metadata only). Its exported contract modules must be bound to it in the log (issue 16
-/// item 4). Only then, and only with <see cref="PackCode.Load"/>, is anything of it loaded: its contract modules into the
-/// shared context, from its recorded files, just before the pack itself, after the packs whose contracts it depends on
-/// loaded; then the pack into its own <see cref="PackLoadContext"/>, its assemblies by path from the bytes that were
-/// compared and checked. A pack that fails is refused with a reason, packs that depend on its contracts are refused too,
+/// item 4). Only then, and only with <see cref="PackCode.Load"/>, is anything of it loaded, after the packs whose
+/// contracts it depends on loaded: the pack into its own <see cref="PackLoadContext"/>, its assemblies by path from the
+/// bytes that were compared and checked, and its contract modules into the shared context on first use, from its
+/// recorded files. A pack that fails is refused with a reason, packs that depend on its contracts are refused too,
 /// and the host runs the others (constitution §10). Pack folders beside the executable that are not installed are listed
 /// as such.
 /// </summary>
