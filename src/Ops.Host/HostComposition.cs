@@ -28,15 +28,15 @@ internal static class HostComposition
             : Path.Combine(AppContext.BaseDirectory, "packs");
 
     /// <summary>
-    /// Composes the kernel the one way (<c>AddOps</c>), adds the installed packs the loader verified and loaded, and opens
-    /// it (routes validated, databases migrated). Throws RouteMissingException, InvalidOperationException or OpsException
-    /// with an operator-facing message.
+    /// Composes the kernel the one way (<c>AddOps</c>), checks the installed packs and, with <see cref="PackCode.Load"/>,
+    /// adds those the loader loaded, and opens it (routes validated, databases migrated). Throws RouteMissingException,
+    /// InvalidOperationException or OpsException with an operator-facing message.
     /// </summary>
-    public static OpsSession Open(IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot)
+    public static OpsSession Open(IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot, PackCode packCode)
     {
         var services = new ServiceCollection();
         services.AddSingleton(loggerFactory);
-        AddOps(services, configuration, loggerFactory, contentRoot);
+        AddOps(services, configuration, loggerFactory, contentRoot, packCode);
         var provider = services.BuildServiceProvider();
         try
         {
@@ -49,15 +49,18 @@ internal static class HostComposition
         }
     }
 
-    /// <summary>Adds the kernel to <paramref name="services"/> with the packs the log records as installed, verified and loaded.</summary>
-    public static PackLoader AddOps(IServiceCollection services, IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot)
+    /// <summary>
+    /// Adds the kernel to <paramref name="services"/> with the packs the log records as installed, checked, and loaded only
+    /// when <paramref name="packCode"/> is <see cref="PackCode.Load"/> (issue 16 item 3).
+    /// </summary>
+    public static PackLoader AddOps(IServiceCollection services, IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot, PackCode packCode)
     {
         var ops = services.AddOps(configuration);
         services.Configure<KernelOptions>(o => o.ContentRoot = contentRoot);
 
         // Only what the log records as installed is loaded, after the same checks as at install.
         var loader = new PackLoader(ops, loggerFactory, new PackVerifier(PackSigningOptions.From(configuration)));
-        loader.LoadInstalled(OpsAdministration.ReadInstalledPacks(configuration, contentRoot), PacksDirectory(configuration));
+        loader.LoadInstalled(OpsAdministration.ReadInstalledPackSet(configuration, contentRoot), PacksDirectory(configuration), packCode);
         services.AddSingleton(loader);
         return loader;
     }

@@ -14,9 +14,12 @@ internal static class HostStatus
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"database: {status.Database} ({status.Provider}), {status.HeadPosition} events; mode {status.Mode}");
         text.AppendLine().Append("routes: ").AppendJoin(", ", status.Routes.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={r.Value}"));
-        var packs = kernel.Runtime.Catalog.Packs.Select(p => $"{p.PackId} {p.Version}").ToList();
-        text.AppendLine().Append("packs: ").Append(packs.Count == 0 ? "none" : string.Join(", ", packs));
         var loader = kernel.Loader;
+        // A verb that loads no pack code (issue 16 item 3) reports the installed packs that pass every check as such.
+        var packs = kernel.Runtime.Catalog.Packs.Select(p => $"{p.PackId} {p.Version}")
+            .Concat(loader.NotLoaded.Select(p => $"{p.PackId} {p.Version} (checked; loads in the worker)"))
+            .ToList();
+        text.AppendLine().Append("packs: ").Append(packs.Count == 0 ? "none" : string.Join(", ", packs));
         if (loader.Refused.Count > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $" ({loader.Refused.Count} refused: {string.Join(", ", loader.Refused.Select(r => r.PackId))}; see 'packs list')");

@@ -25,7 +25,7 @@ internal static class Worker
         using var bootLoggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true));
         try
         {
-            HostComposition.AddOps(builder.Services, builder.Configuration, bootLoggers, builder.Environment.ContentRootPath);
+            HostComposition.AddOps(builder.Services, builder.Configuration, bootLoggers, builder.Environment.ContentRootPath, PackCode.Load);
         }
         catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException)
         {

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using System.Text;
+using Ops.Core.Packs.Install;
 
 namespace Ops.Verification;
 
@@ -14,11 +14,12 @@ public sealed class PackSnapshot
     /// <summary>Largest pack folder the host reads (a bound on memory, not a rule of taste).</summary>
     public const long MaxBytes = 256L * 1024 * 1024;
 
-    private PackSnapshot(string directory, string contentHash, IReadOnlyDictionary<string, byte[]> files)
+    private PackSnapshot(string directory, IReadOnlyDictionary<string, byte[]> files, IReadOnlyList<PackFileRecord> records)
     {
         Directory = directory;
-        ContentHash = contentHash;
         Files = files;
+        FileRecords = records;
+        ContentHash = PackFileRecord.ContentHashOf(records);
     }
 
     /// <summary>The folder's absolute path.</summary>
@@ -30,6 +31,12 @@ public sealed class PackSnapshot
     /// <summary>Bytes of every file by relative path with '/' separators.</summary>
     public IReadOnlyDictionary<string, byte[]> Files { get; }
 
+    /// <summary>
+    /// Every file but the signature file, by relative path with its SHA-256, in ordinal order: what an install records
+    /// and what the loader compares before it loads anything (issue 16 item 3).
+    /// </summary>
+    public IReadOnlyList<PackFileRecord> FileRecords { get; }
+
     /// <summary>Reads the folder once; throws <see cref="DirectoryNotFoundException"/> or <see cref="InvalidDataException"/>.</summary>
     public static PackSnapshot Read(string directory)
     {
@@ -40,7 +47,7 @@ public sealed class PackSnapshot
         }
 
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        var listing = new StringBuilder();
+        var records = new List<PackFileRecord>();
         long total = 0;
         foreach (var relative in System.IO.Directory.GetFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
         {
@@ -55,11 +62,11 @@ public sealed class PackSnapshot
 
             if (relative != PackSignature.FileName)
             {
-                listing.Append(relative).Append('\n').Append(Convert.ToHexStringLower(SHA256.HashData(bytes))).Append('\n');
+                records.Add(new PackFileRecord(relative, Convert.ToHexStringLower(SHA256.HashData(bytes))));
             }
         }
 
-        return new PackSnapshot(root, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing.ToString()))), files);
+        return new PackSnapshot(root, files, records);
     }
 
     /// <summary>The bytes of <paramref name="path"/> (absolute, inside the folder), or null when the snapshot did not keep it.</summary>

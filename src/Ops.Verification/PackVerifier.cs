@@ -1,6 +1,7 @@
 using System.Reflection.PortableExecutable;
 using Mono.Cecil;
 using Ops.Core.Errors;
+using Ops.Core.Packs.Install;
 
 namespace Ops.Verification;
 
@@ -68,10 +69,10 @@ public sealed class PackVerifier(PackSigningOptions signing)
         }
 
         var checkedAssemblies = findings.Count == 0 ? CheckAssemblies(snapshot, manifest, findings, UsedEntries) : [];
-        return new PackVerification(root, manifest, snapshot, publisherKeyId, findings, checkedAssemblies);
+        return new PackVerification(root, manifest, snapshot, publisherKeyId, findings, [.. checkedAssemblies.Select(a => a.Name)]) { Assemblies = checkedAssemblies };
     }
 
-    private static List<string> CheckAssemblies(PackSnapshot snapshot, PackManifest manifest, List<PackFinding> findings, ISet<AllowListEntry>? used)
+    private static List<PackAssemblyFile> CheckAssemblies(PackSnapshot snapshot, PackManifest manifest, List<PackFinding> findings, ISet<AllowListEntry>? used)
     {
         var named = new HashSet<string>([manifest.EntryAssembly, .. manifest.Exports.Select(e => e + ".dll")], StringComparer.Ordinal);
         var modules = new List<(string Path, ModuleDefinition Module)>();
@@ -105,7 +106,7 @@ public sealed class PackVerifier(PackSigningOptions signing)
 
             var own = modules.Select(m => m.Module.Assembly.Name.Name).ToHashSet(StringComparer.Ordinal);
             var context = new PackAssemblyContext(manifest.PackId, manifest.Exports.ToHashSet(StringComparer.Ordinal), manifest.DependsOn.ToHashSet(StringComparer.Ordinal), own);
-            var checkedNames = new List<string>();
+            var checkedFiles = new List<PackAssemblyFile>();
             foreach (var (path, module) in modules)
             {
                 var name = module.Assembly.Name.Name;
@@ -127,10 +128,16 @@ public sealed class PackVerifier(PackSigningOptions signing)
                     findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"{path} is a managed assembly the checks cannot read: {ex.Message}") { File = path });
                 }
 
-                checkedNames.Add(name);
+                checkedFiles.Add(new PackAssemblyFile(path, name, module.Assembly.Name.Version?.ToString() ?? "0.0.0.0", module.Assembly.Name.Culture ?? string.Empty));
             }
 
-            return checkedNames;
+            // The loader resolves an assembly by its name to one recorded file (issue 16 item 3): a name carried by two files has no one file.
+            foreach (var twice in checkedFiles.GroupBy(a => (a.Name, a.Culture)).Where(g => g.Count() > 1))
+            {
+                findings.Add(new PackFinding(PackRuleIds.Manifest, ReasonCodes.PackRefused, $"assembly {twice.Key.Name} is carried by {string.Join(" and ", twice.Select(a => a.Path))}; the loader takes each assembly from one file, so keep one.") { File = twice.First().Path });
+            }
+
+            return checkedFiles;
         }
         finally
         {
@@ -173,6 +180,32 @@ public sealed class PackVerifier(PackSigningOptions signing)
 /// <param name="AssembliesChecked">The assemblies the rules ran on.</param>
 public sealed record PackVerification(string Directory, PackManifest? Manifest, PackSnapshot? Snapshot, string? PublisherKeyId, IReadOnlyList<PackFinding> Findings, IReadOnlyList<string> AssembliesChecked)
 {
+    /// <summary>
+    /// The managed files the rules ran on, with the assembly name and version their metadata declares: the only files the
+    /// loader takes a pack's assemblies from, by path (issue 16 item 3). Empty when the checks did not get that far.
+    /// </summary>
+    public IReadOnlyList<PackAssemblyFile> Assemblies { get; init; } = [];
+
+    /// <summary>
+    /// The file list and contract records an install of this folder records (issue 16 items 3 and 4); empty when the pack
+    /// was refused.
+    /// </summary>
+    /// <returns>The files (pack.sig excluded) and one record per exported contract module.</returns>
+    public (IReadOnlyList<PackFileRecord> Files, IReadOnlyList<PackContractRecord> Contracts) InstallRecords()
+    {
+        if (!IsAccepted || Snapshot is null || Manifest is null)
+        {
+            return ([], []);
+        }
+
+        var hashes = Snapshot.FileRecords.ToDictionary(f => f.Path, f => f.Sha256, StringComparer.Ordinal);
+        var contracts = Manifest.Exports
+            .Select(name => Assemblies.Single(a => a.Path == name + ".dll"))
+            .Select(a => new PackContractRecord(a.Name, a.Version, hashes[a.Path], a.Path))
+            .ToList();
+        return (Snapshot.FileRecords, contracts);
+    }
+
     /// <summary>Whether the pack passed every check.</summary>
     public bool IsAccepted => Findings.Count == 0;
 
@@ -183,3 +216,10 @@ public sealed record PackVerification(string Directory, PackManifest? Manifest, 
     public string Describe() =>
         $"pack '{Manifest?.PackId ?? Path.GetFileName(Directory)}' ({Directory}) was refused: {string.Join(" ", Findings.Select(f => f.ToString()))}";
 }
+
+/// <summary>A managed file of a pack folder the install checks ran on.</summary>
+/// <param name="Path">Its relative path in the folder, '/' separators.</param>
+/// <param name="Name">The assembly's simple name, from its metadata.</param>
+/// <param name="Version">The assembly version, from its metadata.</param>
+/// <param name="Culture">The assembly's culture; empty for a neutral one.</param>
+public sealed record PackAssemblyFile(string Path, string Name, string Version, string Culture);

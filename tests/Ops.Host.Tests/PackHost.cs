@@ -123,7 +123,7 @@ internal sealed class PackHost : IAsyncDisposable
 
     private void Open()
     {
-        Session = HostComposition.Open(_configuration, NullLoggerFactory.Instance, Work);
+        Session = HostComposition.Open(_configuration, NullLoggerFactory.Instance, Work, PackCode.Load);
         Kernel = Session.Services.GetRequiredService<OpsKernel>();
         Loader = Session.Loader;
     }

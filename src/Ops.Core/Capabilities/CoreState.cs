@@ -53,6 +53,9 @@ internal sealed record CoreState(
     /// <summary>How many times each projection was parked so far (numbers the next park's attempt).</summary>
     public ImmutableDictionary<string, int> ProjectionAttempts { get; init; } = ImmutableDictionary.Create<string, int>(StringComparer.Ordinal);
 
+    /// <summary>Contract assembly names bound to their exporter, first recorded exporter first (issue 16 item 4).</summary>
+    public ImmutableDictionary<string, Ops.Core.Packs.Install.ContractBinding> Contracts { get; init; } = Ops.Core.Packs.Install.InstalledPacks.NoContracts;
+
     /// <summary>
     /// <see cref="Apply"/> for an event read back from the database: a payload that does not fold (a member renamed or of
     /// the wrong type in a stored row) is reported as the row's damage, with its position, instead of escaping as a

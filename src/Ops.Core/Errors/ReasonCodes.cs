@@ -131,6 +131,12 @@ public static class ReasonCodes
     /// <summary>The pack id (or a contract it exports) is already installed with other content; an upgrade must say so.</summary>
     public const string PackConflict = "pack_conflict";
 
+    /// <summary>
+    /// A pack exports a contract module whose name is already bound to another installed pack (issue 16 item 4): refused
+    /// at install, and at load for a second exporter the log holds from before the check.
+    /// </summary>
+    public const string PackContractTaken = "pack_contract_taken";
+
     /// <summary>A pack depends on a contract module no installed pack exports, or a removal would break a dependent.</summary>
     public const string PackDependencyMissing = "pack_dependency_missing";
 
@@ -185,7 +191,7 @@ public static class ReasonCodes
         Unauthenticated => ReasonKind.Unauthenticated,
         CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid or SeparationOfDuties => ReasonKind.Forbidden,
         UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy or PackNotInstalled => ReasonKind.NotFound,
-        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict or EgressStateConflict or EgressSwitchEngaged or OutboxAltered => ReasonKind.Conflict,
+        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict or PackContractTaken or EgressStateConflict or EgressSwitchEngaged or OutboxAltered => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,

@@ -406,6 +406,16 @@ public sealed class OpsAdministration
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <returns>By pack id; empty when the log does not exist yet.</returns>
     public static IReadOnlyDictionary<string, PackInstalled> ReadInstalledPacks(IConfiguration configuration, string contentRoot) =>
+        InstalledPackReader.Read(configuration, contentRoot).Packs;
+
+    /// <summary>
+    /// As <see cref="ReadInstalledPacks"/>, with the contract bindings: which installed pack each contract assembly name is
+    /// bound to, so the loader takes a contract only from its exporter's recorded file (issue 16 item 4).
+    /// </summary>
+    /// <param name="configuration">The configuration root.</param>
+    /// <param name="contentRoot">The folder relative paths resolve against.</param>
+    /// <returns>Empty when the log does not exist yet.</returns>
+    public static InstalledPackSet ReadInstalledPackSet(IConfiguration configuration, string contentRoot) =>
         InstalledPackReader.Read(configuration, contentRoot);
 
     private static IEnumerable<OpsDatabaseState> ForEachDatabase(IConfiguration configuration, string contentRoot, Func<IStorageEngine, OpsDatabaseState> action)

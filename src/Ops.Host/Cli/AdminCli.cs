@@ -55,13 +55,15 @@ internal static class AdminCli
 
         root.Subcommands.Add(Capabilities(asOption, keyOption, output, error));
         root.Subcommands.Add(Tenants(asOption, keyOption, output, error));
+        // Which verbs load pack code (issue 16 item 3): only those that may run a pack's handler, projection, connector or
+        // egress hook, or must know what a pack registers. The log, packs, keys and every other admin verb load none.
         root.Subcommands.Add(LogCli.Create(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
         root.Subcommands.Add(PacksCli.Command(asOption, keyOption, output, error, WithKernelAsync));
         root.Subcommands.Add(Database(output, error));
-        root.Subcommands.Add(ConnectorCli.Command(asOption, output, error, (e, actor, action) => WithKernelAsync(e, (kernel, _) => action(kernel.Connectors, Caller(kernel, actor)))));
-        root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel))));
-        root.Subcommands.Add(EgressCli.Command(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller));
-        foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel)), Caller))
+        root.Subcommands.Add(ConnectorCli.Command(asOption, output, error, (e, actor, action) => WithKernelAsync(e, (kernel, _) => action(kernel.Connectors, Caller(kernel, actor)), PackCode.Load)));
+        root.Subcommands.Add(ProjectionsCli.Command(output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel), PackCode.Load)));
+        root.Subcommands.Add(EgressCli.Command(asOption, keyOption, output, error, (e, action) => WithKernelAsync(e, (kernel, _) => action(kernel), PackCode.Load), Caller));
+        foreach (var command in ConsentCli.Commands(asOption, keyOption, output, error, (e, packCode, action) => WithKernelAsync(e, (kernel, _) => action(kernel), packCode), Caller))
         {
             if (command.Name == "keys")
             {
@@ -197,7 +199,7 @@ internal static class AdminCli
             // After the key is shown: the packs shipped beside the executable, each verified and consented by the new admin.
             await PacksCli.InstallBundledAsync(kernel, Caller(kernel, result.ActorId), keyFile, output, error, ct);
             return 0;
-        }, mayCreate: true));
+        }, PackCode.CheckOnly, mayCreate: true));
         return command;
     }
 
@@ -370,13 +372,16 @@ internal static class AdminCli
         return new Command("db", "Database schema maintenance: migrate, unlock.") { migrate, unlock };
     }
 
-    internal static Task<int> WithKernelAsync(TextWriter error, Func<OpsSession, PackLoader, Task<int>> action) => WithKernelAsync(error, action, mayCreate: false);
+    /// <summary>Opens the kernel for one CLI command that runs no pack code (<see cref="PackCode.CheckOnly"/>): the default.</summary>
+    internal static Task<int> WithKernelAsync(TextWriter error, Func<OpsSession, PackLoader, Task<int>> action) => WithKernelAsync(error, action, PackCode.CheckOnly);
 
     /// <summary>
     /// Opens the kernel for one CLI command. Only <paramref name="mayCreate"/> commands (init) create a database: any other
-    /// command in a folder without one says so instead of creating an empty database and reporting on it.
+    /// command in a folder without one says so instead of creating an empty database and reporting on it. Pack code is
+    /// loaded only with <see cref="PackCode.Load"/>, for verbs that may run a pack's handler (issue 16 item 3); with
+    /// <see cref="PackCode.CheckOnly"/> the installed packs are checked and reported, and nothing of them runs.
     /// </summary>
-    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsSession, PackLoader, Task<int>> action, bool mayCreate)
+    internal static async Task<int> WithKernelAsync(TextWriter error, Func<OpsSession, PackLoader, Task<int>> action, PackCode packCode, bool mayCreate = false)
     {
         using var loggers = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         try
@@ -388,7 +393,7 @@ internal static class AdminCli
                 return 1;
             }
 
-            var kernel = HostComposition.Open(configuration, loggers, Directory.GetCurrentDirectory());
+            var kernel = HostComposition.Open(configuration, loggers, Directory.GetCurrentDirectory(), packCode);
             await using (kernel)
             {
                 // The worker refuses to start on these; the CLI says so and goes on, so the operator can look.

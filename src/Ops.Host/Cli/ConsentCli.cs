@@ -8,6 +8,7 @@ using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
 using Ops.Core.Storage;
+using Ops.Host.Packs;
 
 namespace Ops.Host.Cli;
 
@@ -101,7 +102,7 @@ internal static class ConsentCli
         }
     }
 
-    public static IEnumerable<Command> Commands(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, Func<OpsSession, Task<int>>, Task<int>> withKernel, Func<OpsSession, string?, CallerContext> callerOf)
+    public static IEnumerable<Command> Commands(Option<string?> asOption, Option<string?> keyOption, TextWriter output, TextWriter error, Func<TextWriter, PackCode, Func<OpsSession, Task<int>>, Task<int>> withKernel, Func<OpsSession, string?, CallerContext> callerOf)
     {
         string KeyFor(ParseResult parse, CallerContext caller) => parse.GetValue(keyOption) ?? DefaultKeyFile(caller.Actor.Id);
 
@@ -127,7 +128,7 @@ internal static class ConsentCli
         var owner = new Argument<string>("actor-id") { Description = "Whose key it is." };
         var publicKeyOption = new Option<string>("--public-key") { Description = "Base64 SubjectPublicKeyInfo, as 'keys new' prints it.", Required = true };
         var keysRegister = new Command("register", "Register an actor's public signing key (consented by the acting actor).") { owner, publicKeyOption };
-        keysRegister.SetAction((parse, ct) => withKernel(error, async kernel =>
+        keysRegister.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
         {
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var outcome = await SendAsync(kernel, caller, KeyFor(parse, caller), "core.RegisterSignerKey", null, new RegisterSignerKey(parse.GetValue(owner)!, parse.GetValue(publicKeyOption)!), output, ct);
@@ -136,7 +137,7 @@ internal static class ConsentCli
         var keyIdArgument = new Argument<string>("key-id");
         var reason = new Option<string>("--reason") { Description = "Why (recorded).", DefaultValueFactory = _ => "revoked by operator" };
         var keysRevoke = new Command("revoke", "Revoke a signing key; its signatures are refused from now on.") { keyIdArgument, reason };
-        keysRevoke.SetAction((parse, ct) => withKernel(error, async kernel =>
+        keysRevoke.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
         {
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var id = parse.GetValue(keyIdArgument)!;
@@ -152,7 +153,8 @@ internal static class ConsentCli
         var idempotency = new Option<string?>("--idempotency-key") { Description = "Your own idempotency key (default: derived from the content)." };
         var proposalOut = new Option<string>("--out") { Description = "Where to save the proposal for sign and commit.", DefaultValueFactory = _ => "proposal.json" };
         var propose = new Command("propose", "Propose a command: print its preview (every interpretation, none chosen) and save the proposal. Writes nothing to the log.") { type, target, payloadOption, idempotency, proposalOut };
-        propose.SetAction((parse, ct) => withKernel(error, async kernel =>
+        // propose and commit decide any command type, a pack's included: they load pack code (issue 16 item 3).
+        propose.SetAction((parse, ct) => withKernel(error, PackCode.Load, async kernel =>
         {
             var raw = parse.GetValue(payloadOption)!;
             var json = raw.StartsWith('@') ? await File.ReadAllTextAsync(raw[1..], ct) : raw;
@@ -210,7 +212,7 @@ internal static class ConsentCli
         var commitProposal = new Argument<string>("proposal-file");
         var consentFile = new Option<string>("--consent") { Description = "The consent saved by sign.", DefaultValueFactory = _ => "consent.json" };
         var commit = new Command("commit", "Commit a signed proposal: decided again against current state; if the preview would differ, nothing is written.") { commitProposal, consentFile };
-        commit.SetAction((parse, ct) => withKernel(error, async kernel =>
+        commit.SetAction((parse, ct) => withKernel(error, PackCode.Load, async kernel =>
         {
             var proposal = JsonSerializer.Deserialize<Proposal>(await File.ReadAllBytesAsync(parse.GetValue(commitProposal)!, ct), OpsJson.Options)!;
             var signed = JsonSerializer.Deserialize<SignedConsent>(await File.ReadAllBytesAsync(parse.GetValue(consentFile)!, ct), OpsJson.Options)!;
@@ -238,7 +240,7 @@ internal static class ConsentCli
         var targets = new Option<string[]>("--targets") { Description = "target_ref patterns.", DefaultValueFactory = _ => ["*"], AllowMultipleArgumentsPerToken = true };
         var actors = new Option<string[]>("--actors") { Description = "Actor id patterns.", Required = true, AllowMultipleArgumentsPerToken = true };
         var create = new Command("create", "Create a draft policy version (consented by your signature).") { policyName, types, targets, actors };
-        create.SetAction((parse, ct) => withKernel(error, async kernel =>
+        create.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
         {
             var caller = callerOf(kernel, parse.GetValue(asOption));
             var name = parse.GetValue(policyName)!;
@@ -258,7 +260,7 @@ internal static class ConsentCli
         {
             var name = new Argument<string>("name");
             var command = new Command(verb, description) { name, versionOption };
-            command.SetAction((parse, ct) => withKernel(error, async kernel =>
+            command.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
             {
                 var caller = callerOf(kernel, parse.GetValue(asOption));
                 var tenant = (await kernel.Admin.ActorsAsync(kernel.Runtime.Time.GetUtcNow(), ct)).Single(a => a.ActorId == caller.Actor.Id).TenantId;
@@ -270,7 +272,7 @@ internal static class ConsentCli
         }
 
         var policyList = new Command("list", "List consent policies: name, version, status, scope (address them by name and --version).");
-        policyList.SetAction((parse, ct) => withKernel(error, async kernel =>
+        policyList.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
         {
             foreach (var version in await kernel.Admin.PoliciesAsync(kernel.Runtime.Time.GetUtcNow(), ct))
             {
@@ -293,7 +295,7 @@ internal static class ConsentCli
         var from = CliValues.Instant("--from", "Inclusive, ISO 8601 UTC.");
         var to = CliValues.Instant("--to", "Exclusive, ISO 8601 UTC.");
         var list = new Command("list", "List audit records: who, what, where, when, the signed delta, capability and consent.") { actorFilter, targetFilter, from, to };
-        list.SetAction((parse, ct) => withKernel(error, async kernel =>
+        list.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
         {
             foreach (var r in await kernel.Admin.AuditAsync(parse.GetValue(actorFilter), parse.GetValue(targetFilter), parse.GetValue(from), parse.GetValue(to), ct))
             {
@@ -306,7 +308,7 @@ internal static class ConsentCli
         }));
         var exportOut = new Option<string?>("--out") { Description = "File to write (default: standard output)." };
         var export = new Command("export", "Export the log as JSON Lines carrying the hash chain, sealed by a signed checkpoint (the format of 'log export'); verify it offline with 'log verify --file'.") { exportOut };
-        export.SetAction((parse, ct) => withKernel(error, kernel => LogCli.ExportAsync(kernel, parse.GetValue(exportOut), 1, output, error, ct)));
+        export.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, kernel => LogCli.ExportAsync(kernel, parse.GetValue(exportOut), 1, output, error, ct)));
         yield return new Command("audit", "Audit records of committed mutations (append-only; nothing edits or deletes them).") { list, export };
     }
 }

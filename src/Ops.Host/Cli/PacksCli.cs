@@ -26,7 +26,9 @@ internal static class PacksCli
             {
                 var loaded = kernel.Runtime.Catalog.Packs.FirstOrDefault(p => p.PackId == installed.PackId && p.ContentHash == installed.ContentHash);
                 var refused = loader.Refused.FirstOrDefault(r => r.PackId == installed.PackId && r.Code != Ops.Core.Errors.ReasonCodes.PackNotInstalled);
-                var status = loaded is not null ? "loaded" : refused is not null ? "REFUSED" : "installed (loads at the next start)";
+                var passed = loader.NotLoaded.Any(p => p.PackId == installed.PackId && p.ContentHash == installed.ContentHash);
+                // This verb loads no pack code (issue 16 item 3): a pack that passes every check is reported as checked.
+                var status = loaded is not null ? "loaded" : refused is not null ? "REFUSED" : passed ? "checked (loads in the worker)" : "installed (loads at the next start)";
                 await output.WriteLineAsync($"{installed.PackId,-12} {installed.Version,-8} {status}  content={installed.ContentHash[..16]}  source={installed.Source}{(installed.PublisherKeyId is { } p ? "  publisher=" + p : string.Empty)}  exports={string.Join(",", installed.Exports)}");
                 if (refused is not null && loaded is null)
                 {

@@ -27,7 +27,8 @@ internal static class PackInstaller
         }
 
         var m = verification.Manifest!;
-        var command = new InstallPack(m.PackId, m.Version, verification.Snapshot!.ContentHash, m.Exports, m.DependsOn, verification.Directory, verification.PublisherKeyId, upgrade);
+        var (files, contracts) = verification.InstallRecords();
+        var command = new InstallPack(m.PackId, m.Version, verification.Snapshot!.ContentHash, m.Exports, m.DependsOn, verification.Directory, verification.PublisherKeyId, upgrade) { Files = files, Contracts = contracts };
         return (command, verification);
     }
 

@@ -1,3 +1,5 @@
+using Mono.Cecil;
+using Ops.Architecture.Tests.Layout;
 using Ops.Verification;
 
 namespace Ops.Architecture.Tests.Verification;
@@ -39,6 +41,57 @@ public sealed class VerifierLoadsNothingTests : IDisposable
         Assert.Contains(verification.Findings, f => f.Rule == PackRuleIds.FileSystem);
         Assert.False(File.Exists(marker), "pack code ran while it was being checked");
         Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "Ops.Packs.MarkerWriter");
+    }
+
+    /// <summary>
+    /// The structural half (issue 16 item 3): of the assemblies that verify and install packs, only the loader's two types
+    /// name anything that loads or instantiates code (Assembly.Load*, an AssemblyLoadContext's loads, Activator,
+    /// MetadataLoadContext). The verifier (Ops.Verification, run by install, <c>packs verify</c> and every start) reads
+    /// metadata with Mono.Cecil and System.Reflection.Metadata only.
+    /// </summary>
+    [Fact]
+    public void OnlyTheLoader_NamesAnythingThatLoadsCode_TheVerifierAndTheInstallPathDoNot()
+    {
+        var users = new[] { Repository.OutputOf(Path.Combine(Repository.Root, "src", "Ops.Verification", "Ops.Verification.csproj")), Repository.KernelAssemblies["Ops.Host"] }
+            .SelectMany(CodeLoadingUses)
+            .ToList();
+
+        Assert.NotEmpty(users);
+        Assert.All(users, u => Assert.True(u.Type is "Ops.Host.Packs.PackLoader" or "Ops.Host.Packs.PackLoadContext", $"{u.Type}.{u.Method} uses {u.Member}"));
+    }
+
+    private static IEnumerable<(string Type, string Method, string Member)> CodeLoadingUses(string path)
+    {
+        using var module = ModuleDefinition.ReadModule(path);
+        foreach (var type in module.GetTypes())
+        {
+            foreach (var method in type.Methods.Where(m => m.HasBody))
+            {
+                foreach (var instruction in method.Body.Instructions)
+                {
+                    if (instruction.Operand is MemberReference member && LoadsCode(member))
+                    {
+                        // Compiler-generated closures and state machines are nested in the type that wrote them.
+                        var owner = type;
+                        while (owner.DeclaringType is not null)
+                        {
+                            owner = owner.DeclaringType;
+                        }
+
+                        yield return (owner.FullName, method.Name, member.FullName);
+                    }
+                }
+            }
+        }
+    }
+
+    private static bool LoadsCode(MemberReference member)
+    {
+        var declaring = member.DeclaringType?.FullName ?? string.Empty;
+        return (declaring == "System.Reflection.Assembly" && member.Name.StartsWith("Load", StringComparison.Ordinal))
+            || (declaring == "System.Runtime.Loader.AssemblyLoadContext" && member.Name.StartsWith("Load", StringComparison.Ordinal))
+            || declaring == "System.Activator"
+            || declaring.StartsWith("System.Reflection.MetadataLoadContext", StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_markers, recursive: true);

@@ -15,7 +15,7 @@ namespace Ops.Core.Packs.Install;
 /// </summary>
 internal static class InstalledPackReader
 {
-    public static ImmutableDictionary<string, PackInstalled> Read(IConfiguration configuration, string contentRoot)
+    public static InstalledPackSet Read(IConfiguration configuration, string contentRoot)
     {
         var opsSection = configuration.GetSection("Ops");
         var options = new KernelOptions();
@@ -25,7 +25,7 @@ internal static class InstalledPackReader
         if (engine.IsInMemory || engine.AppliedMigrations().Count == 0)
         {
             // A private in-memory log starts empty in every process, and an unmigrated one holds nothing: nothing is installed yet.
-            return InstalledPacks.Empty;
+            return new InstalledPackSet(InstalledPacks.Empty, InstalledPacks.NoContracts);
         }
 
         var core = CoreState.Empty;
@@ -40,9 +40,9 @@ internal static class InstalledPackReader
         {
             // The packs before the damaged row, so 'log verify' can still open and say where it is; the writer folds the
             // same core row at open and refuses every write and the worker's start on it.
-            return core.Packs;
+            return new InstalledPackSet(core.Packs, core.Contracts);
         }
 
-        return core.Packs;
+        return new InstalledPackSet(core.Packs, core.Contracts);
     }
 }

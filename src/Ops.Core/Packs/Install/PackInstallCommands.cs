@@ -54,10 +54,10 @@ internal sealed partial class PackInstallHandlers : ICommandHandler<InstallPack>
             return Reject(ReasonCodes.PackNotInstalled, $"pack '{c.PackId}' is not installed, so there is nothing to upgrade; install it without --upgrade.");
         }
 
-        var taken = c.Exports.Select(e => (Contract: e, Owner: InstalledPacks.ExporterOf(core, e))).FirstOrDefault(x => x.Owner is not null && x.Owner.PackId != c.PackId);
-        if (taken.Owner is not null)
+        var taken = c.Exports.Select(e => InstalledPacks.ExporterOf(core, e)).FirstOrDefault(b => b is not null && b.ExporterPackId != c.PackId);
+        if (taken is not null)
         {
-            return Reject(ReasonCodes.PackConflict, $"contract module {taken.Contract} is already exported by installed pack '{taken.Owner.PackId}'; a contract has one owner.");
+            return Reject(ReasonCodes.PackContractTaken, $"pack '{c.PackId}' exports contract module {taken.Name}, which installed pack '{taken.ExporterPackId}' already exports. A contract module has one exporter, so this pack was not installed: rename its contract module, or list {taken.Name} in depends_on and leave it out of exports.");
         }
 
         var missing = c.DependsOn.Where(d => !c.Exports.Contains(d, StringComparer.Ordinal) && InstalledPacks.ExporterOf(core, d) is null).ToList();
@@ -76,7 +76,7 @@ internal sealed partial class PackInstallHandlers : ICommandHandler<InstallPack>
             }
         }
 
-        var installed = new PackInstalled(c.PackId, c.Version, c.ContentHash, c.Exports, c.DependsOn, c.Source, c.PublisherKeyId, current?.ContentHash);
+        var installed = new PackInstalled(c.PackId, c.Version, c.ContentHash, c.Exports, c.DependsOn, c.Source, c.PublisherKeyId, current?.ContentHash) { Files = c.Files, Contracts = c.Contracts };
         return ValueTask.FromResult(Decision.AcceptOn(PackInstallNames.TargetOf(c.PackId), installed).WithPreview(current, installed));
     }
 
@@ -130,8 +130,53 @@ internal sealed partial class PackInstallHandlers : ICommandHandler<InstallPack>
             return "source must be the absolute path of the verified pack folder.";
         }
 
+        return ValidateFiles(c);
+    }
+
+    /// <summary>The file list and contract records (issue 16 items 3 and 4): well formed, hashing to the content hash, one contract record per export.</summary>
+    private static string? ValidateFiles(InstallPack c)
+    {
+        if (c.Files is null)
+        {
+            return c.Contracts is null ? null : "contracts needs files: send both or neither.";
+        }
+
+        if (c.Files.Count == 0 || c.Files.Count > MaxFiles || c.Files.Any(f => f is null || !IsRelativePath(f.Path) || !Identity.ContentHash.IsWellFormed(f.Sha256)))
+        {
+            return $"files must list 1 to {MaxFiles} files, each a relative path inside the folder ('/' separators, no '..', not pack.sig) with its SHA-256 (64 lowercase hex characters).";
+        }
+
+        if (c.Files.Select(f => f.Path).Distinct(StringComparer.Ordinal).Count() != c.Files.Count)
+        {
+            return "files names a path twice.";
+        }
+
+        if (PackFileRecord.ContentHashOf(c.Files) != c.ContentHash)
+        {
+            return "files do not hash to content_hash: they are not the files of the folder that was verified.";
+        }
+
+        var files = c.Files.ToDictionary(f => f.Path, f => f.Sha256, StringComparer.Ordinal);
+        if (c.Contracts is null
+            || c.Contracts.Count != c.Exports.Count
+            || c.Contracts.Any(r => r is null || !c.Exports.Contains(r.Name, StringComparer.Ordinal) || string.IsNullOrWhiteSpace(r.Version) || r.Version.Length > 50 || r.Path is null || !files.TryGetValue(r.Path, out var sha) || sha != r.Sha256)
+            || c.Contracts.Select(r => r.Name).Distinct(StringComparer.Ordinal).Count() != c.Contracts.Count)
+        {
+            return "contracts must hold one record per export: its name, version, and the path and SHA-256 of a file in files.";
+        }
+
         return null;
     }
+
+    private static bool IsRelativePath(string? path) =>
+        !string.IsNullOrEmpty(path) && path.Length <= 1_024 && path != PackSignatureFileName && !path.StartsWith('/') && !path.Contains('\\', StringComparison.Ordinal)
+        && !Path.IsPathRooted(path) && path.Split('/').All(segment => segment.Length > 0 && segment != "." && segment != "..");
+
+    /// <summary>The publisher signature's file, which the content hash and the file list leave out (constitution A7).</summary>
+    private const string PackSignatureFileName = "pack.sig";
+
+    /// <summary>Most files a pack folder may list: a bound on the record's size, not a rule of taste.</summary>
+    private const int MaxFiles = 10_000;
 
     private static List<string> Dependents(CoreState core, string packId, IReadOnlyCollection<string> contracts) =>
         [.. core.Packs.Values.Where(p => p.PackId != packId && p.DependsOn.Any(d => contracts.Contains(d, StringComparer.Ordinal))).Select(p => p.PackId).Order(StringComparer.Ordinal)];
