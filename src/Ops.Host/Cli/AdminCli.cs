@@ -18,9 +18,36 @@ namespace Ops.Host.Cli;
 /// </summary>
 internal static class AdminCli
 {
-
-
+    /// <summary>Parses and runs one command line; returns its exit code (0 done, 1 refused or failed, 2 usage).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var parsed = Parse(Build(output, error), args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                await error.WriteLineAsync("ops: " + parseError.Message);
+            }
+
+            foreach (var suggestion in Suggestions(parsed))
+            {
+                await error.WriteLineAsync("ops: " + suggestion);
+            }
+
+            await error.WriteLineAsync("Nothing was done. See --help.");
+            return Edge.EdgeReasons.Usage;
+        }
+
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>Parses <paramref name="args"/> against <paramref name="root"/> without running anything.</summary>
+    internal static ParseResult Parse(RootCommand root, string[] args) =>
+        // No response files: '@file.json' is a payload argument here, never a file of more arguments.
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+
+    /// <summary>The whole verb tree; building it runs nothing.</summary>
+    internal static RootCommand Build(TextWriter output, TextWriter error)
     {
         var root = new RootCommand("AlignTrue Ops worker and admin CLI. With no arguments, or with 'run' (which takes ASP.NET Core's options, such as 'run --urls http://127.0.0.1:5081'), starts the worker on http://127.0.0.1:5080.");
         var asOption = new Option<string?>("--as") { Description = "Actor to act as (default: the admin created by init).", Recursive = true };
@@ -76,25 +103,7 @@ internal static class AdminCli
             root.Subcommands.Add(command);
         }
 
-        // No response files: '@file.json' is a payload argument here, never a file of more arguments.
-        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (var parseError in parsed.Errors)
-            {
-                await error.WriteLineAsync("ops: " + parseError.Message);
-            }
-
-            foreach (var suggestion in Suggestions(parsed))
-            {
-                await error.WriteLineAsync("ops: " + suggestion);
-            }
-
-            await error.WriteLineAsync("Nothing was done. See --help.");
-            return Edge.EdgeReasons.Usage;
-        }
-
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return root;
     }
 
     /// <summary>"Did you mean" for each unmatched token: the closest verb or option of the command it was given to.</summary>
