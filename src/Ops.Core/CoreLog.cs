@@ -34,4 +34,10 @@ internal static partial class CoreLog
 
     [LoggerMessage(10, LogLevel.Error, "Egress request {RequestId} was held, not sent: its outbox row differs from the log ({Difference}); run 'log verify'")]
     public static partial void EgressRowAltered(ILogger logger, string requestId, string difference);
+
+    [LoggerMessage(11, LogLevel.Warning, "Egress request {RequestId} to {Destination}: the compensation hook threw {ExceptionType}; it is compensated again when its lease ends")]
+    public static partial void EgressCompensationThrew(ILogger logger, string requestId, string destination, string exceptionType);
+
+    [LoggerMessage(12, LogLevel.Warning, "Egress request {RequestId} to {Destination}: the compensation answered {StatusCode} and may succeed later; it is compensated again when its lease ends")]
+    public static partial void EgressCompensationDeferred(ILogger logger, string requestId, string destination, int statusCode);
 }
