@@ -70,7 +70,7 @@ internal sealed class IssuesConnector(GitHubOptions options, ILogger<IssuesConne
         var (response, chain, refused) = await GetFollowingMovesAsync(context, options.IssueUrl(last.Number), cancellationToken);
         if (refused is not null)
         {
-            GitHubLog.RedirectRefused(logger, nativeId, refused);
+            GitHubLog.RedirectRefused(logger, nativeId + ": " + refused);
             var hash = ContentHash.OfJson(JsonSerializer.SerializeToElement(chain.Select(c => c.Url.AbsoluteUri)));
             return ToObservation(new IssueQuarantined(last.Repository, last.Number, "location", GitHubIssueParser.RedirectRefused, refused, hash, entity.LastOccurredAt));
         }
@@ -87,7 +87,7 @@ internal sealed class IssuesConnector(GitHubOptions options, ILogger<IssuesConne
             if (chain.Count > 1 && MovedTo(document.RootElement) is var (repository, number) && !(string.Equals(repository, last.Repository, StringComparison.OrdinalIgnoreCase) && number == last.Number))
             {
                 // Transferred: gone from this repository, and the tombstone says where it went and which status sent it there.
-                GitHubLog.IssueMoved(logger, nativeId, IssueObserved.NativeIdOf(repository, number));
+                GitHubLog.IssueMoved(logger, nativeId + " -> " + IssueObserved.NativeIdOf(repository, number));
                 return new Observation(GitHubNames.IssueDeletedEvent, "issue-" + nativeId, nativeId, entity.LastOccurredAt, new IssueDeleted(last.Repository, last.Number, chain[0].Status, entity.LastOccurredAt, repository, number));
             }
 
