@@ -40,4 +40,10 @@ internal static partial class CoreLog
 
     [LoggerMessage(41, LogLevel.Error, "Pack {Pack} threw {ErrorType} in {Handler}; nothing was changed")]
     public static partial void PackFault(ILogger logger, string pack, string handler, string errorType, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Warning, "Egress request {RequestId} to {Destination}: the compensation hook threw {ExceptionType}; it is compensated again when its lease ends")]
+    public static partial void EgressCompensationThrew(ILogger logger, string requestId, string destination, string exceptionType);
+
+    [LoggerMessage(12, LogLevel.Warning, "Egress request {RequestId} to {Destination}: the compensation answered {StatusCode} and may succeed later; it is compensated again when its lease ends")]
+    public static partial void EgressCompensationDeferred(ILogger logger, string requestId, string destination, int statusCode);
 }

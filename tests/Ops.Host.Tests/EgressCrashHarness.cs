@@ -52,12 +52,15 @@ internal static class CrashSettings
 /// <summary>
 /// The destination of every lane, on 127.0.0.1: <c>POST /{lane}/{slot}/repos/{owner}/{repo}/issues/{n}/labels</c>. It records
 /// each call with its Idempotency-Key and which worker slot sent it, applies a key once (a deduping destination: a repeated
-/// key gets the first answer and no second effect), and answers after 30–200 ms so kills land mid-call.
+/// key gets the first answer and no second effect), and answers after 30–200 ms so kills land mid-call. An issue whose
+/// number <see cref="Fails"/> is refused for good (422, no effect), so its request fails and is compensated (issue 20 item 6):
+/// the compensation, <c>DELETE …/labels/{name}</c> with the key <c>&lt;key&gt;:undo</c>, is recorded and applied once the same way.
 /// </summary>
 internal sealed class CrashDestination : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<(string Lane, int Slot), TaskCompletionSource> _next = new();
+    private readonly ConcurrentDictionary<(string Lane, int Slot), TaskCompletionSource> _nextUndo = new();
 
     private CrashDestination(WebApplication app, int port)
     {
@@ -73,6 +76,15 @@ internal sealed class CrashDestination : IAsyncDisposable
     /// <summary>Keys that took effect, each once, with the lane that sent it first.</summary>
     public ConcurrentDictionary<string, string> Effects { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every compensation call as it arrived: lane, slot, key (<c>&lt;key&gt;:undo</c>).</summary>
+    public ConcurrentQueue<(string Lane, int Slot, string Key)> UndoCalls { get; } = new();
+
+    /// <summary>Compensation keys that took effect, each once, with the lane that sent it first.</summary>
+    public ConcurrentDictionary<string, string> UndoEffects { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the destination refuses labels on issue <paramref name="number"/> for good: every third issue.</summary>
+    public static bool Fails(int number) => number % 3 == 0;
+
     public static async Task<CrashDestination> StartAsync()
     {
         var port = HostProcess.FreePort();
@@ -80,31 +92,52 @@ internal sealed class CrashDestination : IAsyncDisposable
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         var destination = new CrashDestination(app, port);
-        app.MapPost("/{lane}/{slot:int}/repos/{owner}/{repo}/issues/{number}/labels", async (HttpContext context, string lane, int slot) =>
+        app.MapPost("/{lane}/{slot:int}/repos/{owner}/{repo}/issues/{number:int}/labels", async (HttpContext context, string lane, int slot, int number) =>
         {
             var key = context.Request.Headers["Idempotency-Key"].ToString();
             destination.Calls.Enqueue((lane, slot, key));
-            destination.Signal(lane, slot);
+            destination.Signal(destination._next, lane, slot);
             // A slow destination, so that kills land while calls are in flight; not a wait for anything.
             await Task.Delay(Random.Shared.Next(30, 200));
+            if (Fails(number))
+            {
+                return Results.StatusCode(StatusCodes.Status422UnprocessableEntity);
+            }
+
             destination.Effects.TryAdd(key, lane);
             return Results.Json(new[] { new { name = "crash" } });
+        });
+        app.MapDelete("/{lane}/{slot:int}/repos/{owner}/{repo}/issues/{number:int}/labels/{name}", async (HttpContext context, string lane, int slot) =>
+        {
+            var key = context.Request.Headers["Idempotency-Key"].ToString();
+            destination.UndoCalls.Enqueue((lane, slot, key));
+            destination.Signal(destination._next, lane, slot);
+            destination.Signal(destination._nextUndo, lane, slot);
+            // As slow as the POSTs, so that kills land while a compensation is in flight.
+            await Task.Delay(Random.Shared.Next(30, 200));
+            destination.UndoEffects.TryAdd(key, lane);
+            return Results.Json(Array.Empty<object>());
         });
         await app.StartAsync();
         return destination;
     }
 
-    /// <summary>Completes at the next call from (<paramref name="lane"/>, <paramref name="slot"/>) after this call.</summary>
-    public Task NextCallAsync(string lane, int slot)
+    /// <summary>Completes at the next call (dispatch or compensation) from (<paramref name="lane"/>, <paramref name="slot"/>) after this call.</summary>
+    public Task NextCallAsync(string lane, int slot) => Arm(_next, lane, slot);
+
+    /// <summary>Completes at the next compensation call from (<paramref name="lane"/>, <paramref name="slot"/>) after this call.</summary>
+    public Task NextUndoAsync(string lane, int slot) => Arm(_nextUndo, lane, slot);
+
+    private static Task Arm(ConcurrentDictionary<(string Lane, int Slot), TaskCompletionSource> waits, string lane, int slot)
     {
         var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _next[(lane, slot)] = fresh;
+        waits[(lane, slot)] = fresh;
         return fresh.Task;
     }
 
-    private void Signal(string lane, int slot)
+    private void Signal(ConcurrentDictionary<(string Lane, int Slot), TaskCompletionSource> waits, string lane, int slot)
     {
-        if (_next.TryGetValue((lane, slot), out var waiting))
+        if (waits.TryGetValue((lane, slot), out var waiting))
         {
             waiting.TrySetResult();
         }
@@ -114,14 +147,23 @@ internal sealed class CrashDestination : IAsyncDisposable
 }
 
 /// <summary>What one lane's checks found (Jepsen's queue checker as the model).</summary>
+/// <remarks>
+/// Compensation (issue 20 item 6): <paramref name="Refused"/> approved requests the destination refuses for good;
+/// <paramref name="Compensated"/> of them compensated; <paramref name="NotCompensatedOnce"/> counts refused requests not
+/// compensated, or with other than one <c>core.EgressCompensated</c>, or whose undo key did not take effect, plus any other
+/// request with a compensation record or undo effect; <paramref name="UndoKillPoints"/> kills aimed 0–150 ms after a
+/// compensation call reached the destination; <paramref name="CompensationsReclaimed"/> requests whose compensation was
+/// claimed again after a lease ended (a worker died between recording the failure and recording the compensation).
+/// </remarks>
 internal sealed record CrashReport(
     string Lane, int Kills, int Approved, int Unapproved, int Calls, int DistinctKeys, int TransportDuplicates, int Executed, int Failed,
     int Lost, int Unexpected, int UnapprovedMoved, int ExecutedWithoutEffect, int EffectWithoutExecuted, int ReceiptsWithoutApprover,
-    IReadOnlyList<int> CallsBySlot, int MaxAttempts, int VerifyExit, string VerifyOutput, double MeanStartMs, double MeanCpuMs, double KillPhaseSeconds, int SchemaLockRefusals)
+    IReadOnlyList<int> CallsBySlot, int MaxAttempts, int VerifyExit, string VerifyOutput, double MeanStartMs, double MeanCpuMs, double KillPhaseSeconds, int SchemaLockRefusals,
+    int Refused, int Compensated, int UndoCalls, int UndoTransportDuplicates, int NotCompensatedOnce, int UndoKillPoints, int CompensationsReclaimed)
 {
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Lane}: kills={Kills} in {KillPhaseSeconds:0.0} s ({(Kills == 0 ? 0 : KillPhaseSeconds * 1000 / Kills):0} ms per kill, mean start {MeanStartMs:0} ms, mean CPU per killed worker {MeanCpuMs:0} ms); approved={Approved} unapproved={Unapproved}; calls={Calls} by slot [{string.Join(", ", CallsBySlot)}], distinct keys={DistinctKeys}, transport duplicates={TransportDuplicates}; executed={Executed} failed={Failed}; lost={Lost} unexpected={Unexpected} unapproved moved={UnapprovedMoved} executed without effect={ExecutedWithoutEffect} effect without executed={EffectWithoutExecuted} receipts without approver={ReceiptsWithoutApprover}; max attempts={MaxAttempts}; log verify exit {VerifyExit}; starts refused for the schema lock {SchemaLockRefusals}");
+        $"{Lane}: kills={Kills} in {KillPhaseSeconds:0.0} s ({(Kills == 0 ? 0 : KillPhaseSeconds * 1000 / Kills):0} ms per kill, mean start {MeanStartMs:0} ms, mean CPU per killed worker {MeanCpuMs:0} ms); approved={Approved} unapproved={Unapproved}; calls={Calls} by slot [{string.Join(", ", CallsBySlot)}], distinct keys={DistinctKeys}, transport duplicates={TransportDuplicates}; executed={Executed} failed={Failed}; lost={Lost} unexpected={Unexpected} unapproved moved={UnapprovedMoved} executed without effect={ExecutedWithoutEffect} effect without executed={EffectWithoutExecuted} receipts without approver={ReceiptsWithoutApprover}; max attempts={MaxAttempts}; refused={Refused} compensated={Compensated} compensation calls={UndoCalls} (transport duplicates {UndoTransportDuplicates}) not compensated exactly once={NotCompensatedOnce}; kills aimed at a compensation={UndoKillPoints}, compensations claimed again after a lease ended={CompensationsReclaimed}; log verify exit {VerifyExit}; starts refused for the schema lock {SchemaLockRefusals}");
 }
 
 /// <summary>
@@ -140,11 +182,13 @@ internal sealed class CrashLane : IAsyncDisposable
     private readonly List<double> _cpuMs = [];
     private readonly HashSet<string> _approved = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keyOf = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
     private ECDsa? _signer;
     private int _kills;
     private double _killSeconds;
     private int _unapproved;
     private int _schemaLockRefusals;
+    private int _undoKillPoints;
 
     private CrashLane(string name, string work, CrashDestination destination, int slots, Dictionary<string, string> routes)
     {
@@ -195,6 +239,10 @@ internal sealed class CrashLane : IAsyncDisposable
         foreach (var request in pending)
         {
             _keyOf[request.RequestId] = request.IdempotencyKey;
+            if (CrashDestination.Fails(request.Request.GetProperty("payload").GetProperty("issue_number").GetInt32()))
+            {
+                _refused.Add(request.RequestId);
+            }
         }
 
         var toApprove = pending.Take(approved).ToList();
@@ -217,9 +265,10 @@ internal sealed class CrashLane : IAsyncDisposable
     /// <summary>
     /// SIGKILLs <paramref name="kills"/> times in rounds: each round kills every slot, in a random order, then restarts them
     /// together (so on a shared database the survivor cannot drain the queue while the other restarts). A quarter of the
-    /// kills land 0–150 ms after the round began (around a fresh worker's first claim); the rest 0–250 ms after that
-    /// worker's next call reaches the destination (during the call, its acknowledgement or the next claim), or 1.5 s after
-    /// the round began when no call comes.
+    /// kills land 0–150 ms after the round began (around a fresh worker's first claim); a quarter 0–150 ms after that
+    /// worker's next compensation call reaches the destination (between the recorded failure and the recorded
+    /// compensation, issue 20 item 6); the rest 0–250 ms after its next call of any kind (during the call, its
+    /// acknowledgement or the next claim). A kill waiting for a call comes 1.5 s after the round began when none comes.
     /// </summary>
     public async Task KillAsync(int kills, Random random)
     {
@@ -228,10 +277,21 @@ internal sealed class CrashLane : IAsyncDisposable
         {
             var order = Enumerable.Range(0, _workers.Length).OrderBy(_ => random.Next()).Take(kills - _kills).ToList();
             var calls = order.ToDictionary(slot => slot, slot => _destination.NextCallAsync(Name, slot));
+            var undos = order.ToDictionary(slot => slot, slot => _destination.NextUndoAsync(Name, slot));
             foreach (var slot in order)
             {
-                if (random.Next(4) == 0)
+                var point = random.Next(4);
+                if (point == 0)
                 {
+                    await Task.Delay(random.Next(0, 150));
+                }
+                else if (point == 1)
+                {
+                    if (await Task.WhenAny(undos[slot], Task.Delay(1_500)) == undos[slot])
+                    {
+                        _undoKillPoints++;
+                    }
+
                     await Task.Delay(random.Next(0, 150));
                 }
                 else
@@ -267,7 +327,7 @@ internal sealed class CrashLane : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             var all = await ListAsync(null);
-            if (all.Where(r => _approved.Contains(r.RequestId)).All(r => r.Status is "executed" or "failed"))
+            if (all.Where(r => _approved.Contains(r.RequestId)).All(r => r.Status is "executed" or "failed" or "compensated"))
             {
                 return;
             }
@@ -281,7 +341,7 @@ internal sealed class CrashLane : IAsyncDisposable
     public async Task<CrashReport> CheckAsync()
     {
         var all = await ListAsync(null);
-        var receipts = await ReceiptsAsync();
+        var (receipts, compensations, compensationClaims) = await LogFactsAsync();
         for (var slot = 0; slot < _workers.Length; slot++)
         {
             if (_workers[slot] is { } worker)
@@ -298,6 +358,12 @@ internal sealed class CrashLane : IAsyncDisposable
         var approvedKeys = _approved.Select(id => _keyOf[id]).ToHashSet(StringComparer.Ordinal);
         var effects = _destination.Effects.Where(e => e.Value == Name).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
         var executedKeys = all.Where(r => r.Status == "executed").Select(r => r.IdempotencyKey).ToHashSet(StringComparer.Ordinal);
+        var undoCalls = _destination.UndoCalls.Where(c => c.Lane == Name).ToList();
+        var undoEffects = _destination.UndoEffects.Where(e => e.Value == Name).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+        var refused = all.Where(r => _approved.Contains(r.RequestId) && _refused.Contains(r.RequestId)).ToList();
+        int CompensationsOf(string id) => compensations.TryGetValue(id, out var n) ? n : 0;
+        var notCompensatedOnce = refused.Count(r => r.Status != "compensated" || CompensationsOf(r.RequestId) != 1 || !undoEffects.Contains(r.IdempotencyKey + ":undo"))
+            + all.Count(r => !_refused.Contains(r.RequestId) && (CompensationsOf(r.RequestId) != 0 || undoEffects.Contains(r.IdempotencyKey + ":undo")));
         return new CrashReport(
             Name,
             _kills,
@@ -308,7 +374,7 @@ internal sealed class CrashLane : IAsyncDisposable
             calls.Count - keys.Count,
             all.Count(r => r.Status == "executed"),
             all.Count(r => r.Status == "failed"),
-            Lost: all.Count(r => _approved.Contains(r.RequestId) && !(r.Status is "executed" or "failed" && receipts.ContainsKey(r.RequestId))) + _approved.Count(id => all.All(r => r.RequestId != id)),
+            Lost: all.Count(r => _approved.Contains(r.RequestId) && !(r.Status is "executed" or "failed" or "compensated" && receipts.ContainsKey(r.RequestId))) + _approved.Count(id => all.All(r => r.RequestId != id)),
             Unexpected: keys.Count(k => !approvedKeys.Contains(k)),
             UnapprovedMoved: all.Count(r => !_approved.Contains(r.RequestId) && r.Status != "pending"),
             ExecutedWithoutEffect: executedKeys.Count(k => !effects.Contains(k)),
@@ -321,7 +387,14 @@ internal sealed class CrashLane : IAsyncDisposable
             _startMs.Count == 0 ? 0 : _startMs.Average(),
             _cpuMs.Count == 0 ? 0 : _cpuMs.Average(),
             _killSeconds,
-            _schemaLockRefusals);
+            _schemaLockRefusals,
+            refused.Count,
+            refused.Count(r => r.Status == "compensated"),
+            undoCalls.Count,
+            undoCalls.Count - undoCalls.Select(c => c.Key).Distinct(StringComparer.Ordinal).Count(),
+            notCompensatedOnce,
+            _undoKillPoints,
+            compensationClaims.Count(c => c.Value > 1));
     }
 
     /// <summary>Asserts the checks of issue 10 item 5 on one lane's report.</summary>
@@ -332,6 +405,7 @@ internal sealed class CrashLane : IAsyncDisposable
         Assert.True(report.UnapprovedMoved == 0, "unapproved moved: " + report);
         Assert.True(report.ExecutedWithoutEffect == 0 && report.EffectWithoutExecuted == 0, "effects per key: " + report);
         Assert.True(report.ReceiptsWithoutApprover == 0, "receipt without approver: " + report);
+        Assert.True(report.Refused > 0 && report.NotCompensatedOnce == 0, "each refused request compensated exactly once: " + report);
         Assert.True(report.VerifyExit == 0, report.VerifyOutput);
         Assert.True(report.CallsBySlot.Count == slots && report.CallsBySlot.All(n => n > 0), "every worker slot dispatched: " + report);
     }
@@ -378,10 +452,15 @@ internal sealed class CrashLane : IAsyncDisposable
 
     private Task<IReadOnlyList<EgressRequestView>> ListAsync(string? status) => EgressHttp.ListAsync(LiveClient(), status);
 
-    /// <summary>Executed and failed receipts on the log, by request id.</summary>
-    private async Task<Dictionary<string, EgressReceipt>> ReceiptsAsync()
+    /// <summary>
+    /// From the log, by request id: executed and failed receipts, how many <c>core.EgressCompensated</c> each request has, and
+    /// how many times its compensation was claimed (<c>core.EgressCompensationClaimed</c>).
+    /// </summary>
+    private async Task<(Dictionary<string, EgressReceipt> Receipts, Dictionary<string, int> Compensations, Dictionary<string, int> CompensationClaims)> LogFactsAsync()
     {
         var receipts = new Dictionary<string, EgressReceipt>(StringComparer.Ordinal);
+        var compensations = new Dictionary<string, int>(StringComparer.Ordinal);
+        var claims = new Dictionary<string, int>(StringComparer.Ordinal);
         long after = 0;
         while (true)
         {
@@ -390,16 +469,23 @@ internal sealed class CrashLane : IAsyncDisposable
             var events = document.RootElement.GetProperty("events");
             if (events.GetArrayLength() == 0)
             {
-                return receipts;
+                return (receipts, compensations, claims);
             }
 
             foreach (var item in events.EnumerateArray())
             {
                 var envelope = item.GetProperty("envelope");
-                if (envelope.GetProperty("event_type").GetString() is EgressEventTypes.Executed or EgressEventTypes.Failed)
+                var type = envelope.GetProperty("event_type").GetString();
+                if (type is EgressEventTypes.Executed or EgressEventTypes.Failed)
                 {
                     var receipt = envelope.GetProperty("payload").Deserialize<EgressReceipt>(OpsJson.Options)!;
                     receipts[receipt.RequestId] = receipt;
+                }
+                else if (type is EgressEventTypes.Compensated or EgressEventTypes.CompensationClaimed)
+                {
+                    var id = envelope.GetProperty("payload").GetProperty("request_id").GetString()!;
+                    var counts = type == EgressEventTypes.Compensated ? compensations : claims;
+                    counts[id] = (counts.TryGetValue(id, out var n) ? n : 0) + 1;
                 }
             }
 

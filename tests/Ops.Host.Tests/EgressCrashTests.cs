@@ -9,9 +9,11 @@ namespace Ops.Host.Tests;
 /// Issue 10 item 5: the worker as a separate process, SIGKILLed at random points while it claims, dispatches and
 /// acknowledges, and restarted each time, against a destination on 127.0.0.1 that records every call with its
 /// Idempotency-Key and applies each key once. Then the queue checks of Jepsen's model, per lane: 0 lost (every approved
-/// request executed or failed, with a receipt), 0 unexpected (no call for a request that was not approved; unapproved
+/// request executed, failed or compensated, with a receipt), 0 unexpected (no call for a request that was not approved; unapproved
 /// ones stay pending), effects per key = 1 (a key took effect if and only if its request is executed), every receipt
-/// names its approver, transport duplicates counted and reported, and 'log verify' passes. Kill counts and lanes come
+/// names its approver, transport duplicates counted and reported, and 'log verify' passes. Issue 20 item 6: every third
+/// issue is refused for good, so its request fails and is compensated; a quarter of the kills aim at compensation calls, and
+/// each refused request must end compensated with exactly one record and one undo effect. Kill counts and lanes come
 /// from <see cref="CrashSettings"/>; each lane has its own database and destination path and runs beside the others.
 /// </summary>
 public sealed class EgressCrashTests(ITestOutputHelper log)
@@ -113,6 +115,13 @@ internal static class EgressCrashRun
             }
 
             Assert.Equal(kills, reports.Sum(r => r.Kills));
+            if (kills >= 20)
+            {
+                // Issue 20 item 6: with a quarter of the kills aimed at compensation calls, some worker died between recording a
+                // failure and recording its compensation, and another compensated it after the lease ended.
+                Assert.True(reports.Sum(r => r.CompensationsReclaimed) > 0, "no kill landed between a failure and its compensation: " + string.Join(" | ", reports.Select(r => r.ToString())));
+            }
+
             foreach (var report in reports)
             {
                 CrashLane.AssertHolds(report, slots);

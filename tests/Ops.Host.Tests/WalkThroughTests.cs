@@ -94,6 +94,8 @@ public sealed class WalkThroughTests(FixtureServer fixtures) : IClassFixture<Fix
     private static Dictionary<string, string> Env(string baseUrl) => new()
     {
         ["Ops__Packs__github__BaseUrl"] = baseUrl,
+        // The recording asked GitHub with no state parameter (the README walk-through sets the same).
+        ["Ops__Packs__github__State"] = "default",
         ["Ops__Secrets__github_token"] = Token,
     };
 

@@ -13,7 +13,7 @@ namespace Ops.Packs.GitHub.Tests;
 /// Issue 10 item 4 end to end: a real kernel (SQLite) syncing a scripted GitHub on 127.0.0.1. Watermark, tombstones,
 /// quarantine, reconciliation, the conditional cursor write and the recorded reset. Run on each engine (the subclasses).
 /// </summary>
-public abstract class ConnectorHardeningSyncTests
+public abstract partial class ConnectorHardeningSyncTests
 {
     private static readonly DateTimeOffset T1 = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
 
@@ -34,7 +34,7 @@ public abstract class ConnectorHardeningSyncTests
 
         Assert.Equal((3, 3, "2024-05-01T12:00:00Z"), (first.Observed, first.Appended, first.Watermark));
         Assert.DoesNotContain("since=", repo.ListRequests[0], StringComparison.Ordinal);
-        Assert.EndsWith("/repos/octo/repo/issues?per_page=3&since=2024-05-01T12%3A00%3A00Z", repo.ListRequests[1], StringComparison.Ordinal);
+        Assert.EndsWith("/repos/octo/repo/issues?per_page=3&state=all&since=2024-05-01T12%3A00%3A00Z", repo.ListRequests[1], StringComparison.Ordinal);
         // since is inclusive: issue 3 (at the watermark) comes again and dedupes; only the edit is new.
         Assert.Equal((2, 1, 0, "2024-05-01T13:00:00Z"), (second.Observed, second.Appended, second.Conflicts, second.Watermark));
         Assert.Empty(repo.IssueRequests);

@@ -236,6 +236,8 @@ public sealed class GitHubIssuesSyncTests(GitHubFixtureServer server) : IClassFi
         {
             ["Ops:Packs:github:BaseUrl"] = baseUrl,
             ["Ops:Packs:github:Repository"] = Repository,
+            // The recording asked GitHub with no state parameter; the connector's default, state=all, would not match it.
+            ["Ops:Packs:github:State"] = "default",
             ["Ops:Secrets:github_token"] = token,
         };
         if (database is not null)

@@ -89,7 +89,7 @@ public sealed class IssuesConnectorHardeningTests
 
         var page = await Connector().PullAsync(new FakePullContext(handler, cursor: null, watermark: "2024-06-01T00:00:00Z"), Ct);
 
-        Assert.Equal($"{Api}/repos/octo/repo/issues?per_page=3&since=2024-06-01T00%3A00%3A00Z", Assert.Single(handler.Requests).RequestUri!.AbsoluteUri);
+        Assert.Equal($"{Api}/repos/octo/repo/issues?per_page=3&state=all&since=2024-06-01T00%3A00%3A00Z", Assert.Single(handler.Requests).RequestUri!.AbsoluteUri);
         Assert.Equal("2024-06-01T00:00:00Z", page.Watermark);
     }
 
@@ -192,6 +192,18 @@ public sealed class IssuesConnectorHardeningTests
         Assert.Equal("octo/repo#2", tombstone.SourceNativeId);
         Assert.Equal(last, tombstone.OccurredAt);
         Assert.Equal(new IssueDeleted("octo/repo", 2, (int)status, last), tombstone.Payload);
+    }
+
+    [Fact]
+    public void IssueDeleted_WithoutAMove_HasTheSameJsonAsBeforeMovesWereRecorded()
+    {
+        var at = new DateTimeOffset(2024, 5, 2, 10, 0, 0, TimeSpan.Zero);
+
+        var gone = JsonSerializer.Serialize(new IssueDeleted("octo/repo", 2, 404, at), OpsJson.Options);
+        var moved = JsonSerializer.Serialize(new IssueDeleted("octo/repo", 2, 301, at, "octo/elsewhere", 7), OpsJson.Options);
+
+        Assert.Equal("""{"repository":"octo/repo","number":2,"status":404,"last_updated_at":"2024-05-02T10:00:00.0000000Z"}""", gone);
+        Assert.Contains("\"moved_to_repository\":\"octo/elsewhere\",\"moved_to_number\":7", moved, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class IssuesConnectorTests
 
         var request = Assert.Single(handler.Requests);
         Assert.Equal(HttpMethod.Get, request.Method);
-        Assert.Equal($"{Api}/repos/octo/repo/issues?per_page=3", request.RequestUri!.AbsoluteUri);
+        Assert.Equal($"{Api}/repos/octo/repo/issues?per_page=3&state=all", request.RequestUri!.AbsoluteUri);
         Assert.Equal("application/vnd.github.v3+json", Assert.Single(request.Headers.Accept).MediaType);
         Assert.Null(request.Headers.Authorization);
         Assert.Equal((GitHubNames.TokenSecretId, new Uri(Api), "token"), Assert.Single(context.Issued));
@@ -212,15 +212,39 @@ public sealed class IssuesConnectorTests
     }
 
     [Fact]
-    public void Bind_Defaults_AreTheRecordedScenarioShape()
+    public void Bind_Defaults_AreTheRecordedScenarioShape_ExceptStateAll()
     {
         var options = GitHubOptions.Bind(Configuration(("Repository", "octokit-fixture-org/paginate-issues")), out var errors);
+        var recorded = GitHubOptions.Bind(Configuration(("Repository", "octokit-fixture-org/paginate-issues"), ("State", "default")), out var recordedErrors);
 
         Assert.Empty(errors);
+        Assert.Empty(recordedErrors);
         Assert.Equal(new Uri("https://api.github.com"), options.BaseUrl);
         Assert.Equal(3, options.PerPage);
-        Assert.Equal("https://api.github.com/repos/octokit-fixture-org/paginate-issues/issues?per_page=3", options.FirstPageUrl().AbsoluteUri);
+        // Issue 20 item 6: every state by default, so closed issues arrive; "default" asks as the recording did.
+        Assert.Equal("https://api.github.com/repos/octokit-fixture-org/paginate-issues/issues?per_page=3&state=all", options.FirstPageUrl().AbsoluteUri);
+        Assert.Equal("https://api.github.com/repos/octokit-fixture-org/paginate-issues/issues?per_page=3", recorded.FirstPageUrl().AbsoluteUri);
         Assert.Equal("https://github.com/octokit-fixture-org/paginate-issues/issues/4", options.HtmlUrlOf(4));
+    }
+
+    [Theory]
+    [InlineData("open", "&state=open")]
+    [InlineData("closed", "&state=closed")]
+    [InlineData("all", "&state=all")]
+    public void Bind_State_IsSentAsConfigured(string state, string expected)
+    {
+        var options = GitHubOptions.Bind(Configuration(("Repository", "octo/repo"), ("State", state)), out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal("https://api.github.com/repos/octo/repo/issues?per_page=3" + expected, options.FirstPageUrl().AbsoluteUri);
+    }
+
+    [Fact]
+    public void Bind_UnknownState_IsReportedNamingTheKey()
+    {
+        GitHubOptions.Bind(Configuration(("Repository", "octo/repo"), ("State", "merged")), out var errors);
+
+        Assert.Contains("Ops:Packs:github:State is 'merged'", Assert.Single(errors), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -104,7 +104,11 @@ internal sealed class SignallingTimeProvider(DateTimeOffset start) : FakeTimePro
 internal static class GitHubJson
 {
     public static string Issue(int number, string updatedAt, string title = "", string state = "open") =>
-        $$"""{"id":{{1000 + number}},"number":{{number}},"title":"{{(title.Length == 0 ? "Issue " + number : title)}}","user":{"login":"mona"},"labels":[],"state":"{{state}}","created_at":"2024-01-01T00:00:00Z","updated_at":"{{updatedAt}}","closed_at":null}""";
+        $$"""{"id":{{1000 + number}},"number":{{number}},"title":"{{(title.Length == 0 ? "Issue " + number : title)}}","user":{"login":"mona"},"labels":[],"state":"{{state}}","created_at":"2024-01-01T00:00:00Z","updated_at":"{{updatedAt}}","closed_at":{{(state == "closed" ? "\"" + updatedAt + "\"" : "null")}}}""";
 
     public static string Array(IEnumerable<string> items) => "[" + string.Join(",", items) + "]";
+
+    /// <summary>An issue of <paramref name="repositoryUrl"/> (<c>…/repos/{owner}/{repo}</c>), as GitHub answers <c>GET …/issues/{n}</c>.</summary>
+    public static string IssueIn(string repositoryUrl, int number, string updatedAt) =>
+        Issue(number, updatedAt).Insert(1, "\"repository_url\":\"" + repositoryUrl + "\",");
 }

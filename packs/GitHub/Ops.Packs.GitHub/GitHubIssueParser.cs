@@ -18,6 +18,9 @@ internal static class GitHubIssueParser
     public const string WrongType = "wrong_type";
     public const string InvalidValue = "invalid_value";
 
+    /// <summary>The re-fetch of a recorded issue was redirected where the connector does not follow (issue 20 item 6).</summary>
+    public const string RedirectRefused = "redirect_refused";
+
     /// <summary>
     /// The registered source shape of an issue item, checked in this order: name, JSON kind, whether it must be
     /// present, whether JSON null is allowed. Values are checked too: number a positive 32-bit integer, state

@@ -14,18 +14,31 @@ namespace Ops.Packs.GitHub;
 /// <param name="HtmlBaseUrl">Web root used to build each issue's html_url; no trailing slash.</param>
 /// <param name="RateLimitMaxWait">Longest single wait for a rate limit (<c>RateLimitMaxWaitSeconds</c>, 0 to 3600, default 60 s); a longer one fails the page instead.</param>
 /// <param name="RateLimitMaxRetries">Retries of one GET after rate-limit answers (<c>RateLimitMaxRetries</c>, 0 to 10, default 3).</param>
-internal sealed partial record GitHubOptions(Uri BaseUrl, string? Repository, int PerPage, Uri HtmlBaseUrl, TimeSpan RateLimitMaxWait, int RateLimitMaxRetries)
+/// <param name="State">
+/// Which issues the listing asks for (<c>State</c>, issue 20 item 6): <c>all</c> (the default, so a closed issue arrives
+/// and the index's state stays current), <c>open</c>, <c>closed</c>, or <c>default</c>, which sends no <c>state</c>
+/// parameter (GitHub's own default, open only): what the recorded <c>@octokit/fixtures</c> scenarios were made with.
+/// </param>
+internal sealed partial record GitHubOptions(Uri BaseUrl, string? Repository, int PerPage, Uri HtmlBaseUrl, TimeSpan RateLimitMaxWait, int RateLimitMaxRetries, string State = GitHubOptions.DefaultState)
 {
     public const string DefaultBaseUrl = "https://api.github.com";
     public const string DefaultHtmlBaseUrl = "https://github.com";
     public const int DefaultPerPage = 3;
     public const int DefaultRateLimitMaxWaitSeconds = 60;
     public const int DefaultRateLimitMaxRetries = 3;
+    public const string DefaultState = "all";
+
+    /// <summary>The <see cref="State"/> that sends no <c>state</c> parameter (GitHub's default, open only).</summary>
+    public const string SourceDefaultState = "default";
+
+    /// <summary>Redirects (301, 302, 307, 308) the re-fetch of one issue follows at most, on BaseUrl's origin only (issue 20 item 6).</summary>
+    public const int MaxMoves = 3;
     private const string Section = "Ops:Packs:github";
 
     /// <summary>
-    /// The first page: <c>GET {BaseUrl}/repos/{owner}/{repo}/issues?per_page=N</c> (GitHub's default state, open),
-    /// with <c>&amp;since=W</c> when a watermark is stored: GitHub then lists only issues updated at or after W.
+    /// The first page: <c>GET {BaseUrl}/repos/{owner}/{repo}/issues?per_page=N&amp;state=S</c> (S is <see cref="State"/>;
+    /// no <c>state</c> parameter when it is <c>default</c>), with <c>&amp;since=W</c> when a watermark is stored: GitHub
+    /// then lists only issues updated at or after W.
     /// </summary>
     /// <param name="since">The stored watermark, an ISO 8601 instant, or <see langword="null"/> for a full listing.</param>
     public Uri FirstPageUrl(string? since = null)
@@ -33,7 +46,7 @@ internal sealed partial record GitHubOptions(Uri BaseUrl, string? Repository, in
         var (owner, repo) = RequireRepository();
         var url = string.Create(
             CultureInfo.InvariantCulture,
-            $"{BaseUrl.AbsoluteUri.TrimEnd('/')}/repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(repo)}/issues?per_page={PerPage}");
+            $"{BaseUrl.AbsoluteUri.TrimEnd('/')}/repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(repo)}/issues?per_page={PerPage}{(State == SourceDefaultState ? string.Empty : "&state=" + State)}");
         return new Uri(since is null ? url : url + "&since=" + Uri.EscapeDataString(since));
     }
 
@@ -94,8 +107,21 @@ internal sealed partial record GitHubOptions(Uri BaseUrl, string? Repository, in
 
         var maxWait = Whole(section, "RateLimitMaxWaitSeconds", DefaultRateLimitMaxWaitSeconds, 0, 3600, problems);
         var maxRetries = Whole(section, "RateLimitMaxRetries", DefaultRateLimitMaxRetries, 0, 10, problems);
+        var state = DefaultState;
+        if (section["State"] is { Length: > 0 } stateText)
+        {
+            if (stateText is "all" or "open" or "closed" or SourceDefaultState)
+            {
+                state = stateText;
+            }
+            else
+            {
+                problems.Add($"{Section}:State is '{stateText}'; it must be all, open, closed, or default (no state parameter: GitHub's default, open only).");
+            }
+        }
+
         errors = problems;
-        return new GitHubOptions(baseUrl, repository, perPage, htmlBaseUrl, TimeSpan.FromSeconds(maxWait), maxRetries);
+        return new GitHubOptions(baseUrl, repository, perPage, htmlBaseUrl, TimeSpan.FromSeconds(maxWait), maxRetries, state);
     }
 
     private static int Whole(IConfiguration section, string key, int fallback, int min, int max, List<string> problems)

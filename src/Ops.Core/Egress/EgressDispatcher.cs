@@ -8,7 +8,9 @@ namespace Ops.Core.Egress;
 /// The dispatcher (constitution A3, A9): claims a batch in one short transaction, calls each destination after the
 /// commit with no row lock held, and acknowledges each call in its own short transaction. At-least-once: a worker that
 /// dies between claim and acknowledgement leaves the request dispatched under a lease; when the lease ends any worker
-/// claims it again and calls the destination with the same idempotency key. The compensation hook runs after a failure.
+/// claims it again and calls the destination with the same idempotency key. The compensation hook runs after a failure,
+/// under a lease of its own (issue 20 item 6): the failure receipt and the compensation claim commit together, and a
+/// worker that dies before the hook's answer is recorded leaves a lease that ends; then any worker compensates it again.
 /// </summary>
 internal sealed class EgressDispatcher(EgressGate gate, SecretsProvider secrets, TimeProvider time, ILogger logger)
 {
@@ -17,11 +19,14 @@ internal sealed class EgressDispatcher(EgressGate gate, SecretsProvider secrets,
     /// <summary>This worker's id in leases and receipts.</summary>
     public string WorkerId { get; } = gate.Options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    /// <summary>One round: claim, dispatch concurrently, acknowledge. Returns how many requests it dispatched.</summary>
+    /// <summary>
+    /// One round: claim, then dispatch (or compensate, for a compensation claimed after its lease ended) concurrently, and
+    /// acknowledge each. Returns how many requests it claimed.
+    /// </summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var claimed = await gate.ClaimAsync(WorkerId, gate.Options.BatchSize, cancellationToken);
-        await Task.WhenAll(claimed.Select(row => DispatchAsync(row, cancellationToken)));
+        await Task.WhenAll(claimed.Select(row => row.Status == EgressStatus.Compensating ? CompensateClaimedAsync(row, cancellationToken) : DispatchAsync(row, cancellationToken)));
         return claimed.Count;
     }
 
@@ -54,15 +59,64 @@ internal sealed class EgressDispatcher(EgressGate gate, SecretsProvider secrets,
         }
 
         var finished = time.GetUtcNow();
-        if (await gate.AcknowledgeAsync(row, WorkerId, result, started, finished, cancellationToken) != EgressStatus.Failed)
+        if (await gate.AcknowledgeAsync(row, WorkerId, result, started, finished, cancellationToken) != EgressStatus.Compensating)
         {
             return;
         }
 
-        var compensation = await binding.Compensate(invocation, cancellationToken);
-        if (compensation.Succeeded)
+        var reason = "the request failed: " + (result.Detail ?? result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await CompensateAsync(row with { Status = EgressStatus.Compensating, LeaseOwner = WorkerId }, binding, invocation, destination, reason, cancellationToken);
+    }
+
+    /// <summary>Compensates a request whose compensation this worker claimed after another's lease ended.</summary>
+    private async Task CompensateClaimedAsync(Storage.EgressRow row, CancellationToken cancellationToken)
+    {
+        if (gate.BindingOf(row) is not { } binding)
         {
-            await gate.CompensatedAsync(row, EgressStatus.Failed, "kernel", "the request failed: " + (result.Detail ?? result.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)), EgressLog.Dispatcher, compensation, cancellationToken);
+            // Nothing to call: the lease ends and the next claim counts one more attempt, up to the limit.
+            CoreLog.EgressHandlerMissing(logger, row.RequestId, row.CommandType);
+            return;
+        }
+
+        gate.Options.Destinations.TryGetValue(row.Destination, out var destination);
+        using var http = await ClientForAsync(row, destination, cancellationToken);
+        var invocation = new EgressInvocation(EgressLog.PayloadOf(row), row.RequestId, row.Destination, row.TenantId, row.IdempotencyKey, row.Attempts, http);
+        await CompensateAsync(row, binding, invocation, destination, "the request failed; its compensation was claimed again after a lease ended", cancellationToken);
+    }
+
+    /// <summary>
+    /// Calls the compensation hook under this worker's compensation lease and records its answer: compensated, or failed
+    /// again when the hook gives up. A retry answer or a transport failure records nothing: the lease ends and any worker
+    /// calls the hook again with the same idempotency key, up to the attempt limit.
+    /// </summary>
+    private async Task CompensateAsync(Storage.EgressRow row, EgressBinding binding, EgressInvocation invocation, EgressDestinationOptions? destination, string reason, CancellationToken cancellationToken)
+    {
+        EgressResult compensation;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(destination?.TimeoutMs ?? 30_000));
+            try
+            {
+                compensation = await binding.Compensate(invocation, timeout.Token);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                CoreLog.EgressCompensationThrew(logger, row.RequestId, row.Destination, ex.GetType().Name);
+                return;
+            }
+        }
+
+        switch (compensation.Outcome)
+        {
+            case EgressOutcome.Executed:
+                await gate.CompensatedAsync(row, EgressStatus.Compensating, WorkerId, "kernel", reason, EgressLog.Dispatcher, compensation, cancellationToken);
+                break;
+            case EgressOutcome.Failed:
+                await gate.CompensationFailedAsync(row, WorkerId, compensation, cancellationToken);
+                break;
+            default:
+                CoreLog.EgressCompensationDeferred(logger, row.RequestId, row.Destination, compensation.StatusCode);
+                break;
         }
     }
 
@@ -75,7 +129,7 @@ internal sealed class EgressDispatcher(EgressGate gate, SecretsProvider secrets,
         var result = await binding.Compensate(new EgressInvocation(EgressLog.PayloadOf(row), row.RequestId, row.Destination, row.TenantId, row.IdempotencyKey, row.Attempts, http), cancellationToken);
         if (result.Succeeded)
         {
-            await gate.CompensatedAsync(row, row.Status, actor.Id, reason, actor, result, cancellationToken);
+            await gate.CompensatedAsync(row, row.Status, null, actor.Id, reason, actor, result, cancellationToken);
         }
 
         return result;

@@ -37,8 +37,18 @@ public static class EgressEventTypes
     /// <summary><c>core.EgressFailed</c>: the receipt of a request that failed for good.</summary>
     public const string Failed = "core.EgressFailed";
 
-    /// <summary><c>core.EgressCompensated</c>: the pack's compensation hook offset it (failed or executed → compensated).</summary>
+    /// <summary><c>core.EgressCompensated</c>: the pack's compensation hook offset it (compensating, failed or executed → compensated).</summary>
     public const string Compensated = "core.EgressCompensated";
+
+    /// <summary>
+    /// <c>core.EgressCompensationClaimed</c>: a worker holds the lease on a failed request's compensation (failed or
+    /// compensating → compensating); when the lease ends before the compensation is recorded, any worker claims it again
+    /// (issue 20 item 6).
+    /// </summary>
+    public const string CompensationClaimed = "core.EgressCompensationClaimed";
+
+    /// <summary><c>core.EgressCompensationFailed</c>: the compensation hook gave up, or the attempt limit was reached (compensating → failed); an operator may <c>egress undo</c> it.</summary>
+    public const string CompensationFailed = "core.EgressCompensationFailed";
 
     /// <summary><c>core.EgressCredentialIssued</c>: the secrets provider issued a credential handle for one attempt (constitution §12).</summary>
     public const string CredentialIssued = "core.EgressCredentialIssued";
@@ -72,6 +82,8 @@ public static class EgressEventTypes
         .AddEvent<EgressReceipt>(Executed)
         .AddEvent<EgressReceipt>(Failed)
         .AddEvent<EgressCompensated>(Compensated)
+        .AddEvent<EgressCompensationClaimed>(CompensationClaimed)
+        .AddEvent<EgressCompensationFailed>(CompensationFailed)
         .AddEvent<EgressCredentialIssued>(CredentialIssued)
         .AddEvent<EgressSwitchEngaged>(SwitchEngaged)
         .AddEvent<EgressSwitchReleased>(SwitchReleased);
@@ -157,12 +169,27 @@ public sealed record EgressReceipt(string RequestId, string RequestHash, string 
 
 /// <summary><c>core.EgressCompensated</c>.</summary>
 /// <param name="RequestId">The request.</param>
-/// <param name="From">failed or executed.</param>
+/// <param name="From">What was offset: failed (a failure the kernel compensated, or an operator's undo of a failed request) or executed.</param>
 /// <param name="By">The operator for an explicit undo, or <c>kernel</c> after a failure.</param>
 /// <param name="StatusCode">The destination's status for the compensation.</param>
 /// <param name="Detail">A short description from the destination.</param>
 /// <param name="Reason">Why it was undone: the operator's reason, or the failure.</param>
 public sealed record EgressCompensated(string RequestId, string From, string By, int StatusCode, string? Detail, string Reason);
+
+/// <summary><c>core.EgressCompensationClaimed</c> (issue 20 item 6: compensation is leased like dispatch).</summary>
+/// <param name="RequestId">The request.</param>
+/// <param name="Attempt">1 for the first compensation attempt; more after a lease ended without a recorded outcome.</param>
+/// <param name="Worker">The claiming worker's id.</param>
+/// <param name="LeaseUntil">Until when the claim holds (UTC); afterwards another worker may compensate it again, with the same idempotency key.</param>
+public sealed record EgressCompensationClaimed(string RequestId, int Attempt, string Worker, DateTimeOffset LeaseUntil);
+
+/// <summary><c>core.EgressCompensationFailed</c>: the request is failed again, not compensated.</summary>
+/// <param name="RequestId">The request.</param>
+/// <param name="Attempt">The compensation attempt that ended it.</param>
+/// <param name="Worker">The worker that recorded it.</param>
+/// <param name="StatusCode">The destination's status for the compensation, 0 when none was received.</param>
+/// <param name="Detail">Why.</param>
+public sealed record EgressCompensationFailed(string RequestId, int Attempt, string Worker, int StatusCode, string? Detail);
 
 /// <summary><c>core.EgressCredentialIssued</c>: a handle, never the value.</summary>
 /// <param name="RequestId">The request it was issued for.</param>

@@ -214,10 +214,13 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
     }
 
     /// <summary>
-    /// One claim transaction: approved requests and dispatched ones whose lease ran out, oldest first. A covered request
-    /// moves to held; one over its destination's quota waits; one past the attempt limit fails with a receipt; every
-    /// other moves to dispatched with a lease for <paramref name="worker"/>. The caller calls the destination after the
-    /// commit, holding no row lock.
+    /// One claim transaction: approved requests, and dispatched or compensating ones whose lease ran out, oldest first. A
+    /// covered request moves to held; one over its destination's quota waits; one past the attempt limit fails with a
+    /// receipt and its compensation is claimed at once; every other moves to dispatched with a lease for
+    /// <paramref name="worker"/>. A compensating request whose lease ended (its worker died after recording the failure,
+    /// issue 20 item 6) is claimed again with a new lease, waits while a kill switch covers it, and goes back to failed
+    /// with <c>core.EgressCompensationFailed</c> past the attempt limit. The caller calls the destination after the
+    /// commit, holding no row lock: rows returned as dispatched are dispatched, rows returned as compensating are compensated.
     /// </summary>
     public Task<IReadOnlyList<EgressRow>> ClaimAsync(string worker, int limit, CancellationToken cancellationToken) =>
         writer.ExecuteAsync<IReadOnlyList<EgressRow>>(
@@ -240,14 +243,27 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                 {
                     // The approved request is the one sent: a row that differs from what the log recorded is held, never sent.
                     // It goes back to pending on release, so only a fresh approval of intact bytes can send it.
-                    if (OutboxIntegrity.Compare(row, OutboxIntegrity.Fold(await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct))) is { } altered)
+                    var ledger = OutboxIntegrity.Fold(await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct));
+                    if (OutboxIntegrity.Compare(row, ledger) is { } altered)
                     {
                         CoreLog.EgressRowAltered(logger, row.RequestId, altered);
                         await HoldRowAsync(session, row, OutboxIntegrity.Holder, "the outbox row differs from the log: " + altered, EgressLog.Dispatcher, now, ct, heldFrom: EgressStatus.Pending);
                         continue;
                     }
 
-                    if (switches.FirstOrDefault(s => EgressLog.Covers(s.Scope, row)) is { } engaged)
+                    var engaged = switches.FirstOrDefault(s => EgressLog.Covers(s.Scope, row));
+                    if (row.Status == EgressStatus.Compensating)
+                    {
+                        // A compensation is a call to the destination too: it waits, compensating, while a switch covers it.
+                        if (engaged is null && await ReclaimCompensationAsync(session, row, ledger!.CompensationAttempts, worker, now, ct) is { } compensating)
+                        {
+                            claimed.Add(compensating);
+                        }
+
+                        continue;
+                    }
+
+                    if (engaged is not null)
                     {
                         await HoldRowAsync(session, row, "switch:" + engaged.Scope, engaged.Reason, EgressLog.Dispatcher, now, ct, heldFrom: EgressStatus.Approved);
                         continue;
@@ -258,6 +274,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                         if (await outbox.TryMoveAsync(new EgressMove(row.RequestId, row.Status, EgressStatus.Failed, now.UtcTicks) { LeaseExpiredByTicks = row.Status == EgressStatus.Dispatched ? now.UtcTicks : null }, ct))
                         {
                             await AppendReceiptAsync(session, row, EgressEventTypes.Failed, new EgressResult(EgressOutcome.Failed, 0, $"no acknowledged attempt after {row.Attempts} attempts"), row.Attempts, row.LeaseOwner ?? worker, now, now, ct);
+                            claimed.Add(await ClaimCompensationAsync(session, row with { Status = EgressStatus.Failed }, 1, worker, now, ct));
                         }
 
                         continue;
@@ -321,22 +338,56 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                 }
 
                 await AppendReceiptAsync(session, claimed, result.Succeeded ? EgressEventTypes.Executed : EgressEventTypes.Failed, result, claimed.Attempts, worker, startedAt, finishedAt, ct);
+                if (!result.Succeeded)
+                {
+                    // Issue 20 item 6: the failure and the claim on its compensation commit together, so a worker that dies
+                    // before the hook ran leaves a compensation lease that ends, never a failed request nothing sweeps.
+                    await ClaimCompensationAsync(session, claimed with { Status = EgressStatus.Failed }, 1, worker, now, ct);
+                    return EgressStatus.Compensating;
+                }
+
                 return to;
             },
             cancellationToken);
 
-    /// <summary>Records the compensation hook's answer: failed or executed → compensated.</summary>
-    public Task<bool> CompensatedAsync(EgressRow row, string from, string by, string reason, ActorRef actor, EgressResult result, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Records the compensation hook's answer (→ compensated). From <c>compensating</c> only while
+    /// <paramref name="leaseOwner"/> holds the compensation lease (the dispatcher); from failed or executed for an
+    /// operator's undo (<paramref name="leaseOwner"/> null). False, nothing written, when the request has moved on.
+    /// </summary>
+    public Task<bool> CompensatedAsync(EgressRow row, string from, string? leaseOwner, string by, string reason, ActorRef actor, EgressResult result, CancellationToken cancellationToken) =>
         writer.ExecuteAsync(
             async (session, ct) =>
             {
                 var now = time.GetUtcNow();
-                if (!await session.Transaction.Outbox.TryMoveAsync(new EgressMove(row.RequestId, from, EgressStatus.Compensated, now.UtcTicks), ct))
+                if (!await session.Transaction.Outbox.TryMoveAsync(new EgressMove(row.RequestId, from, EgressStatus.Compensated, now.UtcTicks) { RequireLeaseOwner = leaseOwner }, ct))
                 {
                     return false;
                 }
 
-                await EgressLog.AppendAsync(session, row, EgressEventTypes.Compensated, new EgressCompensated(row.RequestId, from, by, result.StatusCode, result.Detail, reason), actor, mode, now, ct);
+                var offset = from == EgressStatus.Compensating ? EgressStatus.Failed : from;
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.Compensated, new EgressCompensated(row.RequestId, offset, by, result.StatusCode, result.Detail, reason), actor, mode, now, ct);
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Records that the compensation hook gave up on a request <paramref name="worker"/> holds the compensation lease of
+    /// (compensating → failed, <c>core.EgressCompensationFailed</c>); an operator may undo it by hand later. False, nothing
+    /// written, when the lease is no longer this worker's.
+    /// </summary>
+    public Task<bool> CompensationFailedAsync(EgressRow row, string worker, EgressResult result, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                var now = time.GetUtcNow();
+                if (!await session.Transaction.Outbox.TryMoveAsync(new EgressMove(row.RequestId, EgressStatus.Compensating, EgressStatus.Failed, now.UtcTicks) { RequireLeaseOwner = worker }, ct))
+                {
+                    return false;
+                }
+
+                var attempt = OutboxIntegrity.Fold(await session.ReadStreamAsync(EgressEventTypes.StreamOf(row.RequestId), ct))?.CompensationAttempts ?? 0;
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.CompensationFailed, new EgressCompensationFailed(row.RequestId, attempt, worker, result.StatusCode, result.Detail), EgressLog.Dispatcher, mode, now, ct);
                 return true;
             },
             cancellationToken);
@@ -370,6 +421,46 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
     /// <summary>The registration binding the request's command to its pack's handler, or null when the pack is gone.</summary>
     public EgressBinding? BindingOf(EgressRow row) =>
         registry.Commands.TryGetValue(row.CommandType, out var registration) ? registration.Egress : null;
+
+    /// <summary>
+    /// Moves a request that just failed for good to compensating under <paramref name="worker"/>'s lease and records
+    /// <c>core.EgressCompensationClaimed</c>, in the caller's transaction (the one that recorded the failure).
+    /// </summary>
+    private async ValueTask<EgressRow> ClaimCompensationAsync(WriteSession session, EgressRow row, int attempt, string worker, DateTimeOffset now, CancellationToken ct)
+    {
+        var leaseUntil = now + TimeSpan.FromMilliseconds(options.LeaseMs);
+        await MoveAsync(session, row, new EgressMove(row.RequestId, row.Status, EgressStatus.Compensating, now.UtcTicks) { LeaseOwner = worker, LeaseUntilTicks = leaseUntil.UtcTicks }, now, ct);
+        await EgressLog.AppendAsync(session, row, EgressEventTypes.CompensationClaimed, new EgressCompensationClaimed(row.RequestId, attempt, worker, leaseUntil), EgressLog.Dispatcher, mode, now, ct);
+        return row with { Status = EgressStatus.Compensating, LeaseOwner = worker, LeaseUntilTicks = leaseUntil.UtcTicks };
+    }
+
+    /// <summary>
+    /// A compensating request whose lease ended: claimed again for <paramref name="worker"/> (the next attempt), or, past
+    /// the attempt limit, back to failed with <c>core.EgressCompensationFailed</c>. Null when it is not this worker's to compensate.
+    /// </summary>
+    private async ValueTask<EgressRow?> ReclaimCompensationAsync(WriteSession session, EgressRow row, int attempts, string worker, DateTimeOffset now, CancellationToken ct)
+    {
+        var outbox = session.Transaction.Outbox;
+        if (attempts >= options.MaxAttempts)
+        {
+            if (await outbox.TryMoveAsync(new EgressMove(row.RequestId, EgressStatus.Compensating, EgressStatus.Failed, now.UtcTicks) { LeaseExpiredByTicks = now.UtcTicks }, ct))
+            {
+                await EgressLog.AppendAsync(session, row, EgressEventTypes.CompensationFailed, new EgressCompensationFailed(row.RequestId, attempts, worker, 0, $"no acknowledged compensation after {attempts} attempts"), EgressLog.Dispatcher, mode, now, ct);
+            }
+
+            return null;
+        }
+
+        var leaseUntil = now + TimeSpan.FromMilliseconds(options.LeaseMs);
+        var move = new EgressMove(row.RequestId, EgressStatus.Compensating, EgressStatus.Compensating, now.UtcTicks) { LeaseOwner = worker, LeaseUntilTicks = leaseUntil.UtcTicks, LeaseExpiredByTicks = now.UtcTicks };
+        if (!await outbox.TryMoveAsync(move, ct))
+        {
+            return null;
+        }
+
+        await EgressLog.AppendAsync(session, row, EgressEventTypes.CompensationClaimed, new EgressCompensationClaimed(row.RequestId, attempts + 1, worker, leaseUntil), EgressLog.Dispatcher, mode, now, ct);
+        return row with { LeaseOwner = worker, LeaseUntilTicks = leaseUntil.UtcTicks };
+    }
 
     private async ValueTask<EgressRow> HoldRowAsync(WriteSession session, EgressRow row, string by, string reason, ActorRef actor, DateTimeOffset now, CancellationToken ct, string? heldFrom = null)
     {

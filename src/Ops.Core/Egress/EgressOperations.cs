@@ -35,7 +35,7 @@ public sealed class EgressOperations
     /// those of its own tenant (seed 001) on a destination where it holds <c>core.OperateEgress</c> or
     /// <c>core.ApproveEgress</c>, checked against the log's head. Others are left out, never named.
     /// </summary>
-    /// <param name="status">pending, approved, dispatched, executed, failed, held, rejected or compensated.</param>
+    /// <param name="status">pending, approved, dispatched, executed, failed, compensating, held, rejected or compensated.</param>
     /// <param name="limit">At most this many of all tenants' requests are read, 1 to 10,000; the ones the actor may see are returned.</param>
     /// <param name="actor">The authenticated actor.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -205,7 +205,7 @@ public sealed class EgressOperations
 
 /// <summary>An egress request as an operator sees it.</summary>
 /// <param name="RequestId">64 hex.</param>
-/// <param name="Status">pending, approved, dispatched, executed, failed, held, rejected or compensated.</param>
+/// <param name="Status">pending, approved, dispatched, executed, failed, compensating, held, rejected or compensated.</param>
 /// <param name="HeldFrom">While held, the status a release returns it to.</param>
 /// <param name="Destination">Where it goes.</param>
 /// <param name="PackId">The pack that asked.</param>

@@ -7,7 +7,12 @@ using Ops.Core.Storage;
 
 namespace Ops.Core.Egress;
 
-/// <summary>Statuses of an egress request (constitution A9: pending → approved → dispatched → executed | failed; plus held, rejected, compensated).</summary>
+/// <summary>
+/// Statuses of an egress request (constitution A9: pending → approved → dispatched → executed | failed; plus held,
+/// rejected, compensated). A request that fails for good moves on to compensating in the transaction that records its
+/// failure: its compensation is due and leased like a dispatch (issue 20 item 6), then compensated, or back to failed
+/// when the hook gives up.
+/// </summary>
 internal static class EgressStatus
 {
     public const string Pending = "pending";
@@ -18,6 +23,9 @@ internal static class EgressStatus
     public const string Held = "held";
     public const string Rejected = "rejected";
     public const string Compensated = "compensated";
+
+    /// <summary>Failed for good and its compensation is due: held under a worker's lease, swept by any worker when the lease ends.</summary>
+    public const string Compensating = "compensating";
 }
 
 /// <summary>Appends a request's events beside its conditional moves, in the writer's transaction.</summary>

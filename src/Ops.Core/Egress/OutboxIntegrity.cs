@@ -18,7 +18,8 @@ namespace Ops.Core.Egress;
 /// <param name="HeldFrom">While held, the status a release returns it to.</param>
 /// <param name="Attempts">Dispatch attempts recorded.</param>
 /// <param name="Approvals">Every approval recorded, oldest first.</param>
-internal sealed record EgressLedger(EgressRequested Requested, string RequesterId, string Status, string? HeldFrom, int Attempts, IReadOnlyList<EgressApproved> Approvals)
+/// <param name="CompensationAttempts">Compensation claims recorded (<c>core.EgressCompensationClaimed</c>), what the compensation lease's attempt limit counts.</param>
+internal sealed record EgressLedger(EgressRequested Requested, string RequesterId, string Status, string? HeldFrom, int Attempts, IReadOnlyList<EgressApproved> Approvals, int CompensationAttempts = 0)
 {
     /// <summary>Who approved, one entry per distinct approver: the actor, or <c>policy:&lt;id&gt;@&lt;version&gt;</c>.</summary>
     public IReadOnlyList<string> Approvers => [.. Approvals.Select(ApproverOf).Distinct(StringComparer.Ordinal)];
@@ -48,6 +49,7 @@ internal static class OutboxIntegrity
         string status = EgressStatus.Pending;
         string? heldFrom = null;
         var attempts = 0;
+        var compensationAttempts = 0;
         var approvals = new List<EgressApproved>();
         try
         {
@@ -97,6 +99,13 @@ internal static class OutboxIntegrity
                     case EgressEventTypes.Compensated:
                         status = EgressStatus.Compensated;
                         break;
+                    case EgressEventTypes.CompensationClaimed:
+                        compensationAttempts = envelope.Payload.Deserialize<EgressCompensationClaimed>(OpsJson.Options)!.Attempt;
+                        status = EgressStatus.Compensating;
+                        break;
+                    case EgressEventTypes.CompensationFailed:
+                        status = EgressStatus.Failed;
+                        break;
                 }
             }
         }
@@ -106,7 +115,7 @@ internal static class OutboxIntegrity
             return null;
         }
 
-        return requested is null || requester is null ? null : new EgressLedger(requested, requester, status, heldFrom, attempts, approvals);
+        return requested is null || requester is null ? null : new EgressLedger(requested, requester, status, heldFrom, attempts, approvals, compensationAttempts);
     }
 
     /// <summary>How <paramref name="row"/> differs from what the log recorded, or null when it is exactly that.</summary>

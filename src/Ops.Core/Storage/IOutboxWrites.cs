@@ -21,7 +21,7 @@ internal interface IOutboxWrites
     ValueTask<EgressRow?> FindAsync(string requestId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Approved requests, and dispatched ones whose lease ended at or before <paramref name="nowTicks"/>, oldest first,
+    /// Approved requests, and dispatched or compensating ones whose lease ended at or before <paramref name="nowTicks"/>, oldest first,
     /// at most <paramref name="limit"/>; first dispatches to a destination in <paramref name="atQuota"/> are left out, so a
     /// destination waiting for its quota window cannot fill the batch and hold back the others. PostgreSQL locks the rows
     /// it returns with <c>FOR UPDATE SKIP LOCKED</c> until the transaction ends, so concurrent claimers pass each other's rows by.

@@ -10,7 +10,7 @@ namespace Ops.Core.Storage;
 /// <param name="IdempotencyKey">64 hex over ('egress', destination, tenant_id, request_id): sent as <c>Idempotency-Key</c> on every attempt.</param>
 /// <param name="RequestHash">SHA-256 (64 hex) of <paramref name="Request"/>: what an approver signs.</param>
 /// <param name="Request">Canonical JSON of the request (the command's payload and what it will send).</param>
-/// <param name="Status">pending, approved, dispatched, executed, failed, held, rejected or compensated.</param>
+/// <param name="Status">pending, approved, dispatched, executed, failed, compensating, held, rejected or compensated.</param>
 /// <param name="HeldFrom">While held, the status it returns to on release.</param>
 /// <param name="Attempts">Dispatch attempts so far.</param>
 /// <param name="LeaseOwner">The worker holding the dispatch lease.</param>

@@ -54,7 +54,7 @@ internal class OutboxSql(DbConnection connection, DbTransaction? transaction, bo
     {
         ArgumentNullException.ThrowIfNull(atQuota);
         var names = atQuota.Select((_, i) => "@q" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        var where = "(status = 'approved' OR (status = 'dispatched' AND lease_until <= @now))"
+        var where = "(status = 'approved' OR (status IN ('dispatched', 'compensating') AND lease_until <= @now))"
             + (names.Count == 0 ? string.Empty : $" AND NOT (dispatched_at IS NULL AND destination IN ({string.Join(", ", names)}))");
         await using var command = Command(
             tsql

@@ -20,7 +20,7 @@ internal static class EgressCli
         var id = new Argument<string>("request-id") { Description = "The request's id (64 hex), as 'egress list' shows it." };
         var reason = new Option<string>("--reason") { Description = "Why; recorded on the log.", Required = true };
 
-        var status = new Option<string?>("--status") { Description = "pending, approved, dispatched, executed, failed, held, rejected or compensated." };
+        var status = new Option<string?>("--status") { Description = "pending, approved, dispatched, executed, failed, compensating, held, rejected or compensated." };
         var limit = CliValues.Number("--limit", "How many requests, 1 to 10,000.", 1, 10_000, 100);
         var list = new Command("list", "List the requests the acting actor may see (its tenant's, on destinations it operates or approves), oldest first.") { status, limit };
         list.SetAction((parse, ct) => withKernel(error, async kernel =>

@@ -17,7 +17,7 @@ internal static class EgressRoutes
 
     public static void Map(RouteGroupBuilder v1)
     {
-        v1.MapGet("/egress", List).WithSummary("Egress requests, oldest first; ?status=pending|approved|dispatched|executed|failed|held|rejected|compensated&limit=1..10000.")
+        v1.MapGet("/egress", List).WithSummary("Egress requests, oldest first; ?status=pending|approved|dispatched|executed|failed|compensating|held|rejected|compensated&limit=1..10000.")
             .Produces<EgressList>().ProducesProblem(400);
         v1.MapGet("/egress/{id}", Get).WithSummary("One egress request with its canonical request and hash.").Produces<EgressRequestView>().ProducesProblem(404);
         v1.MapPost("/egress/{id}/approve", Approve).WithSummary("Approve a pending request: a signature over its request_hash (preview_hash) and request_id (interpretation_id), or an active policy.")

@@ -16,7 +16,7 @@ namespace Ops.Core.Tests.Egress;
 /// Attacker-side cases first. The dispatcher is driven round by round on the harness's manual clock. One suite, run
 /// unchanged on every engine (<see cref="EgressGateSqliteTests"/>, <see cref="EgressGatePostgresTests"/>).
 /// </summary>
-public abstract class EgressGateTests
+public abstract partial class EgressGateTests
 {
     private static readonly Dictionary<string, string?> Settings = new()
     {

@@ -48,6 +48,9 @@ internal sealed class RelayProbe
     /// <summary>What the next calls answer (default executed, 201).</summary>
     public Func<EgressCall<SendMessage>, EgressResult> Answer { get; set; } = _ => EgressResult.Executed(201);
 
+    /// <summary>What the compensation hook answers (default executed, 204); it may throw to stand for a transport failure.</summary>
+    public Func<EgressCall<SendMessage>, EgressResult> CompensationAnswer { get; set; } = _ => EgressResult.Executed(204);
+
     /// <summary>Distinct keys that took effect: what a deduping destination holds.</summary>
     public int Effects => Calls.Select(c => c.Key).Distinct(StringComparer.Ordinal).Count();
 
@@ -65,8 +68,9 @@ internal sealed class RelayEgressHandler : IEgressHandler<SendMessage>
 
     public ValueTask<EgressResult> CompensateAsync(EgressCall<SendMessage> call, CancellationToken cancellationToken)
     {
-        RelayProbe.Of(call.Command.ProbeId).Compensations.Enqueue(call.RequestId);
-        return ValueTask.FromResult(EgressResult.Executed(204));
+        var probe = RelayProbe.Of(call.Command.ProbeId);
+        probe.Compensations.Enqueue(call.RequestId);
+        return ValueTask.FromResult(probe.CompensationAnswer(call));
     }
 }
 
