@@ -50,7 +50,7 @@ internal static class CliValues
         CustomParser = r =>
         {
             var token = Token(r);
-            if (DateTimeOffset.TryParse(token, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
+            if (DateTimeOffset.TryParseExact(token, InstantFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value))
             {
                 return value;
             }
@@ -78,6 +78,9 @@ internal static class CliValues
             AllowMultipleArgumentsPerToken = true,
             CustomParser = r => [.. r.Tokens.Select(t => ParseChoice<TEnum>(r, name, t.Value)).OfType<TEnum>()],
         };
+
+    /// <summary>ISO 8601 as people type it: a date, or a date and time with an optional fraction and an offset (Z or ±hh:mm); nothing looser, so '1.5' is not an instant.</summary>
+    private static readonly string[] InstantFormats = ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK"];
 
     private delegate bool TryParse<T>(string token, out T value);
 
