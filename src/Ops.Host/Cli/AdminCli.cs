@@ -330,7 +330,7 @@ internal static class AdminCli
         {
             var when = parse.GetValue(at) ?? kernel.Runtime.Time.GetUtcNow();
             await output.WriteLineAsync($"As of {OpsJson.FormatInstant(when)}:");
-            foreach (var view in await kernel.Admin.CapabilitiesAsync(when, ct))
+            foreach (var view in await CliLists.OrNoneAsync(output, await kernel.Admin.CapabilitiesAsync(when, ct), "no capabilities"))
             {
                 if (parse.GetValue(actorFilter) is { } only && view.HolderActorId != only)
                 {

@@ -122,3 +122,19 @@ internal static class CliValues
         max is long.MaxValue or int.MaxValue ? string.Create(CultureInfo.InvariantCulture, $" from {min} up")
         : string.Create(CultureInfo.InvariantCulture, $" from {min} to {max}");
 }
+
+/// <summary>Lists the CLI prints: an empty one says so (issue 15 item 3: "Lists say none").</summary>
+internal static class CliLists
+{
+    /// <summary>Returns <paramref name="items"/>; when there are none, first writes "none: <paramref name="what"/>" to <paramref name="output"/>.</summary>
+    public static async Task<IReadOnlyList<T>> OrNoneAsync<T>(TextWriter output, IEnumerable<T> items, string what)
+    {
+        var list = items as IReadOnlyList<T> ?? [.. items];
+        if (list.Count == 0)
+        {
+            await output.WriteLineAsync("none: " + what);
+        }
+
+        return list;
+    }
+}

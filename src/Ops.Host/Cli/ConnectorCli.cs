@@ -25,7 +25,7 @@ internal static class ConnectorCli
         var list = new Command("list", "List the installed connectors with their stored cursor, watermark and pages.");
         list.SetAction((parse, ct) => withControl(error, parse.GetValue(asOption), async (control, _) =>
         {
-            foreach (var id in control.ConnectorIds)
+            foreach (var id in await CliLists.OrNoneAsync(output, control.ConnectorIds, "no connectors are installed"))
             {
                 await output.WriteLineAsync(Describe(await control.ReadAsync(id, ct)));
             }

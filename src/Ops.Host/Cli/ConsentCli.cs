@@ -274,7 +274,7 @@ internal static class ConsentCli
         var policyList = new Command("list", "List consent policies: name, version, status, scope (address them by name and --version).");
         policyList.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
         {
-            foreach (var version in await kernel.Admin.PoliciesAsync(kernel.Runtime.Time.GetUtcNow(), ct))
+            foreach (var version in await CliLists.OrNoneAsync(output, await kernel.Admin.PoliciesAsync(kernel.Runtime.Time.GetUtcNow(), ct), "no consent policies"))
             {
                 await output.WriteLineAsync($"{version.Name,-20} v{version.Version,-3} {version.Status,-10} types={string.Join(",", version.Scope.CommandTypes)} targets={string.Join(",", version.Scope.Targets)} actors={string.Join(",", version.Scope.Actors)}  id={version.PolicyId[..12]}");
             }
@@ -297,7 +297,7 @@ internal static class ConsentCli
         var list = new Command("list", "List audit records: who, what, where, when, the signed delta, capability and consent.") { actorFilter, targetFilter, from, to };
         list.SetAction((parse, ct) => withKernel(error, PackCode.CheckOnly, async kernel =>
         {
-            foreach (var r in await kernel.Admin.AuditAsync(parse.GetValue(actorFilter), parse.GetValue(targetFilter), parse.GetValue(from), parse.GetValue(to), ct))
+            foreach (var r in await CliLists.OrNoneAsync(output, await kernel.Admin.AuditAsync(parse.GetValue(actorFilter), parse.GetValue(targetFilter), parse.GetValue(from), parse.GetValue(to), ct), "no audit records match"))
             {
                 var m = r.Record;
                 var consent = m.ConsentKind == ConsentKind.Signature ? $"signed by {m.Signer} (key {m.KeyId})" : $"policy {m.PolicyId?[..12]} v{m.PolicyVersion}";

@@ -25,7 +25,7 @@ internal static class EgressCli
         var list = new Command("list", "List the requests the acting actor may see (its tenant's, on destinations it operates or approves), oldest first.") { status, limit };
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var r in await kernel.Egress.ListAsync(parse.GetValue(status), parse.GetValue(limit), callerOf(kernel, parse.GetValue(asOption)).Actor, ct))
+            foreach (var r in await CliLists.OrNoneAsync(output, await kernel.Egress.ListAsync(parse.GetValue(status), parse.GetValue(limit), callerOf(kernel, parse.GetValue(asOption)).Actor, ct), "no egress requests you may see"))
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{r.RequestId}  {r.Status,-11} {r.Destination,-12} {r.CommandType}  attempts={r.Attempts}  hash={r.RequestHash}"));
             }
@@ -83,7 +83,7 @@ internal static class EgressCli
         var switchList = new Command("list", "Engaged kill switches.");
         switchList.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
-            foreach (var s in await kernel.Egress.SwitchesAsync(callerOf(kernel, parse.GetValue(asOption)).Actor, ct))
+            foreach (var s in await CliLists.OrNoneAsync(output, await kernel.Egress.SwitchesAsync(callerOf(kernel, parse.GetValue(asOption)).Actor, ct), "no kill switch is engaged"))
             {
                 await output.WriteLineAsync($"{s.Scope}  since {Ops.Core.Identity.OpsJson.FormatInstant(s.EngagedAt)}  {s.Reason}");
             }

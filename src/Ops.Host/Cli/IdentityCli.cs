@@ -65,7 +65,7 @@ internal static class IdentityCli
         var keysList = new Command("list", "List API keys (ids and owners; secrets are never stored).") { actorFilter };
         keysList.SetAction((parse, ct) => AdminCli.WithKernelAsync(error, async (kernel, _) =>
         {
-            foreach (var key in (await kernel.Admin.ApiKeysAsync(ct)).Where(k => parse.GetValue(actorFilter) is not { } only || k.ActorId == only))
+            foreach (var key in await CliLists.OrNoneAsync(output, (await kernel.Admin.ApiKeysAsync(ct)).Where(k => parse.GetValue(actorFilter) is not { } only || k.ActorId == only), "no API keys"))
             {
                 await output.WriteLineAsync($"{key.KeyId}  actor={key.ActorId}  {(key.RevokedReason is { } r ? $"REVOKED ({r})" : "active")}");
             }
@@ -138,7 +138,7 @@ internal static class IdentityCli
         var list = new Command("list", "List consent signing keys with their owners and status.") { actorFilter };
         list.SetAction((parse, ct) => AdminCli.WithKernelAsync(error, async (kernel, _) =>
         {
-            foreach (var key in await kernel.Admin.SignerKeysAsync(kernel.Runtime.Time.GetUtcNow(), ct))
+            foreach (var key in await CliLists.OrNoneAsync(output, await kernel.Admin.SignerKeysAsync(kernel.Runtime.Time.GetUtcNow(), ct), "no signing keys"))
             {
                 if (parse.GetValue(actorFilter) is { } only && key.ActorId != only)
                 {

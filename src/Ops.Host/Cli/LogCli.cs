@@ -24,7 +24,7 @@ internal static class LogCli
         {
             var head = await kernel.Log.HeadPositionAsync(ct);
             var n = parse.GetValue(count);
-            foreach (var e in await kernel.Log.ReadAsync(Math.Max(0, head - n), n, ct))
+            foreach (var e in await CliLists.OrNoneAsync(output, await kernel.Log.ReadAsync(Math.Max(0, head - n), n, ct), "the log is empty"))
             {
                 var v = e.Envelope;
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{e.Position,8}  {OpsJson.FormatInstant(v.OccurredAt)}  {v.EventType,-40} {v.StreamId}  actor={v.Actor.Id}  id={v.EventId[..12]}"));

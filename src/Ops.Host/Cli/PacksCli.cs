@@ -22,14 +22,14 @@ internal static class PacksCli
         var list = new Command("list", "List installed packs (loaded, or refused with the reason) and pack folders beside the executable that are not installed.");
         list.SetAction((parse, ct) => withKernel(error, async (kernel, loader) =>
         {
-            foreach (var installed in await kernel.Admin.InstalledPacksAsync(ct))
+            foreach (var installed in await CliLists.OrNoneAsync(output, await kernel.Admin.InstalledPacksAsync(ct), "no packs are installed"))
             {
                 var loaded = kernel.Runtime.Catalog.Packs.FirstOrDefault(p => p.PackId == installed.PackId && p.ContentHash == installed.ContentHash);
                 var refused = loader.Refused.FirstOrDefault(r => r.PackId == installed.PackId && r.Code != Ops.Core.Errors.ReasonCodes.PackNotInstalled);
                 var passed = loader.NotLoaded.Any(p => p.PackId == installed.PackId && p.ContentHash == installed.ContentHash);
                 // This verb loads no pack code (issue 16 item 3): a pack that passes every check is reported as checked.
                 var status = loaded is not null ? "loaded" : refused is not null ? "REFUSED" : passed ? "checked (loads in the worker)" : "installed (loads at the next start)";
-                await output.WriteLineAsync($"{installed.PackId,-12} {installed.Version,-8} {status}  content={installed.ContentHash[..16]}  source={installed.Source}{(installed.PublisherKeyId is { } p ? "  publisher=" + p : string.Empty)}  exports={string.Join(",", installed.Exports)}");
+                await output.WriteLineAsync($"{installed.PackId,-12} {installed.Version,-8} {status}  content={installed.ContentHash[..16]}  source={installed.Source}{(installed.PublisherKeyId is { } p ? "  publisher=" + p : string.Empty)}  exports={(installed.Exports.Count == 0 ? "none" : string.Join(",", installed.Exports))}");
                 if (refused is not null && loaded is null)
                 {
                     await output.WriteLineAsync($"{"",-12} {refused.Code}: {refused.Reason}");

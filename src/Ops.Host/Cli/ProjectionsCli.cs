@@ -22,7 +22,7 @@ internal static class ProjectionsCli
         list.SetAction((parse, ct) => withKernel(error, async kernel =>
         {
             var parked = (await kernel.Admin.ParkedProjectionsAsync(ct)).ToDictionary(p => p.Projection, StringComparer.Ordinal);
-            foreach (var projection in kernel.Runtime.Catalog.Projections)
+            foreach (var projection in await CliLists.OrNoneAsync(output, kernel.Runtime.Catalog.Projections, "no projections are registered"))
             {
                 var lag = await kernel.Admin.ProjectionLagAsync(projection.Name, ct);
                 var state = parked.TryGetValue(projection.Name, out var park) && park.Version == projection.Version ? "  " + Parked(park) : string.Empty;
