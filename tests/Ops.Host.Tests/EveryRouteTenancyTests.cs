@@ -52,9 +52,9 @@ public sealed class EveryRouteTenancyTests : IDisposable
         ["GET /v1/egress-switches"] = ("own tenant's switches; the root's by scope only", w => w.ReadsNothingOfDefaultAsync("/v1/egress-switches")),
         ["POST /v1/egress-switches"] = ("a non-root operator's switch holds only its tenant", w => w.SwitchHoldsOnlyGlobexAsync()),
         ["DELETE /v1/egress-switches/{scope}"] = ("a non-root operator cannot release the root's switch", w => w.RootSwitchStaysAsync()),
-        ["GET /v1/connectors/{pack}/{name}"] = ("connectors are shared: root only", w => w.RefusedAsync(w.Gus.GetAsync("/v1/connectors/github/issues"), HttpStatusCode.Forbidden)),
-        ["POST /v1/connectors/{pack}/{name}/reset"] = ("connectors are shared: root only", w => w.RefusedAsync(w.Gus.PostAsJsonAsync("/v1/connectors/github/issues/reset", new { reason = "backfill" }), HttpStatusCode.Forbidden)),
-        ["POST /v1/connectors/{pack}/{name}/sync"] = ("ingests into the caller's tenant; the shared cursor is the root's to reset (documented gap: per-tenant connectors)", w => w.SyncLeavesDefaultAloneAsync()),
+        ["GET /v1/connectors/{pack}/{name}"] = ("each tenant runs its own instance: the caller's is read, never another's", w => w.ReadsNothingOfDefaultAsync("/v1/connectors/github/issues")),
+        ["POST /v1/connectors/{pack}/{name}/reset"] = ("each tenant runs its own instance: the caller's is reset, never another's", w => w.ResetLeavesDefaultAloneAsync()),
+        ["POST /v1/connectors/{pack}/{name}/sync"] = ("each tenant runs its own instance: ingests into the caller's tenant, with its own cursor", w => w.SyncLeavesDefaultAloneAsync()),
         ["GET /v1/queries/{pack}/{query}"] = ("projections scoped to the caller's tenant", w => w.QueriesSeeNothingOfDefaultAsync()),
     };
 
@@ -187,6 +187,16 @@ public sealed class EveryRouteTenancyTests : IDisposable
             var cursor = await before.Content.ReadAsStringAsync();
             using var sync = await Gus.PostAsync("/v1/connectors/github/issues/sync", null);
             Assert.DoesNotContain(Marker, await sync.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            using var after = await Admin.GetAsync("/v1/connectors/github/issues");
+            Assert.Equal(cursor, await after.Content.ReadAsStringAsync());
+        }
+
+        public async Task ResetLeavesDefaultAloneAsync()
+        {
+            using var before = await Admin.GetAsync("/v1/connectors/github/issues");
+            var cursor = await before.Content.ReadAsStringAsync();
+            using var reset = await Gus.PostAsJsonAsync("/v1/connectors/github/issues/reset", new { reason = "backfill globex" });
+            Assert.True(reset.IsSuccessStatusCode, await reset.Content.ReadAsStringAsync());
             using var after = await Admin.GetAsync("/v1/connectors/github/issues");
             Assert.Equal(cursor, await after.Content.ReadAsStringAsync());
         }

@@ -49,9 +49,9 @@ public sealed partial class EveryVerbTenancyTests : IDisposable
         ["packs verify"] = (Local + "; loads no pack code", null),
         ["db migrate"] = (Operator, null),
         ["db unlock"] = (Operator, null),
-        ["connectors list"] = (Operator, null),
-        ["connectors show"] = (Operator + " (over HTTP, connector state is root's: EveryRouteTenancyTests)", null),
-        ["connectors reset"] = ("connectors are shared: a reset is root's", _ => ["connectors", "reset", "github.issues", "--reason", "force a backfill"]),
+        ["connectors list"] = ("each tenant runs its own instance: the acting actor's tenant's", _ => ["connectors", "list"]),
+        ["connectors show"] = ("each tenant runs its own instance: the acting actor's tenant's", _ => ["connectors", "show", "github.issues"]),
+        ["connectors reset"] = ("each tenant runs its own instance: the acting actor's tenant's is reset, never another's", _ => ["connectors", "reset", "github.issues", "--reason", "force a backfill"]),
         ["projections list"] = (Operator, null),
         ["projections verify"] = (Operator, null),
         ["projections rebuild"] = (Operator, null),
@@ -83,7 +83,7 @@ public sealed partial class EveryVerbTenancyTests : IDisposable
     };
 
     /// <summary>Verbs whose attack may end well for gus: what they do stays inside globex, which the log check proves.</summary>
-    private static readonly HashSet<string> MayRunInsideGlobex = new(StringComparer.Ordinal) { "egress list", "egress switch list", "policies create", "egress switch engage" };
+    private static readonly HashSet<string> MayRunInsideGlobex = new(StringComparer.Ordinal) { "egress list", "egress switch list", "policies create", "egress switch engage", "connectors list", "connectors show", "connectors reset" };
 
     private static string RegisterMole => """{"actor_id":"mole","kind":"human","display_name":"Mole","tenant_id":"default"}""";
 

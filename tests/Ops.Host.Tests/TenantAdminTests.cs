@@ -8,14 +8,14 @@ namespace Ops.Host.Tests;
 
 /// <summary>
 /// Issue 20 item 1 through the worker: <c>tenants add</c> makes a tenant administrator who administers its tenant and
-/// reaches nothing of the root's tenant over HTTP: not its log, not its shared connector's state, not a reset of it.
+/// reaches nothing of the root's tenant over HTTP: not its log, and of a connector only its own tenant's instance.
 /// </summary>
 public sealed class TenantAdminTests : IDisposable
 {
     private readonly string _work = Directory.CreateTempSubdirectory("ops-tenants-").FullName;
 
     [Fact]
-    public async Task TenantsAdd_MakesATenantAdmin_WhoSeesOnlyItsTenant_AndCannotTouchSharedConnectors()
+    public async Task TenantsAdd_MakesATenantAdmin_WhoSeesOnlyItsTenant_AndTouchesOnlyItsOwnConnectorInstance()
     {
         var (_, initOutput) = await HostProcess.RunCliAsync(_work, null, "init");
         var (added, addOutput) = await HostProcess.RunCliAsync(_work, null, "tenants", "add", "globex", "--admin", "gus");
@@ -38,12 +38,14 @@ public sealed class TenantAdminTests : IDisposable
             using var page = JsonDocument.Parse(await events.Content.ReadAsStringAsync());
             var tenants = page.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("envelope").GetProperty("scope").GetProperty("tenant_id").GetString()).Distinct().ToList();
             Assert.All(tenants, t => Assert.Equal("globex", t));
-            Assert.Equal(HttpStatusCode.Forbidden, connector.StatusCode);
-            Assert.Equal(HttpStatusCode.Forbidden, reset.StatusCode);
+            // Each tenant runs its own instance of a connector: gus reads and resets globex's, never default's.
+            Assert.Equal(HttpStatusCode.OK, connector.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
             Assert.Equal(HttpStatusCode.OK, rootConnector.StatusCode);
         }
 
-        Assert.Equal(0, Scalar("SELECT count(*) FROM events WHERE event_type = 'core.ConnectorCursorReset'"));
+        Assert.Equal(1, Scalar("SELECT count(*) FROM events WHERE event_type = 'core.ConnectorCursorReset' AND stream_id = 'core:connector-github.issues@globex'"));
+        Assert.Equal(0, Scalar("SELECT count(*) FROM connector_cursors WHERE connector_id = 'github.issues@default'"));
     }
 
     public void Dispose()

@@ -38,7 +38,7 @@ public abstract partial class ConnectorHardeningSyncTests
         // since is inclusive: issue 3 (at the watermark) comes again and dedupes; only the edit is new.
         Assert.Equal((2, 1, 0, "2024-05-01T13:00:00Z"), (second.Observed, second.Appended, second.Conflicts, second.Watermark));
         Assert.Empty(repo.IssueRequests);
-        Assert.Equal("2024-05-01T13:00:00Z", (await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, Ct)).Watermark);
+        Assert.Equal("2024-05-01T13:00:00Z", (await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct)).Watermark);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public abstract partial class ConnectorHardeningSyncTests
         Assert.Equal((1, 1), (sweep.Rechecked, sweep.Tombstones));
         Assert.Equal(["GET /repos/octo/repo/issues/2"], repo.IssueRequests);
         var tombstone = Assert.Single(await EventsAsync(h, GitHubNames.IssueDeletedEvent));
-        Assert.Equal("pack.github:issue-octo/repo#2", tombstone.StreamId);
+        Assert.Equal("pack.github:acme/issue-octo/repo#2", tombstone.StreamId);
         Assert.Equal(T1.AddHours(1), tombstone.OccurredAt);
         Assert.Equal(new IssueDeleted("octo/repo", 2, 404, T1.AddHours(1)), tombstone.PayloadAs<IssueDeleted>());
 
@@ -130,11 +130,11 @@ public abstract partial class ConnectorHardeningSyncTests
         Assert.Equal((0, 0), (replayed.Conflicts, replayed.Appended));
         Assert.Single(await EventsAsync(h, GitHubNames.IssueObservedEvent));
         var conflict = Assert.Single(await EventsAsync(h, ConnectorEventTypes.ConflictDetected));
-        Assert.Equal("core:connector-github.issues", conflict.StreamId);
+        Assert.Equal("core:connector-github.issues@acme", conflict.StreamId);
         var payload = conflict.PayloadAs<ConnectorConflictDetected>();
         Assert.Equal(ConnectorEventTypes.SourceNotNewerRule, payload.Rule);
         Assert.Equal(original.EventId, payload.LocalEventId);
-        Assert.Equal("pack.github:issue-octo/repo#1", payload.StreamId);
+        Assert.Equal("pack.github:acme/issue-octo/repo#1", payload.StreamId);
         Assert.Equal("octo/repo#1", payload.SourceNativeId);
         Assert.Equal((T1, T1), (payload.LocalOccurredAt, payload.IncomingOccurredAt));
         Assert.Equal("Rewritten title", payload.IncomingPayload.Deserialize<IssueObserved>(Ops.Core.Identity.OpsJson.Options)!.Title);
@@ -156,7 +156,7 @@ public abstract partial class ConnectorHardeningSyncTests
         Assert.Equal((2, 3, 3), (result.Pages, result.Observed, result.Appended));
         Assert.Equal(2, (await EventsAsync(h, GitHubNames.IssueObservedEvent)).Count);
         var quarantined = Assert.Single(await EventsAsync(h, GitHubNames.IssueQuarantinedEvent));
-        Assert.Equal("pack.github:quarantine-octo/repo#9", quarantined.StreamId);
+        Assert.Equal("pack.github:acme/quarantine-octo/repo#9", quarantined.StreamId);
         var payload = quarantined.PayloadAs<IssueQuarantined>();
         Assert.Equal(("updated_at", "wrong_type", 9), (payload.Field, payload.Problem, payload.Number));
         Assert.Equal(DateTimeOffset.UnixEpoch, quarantined.OccurredAt);
@@ -171,10 +171,10 @@ public abstract partial class ConnectorHardeningSyncTests
         await using var h = await StartAsync(repo);
         repo.FailPageOnce = 2;
         await Assert.ThrowsAsync<ConnectorException>(() => SyncAsync(h));
-        var stored = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, Ct);
+        var stored = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct);
 
         var reset = await Control(h).ResetAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, "  base URL moved  ", Ct);
-        var after = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, Ct);
+        var after = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct);
         var result = await SyncAsync(h);
 
         Assert.NotNull(stored.Cursor);
@@ -209,7 +209,7 @@ public abstract partial class ConnectorHardeningSyncTests
         Assert.Equal(ReasonCodes.BadRequest, noReason.Code);
         Assert.All([denied, unknown, noReason], e => Assert.Contains("Nothing was changed", e.Message, StringComparison.Ordinal));
         Assert.Equal(head, await h.MutationHeadAsync());
-        Assert.Equal("2024-05-01T10:00:00Z", (await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, Ct)).Watermark);
+        Assert.Equal("2024-05-01T10:00:00Z", (await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct)).Watermark);
         await h.Kernel.Safety.FlushAsync(all: true, Ct);
         var recorded = Assert.Single(await h.SafetyRecordsAfterAsync(head));
         Assert.Equal(("syncer", ReasonCodes.CapabilityDenied), (recorded.ActorId, recorded.ReasonCode));
@@ -253,8 +253,41 @@ public abstract partial class ConnectorHardeningSyncTests
 
         Assert.Contains("the cursor changed while this sync ran", error.Message, StringComparison.Ordinal);
         Assert.Single(await EventsAsync(h, GitHubNames.IssueObservedEvent));
-        var state = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, Ct);
+        var state = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct);
         Assert.Equal((null, null, 0), (state.Cursor, state.Watermark, state.Pages));
+    }
+
+    [Fact]
+    public async Task TwoTenants_EachRunItsOwnInstance_AnotherTenantsSyncSweepAndResetNeverTouchOurs()
+    {
+        await using var repo = new FakeRepository();
+        repo.Put(1, T1);
+        repo.Put(2, T1.AddHours(1));
+        await using var h = await StartAsync(repo);
+        var (gus, _) = await h.AddActorAsync("gus", new CapabilityScope([ConnectorRunner.SyncActionType, ConnectorEventTypes.ResetAction], ["connector:github.issues"], [SafetyClass.WriteInternal]), tenantId: "globex");
+        await SyncAsync(h);
+        var ours = await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct);
+
+        // Globex syncs the same source: its own events, on its own streams, from its own first page.
+        var theirs = await h.Kernel.Connectors.SyncAsync(GitHubNames.IssuesConnectorId, gus, null, Ct);
+        Assert.Equal((2, 2), (theirs.Observed, theirs.Appended));
+        var observed = await EventsAsync(h, GitHubNames.IssueObservedEvent);
+        Assert.Equal(["acme/issue-octo/repo#1", "acme/issue-octo/repo#2", "globex/issue-octo/repo#1", "globex/issue-octo/repo#2"], observed.Select(e => e.StreamId["pack.github:".Length..]).Order(StringComparer.Ordinal));
+        Assert.All(observed, e => Assert.Equal(e.StreamId["pack.github:".Length..].Split('/')[0], e.Scope.TenantId));
+
+        // Globex resets and sweeps after issue 2 disappeared: a tombstone in globex only, and our cursor did not move.
+        repo.Issues.TryRemove(2, out _);
+        await Control(h).ResetAsync(GitHubNames.IssuesConnectorId, gus, "sweep", Ct);
+        var sweep = await h.Kernel.Connectors.SyncAsync(GitHubNames.IssuesConnectorId, gus, null, Ct);
+        Assert.Equal(1, sweep.Tombstones);
+        var tombstone = Assert.Single(await EventsAsync(h, GitHubNames.IssueDeletedEvent));
+        Assert.Equal(("pack.github:globex/issue-octo/repo#2", "globex"), (tombstone.StreamId, tombstone.Scope.TenantId));
+        Assert.Equal(ours, await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct));
+        Assert.NotEqual(ours, await Control(h).ReadAsync(GitHubNames.IssuesConnectorId, gus, Ct));
+
+        // Our index still holds issue 2 open; globex's marks it gone.
+        var answer = await h.QueryAsync<IssuesByStateAndLabelResult>(GitHubNames.PackId, GitHubNames.IssuesByStateAndLabelRoute, new { });
+        Assert.Contains(answer!.Issues, i => i.Number == 2);
     }
 
     /// <summary>Routes of the engine under test, added to the repository's settings.</summary>

@@ -57,7 +57,7 @@ public abstract partial class ConnectorHardeningSyncTests
         Assert.Equal(["GET /repos/octo/repo/issues/2", "GET /repositories/2000/issues/7"], repo.IssueRequests);
         Assert.Equal((1, 1), (sweep.Rechecked, sweep.Tombstones));
         var tombstone = Assert.Single(await EventsAsync(h, GitHubNames.IssueDeletedEvent));
-        Assert.Equal("pack.github:issue-octo/repo#2", tombstone.StreamId);
+        Assert.Equal("pack.github:acme/issue-octo/repo#2", tombstone.StreamId);
         Assert.Equal(new IssueDeleted("octo/repo", 2, 301, T1.AddHours(1), "octo/elsewhere", 7), tombstone.PayloadAs<IssueDeleted>());
         Assert.Empty(await EventsAsync(h, GitHubNames.IssueQuarantinedEvent));
         await h.Kernel.Projections.CatchUpAsync(null, Ct);
@@ -85,7 +85,7 @@ public abstract partial class ConnectorHardeningSyncTests
         Assert.Equal((1, 0), (sweep.Rechecked, sweep.Tombstones));
         Assert.Empty(await EventsAsync(h, GitHubNames.IssueDeletedEvent));
         var recorded = Assert.Single(await EventsAsync(h, GitHubNames.IssueQuarantinedEvent));
-        Assert.Equal("pack.github:quarantine-octo/repo#2", recorded.StreamId);
+        Assert.Equal("pack.github:acme/quarantine-octo/repo#2", recorded.StreamId);
         var payload = recorded.PayloadAs<IssueQuarantined>();
         Assert.Equal(("location", GitHubIssueParser.RedirectRefused, 2), (payload.Field, payload.Problem, payload.Number));
         Assert.Contains(attacker.Root.GetLeftPart(UriPartial.Authority), payload.Detail, StringComparison.Ordinal);

@@ -35,8 +35,8 @@ public sealed class GitHubIssuesSyncTests(GitHubFixtureServer server) : IClassFi
         Assert.Equal(13, issues.Count);
         Assert.Equal(Enumerable.Range(1, 13).Reverse(), issues.Select(e => e.PayloadAs<IssueObserved>().Number));
         var first = issues[0];
-        Assert.Equal("pack.github:issue-octokit-fixture-org/paginate-issues#13", first.StreamId);
-        Assert.Equal("connector:github.issues", first.SourceRef);
+        Assert.Equal("pack.github:acme/issue-octokit-fixture-org/paginate-issues#13", first.StreamId);
+        Assert.Equal("connector:github.issues@acme", first.SourceRef);
         Assert.Equal(new DateTimeOffset(2017, 10, 10, 16, 0, 0, TimeSpan.Zero), first.OccurredAt);
         var payload = first.PayloadAs<IssueObserved>();
         Assert.Empty(payload.Labels);
@@ -84,7 +84,7 @@ public sealed class GitHubIssuesSyncTests(GitHubFixtureServer server) : IClassFi
             {
                 var issuesBefore = (await IssueEventsAsync(h)).Count;
                 var control = new ConnectorControl(h.Kernel);
-                Assert.Equal("2017-10-10T16:00:00Z", (await control.ReadAsync(GitHubNames.IssuesConnectorId, Ct)).Watermark);
+                Assert.Equal("2017-10-10T16:00:00Z", (await control.ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct)).Watermark);
                 head = await h.Kernel.EventLog.HeadPositionAsync(Ct);
                 await control.ResetAsync(GitHubNames.IssuesConnectorId, h.AdminCaller, "base URL changed to a fresh recording", Ct);
 

@@ -41,7 +41,7 @@ public sealed class ReplayDeterminismTests
                 {
                     repo.FailPageOnce = failAt;
                     await Assert.ThrowsAsync<ConnectorException>(() => ConnectorHardeningSyncTests.SyncAsync(b));
-                    var stored = await ConnectorHardeningSyncTests.Control(b).ReadAsync(GitHubNames.IssuesConnectorId, Ct);
+                    var stored = await ConnectorHardeningSyncTests.Control(b).ReadAsync(GitHubNames.IssuesConnectorId, "acme", Ct);
                     Assert.Equal(failAt - 1, stored.Pages);
                     resumedAppended = (await IdsAsync(b)).Count;
                 }

@@ -6,7 +6,8 @@ namespace Ops.Core.Connectors;
 
 /// <summary>
 /// The operator's handle on the installed connectors (issue 10 item 4): read a connector's stored cursor and
-/// watermark, and reset them. A reset is an admin-capability action (<see cref="ConnectorEventTypes.ResetAction"/>
+/// watermark, and reset them. Each tenant runs its own instance of every connector (its own cursor, streams and source;
+/// seed 001, issue 20 item 1), and every read and reset here is of one tenant's instance. A reset is an admin-capability action (<see cref="ConnectorEventTypes.ResetAction"/>
 /// on <c>connector:&lt;id&gt;</c>) recorded as <see cref="ConnectorCursorReset"/>, never a silent delete; the next
 /// sync is then a full backfill followed by a tombstone sweep. The host's CLI and HTTP API use only this type.
 /// </summary>
@@ -20,41 +21,49 @@ public sealed class ConnectorControl
     public IReadOnlyList<string> ConnectorIds => [.. _kernel.Registry.Connectors.Keys.Order(StringComparer.Ordinal)];
 
 
-    /// <summary>The stored cursor, watermark and page count of a connector.</summary>
+    /// <summary>
+    /// The stored cursor, watermark and page count of one tenant's instance of a connector, for the operator at the
+    /// database (the CLI); each tenant runs its own instance (seed 001).
+    /// </summary>
     /// <param name="connectorId">The connector.</param>
+    /// <param name="tenantId">The tenant whose instance.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    /// <returns>The state; all empty when it never synced.</returns>
+    /// <returns>The state; all empty when that tenant never synced it.</returns>
     /// <exception cref="Errors.OpsException">not_found: no such connector.</exception>
-    public Task<ConnectorCursorState> ReadAsync(string connectorId, CancellationToken cancellationToken) =>
-        _kernel.Connectors.ReadStateAsync(connectorId, cancellationToken);
+    public Task<ConnectorCursorState> ReadAsync(string connectorId, string tenantId, CancellationToken cancellationToken) =>
+        _kernel.Connectors.ReadStateAsync(connectorId, tenantId, cancellationToken);
 
     /// <summary>
-    /// The state of a connector as <paramref name="caller"/> may see it: connectors are shared by every tenant (one cursor
-    /// each), so reading one needs <c>core.SyncConnector</c> on <c>connector:&lt;id&gt;</c> in a capability that spans every
-    /// tenant (seed 001; a refusal is recorded).
+    /// The state of the caller's tenant's instance of a connector: each tenant runs its own (seed 001, issue 20 item 1),
+    /// so reading it needs <c>core.SyncConnector</c> on <c>connector:&lt;id&gt;</c> in the caller's tenant (a refusal is
+    /// recorded), and shows nothing of another tenant's.
     /// </summary>
     /// <param name="connectorId">The connector.</param>
     /// <param name="caller">Who reads it.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The state.</returns>
-    /// <exception cref="Errors.OpsException">capability_denied (recorded) or not_found; nothing changed.</exception>
+    /// <exception cref="Errors.OpsException">unknown_actor, capability_denied (recorded) or not_found; nothing changed.</exception>
     public async Task<ConnectorCursorState> ReadAsync(string connectorId, CallerContext caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var core = await _kernel.CoreReader.CurrentAsync(cancellationToken);
         var now = core.EnforcementTime(_kernel.Time.GetUtcNow());
-        var decision = Capabilities.CapabilityEvaluator.FindInTenant(core, caller.Actor.Id, ConnectorRunner.SyncActionType, "connector:" + connectorId, Envelopes.SafetyClass.WriteInternal, now, "*");
-        if (!decision.Allowed)
+        if (!core.Actors.TryGetValue(caller.Actor.Id, out var actor))
         {
-            var tenant = core.Actors.TryGetValue(caller.Actor.Id, out var actor) ? actor.TenantId : null;
-            await _kernel.Safety.RecordAsync(new Safety.SafetyDecision(caller.Route ?? "connector read", caller.Actor.Id, tenant, null, Errors.ReasonCodes.CapabilityDenied, decision.Reason!) { ObjectRef = "connector:" + connectorId }, cancellationToken);
-            throw new Errors.OpsException(Errors.ReasonCodes.CapabilityDenied, $"Reading connector {connectorId}'s state needs {ConnectorRunner.SyncActionType} on connector:{connectorId} in a capability that spans every tenant (connectors are shared): {decision.Reason}. Nothing was read.");
+            throw new Errors.OpsException(Errors.ReasonCodes.UnknownActor, $"Actor '{caller.Actor.Id}' is not registered. Nothing was read.");
         }
 
-        return await _kernel.Connectors.ReadStateAsync(connectorId, cancellationToken);
+        var decision = Capabilities.CapabilityEvaluator.FindFor(core, caller.Actor.Id, ConnectorRunner.SyncActionType, "connector:" + connectorId, Envelopes.SafetyClass.WriteInternal, now);
+        if (!decision.Allowed)
+        {
+            await _kernel.Safety.RecordAsync(new Safety.SafetyDecision(caller.Route ?? "connector read", caller.Actor.Id, actor.TenantId, null, Errors.ReasonCodes.CapabilityDenied, decision.Reason!) { ObjectRef = "connector:" + connectorId }, cancellationToken);
+            throw new Errors.OpsException(Errors.ReasonCodes.CapabilityDenied, $"Reading connector {connectorId}'s state needs {ConnectorRunner.SyncActionType} on connector:{connectorId}: {decision.Reason}. Nothing was read.");
+        }
+
+        return await _kernel.Connectors.ReadStateAsync(connectorId, actor.TenantId, cancellationToken);
     }
 
-    /// <summary>Resets a connector's cursor and watermark, recording who, what they held and why.</summary>
+    /// <summary>Resets the caller's tenant's instance of a connector (cursor and watermark), recording who, what they held and why.</summary>
     /// <param name="connectorId">The connector.</param>
     /// <param name="caller">Who resets it (needs the reset capability).</param>
     /// <param name="reason">Why, 1 to 500 characters; recorded in the log.</param>

@@ -59,12 +59,15 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
         }
 
         var runId = DeterministicIds.Derive("sync", connectorId, actor.ActorId, OpsJson.FormatInstant(start));
+        // Each tenant runs its own instance (seed 001, issue 20 item 1): its own cursor, streams and source, so one tenant's
+        // sync, sweep or reset never reads or moves another's.
+        var instance = InstanceOf(connectorId, actor.TenantId);
         var scope = new IdentityScope(actor.TenantId, options.Mode, actor.ActorId, caller.SurfaceId, null, runId);
         var connectorActor = new ActorRef(connectorId, ActorKind.Service);
-        var state = await writer.ExecuteAsync((session, ct) => ReadCursorAsync(session, connectorId, ct), cancellationToken);
+        var state = await writer.ExecuteAsync((session, ct) => ReadCursorAsync(session, instance, ct), cancellationToken);
         var context = new PullContext(connectorId, time, secrets, writer, scope, connectorActor, capability, runId);
         var connector = registration.Create();
-        var run = new Run(registration, scope, connectorActor, capability, runId, state.Cursor is null && state.Watermark is null, (connector as IRecheckingConnector)?.TombstoneEventType);
+        var run = new Run(registration, instance, actor.TenantId, scope, connectorActor, capability, runId, state.Cursor is null && state.Watermark is null, (connector as IRecheckingConnector)?.TombstoneEventType);
         var result = new SyncResult(connectorId, 0, 0, 0, state.Cursor, state.Watermark, false);
         var cursor = state.Cursor;
         var expected = state;
@@ -91,9 +94,9 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             var written = await writer.ExecuteAsync(
                 async (session, ct) =>
                 {
-                    await RequireUnchangedAsync(session, connectorId, expected, ct);
+                    await RequireUnchangedAsync(session, instance, expected, ct);
                     var counts = await AppendAllAsync(session, run, drafts, sweep: false, ct);
-                    await WriteCursorAsync(session, connectorId, pulled.NextCursor, watermark, page, ct);
+                    await WriteCursorAsync(session, instance, pulled.NextCursor, watermark, page, ct);
                     return counts;
                 },
                 cancellationToken);
@@ -166,8 +169,9 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             throw new OpsException(ReasonCodes.ActorDisabled, $"Actor '{actor.ActorId}' cannot act ({invalid}). Nothing was changed.");
         }
 
-        // Connectors are shared by every tenant (one cursor each): resetting one is a root act (seed 001, issue 20).
-        var capability = CapabilityEvaluator.FindInTenant(core, actor.ActorId, ConnectorEventTypes.ResetAction, "connector:" + connectorId, SafetyClass.WriteInternal, now, "*");
+        // A reset moves only the caller's tenant's instance of the connector (seed 001, issue 20 item 1).
+        var capability = CapabilityEvaluator.FindFor(core, actor.ActorId, ConnectorEventTypes.ResetAction, "connector:" + connectorId, SafetyClass.WriteInternal, now);
+        var instance = InstanceOf(connectorId, actor.TenantId);
         if (!capability.Allowed)
         {
             await RecordDenialAsync(caller, actor.TenantId, "reset " + connectorId, ReasonCodes.CapabilityDenied, capability.Reason!, cancellationToken);
@@ -177,15 +181,15 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
         var result = await writer.ExecuteAsync(
             async (session, ct) =>
             {
-                var stored = await session.Transaction.ReadCursorAsync(connectorId, ct);
+                var stored = await session.Transaction.ReadCursorAsync(instance, ct);
                 var reset = new ConnectorCursorReset(connectorId, actor.ActorId, capability.CapabilityId, why, stored?.Cursor, stored?.Watermark, stored?.Pages ?? 0, now);
-                var streamId = ConnectorEventTypes.StreamOf(connectorId);
+                var streamId = ConnectorEventTypes.StreamOf(instance);
                 var nativeId = DeterministicIds.Derive("connector-reset", connectorId, actor.ActorId, OpsJson.FormatInstant(now), stored?.Cursor ?? string.Empty, stored?.Watermark ?? string.Empty, why);
                 var scope = new IdentityScope(actor.TenantId, options.Mode, actor.ActorId, caller.SurfaceId, null, nativeId);
                 var appended = await session.AppendAsync(streamId, null, [EventDraft.Create(
                     ConnectorEventTypes.CursorReset, 1, EventDraft.Payload(reset), "admin:" + actor.ActorId, nativeId, null, now,
                     new Causation(nativeId, nativeId, CausationType.UserAction), caller.Actor, capability.CapabilityId, capability.StateRef, scope, streamId)], ct);
-                await session.Transaction.WriteCursorAsync(new ConnectorCursor(connectorId, null, null, 0, session.Time.GetUtcNow().UtcTicks, null), ct);
+                await session.Transaction.WriteCursorAsync(new ConnectorCursor(instance, null, null, 0, session.Time.GetUtcNow().UtcTicks, null), ct);
                 var logged = appended[0].Event;
                 return new ConnectorResetResult(connectorId, logged.Envelope.EventId, logged.Position, reset.OldCursor, reset.OldWatermark, reset.OldPages, now);
             },
@@ -194,16 +198,16 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
         return result;
     }
 
-    /// <summary>The stored cursor row, or an empty state when the connector never synced.</summary>
+    /// <summary>The stored cursor row of <paramref name="tenantId"/>'s instance, or an empty state when it never synced.</summary>
     /// <exception cref="OpsException">not_found: no such connector.</exception>
-    public async Task<ConnectorCursorState> ReadStateAsync(string connectorId, CancellationToken cancellationToken)
+    public async Task<ConnectorCursorState> ReadStateAsync(string connectorId, string tenantId, CancellationToken cancellationToken)
     {
         if (!registry.Connectors.ContainsKey(connectorId))
         {
             throw new OpsException(ReasonCodes.NotFound, $"No connector '{connectorId}' is installed; installed: {string.Join(", ", registry.Connectors.Keys)}.");
         }
 
-        var stored = await writer.ExecuteAsync((session, ct) => session.Transaction.ReadCursorAsync(connectorId, ct), cancellationToken);
+        var stored = await writer.ExecuteAsync((session, ct) => session.Transaction.ReadCursorAsync(InstanceOf(connectorId, tenantId), ct), cancellationToken);
         return stored is null
             ? new ConnectorCursorState(connectorId, null, null, 0, null, null)
             : new ConnectorCursorState(connectorId, stored.Cursor, stored.Watermark, stored.Pages, new DateTimeOffset(stored.UpdatedAtTicks, TimeSpan.Zero), stored.CompletedAtTicks is { } done ? new DateTimeOffset(done, TimeSpan.Zero) : null);
@@ -219,8 +223,8 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
     /// </summary>
     private async Task<SyncResult> SweepAsync(IRecheckingConnector connector, PullContext context, Run run, SyncResult result, CancellationToken cancellationToken)
     {
-        var prefix = CommandRegistration.StreamPrefixOf(run.Registration.Owner);
-        var sourceRef = "connector:" + run.Registration.Id;
+        var prefix = CommandRegistration.StreamPrefixOf(run.Registration.Owner) + TenantStreamPrefix(run.TenantId);
+        var sourceRef = "connector:" + run.Instance;
         var newest = new Dictionary<string, EventEnvelope>(StringComparer.Ordinal);
         await foreach (var logged in store.ReadStreamsWithPrefixAsync(prefix, cancellationToken))
         {
@@ -288,7 +292,7 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             var exempt = sweep && draft.EventType == run.TombstoneType;
             if (latest is not null && !known && !exempt && draft.OccurredAt <= latest.OccurredAt)
             {
-                var added = await session.AppendAsync(ConnectorEventTypes.StreamOf(run.Registration.Id), null, [ConflictDraft(run, streamId, nativeId, draft, latest)], cancellationToken);
+                var added = await session.AppendAsync(ConnectorEventTypes.StreamOf(run.Instance), null, [ConflictDraft(run, streamId, nativeId, draft, latest)], cancellationToken);
                 conflicts += added.Count(a => !a.Duplicate);
                 continue;
             }
@@ -306,10 +310,10 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
         var conflict = new ConnectorConflictDetected(
             run.Registration.Id, streamId, nativeId, isTombstone ? ConnectorEventTypes.AfterTombstoneRule : ConnectorEventTypes.SourceNotNewerRule,
             latest.EventId, latest.EventType, latest.OccurredAt, incoming.EventId, incoming.EventType, incoming.OccurredAt, incoming.Payload);
-        var streamOfConnector = ConnectorEventTypes.StreamOf(run.Registration.Id);
+        var streamOfConnector = ConnectorEventTypes.StreamOf(run.Instance);
         // Deterministic: the same pair of events gives the same conflict id, so a replay appends nothing.
         return EventDraft.Create(
-            ConnectorEventTypes.ConflictDetected, 1, EventDraft.Payload(conflict), "connector:" + run.Registration.Id, "conflict:" + incoming.EventId + ":" + latest.EventId, null, incoming.OccurredAt,
+            ConnectorEventTypes.ConflictDetected, 1, EventDraft.Payload(conflict), "connector:" + run.Instance, "conflict:" + incoming.EventId + ":" + latest.EventId, null, incoming.OccurredAt,
             new Causation(run.RunId, run.RunId, CausationType.UserAction), run.Actor, run.Capability.CapabilityId, run.Capability.StateRef, run.Scope, streamOfConnector);
     }
 
@@ -326,9 +330,9 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
             throw new ConnectorException(registration.Id, $"observation of {o.EventType} carries {o.Payload.GetType().Name}, not the registered {eventType.PayloadType.Name}.");
         }
 
-        var streamId = CommandRegistration.StreamPrefixOf(registration.Owner) + o.StreamKey;
+        var streamId = CommandRegistration.StreamPrefixOf(registration.Owner) + TenantStreamPrefix(run.TenantId) + o.StreamKey;
         return (streamId, EventDraft.Create(
-            o.EventType, eventType.SchemaVersion, JsonSerializer.SerializeToElement(o.Payload, eventType.PayloadType, OpsJson.Options), "connector:" + registration.Id, o.SourceNativeId, o.SourceSequence, o.OccurredAt,
+            o.EventType, eventType.SchemaVersion, JsonSerializer.SerializeToElement(o.Payload, eventType.PayloadType, OpsJson.Options), "connector:" + run.Instance, o.SourceNativeId, o.SourceSequence, o.OccurredAt,
             new Causation(run.RunId, run.RunId, CausationType.UserAction), run.Actor, run.Capability.CapabilityId, run.Capability.StateRef, run.Scope, streamId), o.SourceNativeId);
     }
 
@@ -351,7 +355,16 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
         return session.Transaction.WriteCursorAsync(new ConnectorCursor(connectorId, cursor, watermark, page, now, cursor is null ? now : null), cancellationToken);
     }
 
-    private sealed record Run(ConnectorRegistration Registration, IdentityScope Scope, ActorRef Actor, CapabilityDecision Capability, string RunId, bool Full, string? TombstoneType)
+    /// <summary>
+    /// The key of one tenant's instance of a connector, <c>&lt;connector_id&gt;@&lt;tenant&gt;</c>: its cursor row, its own
+    /// stream (resets, conflicts) and the source_ref of what it ingests, so equal observations in two tenants are two events.
+    /// </summary>
+    internal static string InstanceOf(string connectorId, string tenantId) => connectorId + "@" + tenantId;
+
+    /// <summary>What an instance's entity streams start with after the pack's prefix: the stream key's tenant part.</summary>
+    internal static string TenantStreamPrefix(string tenantId) => tenantId + "/";
+
+    private sealed record Run(ConnectorRegistration Registration, string Instance, string TenantId, IdentityScope Scope, ActorRef Actor, CapabilityDecision Capability, string RunId, bool Full, string? TombstoneType)
     {
         /// <summary>Streams observed by this run's pages; the sweep leaves them out.</summary>
         public HashSet<string> Observed { get; } = new(StringComparer.Ordinal);

@@ -22,28 +22,28 @@ internal static class ConnectorCli
     /// <param name="withControl">Opens the kernel and runs an action with its control and the caller named by --as.</param>
     public static Command Command(Option<string?> asOption, TextWriter output, TextWriter error, Func<TextWriter, string?, Func<ConnectorControl, CallerContext, Task<int>>, Task<int>> withControl)
     {
-        var list = new Command("list", "List the installed connectors with their stored cursor, watermark and pages.");
-        list.SetAction((parse, ct) => withControl(error, parse.GetValue(asOption), async (control, _) =>
+        var list = new Command("list", "List the installed connectors with the acting actor's tenant's stored cursor, watermark and pages (each tenant runs its own).");
+        list.SetAction((parse, ct) => withControl(error, parse.GetValue(asOption), async (control, caller) =>
         {
             foreach (var id in await CliLists.OrNoneAsync(output, control.ConnectorIds, "no connectors are installed"))
             {
-                await output.WriteLineAsync(Describe(await control.ReadAsync(id, ct)));
+                await output.WriteLineAsync(Describe(await control.ReadAsync(id, caller, ct)));
             }
 
             return 0;
         }));
 
         var showName = new Argument<string>("name") { Description = "The connector, <pack>.<name>, for example github.issues." };
-        var show = new Command("show", "Show one connector's stored cursor, watermark and pages.") { showName };
-        show.SetAction((parse, ct) => withControl(error, parse.GetValue(asOption), (control, _) => GuardAsync(error, async () =>
+        var show = new Command("show", "Show the acting actor's tenant's stored cursor, watermark and pages of one connector.") { showName };
+        show.SetAction((parse, ct) => withControl(error, parse.GetValue(asOption), (control, caller) => GuardAsync(error, async () =>
         {
-            await output.WriteLineAsync(Describe(await control.ReadAsync(parse.GetValue(showName)!, ct)));
+            await output.WriteLineAsync(Describe(await control.ReadAsync(parse.GetValue(showName)!, caller, ct)));
             return 0;
         })));
 
         var resetName = new Argument<string>("name") { Description = "The connector, <pack>.<name>, for example github.issues." };
         var reason = new Option<string>("--reason") { Description = "Why (recorded in the log with who and the old cursor).", Required = true };
-        var reset = new Command("reset", "Reset a connector's cursor and watermark, recorded as core.ConnectorCursorReset; the next sync is a full backfill and tombstone sweep.") { resetName, reason };
+        var reset = new Command("reset", "Reset the acting actor's tenant's cursor and watermark of a connector, recorded as core.ConnectorCursorReset; that tenant's next sync is a full backfill and tombstone sweep.") { resetName, reason };
         reset.SetAction((parse, ct) => withControl(error, parse.GetValue(asOption), (control, caller) => GuardAsync(error, async () =>
         {
             var result = await control.ResetAsync(parse.GetValue(resetName)!, caller, parse.GetValue(reason)!, ct);

@@ -16,10 +16,10 @@ internal static class ConnectorRoutes
     public static void Map(RouteGroupBuilder v1)
     {
         v1.MapGet("/connectors/{pack}/{name}", ReadAsync)
-            .WithSummary("A connector's stored cursor, watermark (for github.issues the `since` of the next sync) and page count (needs core.SyncConnector on connector:<pack>.<name> in a capability that spans every tenant: connectors are shared).")
+            .WithSummary("The caller's tenant's stored cursor, watermark (for github.issues the `since` of the next sync) and page count of a connector; each tenant runs its own (needs core.SyncConnector on connector:<pack>.<name>).")
             .Produces<ConnectorCursorState>().ProducesProblem(403).ProducesProblem(404);
         v1.MapPost("/connectors/{pack}/{name}/reset", ResetAsync)
-            .WithSummary("Reset a connector's cursor and watermark (needs core.ResetConnectorCursor on connector:<pack>.<name> in a capability that spans every tenant: connectors are shared); recorded as core.ConnectorCursorReset. The next sync is a full backfill and tombstone sweep.")
+            .WithSummary("Reset the caller's tenant's cursor and watermark of a connector (needs core.ResetConnectorCursor on connector:<pack>.<name>); recorded as core.ConnectorCursorReset. That tenant's next sync is a full backfill and tombstone sweep; no other tenant's instance moves.")
             .Accepts<ConnectorResetRequest>("application/json").Produces<ConnectorResetResult>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(415);
     }
 
