@@ -35,6 +35,9 @@ internal static class PackRuleIds
     public const string OtherPacks = "no-other-pack-implementation";
     public const string Egress = "no-egress-bypass";
     public const string DeclaredContracts = "declared-contracts";
+
+    /// <summary>A contract registry shipped beside an exported contract module does not describe that module (issue 16 item 5).</summary>
+    public const string ContractRegistry = "contract-registry";
     public const string NotOnAllowList = "not-on-allow-list";
     public const string UnknownAssembly = "unknown-assembly";
     public const string ClockOrRandomness = "no-clock-or-randomness";

@@ -104,6 +104,15 @@ public sealed class PackVerifier(PackSigningOptions signing)
                 }
             }
 
+            foreach (var (path, module) in modules.Where(m => manifest.Exports.Contains(m.Module.Assembly.Name.Name, StringComparer.Ordinal)))
+            {
+                var contract = module.Assembly.Name.Name;
+                if (snapshot.Files.TryGetValue(ContractRegistryCheck.FileOf(contract), out var registry))
+                {
+                    findings.AddRange(ContractRegistryCheck.Check(contract, registry, module));
+                }
+            }
+
             var own = modules.Select(m => m.Module.Assembly.Name.Name).ToHashSet(StringComparer.Ordinal);
             var context = new PackAssemblyContext(manifest.PackId, manifest.Exports.ToHashSet(StringComparer.Ordinal), manifest.DependsOn.ToHashSet(StringComparer.Ordinal), own);
             var checkedFiles = new List<PackAssemblyFile>();
@@ -201,13 +210,17 @@ public sealed record PackVerification(string Directory, PackManifest? Manifest, 
         var hashes = Snapshot.FileRecords.ToDictionary(f => f.Path, f => f.Sha256, StringComparer.Ordinal);
         var contracts = Manifest.Exports
             .Select(name => Assemblies.Single(a => a.Path == name + ".dll"))
-            .Select(a => new PackContractRecord(a.Name, a.Version, hashes[a.Path], a.Path))
+            .Select(a => new PackContractRecord(a.Name, a.Version, hashes[a.Path], a.Path) { Registry = RegistryOf(a.Name) })
             .ToList();
         return (Snapshot.FileRecords, contracts);
     }
 
     /// <summary>Whether the pack passed every check.</summary>
     public bool IsAccepted => Findings.Count == 0;
+
+    /// <summary>The contract registry the folder ships for an exported contract (checked against its metadata), or null when it ships none.</summary>
+    private System.Text.Json.JsonElement? RegistryOf(string contract) =>
+        Snapshot!.Files.TryGetValue(ContractRegistryCheck.FileOf(contract), out var bytes) ? System.Text.Json.JsonDocument.Parse(bytes).RootElement.Clone() : null;
 
     /// <summary>The reason code to report: a signature problem first, else the first finding's.</summary>
     public string ReasonCode => Findings.FirstOrDefault(f => f.Code == ReasonCodes.PackSignatureInvalid)?.Code ?? Findings.FirstOrDefault()?.Code ?? string.Empty;

@@ -55,13 +55,13 @@ internal static class PackFolders
         """);
 
     /// <summary>Writes pack.json and <paramref name="files"/> into a new folder <paramref name="folder"/>; returns it.</summary>
-    public static string Write(string folder, string packId, string entryAssembly, string entryType, IReadOnlyDictionary<string, byte[]> files, string[]? exports = null, string[]? dependsOn = null)
+    public static string Write(string folder, string packId, string entryAssembly, string entryType, IReadOnlyDictionary<string, byte[]> files, string[]? exports = null, string[]? dependsOn = null, string version = "1.0.0")
     {
         static string List(string[]? items) => string.Join(",", (items ?? []).Select(i => $"\"{i}\""));
         Directory.CreateDirectory(folder);
         File.WriteAllText(
             Path.Combine(folder, PackManifest.FileName),
-            $$"""{"pack_id":"{{packId}}","version":"1.0.0","entry_assembly":"{{entryAssembly}}","entry_type":"{{entryType}}","exports":[{{List(exports)}}],"depends_on":[{{List(dependsOn)}}]}""");
+            $$"""{"pack_id":"{{packId}}","version":"{{version}}","entry_assembly":"{{entryAssembly}}","entry_type":"{{entryType}}","exports":[{{List(exports)}}],"depends_on":[{{List(dependsOn)}}]}""");
         foreach (var (name, bytes) in files)
         {
             File.WriteAllBytes(Path.Combine(folder, name), bytes);

@@ -91,46 +91,8 @@ public static class ContractRegistry
     /// <param name="committed">The registry as committed.</param>
     /// <param name="current">The registry as the code exports it now.</param>
     /// <returns>The changes; empty when the two describe the same contract.</returns>
-    public static IReadOnlyList<ContractChange> Compare(JsonObject committed, JsonObject current)
-    {
-        ArgumentNullException.ThrowIfNull(committed);
-        ArgumentNullException.ThrowIfNull(current);
-        var changes = new List<ContractChange>();
-        var before = committed["types"] as JsonObject ?? [];
-        var after = current["types"] as JsonObject ?? [];
-        foreach (var (name, oldNode) in before)
-        {
-            if (after[name] is not JsonObject newType)
-            {
-                changes.Add(new ContractChange(name, null, "the type was removed (or renamed)", true));
-                continue;
-            }
-
-            var oldType = (JsonObject)oldNode!;
-            foreach (var key in new[] { "kind", "payload_schema_version", "route", "safety_class", "clr_type" })
-            {
-                var was = oldType[key]?.ToJsonString();
-                var now = newType[key]?.ToJsonString();
-                if (was != now)
-                {
-                    changes.Add(new ContractChange(name, null, $"{key} changed from {was ?? "none"} to {now ?? "none"}", key is "kind" or "route" or "payload_schema_version" or "safety_class"));
-                }
-            }
-
-            CompareSchema(name, string.Empty, oldType["schema"] as JsonObject, newType["schema"] as JsonObject, input: true, changes);
-            CompareSchema(name, "(result)", oldType["result_schema"] as JsonObject, newType["result_schema"] as JsonObject, input: false, changes);
-        }
-
-        foreach (var (name, _) in after)
-        {
-            if (before[name] is null)
-            {
-                changes.Add(new ContractChange(name, null, "the type was added", false));
-            }
-        }
-
-        return [.. changes.OrderByDescending(c => c.IsBreaking)];
-    }
+    public static IReadOnlyList<ContractChange> Compare(JsonObject committed, JsonObject current) =>
+        [.. Ops.Core.Packs.Install.ContractDiff.Compare(committed, current).Select(c => new ContractChange(c.TypeName, c.Field, c.Change, c.IsBreaking))];
 
     /// <summary>
     /// The check CI runs: exports the pack's contract modules and compares each with its committed registry,
@@ -206,92 +168,6 @@ public static class ContractRegistry
 
     private static int Major(JsonNode? version) =>
         int.TryParse((version?.GetValue<string>() ?? "0").Split('.')[0], System.Globalization.CultureInfo.InvariantCulture, out var major) ? major : 0;
-
-    private static void CompareSchema(string typeName, string path, JsonObject? before, JsonObject? after, bool input, List<ContractChange> changes)
-    {
-        if (before is null)
-        {
-            return;
-        }
-
-        var field = path.Length == 0 ? null : path;
-        if (after is null)
-        {
-            changes.Add(new ContractChange(typeName, field, "the schema was removed", true));
-            return;
-        }
-
-        var was = Types(before);
-        var now = Types(after);
-        if (was.Count > 0 && now.Count > 0)
-        {
-            var lost = was.Except(now).ToList();
-            if (lost.Count > 0 && (input || !was.Overlaps(now)))
-            {
-                changes.Add(new ContractChange(typeName, field, $"type changed from {Show(was)} to {Show(now)}", true));
-            }
-            else if (now.Except(was).Any())
-            {
-                changes.Add(new ContractChange(typeName, field, $"type widened from {Show(was)} to {Show(now)}", false));
-            }
-        }
-
-        if (input && before["enum"] is JsonArray oldEnum && after["enum"] is JsonArray newEnum)
-        {
-            foreach (var value in oldEnum.Select(v => v?.ToJsonString()).Except(newEnum.Select(v => v?.ToJsonString())))
-            {
-                changes.Add(new ContractChange(typeName, field, $"enum value {value} was removed", true));
-            }
-        }
-
-        var oldProperties = before["properties"] as JsonObject ?? [];
-        var newProperties = after["properties"] as JsonObject ?? [];
-        var oldRequired = Required(before);
-        var newRequired = Required(after);
-        foreach (var (name, oldProperty) in oldProperties)
-        {
-            var child = path.Length == 0 ? name : path + "." + name;
-            if (newProperties[name] is not JsonObject newProperty)
-            {
-                changes.Add(new ContractChange(typeName, child, "the field was removed (or renamed)", true));
-                continue;
-            }
-
-            if (input && newRequired.Contains(name) && !oldRequired.Contains(name))
-            {
-                changes.Add(new ContractChange(typeName, child, "the field became required", true));
-            }
-
-            CompareSchema(typeName, child, oldProperty as JsonObject, newProperty, input, changes);
-        }
-
-        foreach (var (name, _) in newProperties)
-        {
-            if (oldProperties[name] is null)
-            {
-                var child = path.Length == 0 ? name : path + "." + name;
-                var required = input && newRequired.Contains(name);
-                changes.Add(new ContractChange(typeName, child, required ? "a new required field (payloads written before it lack it)" : "a new optional field", required));
-            }
-        }
-
-        if (before["items"] is JsonObject oldItems)
-        {
-            CompareSchema(typeName, path + "[]", oldItems, after["items"] as JsonObject, input, changes);
-        }
-    }
-
-    private static HashSet<string> Types(JsonObject schema) => schema["type"] switch
-    {
-        JsonValue value => [value.GetValue<string>()],
-        JsonArray array => [.. array.Select(t => t!.GetValue<string>())],
-        _ => [],
-    };
-
-    private static HashSet<string> Required(JsonObject schema) =>
-        schema["required"] is JsonArray required ? [.. required.Select(r => r!.GetValue<string>())] : [];
-
-    private static string Show(HashSet<string> types) => string.Join("|", types.Order(StringComparer.Ordinal));
 
     /// <summary>Records what a pack registers, with the payload types, without binding anything.</summary>
     private sealed class RecordingBuilder(string packId) : IPackBuilder

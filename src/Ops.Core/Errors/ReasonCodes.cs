@@ -137,6 +137,13 @@ public static class ReasonCodes
     /// </summary>
     public const string PackContractTaken = "pack_contract_taken";
 
+    /// <summary>
+    /// An upgrade changes a contract module that another installed pack depends on in a way that breaks it (a field removed,
+    /// renamed or retyped; a type removed; a new required field), or the change cannot be diffed for want of a contract
+    /// registry; the upgrade was refused, naming the type, the field and the dependents (issue 16 item 5, constitution §4).
+    /// </summary>
+    public const string PackContractBreaking = "pack_contract_breaking";
+
     /// <summary>A pack depends on a contract module no installed pack exports, or a removal would break a dependent.</summary>
     public const string PackDependencyMissing = "pack_dependency_missing";
 

@@ -76,6 +76,11 @@ internal sealed partial class PackInstallHandlers : ICommandHandler<InstallPack>
             }
         }
 
+        if (current is not null && BreakingForDependents(core, current, c) is { } breaking)
+        {
+            return Reject(ReasonCodes.PackContractBreaking, breaking);
+        }
+
         var installed = new PackInstalled(c.PackId, c.Version, c.ContentHash, c.Exports, c.DependsOn, c.Source, c.PublisherKeyId, current?.ContentHash) { Files = c.Files, Contracts = c.Contracts };
         return ValueTask.FromResult(Decision.AcceptOn(PackInstallNames.TargetOf(c.PackId), installed).WithPreview(current, installed));
     }
@@ -101,6 +106,40 @@ internal sealed partial class PackInstallHandlers : ICommandHandler<InstallPack>
 
         var reason = string.IsNullOrWhiteSpace(c.Reason) ? "removed" : c.Reason;
         return ValueTask.FromResult(Decision.AcceptOn(PackInstallNames.TargetOf(c.PackId), new PackRemoved(c.PackId, current.ContentHash, reason)).WithPreview(current, null));
+    }
+
+    /// <summary>
+    /// Constitution §4 at install (issue 16 item 5): for every contract module the upgrade keeps exporting and another
+    /// installed pack depends on, the shipped contract registry is diffed against the one recorded at the last install;
+    /// a breaking change, or a changed module that cannot be diffed, refuses the upgrade. Null when nothing breaks.
+    /// </summary>
+    private static string? BreakingForDependents(CoreState core, PackInstalled current, InstallPack c)
+    {
+        foreach (var contract in c.Exports.Intersect(current.Exports, StringComparer.Ordinal))
+        {
+            var dependents = Dependents(core, c.PackId, [contract]);
+            var before = current.Contracts?.FirstOrDefault(r => r.Name == contract);
+            var after = c.Contracts?.FirstOrDefault(r => r.Name == contract);
+            if (dependents.Count == 0 || (before is not null && after is not null && before.Sha256 == after.Sha256))
+            {
+                continue;
+            }
+
+            var who = $"installed pack(s) {string.Join(", ", dependents)} depend on it";
+            if (before?.Registry is not { } was || after?.Registry is not { } now)
+            {
+                return $"the upgrade changes contract module {contract} and {who}, but {(before?.Registry is null ? "the installed version" : "this folder")} ships no contract registry ({contract}.contract-registry.json) to prove the change compatible, so it was not installed. Ship the registry the pack's tests generate, or remove the dependents first.";
+            }
+
+            var changes = ContractDiff.Compare(System.Text.Json.Nodes.JsonNode.Parse(was.GetRawText())!.AsObject(), System.Text.Json.Nodes.JsonNode.Parse(now.GetRawText())!.AsObject()).Where(d => d.IsBreaking).ToList();
+            if (changes.Count > 0)
+            {
+                var listed = string.Join("; ", changes.Take(5).Select(d => $"{d.TypeName}{(d.Field is null ? string.Empty : $" field '{d.Field}'")}: {d.Change}"));
+                return $"the upgrade breaks contract module {contract}, and {who}: {listed}{(changes.Count > 5 ? $" (and {changes.Count - 5} more)" : string.Empty)}. Nothing was installed. A breaking change ships as a new contract module (a new major, for example {contract}.V2) beside the old one, with an upcaster for the events already in the log; or remove the dependents first.";
+            }
+        }
+
+        return null;
     }
 
     private static string? Validate(InstallPack c)

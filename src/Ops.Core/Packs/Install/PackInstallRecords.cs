@@ -108,7 +108,15 @@ public sealed record PackFileRecord(string Path, string Sha256)
 /// <param name="Version">The assembly version from its metadata, for example <c>1.0.0.0</c>.</param>
 /// <param name="Sha256">SHA-256 of the file, 64 lowercase hex characters.</param>
 /// <param name="Path">The file's relative path in the exporter's folder.</param>
-public sealed record PackContractRecord(string Name, string Version, string Sha256, string Path);
+public sealed record PackContractRecord(string Name, string Version, string Sha256, string Path)
+{
+    /// <summary>
+    /// The contract registry the pack shipped for it (<c>&lt;contract&gt;.contract-registry.json</c>: the JSON Schemas of
+    /// its commands, events and queries, checked against the assembly's metadata at install), or null when it shipped
+    /// none. An upgrade is diffed against it (issue 16 item 5, constitution §4).
+    /// </summary>
+    public System.Text.Json.JsonElement? Registry { get; init; }
+}
 
 /// <summary>
 /// Which installed pack a contract assembly's name is bound to: the first <c>core.PackInstalled</c> in log order that
