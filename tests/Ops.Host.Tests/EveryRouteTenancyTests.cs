@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 using Ops.Core.Consent;
 using Ops.Core.Egress;
 using Ops.Core.Identity;
+using Ops.TestSupport;
 
 namespace Ops.Host.Tests;
 
@@ -62,9 +63,12 @@ public sealed class EveryRouteTenancyTests : IDisposable
 
     [Fact]
     [Trait("Pack", "notes")]
-    public async Task EveryRouteOfTheOpenApiDocument_HasATenantRule_AndHoldsItAgainstAnotherTenantsAdministrator()
+    public Task EveryRouteOfTheOpenApiDocument_HasATenantRule_AndHoldsItAgainstAnotherTenantsAdministrator() => RunAsync(_work, "sqlite", null);
+
+    /// <summary>The generated test on the worker of <paramref name="routes"/> (null: its embedded SQLite default).</summary>
+    internal static async Task RunAsync(string work, string engine, IDictionary<string, string>? engineRoutes)
     {
-        await using var world = await World.StartAsync(_work);
+        await using var world = await World.StartAsync(work, engineRoutes);
         using var document = JsonDocument.Parse(await world.Gus.GetStringAsync("/openapi/v1.json"));
         var routes = document.RootElement.GetProperty("paths").EnumerateObject()
             .SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name.ToUpperInvariant()} {p.Name}"))
@@ -86,7 +90,7 @@ public sealed class EveryRouteTenancyTests : IDisposable
         }
 
         await world.DefaultIsUnchangedAsync();
-        Console.WriteLine($"tenancy: {routes.Count} routes, each with a declared rule, attacked by another tenant's administrator; {failures.Count} failed");
+        Console.WriteLine($"tenancy ({engine}): {routes.Count} routes, each with a declared rule, attacked by another tenant's administrator; {failures.Count} failed");
         Assert.True(failures.Count == 0, string.Join(System.Environment.NewLine, failures));
     }
 
@@ -111,14 +115,17 @@ public sealed class EveryRouteTenancyTests : IDisposable
 
         public string NoteId { get; private set; } = string.Empty;
 
-        public static async Task<World> StartAsync(string work)
+        /// <summary>The environment of every process of this world: <see cref="Environment"/> and the engine's routes.</summary>
+        public Dictionary<string, string> Settings { get; private init; } = Environment;
+
+        public static async Task<World> StartAsync(string work, IDictionary<string, string>? routes = null)
         {
-            var world = new World();
-            var (_, initOutput) = await HostProcess.RunCliAsync(work, Environment, "init");
-            var (added, addOutput) = await HostProcess.RunCliAsync(work, Environment, "tenants", "add", "globex", "--admin", "gus");
+            var world = new World { Settings = new Dictionary<string, string>(Environment.Concat(routes ?? new Dictionary<string, string>())) };
+            var (_, initOutput) = await HostProcess.RunCliAsync(work, world.Settings, "init");
+            var (added, addOutput) = await HostProcess.RunCliAsync(work, world.Settings, "tenants", "add", "globex", "--admin", "gus");
             Assert.True(added == 0, addOutput);
             var port = HostProcess.FreePort();
-            world._worker = await HostProcess.StartWorkerAsync(work, port, Environment);
+            world._worker = await HostProcess.StartWorkerAsync(work, port, world.Settings);
             world.Admin = Client(port, KeyOf(initOutput));
             world.Gus = Client(port, KeyOf(addOutput));
             using var signer = ECDsa.Create();
@@ -242,5 +249,51 @@ public sealed class EveryRouteTenancyTests : IDisposable
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             return http;
         }
+    }
+}
+
+/// <summary>The generated tenancy test on a worker routed to PostgreSQL (issue 20: on both engines), on a fresh database of the run's server.</summary>
+[RequiresPostgres]
+public sealed class EveryRouteTenancyPostgresTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("ops-every-route-pg-").FullName;
+
+    [Fact]
+    [Trait("Pack", "notes")]
+    public async Task EveryRouteOfTheOpenApiDocument_HoldsItsTenantRule_OnPostgres()
+    {
+        var admin = PostgresServer.AdminConnectionString;
+        var name = "ops_tenancy_" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync(admin, $"CREATE DATABASE {name}");
+        try
+        {
+            var connection = new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+            await EveryRouteTenancyTests.RunAsync(_work, "postgres", new Dictionary<string, string>
+            {
+                ["Ops__Routes__event_log__Provider"] = "postgres",
+                ["Ops__Routes__event_log__ConnectionString"] = connection,
+                ["Ops__Routes__projections__Provider"] = "postgres",
+                ["Ops__Routes__projections__ConnectionString"] = connection,
+            });
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        }
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    private static async Task ExecuteAsync(string admin, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }
