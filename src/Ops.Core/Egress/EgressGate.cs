@@ -280,8 +280,9 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                         continue;
                     }
 
-                    if (row.DispatchedAtTicks is null && options.Destinations.TryGetValue(row.Destination, out var destination) && destination.Quota > 0
-                        && await outbox.CountDispatchedSinceAsync(row.Destination, WindowStart(now, destination), ct) >= destination.Quota)
+                    if (row.DispatchedAtTicks is null && options.Destinations.TryGetValue(row.Destination, out var destination)
+                        && ((destination.Quota > 0 && await outbox.CountDispatchedSinceAsync(row.Destination, WindowStart(now, destination), ct) >= destination.Quota)
+                            || (destination.TenantQuota > 0 && await outbox.CountDispatchedSinceAsync(row.Destination, row.TenantId, WindowStart(now, destination), ct) >= destination.TenantQuota)))
                     {
                         continue;
                     }

@@ -64,6 +64,15 @@ public sealed class EgressDestinationOptions
     [Range(0, int.MaxValue)]
     public int Quota { get; set; }
 
+    /// <summary>
+    /// At most this many first dispatches per <see cref="QuotaWindowMs"/> for any one tenant's requests; 0 for none. With
+    /// <see cref="Quota"/> it keeps one tenant from spending every other tenant's share of a destination (seed 001,
+    /// issue 20 item 1); a request over it waits, approved, like one over the destination's quota.
+    /// </summary>
+    /// <value>Default 0.</value>
+    [Range(0, int.MaxValue)]
+    public int TenantQuota { get; set; }
+
     /// <summary>The quota's sliding window, in ms.</summary>
     /// <value>Default 60,000 ms.</value>
     [Range(1, int.MaxValue)]

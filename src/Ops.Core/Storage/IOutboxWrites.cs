@@ -38,6 +38,9 @@ internal interface IOutboxWrites
     /// <summary>How many requests to <paramref name="destination"/> were first dispatched at or after <paramref name="sinceTicks"/> (quotas).</summary>
     ValueTask<long> CountDispatchedSinceAsync(string destination, long sinceTicks, CancellationToken cancellationToken);
 
+    /// <summary>First dispatches to <paramref name="destination"/> of <paramref name="tenantId"/>'s requests at or after <paramref name="sinceTicks"/> (UTC ticks).</summary>
+    ValueTask<long> CountDispatchedSinceAsync(string destination, string tenantId, long sinceTicks, CancellationToken cancellationToken);
+
     /// <summary>Every engaged kill switch, as this transaction sees them.</summary>
     ValueTask<IReadOnlyList<EgressSwitch>> SwitchesAsync(CancellationToken cancellationToken);
 

@@ -92,6 +92,12 @@ internal class OutboxSql(DbConnection connection, DbTransaction? transaction, bo
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    public async ValueTask<long> CountDispatchedSinceAsync(string destination, string tenantId, long sinceTicks, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT COUNT(*) FROM egress_requests WHERE destination = @destination AND tenant_id = @tenant AND dispatched_at >= @since", ("@destination", destination), ("@tenant", tenantId), ("@since", sinceTicks));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async ValueTask<IReadOnlyList<EgressSwitch>> SwitchesAsync(CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT scope, reason, engaged_at FROM egress_switches ORDER BY scope");

@@ -224,6 +224,45 @@ public abstract partial class EgressGateTests
     }
 
     [Fact]
+    public async Task TenantQuota_OneTenantSpendingItsShare_DoesNotSpendAnotherTenants()
+    {
+        await using var h = await StartAsync(new() { ["Ops:Egress:Destinations:relay:Quota"] = "10", ["Ops:Egress:Destinations:relay:TenantQuota"] = "2" });
+        var probe = new RelayProbe();
+        var (gus, _) = await h.AddActorAsync("gus", new CapabilityScope(["pack.relay.*", "core.ApproveEgress"], ["*"], [SafetyClass.WriteInternal, SafetyClass.WriteExternalSideEffect]), tenantId: "globex");
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+
+        // The noisy tenant (acme, the admin's) queues five requests first; globex's one comes after all of them.
+        var acme = new List<EgressRow>();
+        for (var i = 0; i < 5; i++)
+        {
+            acme.Add(await SendAsync(h, probe, "a-" + i));
+            await ApproveAsync(h, acme[^1]);
+            h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var outcome = await h.SendAsync("pack.relay.messages.Send", "message-g-0", new SendMessage(probe.Id, "g-0", "hello from globex"), gus);
+        Assert.True(outcome.IsAccepted, outcome.Reason);
+        var globex = (await h.Kernel.Egress.Store.FindAsync(DeterministicIds.Derive("egress-request", outcome.CommandId), CancellationToken.None))!;
+        await h.Kernel.Egress.ApproveAsync(globex.RequestId, EgressApproval.Sign(h.KeyOf("gus"), "gus", globex.RequestId, globex.RequestHash, h.Time.GetUtcNow(), TimeSpan.FromMinutes(5)), gus.Actor, CancellationToken.None);
+
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+
+        // Acme gets its two of the window, globex its one; acme's other three wait, approved, for the next window.
+        Assert.Equal(3, probe.Calls.Count);
+        Assert.Contains(globex.RequestId, probe.Calls.Select(c => c.RequestId));
+        Assert.Equal(2, probe.Calls.Count(c => acme.Any(a => a.RequestId == c.RequestId)));
+        foreach (var waiting in acme.Skip(2))
+        {
+            Assert.Equal("approved", (await h.Kernel.Egress.Store.FindAsync(waiting.RequestId, CancellationToken.None))!.Status);
+        }
+
+        h.Time.Advance(TimeSpan.FromSeconds(60));
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+        Assert.Equal(4, probe.Calls.Count(c => acme.Any(a => a.RequestId == c.RequestId)));
+    }
+
+    [Fact]
     public async Task Quota_ADestinationStuckOnItsQuota_DoesNotHoldBackAnotherDestinationsClaims()
     {
         await using var h = await StartAsync(new() { ["Ops:Egress:Destinations:relay:Quota"] = "1", ["Ops:Egress:BatchSize"] = "2" });
