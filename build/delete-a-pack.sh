@@ -84,7 +84,7 @@ cd "$data"
 
 step "the operator removes the installed notes pack (consented, recorded); its events stay"
 # init recorded the full checkout's notes folder as installed: deleting the source does not uninstall it.
-"$slim" packs remove notes | grep "core.RemovePack: accepted" >/dev/null || { echo "packs remove notes was not accepted"; exit 1; }
+"$slim" packs remove notes --yes | grep "core.RemovePack: accepted" >/dev/null || { echo "packs remove notes was not accepted"; exit 1; }
 "$slim" log verify >/dev/null
 
 step "the worker starts with one pack fewer and serves the notes events over HTTP"

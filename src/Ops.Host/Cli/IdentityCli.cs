@@ -36,8 +36,9 @@ internal static class IdentityCli
         }));
         var actorId = new Argument<string>("actor-id") { Description = "The actor." };
         var reason = new Option<string>("--reason") { Description = "Why (recorded in the log).", DefaultValueFactory = _ => "by operator" };
-        var disable = new Command("disable", "Disable an actor: it stops authenticating and acting at once, and capabilities granted under its capabilities stop authorizing anything.") { actorId, reason };
-        disable.SetAction((parse, ct) => Send(parse, ct, "core.DisableActor", caller => new DisableActor(parse.GetValue(actorId)!, parse.GetValue(reason)!)));
+        var disableYes = CliConfirm.Yes("disable the last administrator");
+        var disable = new Command("disable", "Disable an actor: it stops authenticating and acting at once, and capabilities granted under its capabilities stop authorizing anything. Disabling the last administrator needs --yes.") { actorId, reason, disableYes };
+        disable.SetAction((parse, ct) => Send(parse, ct, "core.DisableActor", caller => new DisableActor(parse.GetValue(actorId)!, parse.GetValue(reason)!), parse.GetValue(disableYes) ? null : kernel => CliConfirm.LastAdministratorAsync(kernel, parse.GetValue(actorId), null, ct)));
         var enableId = new Argument<string>("actor-id") { Description = "The actor." };
         var enable = new Command("enable", "Enable a disabled actor again.") { enableId };
         enable.SetAction((parse, ct) => Send(parse, ct, "core.EnableActor", _ => new EnableActor(parse.GetValue(enableId)!)));
@@ -45,9 +46,14 @@ internal static class IdentityCli
         yield return disable;
         yield return enable;
 
-        Task<int> Send(ParseResult parse, CancellationToken ct, string type, Func<Ops.Core.Commands.CallerContext, object> payload) =>
+        Task<int> Send(ParseResult parse, CancellationToken ct, string type, Func<Ops.Core.Commands.CallerContext, object> payload, Func<OpsSession, Task<string?>>? confirm = null) =>
             AdminCli.WithKernelAsync(error, async (kernel, _) =>
             {
+                if (confirm is not null && await confirm(kernel) is { } consequence)
+                {
+                    return await CliConfirm.RefuseAsync(error, consequence);
+                }
+
                 var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
                 var outcome = await ConsentCli.SendAsync(kernel, caller, KeyFor(parse, caller), type, null, payload(caller), output, ct);
                 return await AdminCli.ExitAsync(outcome, output, error);
@@ -89,8 +95,9 @@ internal static class IdentityCli
             return 0;
         }));
         var revokeId = new Argument<string>("key-id") { Description = "The API key id (the part after ops_)." };
-        var revoke = new Command("revoke", "Revoke an API key: refused from the next request on, in every process.") { revokeId, reason };
-        revoke.SetAction((parse, ct) => Send(parse, ct, "core.RevokeApiKey", _ => new RevokeApiKey(parse.GetValue(revokeId)!, parse.GetValue(reason)!)));
+        var revokeYes = CliConfirm.Yes("revoke the last administrator's last API key");
+        var revoke = new Command("revoke", "Revoke an API key: refused from the next request on, in every process. Revoking the last administrator's last key needs --yes.") { revokeId, reason, revokeYes };
+        revoke.SetAction((parse, ct) => Send(parse, ct, "core.RevokeApiKey", _ => new RevokeApiKey(parse.GetValue(revokeId)!, parse.GetValue(reason)!), parse.GetValue(revokeYes) ? null : kernel => CliConfirm.LastAdministratorAsync(kernel, null, parse.GetValue(revokeId), ct)));
         yield return new Command("api-keys", "Bearer API keys: list, issue, revoke.") { keysList, issue, revoke };
 
         // admin recover
@@ -122,9 +129,14 @@ internal static class IdentityCli
         }));
         yield return new Command("admin", "Break-glass administration with bootstrap authority (run where the database file is).") { recover };
 
-        Task<int> Send(ParseResult parse, CancellationToken ct, string type, Func<Ops.Core.Commands.CallerContext, object> payload) =>
+        Task<int> Send(ParseResult parse, CancellationToken ct, string type, Func<Ops.Core.Commands.CallerContext, object> payload, Func<OpsSession, Task<string?>>? confirm = null) =>
             AdminCli.WithKernelAsync(error, async (kernel, _) =>
             {
+                if (confirm is not null && await confirm(kernel) is { } consequence)
+                {
+                    return await CliConfirm.RefuseAsync(error, consequence);
+                }
+
                 var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
                 var outcome = await ConsentCli.SendAsync(kernel, caller, KeyFor(parse, caller), type, null, payload(caller), output, ct);
                 return await AdminCli.ExitAsync(outcome, output, error);

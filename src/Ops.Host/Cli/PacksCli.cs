@@ -57,11 +57,17 @@ internal static class PacksCli
 
         var packId = new Argument<string>("pack-id");
         var reason = new Option<string>("--reason") { Description = "Why (recorded).", DefaultValueFactory = _ => "removed by operator" };
-        var remove = new Command("remove", "Remove an installed pack (consented). Its events stay in the log; it is not loaded from the next start, and its commands are refused at once.") { packId, reason };
+        var removeYes = CliConfirm.Yes("remove the pack");
+        var remove = new Command("remove", "Remove an installed pack (consented; needs --yes). Its events stay in the log; it is not loaded from the next start, and its commands are refused at once.") { packId, reason, removeYes };
         remove.SetAction((parse, ct) => withKernel(error, async (kernel, _) =>
         {
-            var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
             var id = parse.GetValue(packId)!;
+            if (!parse.GetValue(removeYes))
+            {
+                return await CliConfirm.RefuseAsync(error, $"removing pack '{id}' refuses its commands at once and leaves it unloaded from the next start (its events stay in the log).");
+            }
+
+            var caller = AdminCli.Caller(kernel, parse.GetValue(asOption));
             var outcome = await ConsentCli.SendAsync(kernel, caller, parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id), PackInstallNames.RemovePack, PackInstallNames.TargetOf(id), new RemovePack(id, parse.GetValue(reason)!), output, ct);
             return await AdminCli.ExitAsync(outcome, output, error);
         }));
