@@ -49,6 +49,8 @@ public sealed partial class EveryVerbTenancyTests : IDisposable
         ["packs verify"] = (Local + "; loads no pack code", null),
         ["db migrate"] = (Operator, null),
         ["db unlock"] = (Operator, null),
+        ["db backup"] = (Operator + " (copies the whole file)", null),
+        ["db restore"] = (Operator + " (replaces the whole file, worker stopped)", null),
         ["connectors list"] = ("each tenant runs its own instance: the acting actor's tenant's", _ => ["connectors", "list"]),
         ["connectors show"] = ("each tenant runs its own instance: the acting actor's tenant's", _ => ["connectors", "show", "github.issues"]),
         ["connectors reset"] = ("each tenant runs its own instance: the acting actor's tenant's is reset, never another's", _ => ["connectors", "reset", "github.issues", "--reason", "force a backfill"]),

@@ -359,6 +359,123 @@ public sealed class OpsAdministration
     private static OpsParkedProjection View(Projections.ProjectionParked p) => new(p.Projection, p.Version, p.Owner, p.Position, p.EventType, p.ErrorType, p.Attempt);
 
     /// <summary>
+    /// <c>db backup</c> (issue 15 item 5): signs a checkpoint of the log's head, copies the log's SQLite database online
+    /// (SQLite's backup API: a consistent snapshot while a worker may go on writing) to <paramref name="file"/>, and verifies
+    /// the copy's chain against every signed checkpoint at or before its head. The copy holds what the log's database
+    /// holds (the log, the outbox and the projections routed to the same file); other routed databases are not copied.
+    /// </summary>
+    /// <param name="file">The new backup file; it must not exist.</param>
+    /// <param name="cancellationToken">Cancels the verification (the copy is then left, unverified).</param>
+    /// <returns>The copy's path, its head position and the verification of its chain.</returns>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.BadRequest"/>: the log is not on SQLite (use pg_dump, docs/operations.md); or the file exists. Nothing was written.</exception>
+    public async Task<OpsBackup> BackupAsync(string file, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(file);
+        var route = _kernel.Routes.Resolve("event_log");
+        if (route.Provider != "sqlite")
+        {
+            throw new OpsException(ReasonCodes.BadRequest, $"db backup copies a SQLite log; this log is on {route.Provider}: back it up with its own tools (pg_dump, docs/operations.md \"Backup and restore\"). Nothing was written.");
+        }
+
+        var target = Path.GetFullPath(file);
+        if (File.Exists(target))
+        {
+            throw new OpsException(ReasonCodes.BadRequest, $"{target} exists; a backup never overwrites a file. Choose another name. Nothing was written.");
+        }
+
+        var signed = _kernel.Checkpoints.Directory is null ? null : await _kernel.Checkpoints.SignAsync(skipWhenUnchanged: true, null, cancellationToken);
+        using (var source = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(route.ConnectionString) { Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        using (var copy = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = target, Pooling = false }.ToString()))
+        {
+            source.Open();
+            copy.Open();
+            source.BackupDatabase(copy);
+        }
+
+        var report = await VerifyCopyAsync(target, _kernel.Checkpoints.ReadCheckpoints(), _kernel.Checkpoints.TrustedKey(), cancellationToken);
+        return new OpsBackup(target, report.Head, signed?.Checkpoint.Position, report);
+    }
+
+    /// <summary>
+    /// <c>db restore</c> (issue 15 item 5), with the worker stopped: verifies the backup's chain, refuses a backup whose head
+    /// is behind the latest signed checkpoint (restoring it would roll the log back, and the worker would refuse to start)
+    /// unless <paramref name="acceptRollback"/>, in which case the checkpoints past its head are moved aside (kept as
+    /// evidence) and the rollback is said; then copies the backup over the log's SQLite database.
+    /// </summary>
+    /// <param name="configuration">The configuration root.</param>
+    /// <param name="contentRoot">The folder relative paths resolve against.</param>
+    /// <param name="file">The backup file (<c>db backup</c>).</param>
+    /// <param name="acceptRollback">Restore a backup behind the latest checkpoint all the same.</param>
+    /// <param name="cancellationToken">Cancels the verification (nothing is changed then).</param>
+    /// <returns>What was restored, and the checkpoints moved aside.</returns>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.BadRequest"/> (not SQLite, no such file), <see cref="ReasonCodes.IntegrityViolation"/> (the backup's chain is broken), <see cref="ReasonCodes.MigrationRefused"/> (behind the latest checkpoint without the flag). Nothing was changed.</exception>
+    public static async Task<OpsRestore> RestoreAsync(IConfiguration configuration, string contentRoot, string file, bool acceptRollback, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(file);
+        var route = Routes(configuration, contentRoot, out _).Resolve("event_log");
+        if (route.Provider != "sqlite")
+        {
+            throw new OpsException(ReasonCodes.BadRequest, $"db restore replaces a SQLite log; this log is on {route.Provider}: restore it with its own tools (pg_restore, docs/operations.md). Nothing was changed.");
+        }
+
+        var backup = Path.GetFullPath(file);
+        if (!File.Exists(backup))
+        {
+            throw new OpsException(ReasonCodes.BadRequest, $"{backup} does not exist. Nothing was changed.");
+        }
+
+        var options = new CheckpointOptions();
+        configuration.GetSection("Ops:Checkpoints").Bind(options);
+        var resolved = CheckpointService.Resolve(options, contentRoot);
+        var checkpoints = resolved.Directory is null ? [] : CheckpointStore.Read(resolved.Directory);
+        using var keyFile = CheckpointKey.Load(resolved.KeyFile);
+        using var key = keyFile is null ? null : TrustedCheckpointKey.FromKeyFile(keyFile);
+        var report = await VerifyCopyAsync(backup, checkpoints, key, cancellationToken);
+        if (!report.IsIntact)
+        {
+            throw new OpsException(ReasonCodes.IntegrityViolation, $"the backup {backup} does not verify ({string.Join("; ", report.Findings.Select(f => f.ToString()))}). Nothing was changed.");
+        }
+
+        var ahead = checkpoints.Where(c => c.Checkpoint is { } signed && signed.Position > report.Head).ToList();
+        if (ahead.Count > 0 && !acceptRollback)
+        {
+            throw new OpsException(ReasonCodes.MigrationRefused, $"the backup ends at position {report.Head}, behind the latest signed checkpoint at position {ahead.Max(c => c.Checkpoint!.Position)}: restoring it rolls the log back, and what was appended since is lost. Nothing was changed. Pass --accept-rollback to restore it all the same (the checkpoints past it are moved aside, kept as evidence).");
+        }
+
+        string? movedTo = null;
+        if (ahead.Count > 0)
+        {
+            movedTo = Path.Combine(resolved.Directory!, "rolled-back-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(movedTo);
+            foreach (var checkpoint in ahead)
+            {
+                var path = Path.Combine(resolved.Directory!, checkpoint.Name);
+                File.Move(path, Path.Combine(movedTo, Path.GetFileName(path)));
+            }
+        }
+
+        var target = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(route.ConnectionString).DataSource;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+        using (var source = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = backup, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        using (var destination = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = target, Pooling = false }.ToString()))
+        {
+            source.Open();
+            destination.Open();
+            source.BackupDatabase(destination);
+        }
+
+        return new OpsRestore(Path.GetFullPath(target), report.Head, ahead.Count, movedTo);
+    }
+
+    /// <summary>The chain of a SQLite copy of the log, against the checkpoints at or before its head (those after it are the live log's, not the copy's).</summary>
+    private static async Task<IntegrityReport> VerifyCopyAsync(string file, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, CancellationToken cancellationToken)
+    {
+        using var engine = StorageEngines.Open(new ResolvedRoute("event_log", "sqlite", new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString(), false), "NORMAL", TimeProvider.System);
+        var head = await engine.Events.HeadPositionAsync(cancellationToken);
+        return await LogIntegrity.VerifyAsync(engine.Events, [.. checkpoints.Where(c => c.Checkpoint is null || c.Checkpoint.Position <= head)], key, null, cancellationToken);
+    }
+
+    /// <summary>
     /// <c>db migrate</c>: migrates every routed database (<c>Ops:Routes</c>) up to the latest migration, or to
     /// <paramref name="to"/>; <c>0</c> removes every table. Opens no kernel.
     /// </summary>
@@ -505,6 +622,20 @@ public sealed record OpsParkedProjection(string Projection, int Version, string 
 /// <param name="Lifted">The park it lifted, or null when the projection was not parked.</param>
 /// <param name="ParkedAgain">The park in force afterwards, when the fold threw again; null when the projection is folding.</param>
 public sealed record OpsProjectionResume(OpsParkedProjection? Lifted, OpsParkedProjection? ParkedAgain);
+
+/// <summary>What <see cref="OpsAdministration.BackupAsync"/> wrote.</summary>
+/// <param name="File">The backup's full path.</param>
+/// <param name="Head">The copy's head position.</param>
+/// <param name="Checkpoint">The position of the checkpoint signed for it, or null when none was signed (unchanged head, or checkpoints to standard output).</param>
+/// <param name="Verification">The copy's chain against the checkpoints at or before its head.</param>
+public sealed record OpsBackup(string File, long Head, long? Checkpoint, IntegrityReport Verification);
+
+/// <summary>What <see cref="OpsAdministration.RestoreAsync"/> did.</summary>
+/// <param name="Database">The log's database file that now holds the backup.</param>
+/// <param name="Head">Its head position.</param>
+/// <param name="CheckpointsMovedAside">Checkpoints past the head moved aside (a rollback accepted), 0 otherwise.</param>
+/// <param name="MovedTo">Where they were moved, or null.</param>
+public sealed record OpsRestore(string Database, long Head, int CheckpointsMovedAside, string? MovedTo);
 
 /// <summary>The checkpoint signing key's public facts.</summary>
 /// <param name="KeyId">Its id.</param>

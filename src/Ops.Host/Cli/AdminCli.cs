@@ -9,6 +9,8 @@ using Ops.Core.Hosting;
 using Ops.Core.Identity;
 using Ops.Host.Packs;
 
+using Ops.Host.Edge;
+
 namespace Ops.Host.Cli;
 
 /// <summary>
@@ -378,7 +380,39 @@ internal static class AdminCli
 
             return 0;
         });
-        return new Command("db", "Database schema maintenance: migrate, unlock.") { migrate, unlock };
+        var backupFile = new Argument<string>("file") { Description = "The new backup file (never overwritten)." };
+        var backup = new Command("backup", "Copy the log's SQLite database online to a new file (SQLite's backup API), after signing a checkpoint of its head, and verify the copy's chain. For PostgreSQL, use pg_dump (docs/operations.md).") { backupFile };
+        backup.SetAction((parse, ct) => WithKernelAsync(error, async (kernel, _) =>
+        {
+            var done = await kernel.Admin.BackupAsync(parse.GetValue(backupFile)!, ct);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Backed up the log to {done.File}: head at position {done.Head}{(done.Checkpoint is { } c ? $", checkpoint signed at position {c}" : ", no new checkpoint (the head was already signed, or checkpoints go to standard output)")}."));
+            await output.WriteLineAsync(done.Verification.IsIntact
+                ? $"Verified the copy: chain intact, {done.Verification.TrustedCheckpoints.Count} signed checkpoint(s) at or before its head."
+                : $"The copy does NOT verify: {string.Join("; ", done.Verification.Findings.Select(f => f.ToString()))}. Keep the original; it was not changed.");
+            return done.Verification.IsIntact ? 0 : EdgeReasons.Refused;
+        }));
+        var restoreFile = new Argument<string>("file") { Description = "A backup made by 'db backup'." };
+        var acceptRollback = new Option<bool>("--accept-rollback") { Description = "Restore a backup that ends behind the latest signed checkpoint (what was appended since is lost; the checkpoints past it are moved aside)." };
+        var restore = new Command("restore", "With the worker stopped: verify a backup and copy it over the log's SQLite database; refused when it ends behind the latest signed checkpoint unless --accept-rollback.") { restoreFile, acceptRollback };
+        restore.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var done = await OpsAdministration.RestoreAsync(HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory(), parse.GetValue(restoreFile)!, parse.GetValue(acceptRollback), ct);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Restored {done.Database} from the backup: head at position {done.Head}."));
+                if (done.MovedTo is { } moved)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Rolled back: {done.CheckpointsMovedAside} checkpoint(s) past the backup moved to {moved} (kept as evidence)."));
+                }
+
+                return 0;
+            }
+            catch (Exception ex) when (ex is Ops.Core.Errors.OpsException or IOException or System.Data.Common.DbException)
+            {
+                return await CliErrors.ReportAsync(error, ex);
+            }
+        });
+        return new Command("db", "Database maintenance: migrate, unlock, backup, restore.") { migrate, unlock, backup, restore };
     }
 
     /// <summary>Opens the kernel for one CLI command that runs no pack code (<see cref="PackCode.CheckOnly"/>): the default.</summary>
