@@ -28,4 +28,7 @@ internal static partial class HostLog
 
     [LoggerMessage(21, LogLevel.Information, "Pack folder {Path} is not installed, so it was not loaded (packs install <folder>)")]
     public static partial void PackNotInstalled(ILogger logger, string path);
+
+    [LoggerMessage(22, LogLevel.Warning, "Authentication failed from {Client}, key id {KeyId}: {ReasonCode}")]
+    public static partial void AuthenticationFailed(ILogger logger, string client, string keyId, string reasonCode);
 }

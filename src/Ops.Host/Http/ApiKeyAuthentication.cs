@@ -71,10 +71,19 @@ internal sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeO
     /// noisy agent behind a gateway never locks out the valid keys of every other agent behind it. A guess is still
     /// answered 429 past the limit whatever it was, so the limit tells nothing about which guesses were close.
     /// </summary>
-    private AuthenticateResult Failed(string client, string code, string detail) =>
-        limiter.TryCountFailure(client)
+    private AuthenticateResult Failed(string client, string code, string detail)
+    {
+        var counted = limiter.TryCountFailure(client);
+        // The key id only (ops_<12 hex>_...), never the secret: enough to find whose key failed, nothing to replay.
+        var token = Request.Headers.Authorization.ToString();
+        var keyId = token.StartsWith("Bearer ops_", StringComparison.Ordinal) && token.Length >= "Bearer ops_".Length + 12
+            ? token.Substring("Bearer ops_".Length, 12)
+            : "(none)";
+        HostLog.AuthenticationFailed(Logger, client, keyId.All(char.IsAsciiHexDigitLower) ? keyId : "(malformed)", counted ? code : ReasonCodes.RateLimited);
+        return counted
             ? Fail(code, detail)
             : Fail(ReasonCodes.RateLimited, "Too many failed authentication attempts from this address; wait a minute and try again. Nothing was done.");
+    }
 
     private AuthenticateResult Fail(string code, string detail)
     {
