@@ -46,4 +46,7 @@ internal static partial class CoreLog
 
     [LoggerMessage(12, LogLevel.Warning, "Egress request {RequestId} to {Destination}: the compensation answered {StatusCode} and may succeed later; it is compensated again when its lease ends")]
     public static partial void EgressCompensationDeferred(ILogger logger, string requestId, string destination, int statusCode);
+
+    [LoggerMessage(42, LogLevel.Warning, "Egress request {RequestId} to {Destination} failed: status {StatusCode}, {Detail}; its compensation is claimed")]
+    public static partial void EgressFailed(ILogger logger, string requestId, string destination, int statusCode, string detail);
 }

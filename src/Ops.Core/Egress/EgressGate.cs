@@ -274,6 +274,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                         if (await outbox.TryMoveAsync(new EgressMove(row.RequestId, row.Status, EgressStatus.Failed, now.UtcTicks) { LeaseExpiredByTicks = row.Status == EgressStatus.Dispatched ? now.UtcTicks : null }, ct))
                         {
                             await AppendReceiptAsync(session, row, EgressEventTypes.Failed, new EgressResult(EgressOutcome.Failed, 0, $"no acknowledged attempt after {row.Attempts} attempts"), row.Attempts, row.LeaseOwner ?? worker, now, now, ct);
+                            CoreLog.EgressFailed(logger, row.RequestId, row.Destination, 0, $"no acknowledged attempt after {row.Attempts} attempts");
                             claimed.Add(await ClaimCompensationAsync(session, row with { Status = EgressStatus.Failed }, 1, worker, now, ct));
                         }
 
@@ -341,6 +342,7 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
                 await AppendReceiptAsync(session, claimed, result.Succeeded ? EgressEventTypes.Executed : EgressEventTypes.Failed, result, claimed.Attempts, worker, startedAt, finishedAt, ct);
                 if (!result.Succeeded)
                 {
+                    CoreLog.EgressFailed(logger, claimed.RequestId, claimed.Destination, result.StatusCode, result.Detail ?? "(no detail)");
                     // Issue 20 item 6: the failure and the claim on its compensation commit together, so a worker that dies
                     // before the hook ran leaves a compensation lease that ends, never a failed request nothing sweeps.
                     await ClaimCompensationAsync(session, claimed with { Status = EgressStatus.Failed }, 1, worker, now, ct);
@@ -590,6 +592,29 @@ internal sealed class EgressGate(LogWriter writer, IOutboxStore store, KernelReg
     }
 
     private static string Short(EgressRow row) => row.RequestId[..12];
+
+    /// <summary>The request's latest receipt with a destination's answer, read from its chained stream; null before any.</summary>
+    internal Task<EgressResultView?> LastResultAsync(string requestId, CancellationToken cancellationToken) =>
+        writer.ExecuteAsync(
+            async (session, ct) =>
+            {
+                foreach (var logged in (await session.ReadStreamAsync(EgressEventTypes.StreamOf(requestId), ct)).Reverse())
+                {
+                    var e = logged.Envelope;
+                    switch (e.EventType)
+                    {
+                        case EgressEventTypes.Executed or EgressEventTypes.Failed:
+                            var receipt = e.PayloadAs<EgressReceipt>();
+                            return new EgressResultView(e.EventType, receipt.StatusCode, receipt.Detail, e.OccurredAt);
+                        case EgressEventTypes.RetryScheduled:
+                            var retry = e.PayloadAs<EgressRetryScheduled>();
+                            return new EgressResultView(e.EventType, retry.StatusCode, retry.Detail, e.OccurredAt);
+                    }
+                }
+
+                return (EgressResultView?)null;
+            },
+            cancellationToken);
 
     /// <summary>The first instant (UTC ticks) of the quota's sliding window that ends at <paramref name="now"/>.</summary>
     private static long WindowStart(DateTimeOffset now, EgressDestinationOptions destination) =>

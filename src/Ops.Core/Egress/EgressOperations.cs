@@ -62,7 +62,7 @@ public sealed class EgressOperations
             return null;
         }
 
-        return MaySee(await _core.CurrentAsync(cancellationToken), actor, row) ? View(row) : null;
+        return MaySee(await _core.CurrentAsync(cancellationToken), actor, row) ? View(row) with { LastResult = await _gate.LastResultAsync(requestId, cancellationToken) } : null;
     }
 
     /// <summary>
@@ -219,7 +219,22 @@ public sealed class EgressOperations
 /// <param name="UpdatedAt">Last move (UTC).</param>
 /// <param name="DispatchedAt">First dispatch (UTC).</param>
 /// <param name="Request">The canonical request (its SHA-256 is <paramref name="RequestHash"/>).</param>
-public sealed record EgressRequestView(string RequestId, string Status, string? HeldFrom, string Destination, string PackId, string TenantId, string CommandType, string CommandId, string RequestHash, string IdempotencyKey, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DispatchedAt, JsonElement Request);
+public sealed record EgressRequestView(string RequestId, string Status, string? HeldFrom, string Destination, string PackId, string TenantId, string CommandType, string CommandId, string RequestHash, string IdempotencyKey, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DispatchedAt, JsonElement Request)
+{
+    /// <summary>
+    /// What the destination last answered, from the request's receipts (executed, failed, or a retry scheduled): shown by
+    /// <c>GET /v1/egress/{id}</c> and <c>egress show</c> so an operator sees why a request failed; null in lists and before
+    /// any attempt (issue 15 item 3).
+    /// </summary>
+    public EgressResultView? LastResult { get; init; }
+}
+
+/// <summary>A destination's answer to one attempt, as its receipt recorded it.</summary>
+/// <param name="EventType">The receipt: <c>core.EgressExecuted</c>, <c>core.EgressFailed</c> or <c>core.EgressRetryScheduled</c>.</param>
+/// <param name="StatusCode">The destination's HTTP status, or 0 when there was no answer.</param>
+/// <param name="Detail">The handler's or the kernel's words on it, or null.</param>
+/// <param name="At">When it was recorded (UTC).</param>
+public sealed record EgressResultView(string EventType, int StatusCode, string? Detail, DateTimeOffset At);
 
 /// <summary>An engaged kill switch.</summary>
 /// <param name="Scope">global, pack:&lt;pack_id&gt; or destination:&lt;destination&gt;.</param>

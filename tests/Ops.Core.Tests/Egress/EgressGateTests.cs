@@ -224,6 +224,21 @@ public abstract partial class EgressGateTests
     }
 
     [Fact]
+    public async Task AFailedRequest_ShowsWhatTheDestinationAnswered()
+    {
+        await using var h = await StartAsync();
+        var probe = new RelayProbe { Answer = _ => new EgressResult(EgressOutcome.Failed, 422, "label does not exist") };
+        var row = await SendAsync(h, probe, "m-1");
+        await ApproveAsync(h, row);
+        Assert.Null((await h.Kernel.Operations.GetAsync(row.RequestId, Admin, CancellationToken.None))!.LastResult);
+
+        await h.Kernel.EgressDispatcher.RunOnceAsync(CancellationToken.None);
+
+        var shown = (await h.Kernel.Operations.GetAsync(row.RequestId, Admin, CancellationToken.None))!.LastResult;
+        Assert.Equal((EgressEventTypes.Failed, 422, "label does not exist"), (shown!.EventType, shown.StatusCode, shown.Detail));
+    }
+
+    [Fact]
     public async Task TenantQuota_OneTenantSpendingItsShare_DoesNotSpendAnotherTenants()
     {
         await using var h = await StartAsync(new() { ["Ops:Egress:Destinations:relay:Quota"] = "10", ["Ops:Egress:Destinations:relay:TenantQuota"] = "2" });
