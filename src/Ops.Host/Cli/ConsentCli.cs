@@ -220,7 +220,7 @@ internal static class ConsentCli
             if (result.Outcome.Replayed)
             {
                 var first = result.Outcome;
-                await output.WriteLineAsync($"{first.CommandType}: already decided: this is a replay of command {first.CommandId[..12]}. Its first outcome stands: {(first.IsAccepted ? $"accepted at {OpsJson.FormatInstant(first.DecidedAt)}, position {first.Position}" : $"rejected ({first.ReasonCode}): {first.Reason}")}. Nothing was appended.");
+                await output.WriteLineAsync($"{first.CommandType}: already decided: this is a replay of command {first.CommandId[..12]}. Its first outcome stands: {(first.IsAccepted ? $"accepted at {OpsJson.FormatInstant(first.DecidedAt)}, position {first.Position}" : $"rejected ({first.ReasonCode}): {first.Reason}")}. Nothing was appended. To do it again on purpose, propose it again with another --idempotency-key.");
                 return first.IsAccepted ? 0 : 1;
             }
 
