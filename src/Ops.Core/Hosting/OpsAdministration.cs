@@ -174,7 +174,7 @@ public sealed class OpsAdministration
     /// against the signed checkpoints (issue 7 item 5). Repairs nothing.
     /// </summary>
     /// <param name="checkpointDirectory">A folder of checkpoint files, or null for <see cref="CheckpointDirectory"/>.</param>
-    /// <param name="trustedKey">The trusted checkpoint public key (base64 SubjectPublicKeyInfo or a PEM file), or null for the public half of the configured key file.</param>
+    /// <param name="trustedKey">The trusted checkpoint public keys, comma-separated (each a base64 SubjectPublicKeyInfo or a PEM file), or null for the public half of the configured key file and <c>Ops:Checkpoints:TrustedKeys</c>.</param>
     /// <param name="progress">Receives the rows checked so far, about every 100,000 rows; may be null.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>Every finding; <see cref="IntegrityReport.IsIntact"/> when there is none.</returns>
@@ -182,7 +182,7 @@ public sealed class OpsAdministration
     /// <exception cref="IOException">The folder or the key file cannot be read.</exception>
     public async Task<IntegrityReport> VerifyLogAsync(string? checkpointDirectory, string? trustedKey, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        using var key = trustedKey is null ? _kernel.Checkpoints.TrustedKey() : TrustedCheckpointKey.Parse(trustedKey);
+        using var key = trustedKey is null ? _kernel.Checkpoints.TrustedKey() : TrustedCheckpointKey.ParseAll(trustedKey);
         var checkpoints = checkpointDirectory is null ? _kernel.Checkpoints.ReadCheckpoints() : CheckpointStore.Read(Path.GetFullPath(checkpointDirectory));
         var report = await LogIntegrity.VerifyAsync(_kernel.EventLog.Store, checkpoints, key, progress, cancellationToken);
         // The outbox joins the tamper evidence: each request's row must be what its chained stream recorded (issue 20 item 2).
@@ -196,7 +196,7 @@ public sealed class OpsAdministration
     /// checkpoint of its last row. A partial or fabricated file is refused with findings.
     /// </summary>
     /// <param name="export">The export, JSON Lines.</param>
-    /// <param name="trustedKey">The trusted checkpoint public key (base64 SubjectPublicKeyInfo or a PEM file), or null for the public half of the key file configured in <paramref name="configuration"/>.</param>
+    /// <param name="trustedKey">The trusted checkpoint public keys, comma-separated (each a base64 SubjectPublicKeyInfo or a PEM file), or null for the public half of the key file and <c>Ops:Checkpoints:TrustedKeys</c> configured in <paramref name="configuration"/>.</param>
     /// <param name="configuration">The configuration root (<c>Ops:Checkpoints</c>).</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <param name="cancellationToken">Cancels the check.</param>
@@ -210,14 +210,15 @@ public sealed class OpsAdministration
         TrustedCheckpointKey? key;
         if (trustedKey is not null)
         {
-            key = TrustedCheckpointKey.Parse(trustedKey);
+            key = TrustedCheckpointKey.ParseAll(trustedKey);
         }
         else
         {
             var options = new CheckpointOptions();
             configuration.GetSection("Ops:Checkpoints").Bind(options);
             using var file = CheckpointKey.Load(CheckpointService.Resolve(options, contentRoot).KeyFile);
-            key = file is null ? null : TrustedCheckpointKey.FromKeyFile(file);
+            var others = options.TrustedKeys.Select(TrustedCheckpointKey.Parse).ToList();
+            key = file is not null ? TrustedCheckpointKey.FromKeyFile(file).With(others) : others.Count > 0 ? others[0].With(others.Skip(1)) : null;
         }
 
         using (key)
@@ -429,7 +430,8 @@ public sealed class OpsAdministration
         var resolved = CheckpointService.Resolve(options, contentRoot);
         var checkpoints = resolved.Directory is null ? [] : CheckpointStore.Read(resolved.Directory);
         using var keyFile = CheckpointKey.Load(resolved.KeyFile);
-        using var key = keyFile is null ? null : TrustedCheckpointKey.FromKeyFile(keyFile);
+        var others = options.TrustedKeys.Select(TrustedCheckpointKey.Parse).ToList();
+        using var key = keyFile is not null ? TrustedCheckpointKey.FromKeyFile(keyFile).With(others) : others.Count > 0 ? others[0].With(others.Skip(1)) : null;
         var report = await VerifyCopyAsync(backup, checkpoints, key, cancellationToken);
         if (!report.IsIntact)
         {

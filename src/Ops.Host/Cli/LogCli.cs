@@ -42,7 +42,7 @@ internal static class LogCli
 
         var exportFile = new Option<FileInfo?>("--file") { Description = "Verify an export (log export / audit export) offline, without the database." };
         var checkpointsDir = new Option<string?>("--checkpoints") { Description = "Folder of checkpoint files to check the log against (default: Ops:Checkpoints:Directory, ./checkpoints)." };
-        var checkpointKey = new Option<string?>("--checkpoint-key") { Description = "The trusted checkpoint public key: base64 SubjectPublicKeyInfo or a PEM file (default: the public half of Ops:Checkpoints:KeyFile)." };
+        var checkpointKey = new Option<string?>("--checkpoint-key") { Description = "The trusted checkpoint public keys, comma-separated (several workers may each sign with their own): base64 SubjectPublicKeyInfo or PEM files (default: the public half of Ops:Checkpoints:KeyFile and Ops:Checkpoints:TrustedKeys)." };
         var verify = new Command("verify", "Recompute the hash chain from position 1 and the command outcome chain from seq 1, and check both against the signed checkpoints: names a truncated tail, a re-chained or rewritten history, and a checkpoint with a bad signature, with where. Exit 1 when anything is wrong.") { exportFile, checkpointsDir, checkpointKey };
         verify.SetAction(async (parse, ct) =>
         {

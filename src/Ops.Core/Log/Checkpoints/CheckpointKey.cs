@@ -72,35 +72,59 @@ internal sealed class CheckpointKey : IDisposable
 internal sealed class TrustedCheckpointKey : IDisposable
 {
     private readonly Dictionary<CheckpointSigned, string?> _verified = [];
+    private readonly List<(ECDsa Key, string KeyId)> _keys;
 
     private TrustedCheckpointKey(ECDsa key, string source)
     {
-        Key = key;
+        _keys = [(key, CheckpointSigning.KeyIdOf(key))];
         Source = source;
-        KeyId = CheckpointSigning.KeyIdOf(key);
     }
 
-    public ECDsa Key { get; }
+    /// <summary>The first trusted key (the worker's own, when it has one).</summary>
+    public ECDsa Key => _keys[0].Key;
 
-    public string KeyId { get; }
+    /// <summary>The first trusted key's id.</summary>
+    public string KeyId => _keys[0].KeyId;
 
     /// <summary>Where it came from, for the report.</summary>
-    public string Source { get; }
+    public string Source { get; private set; }
 
     /// <summary>
-    /// <see cref="CheckpointSigning.Verify"/> with this key, remembered per checkpoint: a verify and a start
-    /// check may meet the same checkpoint more than once. Not for concurrent use (nor is the ECDsa under it).
+    /// <see cref="CheckpointSigning.Verify"/> with the trusted key of the checkpoint's key id (several workers may each
+    /// sign with their own), remembered per checkpoint: a verify and a start check may meet the same checkpoint more
+    /// than once. Not for concurrent use (nor is the ECDsa under it).
     /// </summary>
     /// <returns>Null when it verifies; otherwise what is wrong.</returns>
     public string? Verify(CheckpointSigned checkpoint)
     {
         if (!_verified.TryGetValue(checkpoint, out var result))
         {
-            result = CheckpointSigning.Verify(checkpoint, Key, KeyId);
+            var (key, keyId) = _keys.FirstOrDefault(k => k.KeyId == checkpoint.KeyId, _keys[0]);
+            result = CheckpointSigning.Verify(checkpoint, key, keyId);
             _verified[checkpoint] = result;
         }
 
         return result;
+    }
+
+    /// <summary>This key ring with <paramref name="others"/>' keys added (they are taken over: dispose only the result).</summary>
+    public TrustedCheckpointKey With(IEnumerable<TrustedCheckpointKey> others)
+    {
+        foreach (var other in others)
+        {
+            _keys.AddRange(other._keys.Where(k => _keys.All(own => own.KeyId != k.KeyId)));
+            Source += ", " + other.Source;
+        }
+
+        return this;
+    }
+
+    /// <summary>Parses several keys, comma-separated (base64 SubjectPublicKeyInfo or PEM files), into one key ring.</summary>
+    /// <exception cref="OpsException"><c>bad_request</c> when one is neither.</exception>
+    public static TrustedCheckpointKey ParseAll(string values)
+    {
+        var parts = values.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts.Length == 0 ? Parse(values) : Parse(parts[0]).With(parts.Skip(1).Select(Parse));
     }
 
     public static TrustedCheckpointKey FromKeyFile(CheckpointKey key)
@@ -141,5 +165,11 @@ internal sealed class TrustedCheckpointKey : IDisposable
         }
     }
 
-    public void Dispose() => Key.Dispose();
+    public void Dispose()
+    {
+        foreach (var (key, _) in _keys)
+        {
+            key.Dispose();
+        }
+    }
 }

@@ -21,4 +21,13 @@ public sealed class CheckpointOptions
     /// <value>Default 300 s.</value>
     [Range(0, 86_400, ErrorMessage = "Ops:Checkpoints:IntervalSeconds must be 0 to 86400.")]
     public int IntervalSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// The checkpoint public keys of the other workers sharing this log (each a base64 SubjectPublicKeyInfo, as
+    /// <c>log checkpoint</c> prints it, or a PEM file), trusted beside this worker's own key by <c>log verify</c> and the
+    /// start check, so several workers may each sign with their own key (issue 15 item 5). Sharing one key file by
+    /// configuration works too.
+    /// </summary>
+    /// <value>Default none.</value>
+    public IList<string> TrustedKeys { get; } = [];
 }

@@ -57,7 +57,10 @@ internal sealed class CheckpointService
     public TrustedCheckpointKey? TrustedKey()
     {
         using var key = CheckpointKey.Load(KeyFile);
-        return key is null ? null : TrustedCheckpointKey.FromKeyFile(key);
+        var others = Options.TrustedKeys.Select(TrustedCheckpointKey.Parse).ToList();
+        return key is not null ? TrustedCheckpointKey.FromKeyFile(key).With(others)
+            : others.Count > 0 ? others[0].With(others.Skip(1))
+            : null;
     }
 
     /// <summary>
