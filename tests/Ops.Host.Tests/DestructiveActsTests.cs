@@ -43,12 +43,5 @@ public sealed class DestructiveActsTests : IDisposable
 
     private Task<(int ExitCode, string Output)> Cli(params string[] args) => HostProcess.RunCliAsync(_work, null, args);
 
-    private long Scalar(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_work, "data", "ops.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
-    }
+    private long Scalar(string sql) => WorkDatabase.Scalar(_work, sql);
 }

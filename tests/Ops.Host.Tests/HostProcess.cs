@@ -179,3 +179,17 @@ internal sealed class HostProcess : IAsyncDisposable
         throw new InvalidOperationException("AlignTrue.sln not found above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>Reads the log's SQLite database of a CLI or worker working folder, read-only, as an operator's sqlite3 would.</summary>
+internal static class WorkDatabase
+{
+    /// <summary>The single value of <paramref name="sql"/> over <c>data/ops.db</c> under <paramref name="workingDirectory"/>.</summary>
+    public static long Scalar(string workingDirectory, string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(workingDirectory, "data", "ops.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+}

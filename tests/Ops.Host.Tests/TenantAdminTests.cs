@@ -63,12 +63,5 @@ public sealed class TenantAdminTests : IDisposable
         return http;
     }
 
-    private long Scalar(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_work, "data", "ops.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
-    }
+    private long Scalar(string sql) => WorkDatabase.Scalar(_work, sql);
 }
