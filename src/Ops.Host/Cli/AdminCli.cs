@@ -7,9 +7,8 @@ using Ops.Core.Commands;
 using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
 using Ops.Core.Identity;
-using Ops.Host.Packs;
-
 using Ops.Host.Edge;
+using Ops.Host.Packs;
 
 namespace Ops.Host.Cli;
 
