@@ -39,7 +39,7 @@ else
   dotnet pack "$repo/AlignTrue.sln" -c "$configuration" --nologo -v quiet
 fi
 version=$(sed -n 's/.*<VersionPrefix>\(.*\)<\/VersionPrefix>.*/\1/p' "$repo/Directory.Build.props")
-for id in AlignTrue.Ops.Core AlignTrue.Ops.Shared AlignTrue.Ops.Testing AlignTrue.Ops.Verification AlignTrue.Ops.Pack.Build AlignTrue.Ops.Templates; do
+for id in AlignTrue.Ops.Abstractions AlignTrue.Ops.Core AlignTrue.Ops.Shared AlignTrue.Ops.Testing AlignTrue.Ops.Verification AlignTrue.Ops.Pack.Build AlignTrue.Ops.Templates; do
   [ -f "$feed/$id.$version.nupkg" ] || { echo "missing $feed/$id.$version.nupkg"; ls "$feed"; exit 1; }
 done
 ls "$feed"/*.Contracts.*.nupkg >/dev/null
@@ -62,10 +62,21 @@ grep -q "Passed!" "$work/test.log" || { cat "$work/test.log"; exit 1; }
 # The feed lives in the checkout; its projects must not.
 if grep -rl --include=project.assets.json -e "$repo/src" -e "$repo/packs" -e "$repo/tests" "$pack_src"; then echo "a project of the pack references the checkout"; exit 1; fi
 
+# Issue 16 item 1: the pack and its contract module build against the pack SDK alone; no kernel implementation, database,
+# Polly or hosting package reaches their restore graph (the test project may bring them, through AlignTrue.Ops.Testing).
+step "the pack's build uses only the SDK package"
+for project in "$pack_src/src/Acme.Invoices" "$pack_src/src/Acme.Invoices.Contracts"; do
+  assets="$project/obj/project.assets.json"
+  if grep -oE '"(AlignTrue\.Ops\.(Core|Shared|Verification|Testing)|Microsoft\.EntityFrameworkCore[A-Za-z.]*|Npgsql[A-Za-z.]*|Microsoft\.Data\.SqlClient|Microsoft\.Data\.Sqlite[A-Za-z.]*|Polly[A-Za-z.]*|Microsoft\.Extensions\.Hosting[A-Za-z.]*)/' "$assets" | sort -u | grep .; then
+    echo "$(basename "$project") restores more than the pack SDK (above)"; exit 1
+  fi
+done
+grep -q '"AlignTrue.Ops.Abstractions/' "$pack_src/src/Acme.Invoices/obj/project.assets.json" || { echo "the pack does not reference AlignTrue.Ops.Abstractions"; exit 1; }
+
 pack_dir="$pack_src/src/Acme.Invoices/bin/Debug/net10.0"
 step "the pack folder: $pack_dir"
 [ -f "$pack_dir/pack.json" ] && [ -f "$pack_dir/Acme.Invoices.dll" ] && [ -f "$pack_dir/Acme.Invoices.Contracts.dll" ] || { ls -R "$pack_dir"; exit 1; }
-if ls "$pack_dir" | grep -E '^(Ops\.Core|Ops\.Shared|Microsoft\.EntityFrameworkCore|Microsoft\.Data\.Sqlite|SQLitePCLRaw)' || [ -d "$pack_dir/runtimes" ]; then
+if ls "$pack_dir" | grep -E '^(Ops\.Abstractions|Ops\.Core|Ops\.Shared|Microsoft\.EntityFrameworkCore|Microsoft\.Data\.Sqlite|SQLitePCLRaw)' || [ -d "$pack_dir/runtimes" ]; then
   echo "the pack folder carries the host's assemblies or native SQLite:"; ls -R "$pack_dir"; exit 1
 fi
 echo "   $(ls "$pack_dir" | tr '\n' ' ')($(du -sk "$pack_dir" | cut -f1) KiB)"

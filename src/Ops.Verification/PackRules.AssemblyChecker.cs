@@ -21,10 +21,15 @@ internal static partial class PackRules
         private string _ownerMember = "(attributes)";
         private bool _sweeping;
 
+        private const string KernelImplementationWhy = "a pack uses the pack SDK (Ops.Abstractions) only: Ops.Core is the kernel's implementation, with the storage, secrets, log and hosting faces";
+
         private enum Origin
         {
             Own,
             Kernel,
+
+            // Ops.Core itself: the kernel's implementation, which no pack may name (issue 16 item 1); the pack SDK is Kernel.
+            KernelImplementation,
             Trusted,
             Framework,
             DataAccess,
@@ -87,7 +92,7 @@ internal static partial class PackRules
                     Origin.RefusedAssembly when reference.EndsWith(".Contracts", StringComparison.Ordinal) =>
                         (PackRuleIds.DeclaredContracts, $"{file}: {_assembly} references contract module {reference}, which pack '{context.PackId}' neither exports nor lists in depends_on: add \"{reference}\" to depends_on in pack.json (it is loaded from the pack that exports it, and must be installed first)."),
                     Origin.RefusedAssembly when reference == "Ops.Host" || reference.StartsWith("Ops.", StringComparison.Ordinal) =>
-                        (PackRuleIds.OtherPacks, $"{file}: {_assembly} references {reference}: a pack depends on Ops.Core, Ops.Shared and contract modules only (constitution §7)."),
+                        (PackRuleIds.OtherPacks, $"{file}: {_assembly} references {reference}: a pack depends on the pack SDK (Ops.Abstractions), Ops.Shared and contract modules only (constitution §7)."),
                     Origin.RefusedAssembly =>
                         (PackRuleIds.UnknownAssembly, $"{file}: {_assembly} references {reference}, which is neither in the pack folder nor provided by the host: ship it in the folder (it is then checked like the pack's own code) or remove the reference."),
                     _ => ((string, string)?)null,
@@ -106,9 +111,14 @@ internal static partial class PackRules
                 return Origin.Own;
             }
 
-            if (assembly == "Ops.Core")
+            if (assembly == PackSharing.SdkAssembly)
             {
                 return Origin.Kernel;
+            }
+
+            if (assembly == "Ops.Core")
+            {
+                return Origin.KernelImplementation;
             }
 
             if (assembly == "Ops.Shared" || context.DependsOn.Contains(assembly) || context.Exports.Contains(assembly))
@@ -475,6 +485,8 @@ internal static partial class PackRules
                     }
 
                     return (PackRuleIds.CoreInternals, "a pack uses Ops.Core's pack-facing API only (the [kernel] part of the allow-list): the storage, secrets, log and hosting faces are the kernel's own", Display(name));
+                case Origin.KernelImplementation:
+                    return (PackRuleIds.CoreInternals, KernelImplementationWhy, Display(name));
                 default:
                     if (allowList.AllowsType(AllowListSection.Framework, name) is { } entry)
                     {
@@ -523,6 +535,7 @@ internal static partial class PackRules
             return OriginOf(resolvedType.Module.Assembly.Name.Name) switch
             {
                 Origin.Kernel => MemberVerdict(AllowListSection.Kernel, resolvedType.FullName, resolved.Name, Parameters(member)),
+                Origin.KernelImplementation => (PackRuleIds.CoreInternals, KernelImplementationWhy, $"{Display(resolvedType.FullName)}.{resolved.Name}"),
                 Origin.Framework => MemberVerdict(AllowListSection.Framework, resolvedType.FullName, resolved.Name, Parameters(member)),
                 Origin.DataAccess => (PackRuleIds.DataAccess, Classify(resolvedType.FullName).Why, $"{Display(resolvedType.FullName)}.{resolved.Name}"),
                 _ => null,

@@ -13,7 +13,7 @@ internal sealed record PackAssemblyContext(string PackId, IReadOnlySet<string> E
 /// The allow-list over a pack assembly's IL and metadata (constitution §7, §9; DESIGN.md §2), run by the host at
 /// install and at every load (<see cref="PackVerifier"/>) and by tests/Ops.Architecture.Tests on the repository's
 /// packs and planted violations. Every type and member a pack assembly names must be (a) its own or another
-/// assembly of its folder, (b) Ops.Core's pack-facing API (the <c>[kernel]</c> part of allow-list.txt) or Ops.Shared,
+/// assembly of its folder, (b) the pack SDK, Ops.Abstractions (the <c>[kernel]</c> part of allow-list.txt), or Ops.Shared,
 /// (c) a contract module the manifest declares, or (d) on the <c>[framework]</c> part of allow-list.txt. Whatever they
 /// name, P/Invoke, internal calls, <c>calli</c>, function pointers, pointers, <c>localloc</c>, module initializers,
 /// finalizers, <c>async void</c>, type forwarders and <c>IgnoresAccessChecksTo</c> are refused.
@@ -146,7 +146,7 @@ internal static partial class PackRules
         return resolver;
     }
 
-    /// <summary>Every type of the host's Ops.Core visible outside it (Cecil names), the only kernel types an entry can allow.</summary>
+    /// <summary>Every type of the host's pack SDK (Ops.Abstractions, the assembly of IOpsPack) visible outside it (Cecil names), the only kernel types an entry can allow; Ops.Core's own are never nameable.</summary>
     private static IReadOnlySet<string> ReadKernelVisibleTypes()
     {
         using var core = ModuleDefinition.ReadModule(typeof(Ops.Core.Packs.IOpsPack).Assembly.Location);

@@ -39,6 +39,7 @@ public sealed class PackInstallRuleTests
     [InlineData(PackRuleIds.Reflection, "Ops.Packs.Evil.PrivateAccessor", "System.Runtime.CompilerServices.UnsafeAccessorAttribute")]
     [InlineData(PackRuleIds.Egress, "Ops.Packs.Evil.OwnHttpClient", "System.Net.Http.SocketsHttpHandler")]
     [InlineData(PackRuleIds.Egress, "Ops.Packs.Evil.OwnHttpClient", "System.Net.Http.HttpClient..ctor")]
+    [InlineData(PackRuleIds.CoreInternals, "Ops.Packs.Evil.KernelReacher", "Ops.Core.Hosting.OpsRuntime")]
     public void InstallRule_FailsOnPlantedViolation_NamingFileTypeMemberAndDependency(string rule, string type, string dependency)
     {
         var finding = Assert.Single(EvilFindings.Value.Where(f => f.Rule == rule && f.TypeName == type && f.Dependency!.Contains(dependency, StringComparison.Ordinal)).Take(1));

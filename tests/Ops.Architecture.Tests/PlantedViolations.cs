@@ -40,7 +40,7 @@ internal static class PlantedViolations
     /// (or a rewritten assembly) would let them. C# cannot compile that outside Ops.Core's friends, so the
     /// assembly is written with Mono.Cecil: <c>StorageSnooper</c> holds a type from Ops.Core.Storage,
     /// <c>LogTamperer</c> an internal type of Ops.Core.Log, <c>SecretPeeker</c> a type from Ops.Core.Secrets,
-    /// and <c>Bystander</c> only public Ops.Core types (no violation).
+    /// and <c>Bystander</c> only the pack SDK's public types (no violation).
     /// </summary>
     public static string InsiderPack => Insider.Value;
 
@@ -56,7 +56,7 @@ internal static class PlantedViolations
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var assembly = AssemblyDefinition.CreateAssembly(new AssemblyNameDefinition("Ops.Packs.Insider", new Version(1, 0, 0, 0)), "Ops.Packs.Insider", ModuleKind.Dll);
         var module = assembly.MainModule;
-        var publicCoreType = coreTypes.Single(t => CecilTypes.NameOf(t) == typeof(IOpsPack).FullName);
+        var publicCoreType = AssemblyCache.Load(Repository.SdkAssembly).MainModule.GetType(typeof(IOpsPack).FullName);
 
         AddHolder(module, "StorageSnooper", First("Ops.Core.Storage", internalOnly: false));
         AddHolder(module, "LogTamperer", First("Ops.Core.Log", internalOnly: true));

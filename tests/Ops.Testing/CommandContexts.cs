@@ -8,8 +8,9 @@ namespace Ops.Testing;
 
 /// <summary>
 /// Builds the <see cref="CommandContext{TCommand}"/> a handler sees, to call <c>DecideAsync</c> directly in a
-/// unit test. Its constructor is the kernel's own (internal to Ops.Core); this is the one public way to make
-/// one. Prefer <see cref="PackSpec"/>, which also validates the payload and binds the target as the kernel does.
+/// unit test, with the envelope, command id and scope filled the way the kernel fills them (and the kernel's state,
+/// so Core's own handlers can be called too). Prefer <see cref="PackSpec"/>, which also validates the payload and
+/// binds the target as the kernel does.
 /// </summary>
 public static class CommandContexts
 {
@@ -54,7 +55,7 @@ public static class CommandContexts
             RequestedAt = at,
             CorrelationId = commandId,
         };
-        return new CommandContext<TCommand>(command, envelope, commandId, where, at, streams ?? NoStreams.Instance, CoreState.Empty, projections ?? NoProjections.Instance, null);
+        return new KernelCommandContext<TCommand>(command, envelope, commandId, where, at, streams ?? NoStreams.Instance, CoreState.Empty, projections ?? NoProjections.Instance, null);
     }
 
     private sealed class NoStreams : IStreamReader

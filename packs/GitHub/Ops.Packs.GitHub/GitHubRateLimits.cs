@@ -10,7 +10,7 @@ namespace Ops.Packs.GitHub;
 /// <c>Retry-After</c> (seconds or an HTTP date) first, else, when <c>x-ratelimit-remaining</c> is 0, until
 /// <c>x-ratelimit-reset</c> (epoch seconds), else for a 429 one minute (GitHub's advice for secondary limits).
 /// A 403 that carries none of these is a refusal, not a limit. The same GET is sent again after the wait, through
-/// the kernel's <see cref="ConnectorRetry"/> (Polly on the kernel's clock), bounded by <see cref="GitHubOptions.RateLimitMaxRetries"/> retries and
+/// the kernel's <see cref="ConnectorRetry"/> (on the kernel's clock), bounded by <see cref="GitHubOptions.RateLimitMaxRetries"/> retries and
 /// <see cref="GitHubOptions.RateLimitMaxWait"/> per wait; a longer wait is not taken. Only GETs pass here.
 /// </summary>
 internal static class GitHubRateLimits

@@ -96,16 +96,16 @@ internal static class CoreCommands
             .AddEvent<CapabilityExpired>(CoreEventTypes.CapabilityExpired)
             .AddEvent<SecretHandleIssued>(CoreEventTypes.SecretHandleIssued)
             .AddEvent<Safety.SafetyDecisionRecorded>(Safety.SafetyEventTypes.SafetyDecisionRecorded)
-            .AddCommand("core.RegisterActor", SafetyClass.WriteInternal, CommandTarget<RegisterActor>.Core("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
-            .AddCommand("core.DisableActor", SafetyClass.WriteInternal, CommandTarget<DisableActor>.Core("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
-            .AddCommand("core.EnableActor", SafetyClass.WriteInternal, CommandTarget<EnableActor>.Core("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
-            .AddCommand("core.IssueApiKey", SafetyClass.WriteInternal, CommandTarget<IssueApiKey>.Core("actor-<actor_id>:apikey-<key_id>", (c, _) => TargetBinding.Bound(CoreRefs.ApiKey(c.ActorId, c.KeyId))))
-            .AddCommand("core.RevokeApiKey", SafetyClass.WriteInternal, CommandTarget<RevokeApiKey>.Core("actor-<owner>:apikey-<key_id>", (c, t) =>
+            .AddCommand("core.RegisterActor", SafetyClass.WriteInternal, CoreTarget<RegisterActor>.Of("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
+            .AddCommand("core.DisableActor", SafetyClass.WriteInternal, CoreTarget<DisableActor>.Of("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
+            .AddCommand("core.EnableActor", SafetyClass.WriteInternal, CoreTarget<EnableActor>.Of("actor-<actor_id>", (c, _) => TargetBinding.Bound(CoreRefs.Actor(c.ActorId))))
+            .AddCommand("core.IssueApiKey", SafetyClass.WriteInternal, CoreTarget<IssueApiKey>.Of("actor-<actor_id>:apikey-<key_id>", (c, _) => TargetBinding.Bound(CoreRefs.ApiKey(c.ActorId, c.KeyId))))
+            .AddCommand("core.RevokeApiKey", SafetyClass.WriteInternal, CoreTarget<RevokeApiKey>.Of("actor-<owner>:apikey-<key_id>", (c, t) =>
                 t.Core.ApiKeyOwner(c.KeyId) is { } owner ? TargetBinding.Bound(CoreRefs.ApiKey(owner, c.KeyId)) : TargetBinding.Refused($"API key '{c.KeyId}' does not exist", ReasonCodes.UnknownKey)))
-            .AddCommand("core.GrantCapability", SafetyClass.WriteInternal, CommandTarget<GrantCapability>.Core("actor-<holder>:capability-<new id>", (c, t) => TargetBinding.Bound(CoreRefs.Capability(c.HolderActorId, NewCapabilityId(t.CommandId)))))
-            .AddCommand(DelegateCommandType, SafetyClass.WriteInternal, CommandTarget<DelegateCapability>.Core("actor-<holder>:capability-<new id>", (c, t) => TargetBinding.Bound(CoreRefs.Capability(c.HolderActorId, NewCapabilityId(t.CommandId)))))
-            .AddCommand("core.ChangeCapabilityScope", SafetyClass.WriteInternal, CommandTarget<ChangeCapabilityScope>.Core("actor-<holder>:capability-<id>", (c, t) => CapabilityRef(t.Core, c.CapabilityId)))
-            .AddCommand("core.RevokeCapability", SafetyClass.WriteInternal, CommandTarget<RevokeCapability>.Core("actor-<holder>:capability-<id>", (c, t) => CapabilityRef(t.Core, c.CapabilityId)));
+            .AddCommand("core.GrantCapability", SafetyClass.WriteInternal, CoreTarget<GrantCapability>.Of("actor-<holder>:capability-<new id>", (c, t) => TargetBinding.Bound(CoreRefs.Capability(c.HolderActorId, NewCapabilityId(t.CommandId)))))
+            .AddCommand(DelegateCommandType, SafetyClass.WriteInternal, CoreTarget<DelegateCapability>.Of("actor-<holder>:capability-<new id>", (c, t) => TargetBinding.Bound(CoreRefs.Capability(c.HolderActorId, NewCapabilityId(t.CommandId)))))
+            .AddCommand("core.ChangeCapabilityScope", SafetyClass.WriteInternal, CoreTarget<ChangeCapabilityScope>.Of("actor-<holder>:capability-<id>", (c, t) => CapabilityRef(t.Core, c.CapabilityId)))
+            .AddCommand("core.RevokeCapability", SafetyClass.WriteInternal, CoreTarget<RevokeCapability>.Of("actor-<holder>:capability-<id>", (c, t) => CapabilityRef(t.Core, c.CapabilityId)));
     }
 
     /// <summary>The id of the capability a grant or delegation creates: derived from its command, so a replay names the same one.</summary>

@@ -12,7 +12,4 @@ internal static partial class ConnectorLog
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Connector {Connector} cursor reset by {Actor} (capability {Capability}): {Reason}")]
     public static partial void Reset(ILogger logger, string connector, string actor, string? capability, string reason);
-
-    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Connector rate limit: {Status} to GET {Url}; waiting {WaitSeconds} s before retry {Retry} of {MaxRetries}")]
-    public static partial void RateLimited(ILogger logger, int status, string url, double waitSeconds, int retry, int maxRetries);
 }

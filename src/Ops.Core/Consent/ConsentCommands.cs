@@ -18,13 +18,13 @@ internal static class ConsentCommands
         .AddEvent<PolicyDeprecated>(ConsentEventTypes.PolicyDeprecated)
         .AddEvent<ConsentRecorded>(ConsentEventTypes.ConsentRecorded)
         .AddEvent<MutationCommitted>(ConsentEventTypes.MutationCommitted)
-        .AddCommand("core.RegisterSignerKey", SafetyClass.WriteInternal, CommandTarget<RegisterSignerKey>.Core("actor-<actor_id>:signer-key-<key_id>", (c, _) =>
+        .AddCommand("core.RegisterSignerKey", SafetyClass.WriteInternal, CoreTarget<RegisterSignerKey>.Of("actor-<actor_id>:signer-key-<key_id>", (c, _) =>
             ParseKey(c.PublicKey, out var error) is { } keyId ? TargetBinding.Bound(CoreRefs.SignerKey(c.ActorId, keyId)) : TargetBinding.Refused(error!, "invalid_key")))
-        .AddCommand("core.RevokeSignerKey", SafetyClass.WriteInternal, CommandTarget<RevokeSignerKey>.Core("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
-        .AddCommand("core.RotateSignerKey", SafetyClass.WriteInternal, CommandTarget<RotateSignerKey>.Core("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
-        .AddCommand("core.CreatePolicy", SafetyClass.WriteInternal, CommandTarget<CreatePolicy>.Core("policy-<name>", (c, _) => TargetBinding.Bound(CoreRefs.Policy(c.Name))))
-        .AddCommand("core.ActivatePolicy", SafetyClass.WriteInternal, CommandTarget<ActivatePolicy>.Core("policy-<name>", (c, t) => PolicyRef(t.Core, c.PolicyId)))
-        .AddCommand("core.DeprecatePolicy", SafetyClass.WriteInternal, CommandTarget<DeprecatePolicy>.Core("policy-<name>", (c, t) => PolicyRef(t.Core, c.PolicyId)));
+        .AddCommand("core.RevokeSignerKey", SafetyClass.WriteInternal, CoreTarget<RevokeSignerKey>.Of("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
+        .AddCommand("core.RotateSignerKey", SafetyClass.WriteInternal, CoreTarget<RotateSignerKey>.Of("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
+        .AddCommand("core.CreatePolicy", SafetyClass.WriteInternal, CoreTarget<CreatePolicy>.Of("policy-<name>", (c, _) => TargetBinding.Bound(CoreRefs.Policy(c.Name))))
+        .AddCommand("core.ActivatePolicy", SafetyClass.WriteInternal, CoreTarget<ActivatePolicy>.Of("policy-<name>", (c, t) => PolicyRef(t.Core, c.PolicyId)))
+        .AddCommand("core.DeprecatePolicy", SafetyClass.WriteInternal, CoreTarget<DeprecatePolicy>.Of("policy-<name>", (c, t) => PolicyRef(t.Core, c.PolicyId)));
 
     private static TargetBinding SignerKeyRef(CoreState core, string keyId) =>
         core.SignerKeyOwner(keyId) is { } owner

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Ops.Core.Identity;
-
 namespace Ops.Core.Envelopes;
 
 /// <summary>An event with its global log position (1-based, gapless, in append order).</summary>
@@ -9,20 +6,4 @@ namespace Ops.Core.Envelopes;
 public sealed record LoggedEvent(long Position, EventEnvelope Envelope)
 {
     internal static LoggedEvent Placeholder { get; } = new(0, null!);
-}
-
-/// <summary>Helpers for reading envelopes.</summary>
-public static class EnvelopeExtensions
-{
-    /// <summary>Deserializes the payload with <see cref="OpsJson.Options"/>.</summary>
-    /// <typeparam name="T">The payload record.</typeparam>
-    /// <param name="envelope">The event.</param>
-    /// <returns>The payload.</returns>
-    /// <exception cref="JsonException">The payload does not fit <typeparamref name="T"/>.</exception>
-    public static T PayloadAs<T>(this EventEnvelope envelope)
-    {
-        ArgumentNullException.ThrowIfNull(envelope);
-        return envelope.Payload.Deserialize<T>(OpsJson.Options)
-            ?? throw new JsonException($"Event {envelope.EventId} has a null payload.");
-    }
 }

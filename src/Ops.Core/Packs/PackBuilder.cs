@@ -62,7 +62,24 @@ internal sealed class PackBuilder : IPackBuilder
     }
 
     public IPackBuilder AddCommand<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target)
-        where TCommand : class => AddCommandCore(commandType, safetyClass, target, null);
+        where TCommand : class => AddCommandCore(commandType, safetyClass, Declared(target), null);
+
+    /// <summary>A core command, whose binding may read kernel state; refused on a pack's builder.</summary>
+    public IPackBuilder AddCoreCommand<TCommand>(string commandType, SafetyClass safetyClass, CoreTarget<TCommand> target)
+        where TCommand : class
+    {
+        if (!_isCore)
+        {
+            _errors.Add($"command {commandType} uses a core target binding; a pack declares CommandTarget.FromTargetRef or FromPayload.");
+            return this;
+        }
+
+        return AddCommandCore<TCommand>(commandType, safetyClass, target is null ? null : (target.Description, true, target.Bind), null);
+    }
+
+    private static (string Description, bool FromPayload, Func<TCommand, TargetContext, TargetBinding> Bind)? Declared<TCommand>(CommandTarget<TCommand>? target)
+        where TCommand : class =>
+        target is null ? null : (target.Description, target.FromPayloadObject, (c, t) => TargetBinding.Of(target, c, t));
 
     public IPackBuilder AddEgressCommand<TCommand>(string commandType, string destination, CommandTarget<TCommand> target)
         where TCommand : class
@@ -72,14 +89,14 @@ internal sealed class PackBuilder : IPackBuilder
             _errors.Add($"egress command {commandType} has destination '{destination}'; use lowercase ([a-z][a-z0-9_]*).");
         }
 
-        return AddCommandCore(commandType, SafetyClass.WriteExternalSideEffect, target, destination);
+        return AddCommandCore(commandType, SafetyClass.WriteExternalSideEffect, Declared(target), destination);
     }
 
-    private PackBuilder AddCommandCore<TCommand>(string commandType, SafetyClass safetyClass, CommandTarget<TCommand> target, string? destination)
+    private PackBuilder AddCommandCore<TCommand>(string commandType, SafetyClass safetyClass, (string Description, bool FromPayload, Func<TCommand, TargetContext, TargetBinding> Bind)? declared, string? destination)
         where TCommand : class
     {
         CheckName(commandType);
-        if (target is null)
+        if (declared is not { } target)
         {
             _errors.Add($"command {commandType} has no target binding.");
             return this;
@@ -93,11 +110,11 @@ internal sealed class PackBuilder : IPackBuilder
                 Owner,
                 safetyClass,
                 typeof(TCommand),
-                (invocation, ct) => NotInstalled(invocation.Core) is { } removed ? ValueTask.FromResult(removed) : handler.DecideAsync(new CommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core, invocation.Projections, invocation.Capability), ct),
+                (invocation, ct) => NotInstalled(invocation.Core) is { } removed ? ValueTask.FromResult(removed) : handler.DecideAsync(new KernelCommandContext<TCommand>((TCommand)invocation.Payload, invocation.Envelope, invocation.CommandId, invocation.Scope, invocation.Now, invocation.Streams, invocation.Core, invocation.Projections, invocation.Capability), ct),
                 (payload, context) => target.Bind((TCommand)payload, context),
                 target.Description)
             {
-                TargetFromPayload = target.FromPayloadObject,
+                TargetFromPayload = target.FromPayload,
                 Egress = destination is null ? null : Egress.EgressBinding.For(destination, Single<Egress.IEgressHandler<TCommand>>(services, $"egress command {commandType}")),
             };
         });

@@ -20,6 +20,9 @@ internal static class Repository
 
     public static string CoreAssembly => OutputOf(Path.Combine(Root, "src", "Ops.Core", "Ops.Core.csproj"));
 
+    /// <summary>The pack SDK's assembly (src/Ops.Abstractions).</summary>
+    public static string SdkAssembly => OutputOf(Path.Combine(Root, "src", "Ops.Abstractions", "Ops.Abstractions.csproj"));
+
     /// <summary>Ops.Shared's assembly, or null while the project does not exist.</summary>
     public static string? SharedAssembly =>
         File.Exists(Path.Combine(Root, "src", "Ops.Shared", "Ops.Shared.csproj"))

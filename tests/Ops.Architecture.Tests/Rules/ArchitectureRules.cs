@@ -23,37 +23,62 @@ namespace Ops.Architecture.Tests.Rules;
 internal static class ArchitectureRules
 {
     public const string Core = "Ops.Core";
+
+    /// <summary>The pack SDK (issue 16 item 1): its types keep the Ops.Core.* namespaces, in an assembly of their own.</summary>
+    public const string Sdk = "Ops.Abstractions";
     public const string Shared = "Ops.Shared";
     public const string Host = "Ops.Host";
     public const string PacksNamespace = "Ops.Packs";
 
-    /// <summary>Rule 1. Ops.Core references no project of ours: not Ops.Shared, not Ops.Host, no pack.</summary>
+    /// <summary>
+    /// The Microsoft.Extensions packages the pack SDK may reference, because its API names their types (IServiceCollection,
+    /// IConfiguration, ILogger; Primitives comes with Configuration): abstractions only, never an implementation
+    /// (docs/adr/0009-pack-sdk-assembly.md).
+    /// </summary>
+    public static readonly IReadOnlySet<string> SdkExtensionsAbstractions = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Microsoft.Extensions.DependencyInjection.Abstractions",
+        "Microsoft.Extensions.Configuration.Abstractions",
+        "Microsoft.Extensions.Logging.Abstractions",
+        "Microsoft.Extensions.Primitives",
+    };
+
+    /// <summary>
+    /// Rule 0 (issue 16 item 1). The pack SDK references the base class library and the Microsoft.Extensions
+    /// abstractions its API names, nothing else: no project of ours, no EF Core, database driver, Polly or hosting.
+    /// </summary>
+    public static RuleResult SdkReferencesOnlyBaseClassLibrary(string sdkAssembly) =>
+        new(
+            [.. AssemblyGraph.ReferencesOf(sdkAssembly).Where(r => !IsBaseClassLibrary(r) && !SdkExtensionsAbstractions.Contains(r))],
+            DependencyRules.NotHaveDependencyOnAny(sdkAssembly, ["Microsoft.EntityFrameworkCore", "Microsoft.Data", "Npgsql", "Polly", "Microsoft.Extensions.Hosting", "Microsoft.AspNetCore", "Ops.Packs"]));
+
+    /// <summary>Rule 1. Ops.Core references no project of ours but the pack SDK it implements: not Ops.Shared, not Ops.Host, no pack.</summary>
     public static RuleResult CoreReferencesNoOtherProjectOfOurs(string coreAssembly) =>
         new(
-            [.. AssemblyGraph.ReferencesOf(coreAssembly).Where(IsOurs)],
+            [.. AssemblyGraph.ReferencesOf(coreAssembly).Where(r => IsOurs(r) && r != Sdk)],
             DependencyRules.NotHaveDependencyOnAny(coreAssembly, [Shared, Host, PacksNamespace]));
 
-    /// <summary>Rule 2. Ops.Shared references Ops.Core and no other project of ours.</summary>
+    /// <summary>Rule 2. Ops.Shared references the pack SDK and no other project of ours (not Ops.Core: packs load it).</summary>
     public static RuleResult SharedReferencesOnlyCore(string sharedAssembly) =>
         new(
-            [.. AssemblyGraph.ReferencesOf(sharedAssembly).Where(r => IsOurs(r) && r != Core)],
+            [.. AssemblyGraph.ReferencesOf(sharedAssembly).Where(r => IsOurs(r) && r != Sdk)],
             DependencyRules.NotHaveDependencyOnAny(sharedAssembly, [Host, PacksNamespace]));
 
     /// <summary>
-    /// Rule 3. A pack implementation references Ops.Core, optionally Ops.Shared, and contract modules
-    /// (its own and other packs'); never another pack's implementation, never Ops.Host.
+    /// Rule 3. A pack implementation references the pack SDK (Ops.Abstractions), optionally Ops.Shared, and contract
+    /// modules (its own and other packs'); never Ops.Core, another pack's implementation or Ops.Host.
     /// </summary>
     /// <param name="packAssembly">The implementation under test.</param>
     /// <param name="otherPackAssemblies">The other packs' implementations: their types are forbidden.</param>
     public static RuleResult PackReferencesOnlyCoreSharedAndContracts(string packAssembly, IEnumerable<string> otherPackAssemblies) =>
         new(
-            [.. AssemblyGraph.ReferencesOf(packAssembly).Where(r => IsOurs(r) && r != Core && r != Shared && !IsContracts(r))],
+            [.. AssemblyGraph.ReferencesOf(packAssembly).Where(r => IsOurs(r) && r != Sdk && r != Shared && !IsContracts(r))],
             DependencyRules.NotHaveDependencyOnAny(packAssembly, [Host, .. otherPackAssemblies.SelectMany(AuthoredTypeNames)]));
 
-    /// <summary>Rule 4. A contract module references only Ops.Core and the base class library.</summary>
+    /// <summary>Rule 4. A contract module references only the pack SDK (whose namespaces are Ops.Core.*) and the base class library.</summary>
     public static RuleResult ContractsReferenceOnlyCore(string contractsAssembly) =>
         new(
-            [.. AssemblyGraph.ReferencesOf(contractsAssembly).Where(r => r != Core && !IsBaseClassLibrary(r))],
+            [.. AssemblyGraph.ReferencesOf(contractsAssembly).Where(r => r != Sdk && !IsBaseClassLibrary(r))],
             DependencyRules.OnlyHaveDependenciesOn(contractsAssembly, ["System", Core, .. AuthoredTypeNames(contractsAssembly)]));
 
     /// <summary>
@@ -123,7 +148,7 @@ internal static class ArchitectureRules
     public static RuleResult KernelWritesOnlyUnderDeclaredAuthority(string kernelAssembly) =>
         new([], NetArchRules.MeetCustomRule(kernelAssembly, new WritesOnlyUnderDeclaredAuthority()));
 
-    /// <summary>Our projects: Ops.Core, Ops.Shared, Ops.Host and every Ops.Packs.* assembly.</summary>
+    /// <summary>Our projects: Ops.Abstractions, Ops.Core, Ops.Shared, Ops.Host and every Ops.Packs.* assembly.</summary>
     public static bool IsOurs(string assemblyName) => assemblyName.StartsWith("Ops.", StringComparison.Ordinal);
 
     private static bool IsContracts(string assemblyName) =>

@@ -110,7 +110,8 @@ internal static class PackFixtures
 
         // ASP.NET Core's pack repeats none of the framework's assemblies, but guard against a duplicate all the same.
         var aspNetCore = Directory.GetFiles(AspNetCoreReferenceDirectory, "*.dll").Where(f => !frameworkNames.Contains(Path.GetFileName(f)));
-        var kernel = new[] { Repository.CoreAssembly, Repository.SharedAssembly }.OfType<string>();
+        // The SDK is what a pack builds against; Ops.Core is there too so that a probe naming it compiles (and is refused).
+        var kernel = new[] { Repository.SdkAssembly, Repository.CoreAssembly, Repository.SharedAssembly }.OfType<string>();
         return [.. framework.Concat(aspNetCore).Concat(kernel).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
     }
 

@@ -12,8 +12,8 @@ internal static class PackInstallCommands
     public static void Register(IPackBuilder builder) => builder
         .AddEvent<PackInstalled>(PackInstallNames.PackInstalled)
         .AddEvent<PackRemoved>(PackInstallNames.PackRemoved)
-        .AddCommand(PackInstallNames.InstallPack, SafetyClass.WriteInternal, CommandTarget<InstallPack>.Core("pack-<pack_id>", (c, _) => Bind(c.PackId)))
-        .AddCommand(PackInstallNames.RemovePack, SafetyClass.WriteInternal, CommandTarget<RemovePack>.Core("pack-<pack_id>", (c, _) => Bind(c.PackId)));
+        .AddCommand(PackInstallNames.InstallPack, SafetyClass.WriteInternal, CoreTarget<InstallPack>.Of("pack-<pack_id>", (c, _) => Bind(c.PackId)))
+        .AddCommand(PackInstallNames.RemovePack, SafetyClass.WriteInternal, CoreTarget<RemovePack>.Of("pack-<pack_id>", (c, _) => Bind(c.PackId)));
 
     /// <summary>Both commands act on the pack the payload names: target <c>pack-&lt;pack_id&gt;</c>, derived by the kernel.</summary>
     private static TargetBinding Bind(string? packId) =>

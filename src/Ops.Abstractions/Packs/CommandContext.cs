@@ -1,18 +1,30 @@
-using Ops.Core.Capabilities;
 using Ops.Core.Envelopes;
 
 namespace Ops.Core.Packs;
 
 /// <summary>What a command handler sees: the typed command, its envelope and current state.</summary>
 /// <typeparam name="TCommand">The command payload record.</typeparam>
-public sealed class CommandContext<TCommand>
+/// <remarks>
+/// Created by the kernel for each decision; a handler never creates one. To call a handler in a test, use
+/// <c>CommandContexts.Create</c> or <c>PackSpec</c> of AlignTrue.Ops.Testing, which fill the envelope and scope the way the
+/// kernel does. The class is not sealed because the kernel adds its own state to the contexts of its core commands.
+/// </remarks>
+public class CommandContext<TCommand>
     where TCommand : class
 {
-    internal CommandContext(TCommand command, CommandEnvelope envelope, string commandId, IdentityScope scope, DateTimeOffset now, IStreamReader streams, CoreState core, IProjectionReader projections, CapabilityDecision? capability)
+    /// <summary>Creates a context. The kernel does this for every decision; see the remarks on the class.</summary>
+    /// <param name="command">The deserialized payload.</param>
+    /// <param name="envelope">The bound envelope: its <see cref="CommandEnvelope.TargetRef"/> and <see cref="CommandEnvelope.Actor"/> are set.</param>
+    /// <param name="commandId">The command's deterministic id (64 hex).</param>
+    /// <param name="scope">The server-derived identity scope.</param>
+    /// <param name="now">The kernel's time of decision (UTC).</param>
+    /// <param name="streams">Reads the pack's streams as of now.</param>
+    /// <param name="projections">Reads the pack's projection documents of the caller's tenant.</param>
+    public CommandContext(TCommand command, CommandEnvelope envelope, string commandId, IdentityScope scope, DateTimeOffset now, IStreamReader streams, IProjectionReader projections)
     {
-        Capability = capability;
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(envelope);
         Projections = projections;
-        Core = core;
         Command = command;
         Envelope = envelope;
         CommandId = commandId;
@@ -41,12 +53,6 @@ public sealed class CommandContext<TCommand>
 
     /// <summary>The kernel's time of decision (UTC), from its <see cref="TimeProvider"/>.</summary>
     public DateTimeOffset Now { get; }
-
-    /// <summary>Kernel state (actors, capabilities) as of the decision; for Core's own handlers.</summary>
-    internal CoreState Core { get; }
-
-    /// <summary>The capability that authorized the command (a grant is made under it).</summary>
-    internal CapabilityDecision? Capability { get; }
 
     /// <summary>
     /// Reads the pack's own projection documents as of the last commit, to find candidates (for example

@@ -1,18 +1,16 @@
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
 
 namespace Ops.Core.Connectors;
 
 /// <summary>
 /// The kernel's rate-limit/retry model for connector reads (constitution A8): a GET is sent again after the wait
-/// the source asks for, through Polly on the kernel's <see cref="TimeProvider"/> (so tests use a fake clock and
-/// nothing really sleeps), bounded by <see cref="ConnectorRetryOptions.MaxRetries"/> retries and
-/// <see cref="ConnectorRetryOptions.MaxWait"/> per wait, each wait logged. It lives in the kernel so that packs need
-/// no resilience library of their own (Polly uses reflection, which the install checks refuse in a pack folder).
-/// Only GETs: a mutation is never retried here.
+/// the source asks for, on the kernel's <see cref="TimeProvider"/> (so tests use a fake clock and nothing really
+/// sleeps), bounded by <see cref="ConnectorRetryOptions.MaxRetries"/> retries and <see cref="ConnectorRetryOptions.MaxWait"/>
+/// per wait, each wait logged. It lives in the pack SDK so that packs need no resilience library of their own (one that
+/// uses reflection is refused by the install checks); it is a plain loop over the base class library, so the SDK pulls
+/// no Polly (docs/adr/0009-pack-sdk-assembly.md). Only GETs: a mutation is never retried here.
 /// </summary>
-public static class ConnectorRetry
+public static partial class ConnectorRetry
 {
     /// <summary>Sends the GET <paramref name="newRequest"/> builds (a fresh message per attempt) and waits out rate limits within bounds.</summary>
     /// <param name="client">The credentialed client from <see cref="Packs.ConnectorPullContext.CreateHttpClientAsync"/>.</param>
@@ -40,42 +38,36 @@ public static class ConnectorRetry
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         var retries = 0;
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
-        if (options.MaxRetries > 0)
+        while (true)
         {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            HttpResponseMessage response;
+            using (var request = newRequest())
             {
-                MaxRetryAttempts = options.MaxRetries,
-                BackoffType = DelayBackoffType.Constant,
-                UseJitter = false,
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Result is { } response && requestedWait(response, time.GetUtcNow()) is { } wait && wait <= options.MaxWait),
-                DelayGenerator = args => ValueTask.FromResult(requestedWait(args.Outcome.Result!, time.GetUtcNow())),
-                OnRetry = args =>
-                {
-                    retries = args.AttemptNumber + 1;
-                    var response = args.Outcome.Result!;
-                    ConnectorLog.RateLimited(logger, (int)response.StatusCode, response.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path) ?? "?", args.RetryDelay.TotalSeconds, retries, options.MaxRetries);
-                    response.Dispose();
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-
-        var last = await builder.Build().ExecuteAsync(
-            async token =>
-            {
-                using var request = newRequest();
                 if (request.Method != HttpMethod.Get)
                 {
                     throw new InvalidOperationException($"Connectors read only: a {request.Method} was refused and not sent (constitution A8).");
                 }
 
-                return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
-            },
-            cancellationToken);
-        return new ConnectorRetryResult(last, retries);
+                response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+
+            if (retries >= options.MaxRetries || requestedWait(response, time.GetUtcNow()) is not { } wait || wait > options.MaxWait)
+            {
+                return new ConnectorRetryResult(response, retries);
+            }
+
+            retries++;
+            RateLimited(logger, (int)response.StatusCode, response.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path) ?? "?", wait.TotalSeconds, retries, options.MaxRetries);
+            response.Dispose();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, cancellationToken);
+            }
+        }
     }
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Connector rate limit: {Status} to GET {Url}; waiting {WaitSeconds} s before retry {Retry} of {MaxRetries}")]
+    private static partial void RateLimited(ILogger logger, int status, string url, double waitSeconds, int retry, int maxRetries);
 }
 
 /// <summary>Bounds of <see cref="ConnectorRetry"/>.</summary>

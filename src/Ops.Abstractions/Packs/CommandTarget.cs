@@ -1,5 +1,3 @@
-using Ops.Core.Capabilities;
-
 namespace Ops.Core.Packs;
 
 /// <summary>
@@ -13,20 +11,24 @@ namespace Ops.Core.Packs;
 public sealed class CommandTarget<TCommand>
     where TCommand : class
 {
-    private CommandTarget(string description, bool fromPayload, Func<TCommand, TargetContext, TargetBinding> bind)
+    private CommandTarget(string description, string? targetRefPrefix, Func<TCommand, string>? objectRef)
     {
         Description = description;
-        FromPayloadObject = fromPayload;
-        Bind = bind;
+        TargetRefPrefix = targetRefPrefix;
+        ObjectRef = objectRef;
     }
 
     /// <summary>What the binding says, for <c>GET /v1/packs</c> and error messages.</summary>
     public string Description { get; }
 
-    internal Func<TCommand, TargetContext, TargetBinding> Bind { get; }
+    /// <summary>The prefix target_ref must start with (<see cref="FromTargetRef"/>); <see langword="null"/> when the payload names the object.</summary>
+    public string? TargetRefPrefix { get; }
+
+    /// <summary>Maps the payload to the object's ref (<see cref="FromPayload"/>); <see langword="null"/> when target_ref names the object.</summary>
+    public Func<TCommand, string>? ObjectRef { get; }
 
     /// <summary>Whether the object is named in the payload (target_ref derived) rather than by target_ref.</summary>
-    internal bool FromPayloadObject { get; }
+    public bool FromPayloadObject => ObjectRef is not null;
 
     /// <summary>
     /// The payload names no object: the object is the envelope's target_ref, which must start with
@@ -41,11 +43,7 @@ public sealed class CommandTarget<TCommand>
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(prefix.Length, 64, nameof(prefix));
-        return new($"target_ref '{prefix}…'", false, (_, context) => context.TargetRef is null
-            ? TargetBinding.Refused($"target_ref is required: the object this command acts on, starting with '{prefix}'")
-            : context.TargetRef.StartsWith(prefix, StringComparison.Ordinal)
-            ? TargetBinding.Bound(context.TargetRef)
-            : TargetBinding.Refused($"target_ref must start with '{prefix}'"));
+        return new($"target_ref '{prefix}…'", prefix, null);
     }
 
     /// <summary>
@@ -57,20 +55,6 @@ public sealed class CommandTarget<TCommand>
     public static CommandTarget<TCommand> FromPayload(Func<TCommand, string> objectRef)
     {
         ArgumentNullException.ThrowIfNull(objectRef);
-        return new("named in the payload", true, (command, _) => TargetBinding.Bound(objectRef(command)));
+        return new("named in the payload", null, objectRef);
     }
-
-    /// <summary>Core's own bindings, which may look at kernel state (the owner of a key or capability).</summary>
-    internal static CommandTarget<TCommand> Core(string description, Func<TCommand, TargetContext, TargetBinding> bind) => new(description, true, bind);
-}
-
-/// <summary>What a binding sees: the client's target_ref, the command id and kernel state.</summary>
-internal sealed record TargetContext(string? TargetRef, string CommandId, CoreState Core);
-
-/// <summary>The object a command acts on, or why none could be bound (with a code from the catalogue).</summary>
-internal sealed record TargetBinding(string? ObjectRef, string? Code, string? Problem)
-{
-    public static TargetBinding Bound(string objectRef) => new(objectRef, null, null);
-
-    public static TargetBinding Refused(string problem, string code = Errors.ReasonCodes.InvalidTarget) => new(null, code, problem);
 }
