@@ -217,8 +217,7 @@ public sealed class OpsAdministration
             var options = new CheckpointOptions();
             configuration.GetSection("Ops:Checkpoints").Bind(options);
             using var file = CheckpointKey.Load(CheckpointService.Resolve(options, contentRoot).KeyFile);
-            var others = options.TrustedKeys.Select(TrustedCheckpointKey.Parse).ToList();
-            key = file is not null ? TrustedCheckpointKey.FromKeyFile(file).With(others) : others.Count > 0 ? others[0].With(others.Skip(1)) : null;
+            key = TrustedCheckpointKey.Ring(file, options.TrustedKeys);
         }
 
         using (key)
@@ -430,8 +429,7 @@ public sealed class OpsAdministration
         var resolved = CheckpointService.Resolve(options, contentRoot);
         var checkpoints = resolved.Directory is null ? [] : CheckpointStore.Read(resolved.Directory);
         using var keyFile = CheckpointKey.Load(resolved.KeyFile);
-        var others = options.TrustedKeys.Select(TrustedCheckpointKey.Parse).ToList();
-        using var key = keyFile is not null ? TrustedCheckpointKey.FromKeyFile(keyFile).With(others) : others.Count > 0 ? others[0].With(others.Skip(1)) : null;
+        using var key = TrustedCheckpointKey.Ring(keyFile, options.TrustedKeys);
         var report = await VerifyCopyAsync(backup, checkpoints, key, cancellationToken);
         if (!report.IsIntact)
         {

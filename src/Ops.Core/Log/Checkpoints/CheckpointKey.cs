@@ -119,6 +119,20 @@ internal sealed class TrustedCheckpointKey : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// The keys a verifier trusts: the public half of <paramref name="own"/> (the worker's key file) and each of
+    /// <paramref name="trusted"/> (<c>Ops:Checkpoints:TrustedKeys</c>: base64 SubjectPublicKeyInfo or PEM files); null when
+    /// there is neither.
+    /// </summary>
+    /// <exception cref="OpsException"><c>bad_request</c> when a trusted key is neither form.</exception>
+    public static TrustedCheckpointKey? Ring(CheckpointKey? own, IEnumerable<string> trusted)
+    {
+        var others = trusted.Select(Parse).ToList();
+        return own is not null ? FromKeyFile(own).With(others)
+            : others.Count > 0 ? others[0].With(others.Skip(1))
+            : null;
+    }
+
     /// <summary>Parses several keys, comma-separated (base64 SubjectPublicKeyInfo or PEM files), into one key ring.</summary>
     /// <exception cref="OpsException"><c>bad_request</c> when one is neither.</exception>
     public static TrustedCheckpointKey ParseAll(string values)

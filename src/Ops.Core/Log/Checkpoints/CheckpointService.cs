@@ -57,10 +57,7 @@ internal sealed class CheckpointService
     public TrustedCheckpointKey? TrustedKey()
     {
         using var key = CheckpointKey.Load(KeyFile);
-        var others = Options.TrustedKeys.Select(TrustedCheckpointKey.Parse).ToList();
-        return key is not null ? TrustedCheckpointKey.FromKeyFile(key).With(others)
-            : others.Count > 0 ? others[0].With(others.Skip(1))
-            : null;
+        return TrustedCheckpointKey.Ring(key, Options.TrustedKeys);
     }
 
     /// <summary>
