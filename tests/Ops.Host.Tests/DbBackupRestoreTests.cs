@@ -44,6 +44,30 @@ public sealed class DbBackupRestoreTests : IDisposable
         Assert.True(verify.ExitCode == 0, verify.Output);
     }
 
+    [Fact]
+    public async Task Restore_OfABackupEditedBehindTheKernel_IsRefused_AndChangesNothing()
+    {
+        Assert.Equal(0, (await Cli("init")).ExitCode);
+        var file = Path.Combine(_work, "edited.db");
+        Assert.Equal(0, (await Cli("db", "backup", file)).ExitCode);
+        using (var connection = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            connection.Open();
+            using var edit = connection.CreateCommand();
+            edit.CommandText = "DROP TRIGGER events_refuse_update; UPDATE events SET envelope = CAST(replace(CAST(envelope AS TEXT), '\"admin\"', '\"admim\"') AS BLOB) WHERE position = 2";
+            edit.ExecuteNonQuery();
+        }
+
+        var head = Scalar("SELECT max(position) FROM events");
+
+        var refused = await Cli("db", "restore", file, "--accept-rollback");
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("does not verify", refused.Output, StringComparison.Ordinal);
+        Assert.Equal(head, Scalar("SELECT max(position) FROM events"));
+        Assert.Equal(0, (await Cli("log", "verify")).ExitCode);
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
