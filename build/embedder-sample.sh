@@ -26,7 +26,7 @@ started=$SECONDS
 step() { printf -- '-- %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 
 version=$(sed -n 's/.*<VersionPrefix>\(.*\)<\/VersionPrefix>.*/\1/p' "$repo/Directory.Build.props")
-needed=("AlignTrue.Ops.Core.$version.nupkg" "AlignTrue.Ops.Packs.Notes.1.0.0.nupkg" "AlignTrue.Ops.Packs.Notes.Contracts.1.0.0.nupkg")
+needed=("AlignTrue.Ops.Core.$version.nupkg" "AlignTrue.Ops.Storage.Sqlite.$version.nupkg" "AlignTrue.Ops.Packs.Notes.1.0.0.nupkg" "AlignTrue.Ops.Packs.Notes.Contracts.1.0.0.nupkg")
 have_feed=1
 for file in "${needed[@]}"; do [ -f "$feed/$file" ] || have_feed=0; done
 if [ "${OPS_REUSE_FEED:-}" = 1 ] && [ "$have_feed" = 1 ]; then
@@ -47,6 +47,11 @@ app="$work/EmbeddedNotes"
 ( cd "$app" && dotnet build --nologo -v quiet -c Release 2>&1 | tee "$work/build.log" | grep -E "error|Warn|Elapsed" ) || { cat "$work/build.log"; exit 1; }
 if grep -rl --include=project.assets.json -e "$repo/src" -e "$repo/packs" -e "$repo/tests" "$app/obj"; then echo "the sample references the checkout"; exit 1; fi
 grep -q '"AlignTrue.Ops.Core/' "$app/obj/project.assets.json" || { echo "the sample did not restore AlignTrue.Ops.Core as a package"; exit 1; }
+# Issue 21 item 1: an embedder on SQLite restores no other engine's stack.
+if grep -oE '"(Npgsql[A-Za-z.]*|Microsoft\.Data\.SqlClient[A-Za-z.]*|Microsoft\.EntityFrameworkCore\.SqlServer|AlignTrue\.Ops\.Storage\.(PostgreSQL|SqlServer))/' "$app/obj/project.assets.json" | sort -u | grep .; then
+  echo "the SQLite-only sample restored another engine's packages (above)"; exit 1
+fi
+ls "$app/bin/Release/net10.0" | grep -E '^(Npgsql|Microsoft\.Data\.SqlClient|Ops\.Storage\.(PostgreSQL|SqlServer))' && { echo "the sample's output holds another engine's assemblies (above)"; exit 1; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
 step "run it on http://127.0.0.1:$port"

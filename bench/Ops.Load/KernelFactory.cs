@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
 using Ops.Core.Storage;
-using Ops.Core.Storage.Sqlite;
+using Ops.Storage.Sqlite;
 using Ops.Packs.GitHub;
 using Ops.Packs.Notes;
 
@@ -39,7 +39,7 @@ internal static class KernelFactory
         // Composed the one way every host composes the kernel (AddOps).
         var services = new ServiceCollection();
         services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(NullLoggerFactory.Instance);
-        var ops = services.AddOps(configuration).AddPack<NotesPack>();
+        var ops = services.AddOps(configuration).UseSqlite().UsePostgreSQL().AddPack<NotesPack>();
         if (withGitHub)
         {
             ops.AddPack<GitHubPack>();

@@ -5,7 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Ops.Core.Envelopes;
 using Ops.Core.Log;
-using Ops.Core.Storage.Postgres;
+using Ops.Storage.PostgreSQL;
 
 namespace Ops.Load;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Ops.Core.Storage;
-using Ops.Core.Storage.Sqlite;
+using Ops.Storage.Sqlite;
 using SQLitePCL;
 
 namespace Ops.Load;

@@ -11,7 +11,7 @@ using Ops.Packs.Notes.Contracts;
 // The kernel and the notes pack in an ordinary ASP.NET Core app (docs/adr/0006-public-surface.md).
 var builder = WebApplication.CreateBuilder(args);
 Directory.CreateDirectory(Path.Combine(builder.Environment.ContentRootPath, "data"));
-builder.Services.AddOps(builder.Configuration).AddPack<NotesPack>();
+builder.Services.AddOps(builder.Configuration).UseSqlite().AddPack<NotesPack>();
 var app = builder.Build();
 
 // A fresh log gets its first admin; the admin's key consents to each write (constitution A4). Kept in memory: one run, one log.

@@ -2,6 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
+using Ops.Core.Storage;
+using Ops.Storage.PostgreSQL;
+using Ops.Storage.Sqlite;
+using Ops.Storage.SqlServer;
 using Ops.Host.Packs;
 using Ops.Verification;
 
@@ -18,8 +22,14 @@ internal static class HostComposition
             .AddInMemoryCollection(overrides ?? [])
             .Build();
 
+    /// <summary>
+    /// The storage providers the worker ships (issue 21 item 1): SQLite (and lab <c>memory</c>), PostgreSQL, SQL Server.
+    /// An embedder adds only the one it uses (<c>UseSqlite()</c>).
+    /// </summary>
+    public static IReadOnlyList<IStorageProvider> StorageProviders { get; } = [new SqliteStorageProvider(), new PostgreSqlStorageProvider(), new SqlServerStorageProvider()];
+
     /// <summary>The log's database file when its route is a SQLite file that does not exist yet; null otherwise.</summary>
-    public static string? MissingDatabase(IConfiguration configuration, string contentRoot) => OpsAdministration.MissingDatabase(configuration, contentRoot);
+    public static string? MissingDatabase(IConfiguration configuration, string contentRoot) => OpsAdministration.MissingDatabase(StorageProviders, configuration, contentRoot);
 
     /// <summary>The folder of the packs shipped beside the executable (<c>Ops:PacksPath</c>), which <c>init</c> installs.</summary>
     public static string PacksDirectory(IConfiguration configuration) =>
@@ -56,11 +66,16 @@ internal static class HostComposition
     public static PackLoader AddOps(IServiceCollection services, IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot, PackCode packCode)
     {
         var ops = services.AddOps(configuration);
+        foreach (var storage in StorageProviders)
+        {
+            ops.UseStorage(storage);
+        }
+
         services.Configure<KernelOptions>(o => o.ContentRoot = contentRoot);
 
         // Only what the log records as installed is loaded, after the same checks as at install.
         var loader = new PackLoader(ops, loggerFactory, new PackVerifier(PackSigningOptions.From(configuration)));
-        loader.LoadInstalled(OpsAdministration.ReadInstalledPackSet(configuration, contentRoot), PacksDirectory(configuration), packCode);
+        loader.LoadInstalled(OpsAdministration.ReadInstalledPackSet(StorageProviders, configuration, contentRoot), PacksDirectory(configuration), packCode);
         services.AddSingleton(loader);
         return loader;
     }

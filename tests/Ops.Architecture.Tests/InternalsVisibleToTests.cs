@@ -72,6 +72,9 @@ public sealed class InternalsVisibleToTests
         Assert.Contains("Ops.Shared", ProductionAssemblies.Keys);
         Assert.Contains("Ops.Verification", ProductionAssemblies.Keys);
         Assert.Contains("Ops.Testing", ProductionAssemblies.Keys);
+        Assert.Contains("Ops.Abstractions", ProductionAssemblies.Keys);
+        Assert.Contains("Ops.Storage.Sqlite", ProductionAssemblies.Keys);
+        Assert.Contains("Ops.Storage.Relational", ProductionAssemblies.Keys);
         Assert.Contains("Ops.Packs.GitHub", ProductionAssemblies.Keys);
         Assert.Contains("Ops.Packs.GitHub.Contracts", ProductionAssemblies.Keys);
     }
@@ -94,9 +97,14 @@ public sealed class InternalsVisibleToTests
     private static Dictionary<string, string> DiscoverProduction()
     {
         var all = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in new[] { "Ops.Core", "Ops.Shared", "Ops.Verification" })
+        // Every library under src/ (the worker, Ops.Host, is not shipped as one).
+        foreach (var project in Directory.EnumerateFiles(Path.Combine(Repository.Root, "src"), "*.csproj", SearchOption.AllDirectories))
         {
-            all[name] = Repository.OutputOf(Path.Combine(Repository.Root, "src", name, name + ".csproj"));
+            var name = Path.GetFileNameWithoutExtension(project);
+            if (name != "Ops.Host")
+            {
+                all[name] = Repository.OutputOf(project);
+            }
         }
 
         all["Ops.Testing"] = Repository.OutputOf(Path.Combine(Repository.Root, "tests", "Ops.Testing", "Ops.Testing.csproj"));

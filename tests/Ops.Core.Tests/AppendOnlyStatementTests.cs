@@ -95,7 +95,7 @@ public sealed class AppendOnlyStatementTests
                 // same transaction behind its back, so its insert of version 1 meets the database's refusal.
                 Assert.Equal(0, await session.StreamVersionAsync("s", ct));
                 var sneaked = (await session.AppendAsync("sneak", null, [TestEvents.Draft("sneak", new { v = 0 }, t)], ct))[0].Event;
-                var sqlite = (Ops.Core.Storage.Sqlite.SqliteWriteTransaction)session.Transaction;
+                var sqlite = (Ops.Storage.Sqlite.SqliteWriteTransaction)session.Transaction;
                 await using (var move = sqlite.Connection.CreateCommand())
                 {
                     move.Transaction = sqlite.Transaction;

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 using Ops.Core.Storage;
-using Ops.Core.Storage.Sqlite;
+using Ops.Storage.Sqlite;
 using Ops.Core.Tests.Storage.Postgres;
 using Ops.Testing;
 using Ops.TestSupport;
@@ -252,7 +252,7 @@ public sealed class DatabaseTamperMatrixPostgresTests(ITestOutputHelper output, 
             ["Ops:Routes:projections:Provider"] = "postgres",
             ["Ops:Routes:projections:ConnectionString"] = connectionString,
         });
-        await using var admin = await PostgresFixture.AdminAsync((Core.Storage.Postgres.PostgresEngine)h.Kernel.EventLog.Engine);
+        await using var admin = await PostgresFixture.AdminAsync((Ops.Storage.PostgreSQL.PostgresEngine)h.Kernel.EventLog.Engine);
         await new DatabaseTamperMatrix(output).RunAsync("PostgreSQL", h, await DatabaseTamperMatrixTests.PostgresTarget.CreateAsync(admin, h.Kernel.EventLog.Engine), DatabaseTamperMatrixTests.Seed, DatabaseTamperMatrixTests.PostgresPositions);
     }
 }

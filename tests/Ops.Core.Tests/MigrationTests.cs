@@ -1,5 +1,5 @@
 using Ops.Core.Storage;
-using Ops.Core.Storage.Sqlite;
+using Ops.Storage.Sqlite;
 
 namespace Ops.Core.Tests;
 

@@ -170,7 +170,7 @@ public sealed class VerifierDamageTests
         };
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        services.AddOps(new ConfigurationBuilder().AddInMemoryCollection(values).Build()).UseTimeProvider(h.Time);
+        services.AddOps(new ConfigurationBuilder().AddInMemoryCollection(values).Build()).UseTimeProvider(h.Time).UseSqlite();
         services.Configure<KernelOptions>(o => o.ContentRoot = h.Directory);
         return services.BuildServiceProvider().GetRequiredService<OpsKernel>();
     }

@@ -45,7 +45,7 @@ public sealed class OpsRuntimeTests : IAsyncDisposable
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddOps(configuration).UseTimeProvider(_time).AddPack<NotesPack>();
+        services.AddOps(configuration).UseTimeProvider(_time).UseSqlite().AddPack<NotesPack>();
         _services = services.BuildServiceProvider();
     }
 

@@ -8,6 +8,7 @@ using Ops.Core.Commands;
 using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
+using Ops.Core.Storage;
 using Ops.Core.Identity;
 using Ops.Core.Packs;
 
@@ -105,7 +106,12 @@ public sealed class KernelHarness : IAsyncDisposable
         // Composed the one way every host composes the kernel (AddOps); the harness drives it without starting its background services.
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        var ops = services.AddOps(configuration).UseTimeProvider(time);
+        var ops = services.AddOps(configuration).UseTimeProvider(time).UseSqlite();
+        foreach (var provider in OtherStorageProviders())
+        {
+            ops.UseStorage(provider);
+        }
+
         services.Configure<KernelOptions>(o => o.ContentRoot = directory);
         foreach (var (id, pack, exports, dependsOn) in PackDeclarations.InLoadOrder(packs))
         {
@@ -120,6 +126,27 @@ public sealed class KernelHarness : IAsyncDisposable
         var harness = new KernelHarness(directory, kernel, time, admin);
         harness._keys["admin"] = adminKey;
         return harness;
+    }
+
+    /// <summary>
+    /// Every other storage provider the test project references (an <c>Ops.Storage.*</c> assembly among the application's
+    /// dependencies), so a test that routes to PostgreSQL or SQL Server needs only the provider package; SQLite is always there.
+    /// </summary>
+    private static IEnumerable<IStorageProvider> OtherStorageProviders()
+    {
+        var context = Microsoft.Extensions.DependencyModel.DependencyContext.Default;
+        if (context is null)
+        {
+            yield break;
+        }
+
+        foreach (var library in context.RuntimeLibraries.Where(l => l.Name.StartsWith("Ops.Storage.", StringComparison.Ordinal) && l.Name != "Ops.Storage.Sqlite"))
+        {
+            foreach (var type in System.Reflection.Assembly.Load(new System.Reflection.AssemblyName(library.Name)).GetExportedTypes().Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IStorageProvider).IsAssignableFrom(t)))
+            {
+                yield return (IStorageProvider)Activator.CreateInstance(type)!;
+            }
+        }
     }
 
     /// <summary>
@@ -300,7 +327,6 @@ public sealed class KernelHarness : IAsyncDisposable
         }
 
         await Kernel.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

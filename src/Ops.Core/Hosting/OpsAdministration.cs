@@ -372,9 +372,9 @@ public sealed class OpsAdministration
     {
         ArgumentException.ThrowIfNullOrEmpty(file);
         var route = _kernel.Routes.Resolve("event_log");
-        if (route.Provider != "sqlite")
+        if (_kernel.Routes.Providers.For(route.Provider, route.ResourceKind) is not IFileDatabaseProvider files || files.DatabaseFile(route) is not { } database)
         {
-            throw new OpsException(ReasonCodes.BadRequest, $"db backup copies a SQLite log; this log is on {route.Provider}: back it up with its own tools (pg_dump, docs/operations.md \"Backup and restore\"). Nothing was written.");
+            throw new OpsException(ReasonCodes.BadRequest, $"db backup copies a log kept in one database file (SQLite); this log is on {route.Label}: back it up with its own tools (pg_dump, docs/operations.md \"Backup and restore\"). Nothing was written.");
         }
 
         var target = Path.GetFullPath(file);
@@ -384,15 +384,8 @@ public sealed class OpsAdministration
         }
 
         var signed = _kernel.Checkpoints.Directory is null ? null : await _kernel.Checkpoints.SignAsync(skipWhenUnchanged: true, null, cancellationToken);
-        using (var source = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(route.ConnectionString) { Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
-        using (var copy = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = target, Pooling = false }.ToString()))
-        {
-            source.Open();
-            copy.Open();
-            source.BackupDatabase(copy);
-        }
-
-        var report = await VerifyCopyAsync(target, _kernel.Checkpoints.ReadCheckpoints(), _kernel.Checkpoints.TrustedKey(), cancellationToken);
+        files.Copy(database, target);
+        var report = await VerifyCopyAsync(_kernel.Routes.Providers, files, target, _kernel.Checkpoints.ReadCheckpoints(), _kernel.Checkpoints.TrustedKey(), cancellationToken);
         return new OpsBackup(target, report.Head, signed?.Checkpoint.Position, report);
     }
 
@@ -402,6 +395,7 @@ public sealed class OpsAdministration
     /// unless <paramref name="acceptRollback"/>, in which case the checkpoints past its head are moved aside (kept as
     /// evidence) and the rollback is said; then copies the backup over the log's SQLite database.
     /// </summary>
+    /// <param name="providers">The storage providers the routes may name (the worker passes all it ships).</param>
     /// <param name="configuration">The configuration root.</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <param name="file">The backup file (<c>db backup</c>).</param>
@@ -409,13 +403,14 @@ public sealed class OpsAdministration
     /// <param name="cancellationToken">Cancels the verification (nothing is changed then).</param>
     /// <returns>What was restored, and the checkpoints moved aside.</returns>
     /// <exception cref="OpsException"><see cref="ReasonCodes.BadRequest"/> (not SQLite, no such file), <see cref="ReasonCodes.IntegrityViolation"/> (the backup's chain is broken), <see cref="ReasonCodes.MigrationRefused"/> (behind the latest checkpoint without the flag). Nothing was changed.</exception>
-    public static async Task<OpsRestore> RestoreAsync(IConfiguration configuration, string contentRoot, string file, bool acceptRollback, CancellationToken cancellationToken)
+    public static async Task<OpsRestore> RestoreAsync(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot, string file, bool acceptRollback, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(file);
-        var route = Routes(configuration, contentRoot, out _).Resolve("event_log");
-        if (route.Provider != "sqlite")
+        var routes = Routes(providers, configuration, contentRoot, out _);
+        var route = routes.Resolve("event_log");
+        if (routes.Providers.For(route.Provider, route.ResourceKind) is not IFileDatabaseProvider files || files.DatabaseFile(route) is not { } target)
         {
-            throw new OpsException(ReasonCodes.BadRequest, $"db restore replaces a SQLite log; this log is on {route.Provider}: restore it with its own tools (pg_restore, docs/operations.md). Nothing was changed.");
+            throw new OpsException(ReasonCodes.BadRequest, $"db restore replaces a log kept in one database file (SQLite); this log is on {route.Label}: restore it with its own tools (pg_restore, docs/operations.md). Nothing was changed.");
         }
 
         var backup = Path.GetFullPath(file);
@@ -430,7 +425,7 @@ public sealed class OpsAdministration
         var checkpoints = resolved.Directory is null ? [] : CheckpointStore.Read(resolved.Directory);
         using var keyFile = CheckpointKey.Load(resolved.KeyFile);
         using var key = TrustedCheckpointKey.Ring(keyFile, options.TrustedKeys);
-        var report = await VerifyCopyAsync(backup, checkpoints, key, cancellationToken);
+        var report = await VerifyCopyAsync(routes.Providers, files, backup, checkpoints, key, cancellationToken);
         if (!report.IsIntact)
         {
             throw new OpsException(ReasonCodes.IntegrityViolation, $"the backup {backup} does not verify ({string.Join("; ", report.Findings.Select(f => f.ToString()))}). Nothing was changed.");
@@ -454,23 +449,16 @@ public sealed class OpsAdministration
             }
         }
 
-        var target = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(route.ConnectionString).DataSource;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
-        using (var source = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = backup, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
-        using (var destination = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = target, Pooling = false }.ToString()))
-        {
-            source.Open();
-            destination.Open();
-            source.BackupDatabase(destination);
-        }
+        files.Copy(backup, target);
 
         return new OpsRestore(Path.GetFullPath(target), report.Head, ahead.Count, movedTo);
     }
 
     /// <summary>The chain of a SQLite copy of the log, against the checkpoints at or before its head (those after it are the live log's, not the copy's).</summary>
-    private static async Task<IntegrityReport> VerifyCopyAsync(string file, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, CancellationToken cancellationToken)
+    private static async Task<IntegrityReport> VerifyCopyAsync(StorageProviders providers, IFileDatabaseProvider files, string file, IReadOnlyList<CheckpointFile> checkpoints, TrustedCheckpointKey? key, CancellationToken cancellationToken)
     {
-        using var engine = StorageEngines.Open(new ResolvedRoute("event_log", "sqlite", new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString(), false), "NORMAL", TimeProvider.System);
+        using var engine = providers.Open(files.RouteFor("event_log", file), new StorageContext("NORMAL", TimeProvider.System));
         var head = await engine.Events.HeadPositionAsync(cancellationToken);
         return await LogIntegrity.VerifyAsync(engine.Events, [.. checkpoints.Where(c => c.Checkpoint is null || c.Checkpoint.Position <= head)], key, null, cancellationToken);
     }
@@ -479,81 +467,84 @@ public sealed class OpsAdministration
     /// <c>db migrate</c>: migrates every routed database (<c>Ops:Routes</c>) up to the latest migration, or to
     /// <paramref name="to"/>; <c>0</c> removes every table. Opens no kernel.
     /// </summary>
+    /// <param name="providers">The storage providers the routes may name (the worker passes all it ships).</param>
     /// <param name="configuration">The configuration root.</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <param name="to">A migration id, <c>0</c>, or null for the latest.</param>
     /// <returns>Each database with its applied migrations afterwards.</returns>
     /// <exception cref="OpsException">A destructive step was refused, or the migration lock is held.</exception>
     /// <exception cref="RouteMissingException">A core resource kind has no route.</exception>
-    public static IReadOnlyList<OpsDatabaseState> Migrate(IConfiguration configuration, string contentRoot, string? to) =>
-        [.. ForEachDatabase(configuration, contentRoot, engine =>
+    public static IReadOnlyList<OpsDatabaseState> Migrate(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot, string? to) =>
+        [.. ForEachDatabase(providers, configuration, contentRoot, engine =>
         {
             engine.Migrate(to);
             return new OpsDatabaseState(engine.Description, engine.AppliedMigrations(), false);
         })];
 
     /// <summary><c>db unlock</c>: releases the schema-migration lock a killed migration left behind, on every routed database. Run it only when no migration runs.</summary>
+    /// <param name="providers">The storage providers the routes may name (the worker passes all it ships).</param>
     /// <param name="configuration">The configuration root.</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <returns>Each database, with whether a lock was released.</returns>
-    public static IReadOnlyList<OpsDatabaseState> ReleaseMigrationLocks(IConfiguration configuration, string contentRoot) =>
-        [.. ForEachDatabase(configuration, contentRoot, engine => new OpsDatabaseState(engine.Description, engine.AppliedMigrations(), engine.ReleaseMigrationLock()))];
+    public static IReadOnlyList<OpsDatabaseState> ReleaseMigrationLocks(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot) =>
+        [.. ForEachDatabase(providers, configuration, contentRoot, engine => new OpsDatabaseState(engine.Description, engine.AppliedMigrations(), engine.ReleaseMigrationLock()))];
 
     /// <summary>The log's database file when its route is a SQLite file that does not exist yet; null otherwise (so a command other than <c>init</c> can refuse to create one).</summary>
+    /// <param name="providers">The storage providers the routes may name (the worker passes all it ships).</param>
     /// <param name="configuration">The configuration root.</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <returns>The missing file's path, or null.</returns>
-    public static string? MissingDatabase(IConfiguration configuration, string contentRoot)
+    public static string? MissingDatabase(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot)
     {
-        var route = Routes(configuration, contentRoot, out _).Resolve("event_log");
-        if (route.Provider != "sqlite")
-        {
-            return null;
-        }
-
-        var path = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(route.ConnectionString).DataSource;
-        return File.Exists(path) ? null : path;
+        var routes = Routes(providers, configuration, contentRoot, out _);
+        var route = routes.Resolve("event_log");
+        return routes.Providers.For(route.Provider, route.ResourceKind) is IFileDatabaseProvider files && files.DatabaseFile(route) is { } path && !File.Exists(path) ? path : null;
     }
 
     /// <summary>
     /// The packs the log records as installed, read before the kernel is composed, so a host loads exactly those
     /// (pack id and content hash from the install record, never from the pack folder).
     /// </summary>
+    /// <param name="providers">The storage providers the routes may name (the worker passes all it ships).</param>
     /// <param name="configuration">The configuration root.</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <returns>By pack id; empty when the log does not exist yet.</returns>
-    public static IReadOnlyDictionary<string, PackInstalled> ReadInstalledPacks(IConfiguration configuration, string contentRoot) =>
-        InstalledPackReader.Read(configuration, contentRoot).Packs;
+    public static IReadOnlyDictionary<string, PackInstalled> ReadInstalledPacks(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot) =>
+        ReadInstalledPackSet(providers, configuration, contentRoot).Packs;
 
     /// <summary>
     /// As <see cref="ReadInstalledPacks"/>, with the contract bindings: which installed pack each contract assembly name is
     /// bound to, so the loader takes a contract only from its exporter's recorded file (issue 16 item 4).
     /// </summary>
+    /// <param name="providers">The storage providers the routes may name (the worker passes all it ships).</param>
     /// <param name="configuration">The configuration root.</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <returns>Empty when the log does not exist yet.</returns>
-    public static InstalledPackSet ReadInstalledPackSet(IConfiguration configuration, string contentRoot) =>
-        InstalledPackReader.Read(configuration, contentRoot);
-
-    private static IEnumerable<OpsDatabaseState> ForEachDatabase(IConfiguration configuration, string contentRoot, Func<IStorageEngine, OpsDatabaseState> action)
+    public static InstalledPackSet ReadInstalledPackSet(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot)
     {
-        var routes = Routes(configuration, contentRoot, out var options);
+        var routes = Routes(providers, configuration, contentRoot, out var options);
+        return InstalledPackReader.Read(routes, options);
+    }
+
+    private static IEnumerable<OpsDatabaseState> ForEachDatabase(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot, Func<IStorageEngine, OpsDatabaseState> action)
+    {
+        var routes = Routes(providers, configuration, contentRoot, out var options);
         var states = new List<OpsDatabaseState>();
         foreach (var route in routes.All.DistinctBy(r => r.Provider + "|" + r.ConnectionString))
         {
-            using var engine = StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
+            using var engine = routes.Providers.Open(route, new StorageContext(options.Synchronous, TimeProvider.System));
             states.Add(action(engine));
         }
 
         return states;
     }
 
-    private static RoutingRegistry Routes(IConfiguration configuration, string contentRoot, out KernelOptions options)
+    private static RoutingRegistry Routes(IEnumerable<IStorageProvider> providers, IConfiguration configuration, string contentRoot, out KernelOptions options)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         options = new KernelOptions();
         configuration.GetSection("Ops").Bind(options);
-        return new RoutingRegistry(configuration.GetSection("Ops"), options.Mode, contentRoot);
+        return new RoutingRegistry(configuration.GetSection("Ops"), options.Mode, contentRoot, new StorageProviders(providers));
     }
 
     private string Registered(string projection)

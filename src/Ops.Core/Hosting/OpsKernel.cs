@@ -39,7 +39,7 @@ internal sealed class OpsKernel : IAsyncDisposable
             var key = route.Provider + "|" + route.ConnectionString;
             if (!_engines.TryGetValue(key, out var engine))
             {
-                engine = StorageEngines.Open(route, options.Synchronous, time);
+                engine = routes.Providers.Open(route, new StorageContext(options.Synchronous, time));
                 engine.Migrate();
                 _engines[key] = engine;
             }
@@ -104,7 +104,7 @@ internal sealed class OpsKernel : IAsyncDisposable
     /// <summary>The public face of egress for operators.</summary>
     public Egress.EgressOperations Operations { get; }
 
-    public static OpsKernel Open(IConfiguration configuration, KernelRegistry registry, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
+    public static OpsKernel Open(IConfiguration configuration, KernelRegistry registry, StorageProviders providers, TimeProvider time, ILoggerFactory loggerFactory, string contentRoot)
     {
         var opsSection = configuration.GetSection("Ops");
         var options = new KernelOptions();
@@ -126,7 +126,7 @@ internal sealed class OpsKernel : IAsyncDisposable
             throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", errors.Select(e => e.ErrorMessage)) + " Nothing was started.");
         }
 
-        var routes = new RoutingRegistry(opsSection, options.Mode, contentRoot);
+        var routes = new RoutingRegistry(opsSection, options.Mode, contentRoot, providers);
         return new OpsKernel(options, checkpoints, egress, routes, registry, opsSection, time, loggerFactory, contentRoot);
     }
 

@@ -65,6 +65,16 @@ public interface IOpsBuilder
     IOpsBuilder UseTimeProvider(TimeProvider time);
 
     /// <summary>
+    /// Adds a storage provider (issue 21 item 1): routes naming one of its <see cref="Ops.Core.Storage.IStorageProvider.Names"/>
+    /// open its engine. Applications call the provider package's own method instead (<c>UseSqlite()</c> from
+    /// AlignTrue.Ops.Storage.Sqlite, <c>UsePostgreSQL()</c>, <c>UseSqlServer()</c>); without a provider the kernel
+    /// refuses to start, naming the route. A name two providers answer goes to the first added.
+    /// </summary>
+    /// <param name="provider">The provider.</param>
+    /// <returns>This builder.</returns>
+    IOpsBuilder UseStorage(Ops.Core.Storage.IStorageProvider provider);
+
+    /// <summary>
     /// Adds an in-process pack. Its id is <paramref name="packId"/>, or the type's name without a trailing <c>Pack</c>,
     /// lowercased (<c>NotesPack</c> → <c>notes</c>); its settings come from <c>Ops:Packs:&lt;id&gt;</c>.
     /// </summary>
@@ -122,6 +132,13 @@ internal sealed class OpsBuilder(IServiceCollection services, IConfiguration con
         return this;
     }
 
+    public IOpsBuilder UseStorage(Ops.Core.Storage.IStorageProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        Services.AddSingleton(provider);
+        return this;
+    }
+
     public IOpsBuilder AddPack<TPack>(string? packId = null)
         where TPack : IOpsPack, new()
     {
@@ -144,7 +161,7 @@ internal sealed class OpsBuilder(IServiceCollection services, IConfiguration con
         _loggers.Target = loggers;
         var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<KernelOptions>>().Value;
         var contentRoot = options.ContentRoot ?? services.GetService<IHostEnvironment>()?.ContentRootPath ?? System.IO.Directory.GetCurrentDirectory();
-        return OpsKernel.Open(Configuration, Registry, Time, loggers, contentRoot);
+        return OpsKernel.Open(Configuration, Registry, new Ops.Core.Routing.StorageProviders(services.GetServices<Ops.Core.Storage.IStorageProvider>()), Time, loggers, contentRoot);
     }
 
     internal static string DefaultPackId(Type type)

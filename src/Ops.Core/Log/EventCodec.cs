@@ -6,7 +6,7 @@ using Ops.Core.Log.Integrity;
 namespace Ops.Core.Log;
 
 /// <summary>Stored form of envelopes: RFC 8785 canonical JSON, so exports and hashes are byte-stable.</summary>
-internal static class EventCodec
+public static class EventCodec
 {
     public static byte[] Encode(EventEnvelope envelope) => CanonicalJson.SerializeToCanonical(envelope);
 

@@ -11,7 +11,7 @@ namespace Ops.Core.Log;
 /// 8-byte little endian, strings as a 4-byte length then UTF-8. Every stored column is covered, so
 /// an edit of any of them breaks the chain at that row.
 /// </summary>
-internal static class LogChain
+public static class LogChain
 {
     public const int HashSize = 32;
 
@@ -109,7 +109,7 @@ internal static class LogChain
 }
 
 /// <summary>The stored columns of one log row, as the chain hashes them.</summary>
-internal readonly record struct ChainRow(
+public readonly record struct ChainRow(
     long Position,
     byte[] EventId,
     string StreamId,

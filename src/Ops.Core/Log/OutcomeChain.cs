@@ -10,7 +10,7 @@ namespace Ops.Core.Log;
 /// little endian, texts and the outcome blob as a 4-byte length then their bytes (texts UTF-8). seq
 /// counts from 1; the first row's prev_hash is 32 zero bytes. Every stored column is covered.
 /// </summary>
-internal static class OutcomeChain
+public static class OutcomeChain
 {
     public static byte[] RowHash(ReadOnlySpan<byte> previous, in OutcomeRow row)
     {
@@ -39,4 +39,4 @@ internal static class OutcomeChain
 }
 
 /// <summary>The stored columns of one command outcome, as the outcome chain hashes them.</summary>
-internal readonly record struct OutcomeRow(long Seq, string CommandId, string ContentHash, string CommandType, string Status, byte[] Outcome, long DecidedAtTicks);
+public readonly record struct OutcomeRow(long Seq, string CommandId, string ContentHash, string CommandType, string Status, byte[] Outcome, long DecidedAtTicks);

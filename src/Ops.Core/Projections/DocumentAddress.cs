@@ -11,7 +11,7 @@ namespace Ops.Core.Projections;
 /// <param name="TenantId">The events' tenant, or <see cref="AllTenants"/> for a projection that spans tenants.</param>
 /// <param name="Mode">The events' mode.</param>
 /// <param name="Key">The pack's document key.</param>
-internal readonly record struct DocumentAddress(string TenantId, string Mode, string Key)
+public readonly record struct DocumentAddress(string TenantId, string Mode, string Key)
 {
     /// <summary>
     /// tenant_id of every document of a <see cref="ProjectionTenancy.SpansTenants"/> projection. A
@@ -33,7 +33,7 @@ internal readonly record struct DocumentAddress(string TenantId, string Mode, st
     });
 
     /// <summary>The address an event of <paramref name="projection"/> with key <paramref name="key"/> folds into.</summary>
-    public static DocumentAddress Of(ProjectionRegistration projection, EventEnvelope envelope, string key) =>
+    internal static DocumentAddress Of(ProjectionRegistration projection, EventEnvelope envelope, string key) =>
         new(projection.Tenancy == ProjectionTenancy.SpansTenants ? AllTenants : envelope.Scope.TenantId, envelope.Scope.Mode, key);
 
     /// <summary><c>tenant/mode/key</c>, for messages.</summary>

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Configuration;
+using Ops.Core.Storage;
 
 namespace Ops.Core.Routing;
 
 /// <summary>
 /// The sole backend selector (seed 001): every resource kind is routed explicitly under
 /// <c>Ops:Routes</c>. A missing route throws <see cref="RouteMissingException"/>; a <c>memory</c> route
-/// outside mode <c>lab</c> throws <see cref="InvalidOperationException"/>.
+/// outside mode <c>lab</c> throws <see cref="InvalidOperationException"/>. Each route is resolved by the registered
+/// provider that answers its provider name (<see cref="StorageProviders"/>).
 /// </summary>
 internal sealed class RoutingRegistry
 {
@@ -14,18 +16,34 @@ internal sealed class RoutingRegistry
 
     private readonly Dictionary<string, ResolvedRoute> _routes = new(StringComparer.Ordinal);
 
-    public RoutingRegistry(IConfiguration opsSection, string mode, string contentRoot)
+    public RoutingRegistry(IConfiguration opsSection, string mode, string contentRoot, StorageProviders providers)
     {
         Mode = mode;
+        Providers = providers;
         foreach (var child in opsSection.GetSection("Routes").GetChildren())
         {
             var options = new RouteOptions();
             child.Bind(options);
-            _routes[child.Key] = ResolvedRoute.Create(child.Key, options, mode, contentRoot);
+            var name = options.Provider?.Trim().ToLowerInvariant();
+            if (string.IsNullOrEmpty(name))
+            {
+                throw new InvalidOperationException($"Route '{child.Key}' names no provider (Ops:Routes:{child.Key}:Provider); the providers registered are {string.Join(", ", providers.Names.Order(StringComparer.Ordinal))}. Nothing was started.");
+            }
+
+            var route = providers.For(name, child.Key).Resolve(child.Key, name, options, contentRoot);
+            if (route.IsLab && !string.Equals(mode, "lab", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"Route '{child.Key}' uses provider {name}, which exists only in mode 'lab' (seed 001: no downgrade to memory); the mode is '{mode}'. Route it to a durable provider, or set Ops:Mode=lab for an explicitly non-durable run. Nothing was started.");
+            }
+
+            _routes[child.Key] = route;
         }
     }
 
     public string Mode { get; }
+
+    /// <summary>The providers the routes were resolved with; they open the engines.</summary>
+    public StorageProviders Providers { get; }
 
     public IEnumerable<ResolvedRoute> All => _routes.Values;
 
@@ -43,66 +61,51 @@ internal sealed class RoutingRegistry
     }
 }
 
-/// <summary>A validated route.</summary>
-internal sealed record ResolvedRoute(string ResourceKind, string Provider, string ConnectionString, bool IsLab)
+/// <summary>
+/// A validated route (seed 001): the resource kind, the provider name, and the connection string the provider resolved
+/// (relative paths made absolute). Its text form never shows the connection string, which may hold a password.
+/// </summary>
+/// <param name="ResourceKind">The routed kind, for example <c>event_log</c>.</param>
+/// <param name="Provider">The provider's name, lowercase (<c>sqlite</c>, <c>memory</c>, <c>postgres</c>, <c>sqlserver</c>).</param>
+/// <param name="ConnectionString">The provider's connection string; a secret when it holds a password: never log it.</param>
+/// <param name="IsLab">Whether the database is not durable (lab mode only).</param>
+public sealed record ResolvedRoute(string ResourceKind, string Provider, string ConnectionString, bool IsLab)
 {
+    /// <summary>The provider's name, with <c>(LAB: not durable)</c> for a lab route, for status lines.</summary>
     public string Label => IsLab ? $"{Provider} (LAB: not durable)" : Provider;
 
-    public static ResolvedRoute Create(string kind, RouteOptions options, string mode, string contentRoot)
+    /// <inheritdoc/>
+    public override string ToString() => $"{ResourceKind} → {Label}";
+}
+
+/// <summary>The registered storage providers, by the names they answer (issue 21 item 1).</summary>
+internal sealed class StorageProviders
+{
+    private readonly Dictionary<string, IStorageProvider> _byName = new(StringComparer.Ordinal);
+
+    public StorageProviders(IEnumerable<IStorageProvider> providers)
     {
-        switch (options.Provider?.Trim().ToLowerInvariant())
+        ArgumentNullException.ThrowIfNull(providers);
+        foreach (var provider in providers)
         {
-            case "sqlite":
-                if (string.IsNullOrWhiteSpace(options.ConnectionString))
-                {
-                    throw new InvalidOperationException($"Route '{kind}' uses provider sqlite but has no ConnectionString (Ops:Routes:{kind}:ConnectionString). Nothing was started.");
-                }
-
-                return new ResolvedRoute(kind, "sqlite", Storage.Sqlite.SqliteDatabase.ResolveFileConnectionString(options.ConnectionString, contentRoot), false);
-            case "postgres":
-                if (string.IsNullOrWhiteSpace(options.ConnectionString))
-                {
-                    throw new InvalidOperationException($"Route '{kind}' uses provider postgres but has no ConnectionString (Ops:Routes:{kind}:ConnectionString, an Npgsql connection string such as Host=db1;Database=ops;Username=ops). Nothing was started.");
-                }
-
-                try
-                {
-                    _ = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
-                }
-                catch (ArgumentException)
-                {
-                    // Not echoed: the string may hold a password.
-                    throw new InvalidOperationException($"Route '{kind}' uses provider postgres, but its ConnectionString does not parse as an Npgsql connection string. Nothing was started.");
-                }
-
-                return new ResolvedRoute(kind, "postgres", options.ConnectionString, false);
-            case "sqlserver":
-                if (string.IsNullOrWhiteSpace(options.ConnectionString))
-                {
-                    throw new InvalidOperationException($"Route '{kind}' uses provider sqlserver but has no ConnectionString (Ops:Routes:{kind}:ConnectionString, a SqlClient connection string such as Server=db1;Database=ops;User ID=ops;Password=...;Encrypt=true). Nothing was started.");
-                }
-
-                try
-                {
-                    _ = new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(options.ConnectionString);
-                }
-                catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException)
-                {
-                    // Not echoed: the string may hold a password.
-                    throw new InvalidOperationException($"Route '{kind}' uses provider sqlserver, but its ConnectionString does not parse as a SqlClient connection string. Nothing was started.");
-                }
-
-                return new ResolvedRoute(kind, "sqlserver", options.ConnectionString, false);
-            case "memory":
-                if (!string.Equals(mode, "lab", StringComparison.Ordinal))
-                {
-                    throw new InvalidOperationException($"Route '{kind}' uses provider memory, which exists only in mode 'lab' (seed 001: no downgrade to memory); the mode is '{mode}'. Route it to sqlite, or set Ops:Mode=lab for an explicitly non-durable run. Nothing was started.");
-                }
-
-                var name = string.IsNullOrWhiteSpace(options.ConnectionString) ? kind : options.ConnectionString.Trim();
-                return new ResolvedRoute(kind, "memory", $"Data Source=ops-lab-{name};Mode=Memory;Cache=Shared", true);
-            default:
-                throw new InvalidOperationException($"Route '{kind}' has provider '{options.Provider}'; supported providers are sqlite, postgres, sqlserver and memory (lab only). Nothing was started.");
+            foreach (var name in provider.Names)
+            {
+                _byName.TryAdd(name, provider);
+            }
         }
     }
+
+    public IReadOnlyCollection<string> Names => _byName.Keys;
+
+    /// <summary>The provider that answers <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidOperationException">None is registered under that name.</exception>
+    public IStorageProvider For(string name, string resourceKind) =>
+        _byName.TryGetValue(name, out var provider)
+            ? provider
+            : throw new InvalidOperationException(_byName.Count == 0
+                ? $"Route '{resourceKind}' has provider '{name}', but no storage provider is registered: add one to the kernel (builder.UseSqlite(), UsePostgreSQL() or UseSqlServer(), from the AlignTrue.Ops.Storage.* packages). Nothing was started."
+                : $"Route '{resourceKind}' has provider '{name}'; the providers registered are {string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal))}. Nothing was started.");
+
+    /// <summary>Opens the engine of <paramref name="route"/>.</summary>
+    public IStorageEngine Open(ResolvedRoute route, StorageContext context) => For(route.Provider, route.ResourceKind).Open(route, context);
 }

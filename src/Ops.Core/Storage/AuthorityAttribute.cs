@@ -1,7 +1,7 @@
 namespace Ops.Core.Storage;
 
 /// <summary>The authority classes of seed 004: who may commit state, and to which tables.</summary>
-internal enum AuthorityClass
+public enum AuthorityClass
 {
     LogAppender = 1,
     ProjectionRunner = 2,
@@ -13,7 +13,7 @@ internal enum AuthorityClass
 /// <param name="authority">The class.</param>
 /// <param name="tables">Tables the type may write.</param>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
-internal sealed class AuthorityAttribute(AuthorityClass authority, params string[] tables) : Attribute
+public sealed class AuthorityAttribute(AuthorityClass authority, params string[] tables) : Attribute
 {
     public AuthorityClass Authority { get; } = authority;
 

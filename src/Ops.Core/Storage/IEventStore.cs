@@ -5,7 +5,7 @@ using Ops.Core.Log.Integrity;
 namespace Ops.Core.Storage;
 
 /// <summary>Reads of the log and of the outcome chain outside the writer; each call sees committed rows only.</summary>
-internal interface IEventStore
+public interface IEventStore
 {
     /// <summary>Events after a position, in position order; <paramref name="limit"/> 1 to 10,000.</summary>
     ValueTask<IReadOnlyList<LoggedEvent>> ReadAsync(long afterPosition, int limit, CancellationToken cancellationToken);

@@ -5,7 +5,7 @@ namespace Ops.Core.Storage;
 /// change of a request goes through <see cref="IOutboxWrites"/> in the writer's transaction, beside the event that
 /// records it.
 /// </summary>
-internal interface IOutboxStore
+public interface IOutboxStore
 {
     /// <summary>The request, or null.</summary>
     ValueTask<EgressRow?> FindAsync(string requestId, CancellationToken cancellationToken);

@@ -6,7 +6,7 @@ namespace Ops.Core.Storage;
 /// it moves only by <see cref="TryMoveAsync"/>, a conditional update on its current status, so of two workers (or a
 /// worker and its restarted self) at most one moves it. Engines prepare nothing here that outlives the transaction.
 /// </summary>
-internal interface IOutboxWrites
+public interface IOutboxWrites
 {
     /// <summary>Inserts a request; false (nothing written) when its request_id or idempotency key is already there.</summary>
     ValueTask<bool> TryEnqueueAsync(EgressRow row, CancellationToken cancellationToken);

@@ -7,7 +7,7 @@ namespace Ops.Core.Storage;
 /// Documents and checkpoint change together in one <see cref="IProjectionWrite"/>; derived data, so an engine may
 /// commit them with a weaker flush than the log's (a lost commit loses its checkpoint with it).
 /// </summary>
-internal interface IProjectionStore
+public interface IProjectionStore
 {
     ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(string projection, CancellationToken cancellationToken);
 
@@ -22,7 +22,7 @@ internal interface IProjectionStore
 }
 
 /// <summary>A projection write transaction.</summary>
-internal interface IProjectionWrite : IAsyncDisposable
+public interface IProjectionWrite : IAsyncDisposable
 {
     ValueTask<byte[]?> LoadAsync(string projection, DocumentAddress address, CancellationToken cancellationToken);
 
@@ -45,7 +45,7 @@ internal interface IProjectionWrite : IAsyncDisposable
 }
 
 /// <summary>A projection read snapshot.</summary>
-internal interface IProjectionRead : IAsyncDisposable
+public interface IProjectionRead : IAsyncDisposable
 {
     ValueTask<ProjectionCheckpoint?> ReadCheckpointAsync(string projection, CancellationToken cancellationToken);
 

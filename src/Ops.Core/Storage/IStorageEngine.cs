@@ -1,14 +1,15 @@
 namespace Ops.Core.Storage;
 
 /// <summary>
-/// The storage seam (issue 8, DESIGN.md §6): one routed database of one engine — SQLite (Storage/Sqlite),
-/// PostgreSQL (Storage/Postgres), SQL Server (Storage/SqlServer). The kernel's logic (the hash chain, group
+/// The storage seam (issue 8, DESIGN.md §6; public for provider packages, issue 21): one routed database of one
+/// engine — SQLite (Ops.Storage.Sqlite), PostgreSQL (Ops.Storage.PostgreSQL), SQL Server (Ops.Storage.SqlServer),
+/// opened by an <see cref="IStorageProvider"/>. The kernel's logic (the hash chain, group
 /// commit, projections, capabilities) is engine-independent and talks to the engine only through this
 /// interface and the role interfaces it hands out; every engine passes the same conformance suite
-/// (tests/Ops.Core.Tests/Storage). Engines refuse, in the database itself, every statement that would change
+/// (tests/Ops.Storage.Conformance.Tests). Engines refuse, in the database itself, every statement that would change
 /// or remove a row of an append-only table.
 /// </summary>
-internal interface IStorageEngine : IDisposable
+public interface IStorageEngine : IDisposable
 {
     /// <summary><c>sqlite</c>, <c>postgres</c> or <c>sqlserver</c>.</summary>
     string Provider { get; }

@@ -11,7 +11,7 @@ namespace Ops.Core.Storage;
 /// set-based pair <see cref="ProbeAsync"/> and <see cref="TryInsertEventsAsync"/>: one call each per unit, whatever
 /// its size (on PostgreSQL one round trip each; issue 8 item 7).
 /// </summary>
-internal interface IWriteTransaction : IAsyncDisposable
+public interface IWriteTransaction : IAsyncDisposable
 {
     ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken);
 

@@ -6,7 +6,7 @@ namespace Ops.Core.Storage;
 /// PostgreSQL's transaction-scoped advisory lock on the chain, so several workers on several machines append
 /// one chain, batch after batch, and positions commit in order.
 /// </summary>
-internal interface IWriterConnection : IAsyncDisposable
+public interface IWriterConnection : IAsyncDisposable
 {
     /// <summary>Begins one batch transaction, waiting for the engine's append lock.</summary>
     ValueTask<IWriteTransaction> BeginAsync(CancellationToken cancellationToken);

@@ -18,7 +18,7 @@ namespace Ops.Core.Storage;
 /// <param name="CreatedAtTicks">Enqueued (UTC ticks).</param>
 /// <param name="UpdatedAtTicks">Last move (UTC ticks).</param>
 /// <param name="DispatchedAtTicks">First dispatch (UTC ticks), what quotas count.</param>
-internal sealed record EgressRow(
+public sealed record EgressRow(
     string RequestId,
     string TenantId,
     string PackId,
@@ -42,7 +42,7 @@ internal sealed record EgressRow(
 /// <param name="From">The status it must be in.</param>
 /// <param name="To">The status it moves to.</param>
 /// <param name="AtTicks">When (UTC ticks).</param>
-internal sealed record EgressMove(string RequestId, string From, string To, long AtTicks)
+public sealed record EgressMove(string RequestId, string From, string To, long AtTicks)
 {
     /// <summary>The status to return to on release (set when moving to held; cleared otherwise).</summary>
     public string? HeldFrom { get; init; }
@@ -67,4 +67,4 @@ internal sealed record EgressMove(string RequestId, string From, string To, long
 /// <param name="Scope"><c>global</c>, <c>pack:&lt;pack_id&gt;</c> or <c>destination:&lt;destination&gt;</c>.</param>
 /// <param name="Reason">Why it was engaged.</param>
 /// <param name="EngagedAtTicks">When (UTC ticks).</param>
-internal sealed record EgressSwitch(string Scope, string Reason, long EngagedAtTicks);
+public sealed record EgressSwitch(string Scope, string Reason, long EngagedAtTicks);

@@ -9,7 +9,7 @@ namespace Ops.Core.Storage;
 /// another user could open it; nothing is created world-readable and chmod-ed afterwards. On Windows
 /// the modes do not apply and the files inherit the folder's ACL.
 /// </summary>
-internal static class PrivateFiles
+public static class PrivateFiles
 {
     /// <summary>rw for the owner only (0600).</summary>
     public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;

@@ -4,16 +4,16 @@ using Ops.Core.Log;
 namespace Ops.Core.Storage;
 
 /// <summary>A log row as stored: the chained columns and the two hashes.</summary>
-internal sealed record StoredRow(ChainRow Row, byte[] PrevHash, byte[] RowHash);
+public sealed record StoredRow(ChainRow Row, byte[] PrevHash, byte[] RowHash);
 
 /// <summary>
 /// The answer of <see cref="IWriteTransaction.ProbeAsync"/>: each stream asked with its last version (0 when it has
 /// none), and the stored events among the event_ids asked, by event_id bytes (<see cref="EventIdComparer"/>).
 /// </summary>
-internal sealed record AppendProbe(IReadOnlyDictionary<string, long> Versions, IReadOnlyDictionary<byte[], LoggedEvent> Existing);
+public sealed record AppendProbe(IReadOnlyDictionary<string, long> Versions, IReadOnlyDictionary<byte[], LoggedEvent> Existing);
 
 /// <summary>Compares event_ids (and other hash keys) by their bytes.</summary>
-internal sealed class EventIdComparer : IEqualityComparer<byte[]>
+public sealed class EventIdComparer : IEqualityComparer<byte[]>
 {
     public static readonly EventIdComparer Instance = new();
 
@@ -31,7 +31,7 @@ internal sealed class EventIdComparer : IEqualityComparer<byte[]>
 /// The set-based append calls of <see cref="IWriteTransaction"/> as a loop over its row calls, for engines where a
 /// statement is no network round trip (SQLite) or where the loop is not slower than a set statement would be.
 /// </summary>
-internal static class RowAtATime
+public static class RowAtATime
 {
     private const string Savepoint = "ops_rows";
 
@@ -92,10 +92,10 @@ internal static class RowAtATime
 }
 
 /// <summary>A command outcome as the idempotency lookup needs it.</summary>
-internal sealed record StoredOutcome(CommandOutcome Outcome, string ContentHash);
+public sealed record StoredOutcome(CommandOutcome Outcome, string ContentHash);
 
 /// <summary>A chained outcome row as stored.</summary>
-internal sealed record StoredOutcomeRow(OutcomeRow Row, byte[] PrevHash, byte[] RowHash);
+public sealed record StoredOutcomeRow(OutcomeRow Row, byte[] PrevHash, byte[] RowHash);
 
 /// <summary>A connector's durable cursor (constitution A8).</summary>
 /// <param name="ConnectorId">The connector.</param>
@@ -104,7 +104,7 @@ internal sealed record StoredOutcomeRow(OutcomeRow Row, byte[] PrevHash, byte[] 
 /// <param name="Pages">Pages pulled by the current or last sync.</param>
 /// <param name="UpdatedAtTicks">When it was written (UTC ticks).</param>
 /// <param name="CompletedAtTicks">When the last sync completed, if it did.</param>
-internal sealed record ConnectorCursor(string ConnectorId, string? Cursor, string? Watermark, int Pages, long UpdatedAtTicks, long? CompletedAtTicks);
+public sealed record ConnectorCursor(string ConnectorId, string? Cursor, string? Watermark, int Pages, long UpdatedAtTicks, long? CompletedAtTicks);
 
 /// <summary>A projection's checkpoint: the version that wrote it and the log position it covers.</summary>
-internal readonly record struct ProjectionCheckpoint(int Version, long Position, long UpdatedAtTicks);
+public readonly record struct ProjectionCheckpoint(int Version, long Position, long UpdatedAtTicks);

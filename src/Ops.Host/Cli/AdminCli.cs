@@ -355,7 +355,7 @@ internal static class AdminCli
         {
             try
             {
-                foreach (var database in OpsAdministration.Migrate(HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory(), parse.GetValue(to)))
+                foreach (var database in OpsAdministration.Migrate(HostComposition.StorageProviders, HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory(), parse.GetValue(to)))
                 {
                     var applied = database.AppliedMigrations;
                     output.WriteLine($"{database.Database}: {applied.Count} migration(s) applied{(applied.Count > 0 ? ", latest " + applied[^1] : string.Empty)}.");
@@ -372,7 +372,7 @@ internal static class AdminCli
         var unlock = new Command("unlock", "Release the schema-migration lock that a killed migration left behind (only when no migration is running).");
         unlock.SetAction(parse =>
         {
-            foreach (var database in OpsAdministration.ReleaseMigrationLocks(HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory()))
+            foreach (var database in OpsAdministration.ReleaseMigrationLocks(HostComposition.StorageProviders, HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory()))
             {
                 output.WriteLine($"{database.Database}: {(database.LockReleased ? "released a stale migration lock" : "no migration lock was held")}.");
             }
@@ -397,7 +397,7 @@ internal static class AdminCli
         {
             try
             {
-                var done = await OpsAdministration.RestoreAsync(HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory(), parse.GetValue(restoreFile)!, parse.GetValue(acceptRollback), ct);
+                var done = await OpsAdministration.RestoreAsync(HostComposition.StorageProviders, HostComposition.BuildConfiguration(), Directory.GetCurrentDirectory(), parse.GetValue(restoreFile)!, parse.GetValue(acceptRollback), ct);
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Restored {done.Database} from the backup: head at position {done.Head}."));
                 if (done.MovedTo is { } moved)
                 {

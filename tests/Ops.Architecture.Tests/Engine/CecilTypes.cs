@@ -78,7 +78,7 @@ internal static class CecilTypes
 
     /// <summary>
     /// True when <paramref name="name"/> is <paramref name="pattern"/> or lies under it: the namespace
-    /// <c>Ops.Core.Storage</c> covers <c>Ops.Core.Storage.SqliteDatabase</c> and <c>Ops.Core.Storage.Migrations.X</c>,
+    /// <c>Ops.Core.Storage</c> covers <c>Ops.Storage.SqliteDatabase</c> and <c>Ops.Core.Storage.Migrations.X</c>,
     /// a type covers its nested types, and <c>Ops.Core</c> does not cover <c>Ops.CoreX</c>.
     /// </summary>
     public static bool IsUnder(string name, string pattern) =>

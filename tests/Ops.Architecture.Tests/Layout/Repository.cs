@@ -29,11 +29,22 @@ internal static class Repository
             ? OutputOf(Path.Combine(Root, "src", "Ops.Shared", "Ops.Shared.csproj"))
             : null;
 
-    /// <summary>Ops.Core, Ops.Shared and Ops.Host, those whose project exists, by assembly name.</summary>
+    /// <summary>
+    /// Ops.Core, Ops.Shared and Ops.Host, those whose project exists, and every storage provider (<c>src/Ops.Storage.*</c>,
+    /// found, not listed, so a new engine is covered the day it is added), by assembly name.
+    /// </summary>
     public static IReadOnlyDictionary<string, string> KernelAssemblies { get; } = new[] { "Ops.Core", "Ops.Shared", "Ops.Host" }
         .Select(name => Path.Combine(Root, "src", name, name + ".csproj"))
+        .Concat(StorageProviderProjects)
         .Where(File.Exists)
         .ToDictionary(p => Path.GetFileNameWithoutExtension(p), OutputOf, StringComparer.Ordinal);
+
+    /// <summary>Every <c>src/Ops.Storage.*/Ops.Storage.*.csproj</c>: the storage providers and what they share (issue 21 item 1).</summary>
+    public static IReadOnlyList<string> StorageProviderProjects =>
+        [.. Directory.EnumerateDirectories(Path.Combine(Root, "src"), "Ops.Storage.*")
+            .Select(d => Path.Combine(d, Path.GetFileName(d) + ".csproj"))
+            .Where(File.Exists)
+            .Order(StringComparer.Ordinal)];
 
     /// <summary>Every pack implementation project (<c>packs/*/*/*.csproj</c> that is not a <c>*.Contracts</c> project).</summary>
     public static IReadOnlyList<PackProject> Packs { get; } = DiscoverPacks();

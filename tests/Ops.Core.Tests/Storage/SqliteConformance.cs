@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Ops.Core.Storage;
-using Ops.Core.Storage.Sqlite;
+using Ops.Storage.Sqlite;
 
 namespace Ops.Core.Tests.Storage;
 

@@ -6,4 +6,4 @@ namespace Ops.Core.Log.Checkpoints;
 /// <param name="HeadEventType">The last event's type, or null when empty.</param>
 /// <param name="OutcomesSeq">Last chained outcome seq, 0 when none.</param>
 /// <param name="OutcomesHash">Its row_hash (32 zero bytes when none).</param>
-internal sealed record LogHeads(long Position, byte[] RowHash, string? HeadEventType, long OutcomesSeq, byte[] OutcomesHash);
+public sealed record LogHeads(long Position, byte[] RowHash, string? HeadEventType, long OutcomesSeq, byte[] OutcomesHash);

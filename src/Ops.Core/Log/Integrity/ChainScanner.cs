@@ -8,7 +8,7 @@ namespace Ops.Core.Log.Integrity;
 /// Its state is only (next position, previous hash): a scan that starts from a verified row's state
 /// gives the result a scan from position 1 would.
 /// </summary>
-internal sealed class ChainScanner
+public sealed class ChainScanner
 {
     private readonly byte[] _previous = new byte[LogChain.HashSize];
     private readonly byte[] _recomputed = new byte[LogChain.HashSize];

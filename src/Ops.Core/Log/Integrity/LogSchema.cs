@@ -9,7 +9,7 @@ namespace Ops.Core.Log.Integrity;
 /// evidence. A trigger dropped, disabled or rewritten by any route (DROP TRIGGER, a renamed table copied back, SQLite's
 /// writable_schema, CREATE OR REPLACE of a trigger function) changes a line.
 /// </summary>
-internal sealed record LogSchema(IReadOnlyList<string> Lines)
+public sealed record LogSchema(IReadOnlyList<string> Lines)
 {
     /// <summary>SHA-256 over the lines joined by newlines, 64 hex: what a checkpoint signs.</summary>
     public string Hash { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', Lines))));

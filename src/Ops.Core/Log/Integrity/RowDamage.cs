@@ -12,7 +12,7 @@ namespace Ops.Core.Log.Integrity;
 /// value of the wrong type becomes one <see cref="OpsException"/> with <see cref="ReasonCodes.RowUnreadable"/> that
 /// names the row's position and what is wrong with it, whatever read it (log verify, the start check, any CLI verb).
 /// </summary>
-internal static class RowDamage
+public static class RowDamage
 {
     private const string PositionKey = "ops.position";
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Microsoft.Extensions.Configuration;
 using Ops.Core.Capabilities;
 using Ops.Core.Hosting;
 using Ops.Core.Log;
@@ -15,13 +14,10 @@ namespace Ops.Core.Packs.Install;
 /// </summary>
 internal static class InstalledPackReader
 {
-    public static InstalledPackSet Read(IConfiguration configuration, string contentRoot)
+    public static InstalledPackSet Read(RoutingRegistry routes, KernelOptions options)
     {
-        var opsSection = configuration.GetSection("Ops");
-        var options = new KernelOptions();
-        opsSection.Bind(options);
-        var route = new RoutingRegistry(opsSection, options.Mode, contentRoot).Resolve("event_log");
-        using var engine = StorageEngines.Open(route, options.Synchronous, TimeProvider.System);
+        var route = routes.Resolve("event_log");
+        using var engine = routes.Providers.Open(route, new StorageContext(options.Synchronous, TimeProvider.System));
         if (engine.IsInMemory || engine.AppliedMigrations().Count == 0)
         {
             // A private in-memory log starts empty in every process, and an unmigrated one holds nothing: nothing is installed yet.

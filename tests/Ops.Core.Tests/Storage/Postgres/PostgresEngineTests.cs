@@ -5,7 +5,7 @@ using Ops.Core.Log;
 using Ops.Core.Log.Integrity;
 using Ops.Core.Projections;
 using Ops.Core.Storage;
-using Ops.Core.Storage.Postgres;
+using Ops.Storage.PostgreSQL;
 using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;
@@ -417,7 +417,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IClassFixture
 
     /// <summary>P0001's Down as EF Core would run it.</summary>
     private static string DownSql() =>
-        string.Join(";\n", new Ops.Core.Storage.Postgres.Migrations.P0001_InitialLog().DownOperations.OfType<Microsoft.EntityFrameworkCore.Migrations.Operations.SqlOperation>().Select(o => o.Sql));
+        string.Join(";\n", new Ops.Storage.PostgreSQL.Migrations.P0001_InitialLog().DownOperations.OfType<Microsoft.EntityFrameworkCore.Migrations.Operations.SqlOperation>().Select(o => o.Sql));
 
     internal static IReadOnlyList<EventEnvelope> Drafts(params string[] natives) =>
         [.. natives.Select(n => TestEvents.Draft(n, new { n }, T0))];

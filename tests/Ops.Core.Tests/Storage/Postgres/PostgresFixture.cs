@@ -1,6 +1,6 @@
 using Npgsql;
 using Ops.Core.Storage;
-using Ops.Core.Storage.Postgres;
+using Ops.Storage.PostgreSQL;
 using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;

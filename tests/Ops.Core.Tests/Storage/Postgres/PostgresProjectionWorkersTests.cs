@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Log;
 using Ops.Core.Packs;
 using Ops.Core.Projections;
-using Ops.Core.Storage.Postgres;
+using Ops.Storage.PostgreSQL;
 using Ops.TestSupport;
 
 namespace Ops.Core.Tests.Storage.Postgres;

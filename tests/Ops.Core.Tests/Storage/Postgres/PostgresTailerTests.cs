@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Ops.Core.Envelopes;
-using Ops.Core.Storage.Postgres;
+using Ops.Storage.PostgreSQL;
 using Ops.TestSupport;
 using Xunit.Abstractions;
 

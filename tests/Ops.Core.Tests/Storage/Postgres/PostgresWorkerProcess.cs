@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Envelopes;
 using Ops.Core.Log;
-using Ops.Core.Storage.Postgres;
+using Ops.Storage.PostgreSQL;
 
 namespace Ops.Core.Tests.Storage.Postgres;
 

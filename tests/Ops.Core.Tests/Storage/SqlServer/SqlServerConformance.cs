@@ -1,6 +1,6 @@
 using Microsoft.Data.SqlClient;
 using Ops.Core.Storage;
-using Ops.Core.Storage.SqlServer;
+using Ops.Storage.SqlServer;
 
 namespace Ops.Core.Tests.Storage.SqlServer;
 

@@ -1,7 +1,7 @@
 using Ops.Core.Errors;
 using Ops.Core.Routing;
 using Ops.Core.Storage;
-using Ops.Core.Storage.SqlServer;
+using Ops.Storage.SqlServer;
 
 namespace Ops.Core.Tests.Storage.SqlServer;
 
@@ -13,7 +13,7 @@ namespace Ops.Core.Tests.Storage.SqlServer;
 /// </summary>
 public sealed class SqlServerEngineTests
 {
-    private static string Committed => Path.Combine(RepoRoot(), "src", "Ops.Core", "Storage", "SqlServer", "Migrations", "sqlserver.sql");
+    private static string Committed => Path.Combine(RepoRoot(), "src", "Ops.Storage.SqlServer", "Migrations", "sqlserver.sql");
 
     [Fact]
     public void MigrationScript_GeneratedOffline_MatchesTheCommittedCopy()
@@ -47,9 +47,11 @@ public sealed class SqlServerEngineTests
     [Fact]
     public void Routing_ASqlServerRoute_OpensTheSqlServerEngine_AndItsDescriptionNeverNamesThePassword()
     {
-        var route = ResolvedRoute.Create("event_log", new RouteOptions { Provider = "SqlServer", ConnectionString = "Server=db1,1433;Database=ops;User ID=ops;Password=hunter2-secret;Encrypt=true" }, "system", Path.GetTempPath());
+        var provider = new SqlServerStorageProvider();
+        var route = provider.Resolve("event_log", "sqlserver", new RouteOptions { Provider = "SqlServer", ConnectionString = "Server=db1,1433;Database=ops;User ID=ops;Password=hunter2-secret;Encrypt=true" }, Path.GetTempPath());
         Assert.Equal("sqlserver", route.Provider);
-        using var engine = StorageEngines.Open(route, "FULL", TimeProvider.System);
+        Assert.DoesNotContain("hunter2", route.ToString(), StringComparison.Ordinal);
+        using var engine = provider.Open(route, new StorageContext("FULL", TimeProvider.System));
         var sqlServer = Assert.IsType<SqlServerEngine>(engine);
         Assert.Equal("sqlserver", sqlServer.Provider);
         Assert.Equal("sqlserver://db1,1433/ops", sqlServer.Description);
@@ -61,7 +63,7 @@ public sealed class SqlServerEngineTests
     [InlineData("Server=db1;Password=hunter2-secret;NoSuchKeyword=1")]
     public void Routing_AMissingOrMalformedConnectionString_IsRefusedWithoutEchoingIt(string connectionString)
     {
-        var refused = Assert.Throws<InvalidOperationException>(() => ResolvedRoute.Create("event_log", new RouteOptions { Provider = "sqlserver", ConnectionString = connectionString }, "system", Path.GetTempPath()));
+        var refused = Assert.Throws<InvalidOperationException>(() => new SqlServerStorageProvider().Resolve("event_log", "sqlserver", new RouteOptions { Provider = "sqlserver", ConnectionString = connectionString }, Path.GetTempPath()));
         Assert.Contains("sqlserver", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", refused.Message, StringComparison.Ordinal);
         var parse = Assert.Throws<OpsException>(() => SqlServerEngine.Parse("Server=db1;Password=hunter2-secret;NoSuchKeyword=1"));

@@ -1,9 +1,0 @@
-using Microsoft.EntityFrameworkCore;
-
-namespace Ops.Core.Storage.Sqlite;
-
-/// <summary>
-/// EF Core owns the schema through hand-written migrations (Microsoft.EntityFrameworkCore.Design is
-/// not in the package mirror). Hot paths use this context's connection with prepared commands.
-/// </summary>
-internal sealed class OpsDbContext(DbContextOptions<OpsDbContext> options) : DbContext(options);
