@@ -14,6 +14,7 @@ public class OutboxSql(DbConnection connection, DbTransaction? transaction, bool
 {
     internal const string Columns = "request_id, tenant_id, pack_id, destination, command_type, command_id, idempotency_key, request_hash, request, status, held_from, attempts, lease_owner, lease_until, created_at, updated_at, dispatched_at";
 
+    /// <inheritdoc/>
     public async ValueTask<bool> TryEnqueueAsync(EgressRow row, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(row);
@@ -28,6 +29,7 @@ public class OutboxSql(DbConnection connection, DbTransaction? transaction, bool
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<bool> TryMoveAsync(EgressMove move, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(move);
@@ -43,6 +45,7 @@ public class OutboxSql(DbConnection connection, DbTransaction? transaction, bool
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<EgressRow?> FindAsync(string requestId, CancellationToken cancellationToken)
     {
         await using var command = Command($"SELECT {Columns} FROM egress_requests WHERE request_id = @id", ("@id", requestId));
@@ -50,6 +53,7 @@ public class OutboxSql(DbConnection connection, DbTransaction? transaction, bool
         return rows.Count == 0 ? null : rows[0];
     }
 
+    /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<EgressRow>> ClaimableAsync(long nowTicks, int limit, IReadOnlyList<string> atQuota, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(atQuota);
@@ -76,6 +80,7 @@ public class OutboxSql(DbConnection connection, DbTransaction? transaction, bool
         return await ReadRowsAsync(command, cancellationToken);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<EgressRow>> InStatusAsync(IReadOnlyList<string> statuses, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(statuses);
@@ -86,18 +91,21 @@ public class OutboxSql(DbConnection connection, DbTransaction? transaction, bool
         return await ReadRowsAsync(command, cancellationToken);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<long> CountDispatchedSinceAsync(string destination, long sinceTicks, CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT COUNT(*) FROM egress_requests WHERE destination = @destination AND dispatched_at >= @since", ("@destination", destination), ("@since", sinceTicks));
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<long> CountDispatchedSinceAsync(string destination, string tenantId, long sinceTicks, CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT COUNT(*) FROM egress_requests WHERE destination = @destination AND tenant_id = @tenant AND dispatched_at >= @since", ("@destination", destination), ("@tenant", tenantId), ("@since", sinceTicks));
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<EgressSwitch>> SwitchesAsync(CancellationToken cancellationToken)
     {
         await using var command = Command("SELECT scope, reason, engaged_at FROM egress_switches ORDER BY scope");
@@ -111,6 +119,7 @@ public class OutboxSql(DbConnection connection, DbTransaction? transaction, bool
         return result;
     }
 
+    /// <inheritdoc/>
     public async ValueTask<bool> SetSwitchAsync(string scope, bool engaged, string? reason, long atTicks, CancellationToken cancellationToken)
     {
         await using var command = engaged

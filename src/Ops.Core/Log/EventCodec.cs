@@ -8,6 +8,9 @@ namespace Ops.Core.Log;
 /// <summary>Stored form of envelopes: RFC 8785 canonical JSON, so exports and hashes are byte-stable.</summary>
 public static class EventCodec
 {
+    /// <summary>The envelope as stored: canonical JSON (RFC 8785), UTF-8.</summary>
+    /// <param name="envelope">The envelope.</param>
+    /// <returns>The bytes the chain hashes.</returns>
     public static byte[] Encode(EventEnvelope envelope) => CanonicalJson.SerializeToCanonical(envelope);
 
     /// <summary>The envelope stored at <paramref name="position"/>.</summary>
@@ -25,5 +28,8 @@ public static class EventCodec
         }
     }
 
+    /// <summary>An instant as stored: UTC ticks (100 ns since 0001-01-01).</summary>
+    /// <param name="instant">The instant.</param>
+    /// <returns>Its UTC ticks.</returns>
     public static long Ticks(DateTimeOffset instant) => instant.UtcTicks;
 }

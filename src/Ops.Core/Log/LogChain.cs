@@ -13,10 +13,16 @@ namespace Ops.Core.Log;
 /// </summary>
 public static class LogChain
 {
+    /// <summary>A row hash's size: 32 bytes (SHA-256).</summary>
     public const int HashSize = 32;
 
+    /// <summary>The previous hash of position 1: 32 zero bytes.</summary>
     public static readonly byte[] Genesis = new byte[HashSize];
 
+    /// <summary>The row hash of <paramref name="row"/> after a row whose hash is <paramref name="previous"/> (ADR 0004).</summary>
+    /// <param name="previous">The previous row's hash (32 bytes), or <see cref="Genesis"/>.</param>
+    /// <param name="row">The row's chained columns.</param>
+    /// <returns>The 32-byte hash.</returns>
     public static byte[] RowHash(ReadOnlySpan<byte> previous, in ChainRow row) =>
         RowHash(previous, row.Position, row.EventId, row.StreamId, row.StreamVersion, row.EventType, row.OccurredAtTicks, row.SourceRef, row.SourceSequence, row.Envelope);
 

@@ -12,6 +12,10 @@ namespace Ops.Core.Log;
 /// </summary>
 public static class OutcomeChain
 {
+    /// <summary>The row hash of an outcome after the outcome whose hash is <paramref name="previous"/>.</summary>
+    /// <param name="previous">The previous outcome's hash (32 bytes), or the genesis hash.</param>
+    /// <param name="row">The outcome's chained columns.</param>
+    /// <returns>The 32-byte hash.</returns>
     public static byte[] RowHash(ReadOnlySpan<byte> previous, in OutcomeRow row)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -13,6 +13,10 @@ public interface IEventStore
     /// <summary>Every event in canonical order (occurred_at, source_ref, source_sequence NULLs first, event_id bytes) (constitution A6).</summary>
     IAsyncEnumerable<LoggedEvent> ReadCanonicalAsync(CancellationToken cancellationToken);
 
+    /// <summary>Every event of one stream, in stream-version order; empty for an unknown stream.</summary>
+    /// <param name="streamId">The stream.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The events.</returns>
     ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken);
 
     /// <summary>Events of every stream whose id starts with <paramref name="prefix"/>, in position order (e.g. <c>core:pack-</c>).</summary>
@@ -21,6 +25,9 @@ public interface IEventStore
     /// <summary>Events of type <c>core.*</c> after a position, in position order.</summary>
     IAsyncEnumerable<LoggedEvent> ReadCoreEventsAsync(long afterPosition, CancellationToken cancellationToken);
 
+    /// <summary>The position of the last event; 0 for an empty log.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The head position.</returns>
     ValueTask<long> HeadPositionAsync(CancellationToken cancellationToken);
 
     /// <summary>Both heads (log and outcome chain) in one snapshot.</summary>
@@ -44,6 +51,9 @@ public interface IEventStore
     /// <summary>Every chained outcome in seq order, and how many outcomes predate the chain (no seq).</summary>
     IAsyncEnumerable<StoredOutcomeRow> ReadOutcomeRowsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Outcomes recorded before the outcome chain existed (no hash), which verification reports but cannot check.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The count.</returns>
     ValueTask<long> CountUnchainedOutcomesAsync(CancellationToken cancellationToken);
 
     /// <summary>The schema of the log's tables as stored now; null where the engine does not describe it.</summary>

@@ -13,14 +13,32 @@ namespace Ops.Core.Storage;
 /// </summary>
 public interface IWriteTransaction : IAsyncDisposable
 {
+    /// <summary>Sets a savepoint (one per unit of a batch).</summary>
+    /// <param name="savepoint">Its name, <c>[a-z_0-9]+</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when it is set.</returns>
     ValueTask SaveAsync(string savepoint, CancellationToken cancellationToken);
 
+    /// <summary>Undoes everything since the savepoint, keeping the rest of the batch.</summary>
+    /// <param name="savepoint">Its name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when it is undone.</returns>
     ValueTask RollbackToAsync(string savepoint, CancellationToken cancellationToken);
 
+    /// <summary>Keeps what was done since the savepoint and forgets it.</summary>
+    /// <param name="savepoint">Its name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when it is released.</returns>
     ValueTask ReleaseAsync(string savepoint, CancellationToken cancellationToken);
 
+    /// <summary>Commits the batch durably (the group commit).</summary>
+    /// <param name="cancellationToken">Cancels the commit.</param>
+    /// <returns>A task that completes when it is durable.</returns>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 
+    /// <summary>Undoes the whole batch.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when it is undone.</returns>
     ValueTask RollbackAsync(CancellationToken cancellationToken);
 
     /// <summary>The last row's position and row_hash; (0, 32 zero bytes) for an empty log.</summary>
@@ -38,6 +56,10 @@ public interface IWriteTransaction : IAsyncDisposable
     /// <summary>occurred_at (UTC ticks) of the stream's last event, or null.</summary>
     ValueTask<long?> LastOccurredAtTicksAsync(string streamId, CancellationToken cancellationToken);
 
+    /// <summary>Every event of one stream inside this transaction (its own appends included), in stream-version order.</summary>
+    /// <param name="streamId">The stream.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The events.</returns>
     ValueTask<IReadOnlyList<LoggedEvent>> ReadStreamAsync(string streamId, CancellationToken cancellationToken);
 
     /// <summary>The event with this 32-byte event_id, or null.</summary>
@@ -67,12 +89,30 @@ public interface IWriteTransaction : IAsyncDisposable
     /// </summary>
     ValueTask<bool> TryInsertEventsAsync(IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken);
 
+    /// <summary>The recorded outcome of a command id, for idempotent replay; null when none.</summary>
+    /// <param name="commandId">The command id.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The outcome and its content hash, or null.</returns>
     ValueTask<StoredOutcome?> FindOutcomeAsync(string commandId, CancellationToken cancellationToken);
 
+    /// <summary>Appends an outcome to the outcome chain.</summary>
+    /// <param name="row">The outcome's chained columns.</param>
+    /// <param name="prevHash">The previous outcome's hash (32 bytes).</param>
+    /// <param name="rowHash">This outcome's hash (32 bytes).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when it is inserted.</returns>
     ValueTask InsertOutcomeAsync(OutcomeRow row, byte[] prevHash, byte[] rowHash, CancellationToken cancellationToken);
 
+    /// <summary>A connector instance's cursor; null before its first sync.</summary>
+    /// <param name="connectorId">The instance, <c>&lt;connector&gt;@&lt;tenant&gt;</c>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The cursor, or null.</returns>
     ValueTask<ConnectorCursor?> ReadCursorAsync(string connectorId, CancellationToken cancellationToken);
 
+    /// <summary>Sets a connector instance's cursor, committed with the events its page appended.</summary>
+    /// <param name="cursor">The cursor.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when it is written.</returns>
     ValueTask WriteCursorAsync(ConnectorCursor cursor, CancellationToken cancellationToken);
 
     /// <summary>The egress outbox in this transaction (enqueue and conditional moves beside their events).</summary>

@@ -15,10 +15,13 @@ public sealed record AppendProbe(IReadOnlyDictionary<string, long> Versions, IRe
 /// <summary>Compares event_ids (and other hash keys) by their bytes.</summary>
 public sealed class EventIdComparer : IEqualityComparer<byte[]>
 {
+    /// <summary>The one instance.</summary>
     public static readonly EventIdComparer Instance = new();
 
+    /// <inheritdoc/>
     public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
+    /// <inheritdoc/>
     public int GetHashCode(byte[] obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
@@ -35,6 +38,12 @@ public static class RowAtATime
 {
     private const string Savepoint = "ops_rows";
 
+    /// <summary><see cref="IWriteTransaction.ProbeAsync"/> as one call per stream and per event id.</summary>
+    /// <param name="transaction">The engine's transaction.</param>
+    /// <param name="streamIds">The streams whose versions to read.</param>
+    /// <param name="eventIds">The event ids to look up.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>The versions and the events that exist.</returns>
     public static async ValueTask<AppendProbe> ProbeAsync(IWriteTransaction transaction, IReadOnlyCollection<string> streamIds, IReadOnlyCollection<byte[]> eventIds, CancellationToken cancellationToken)
     {
         var versions = new Dictionary<string, long>(streamIds.Count, StringComparer.Ordinal);
@@ -59,6 +68,11 @@ public static class RowAtATime
     /// Each stream's version checked first (one read per stream); then one row needs nothing more (a statement is
     /// atomic), and several run in a savepoint of their own, undone when one is refused.
     /// </summary>
+    /// <summary><see cref="IWriteTransaction.TryInsertEventsAsync"/> as one insert per row under a savepoint: all rows or none.</summary>
+    /// <param name="transaction">The engine's transaction.</param>
+    /// <param name="rows">The rows, in position order.</param>
+    /// <param name="cancellationToken">Cancels the inserts.</param>
+    /// <returns>False, with nothing inserted, when a row conflicts.</returns>
     public static async ValueTask<bool> TryInsertEventsAsync(IWriteTransaction transaction, IReadOnlyList<StoredRow> rows, CancellationToken cancellationToken)
     {
         var checkedStreams = new HashSet<string>(StringComparer.Ordinal);

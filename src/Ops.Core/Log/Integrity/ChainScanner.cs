@@ -21,16 +21,22 @@ public sealed class ChainScanner
         (previous.IsEmpty ? LogChain.Genesis : previous).CopyTo(_previous);
     }
 
+    /// <summary>The position the next row must have.</summary>
     public long Expected { get; private set; }
 
+    /// <summary>Rows checked so far.</summary>
     public long RowsChecked { get; private set; }
 
+    /// <summary>The position of the last row checked (the start minus one before any).</summary>
     public long LastPosition { get; private set; }
 
+    /// <summary>The position where the chain broke; null while intact.</summary>
     public long? BrokenAt { get; private set; }
 
+    /// <summary>What broke there, for an operator; null while intact.</summary>
     public string? Problem { get; private set; }
 
+    /// <summary>Whether the chain broke.</summary>
     public bool IsBroken => BrokenAt is not null;
 
     /// <summary>Checks a row given as its stored columns (texts as UTF-8); false once the chain is broken.</summary>
