@@ -5,11 +5,11 @@ namespace Ops.Load;
 /// <summary>Command line of the harness. Every size has a full and a quick (CI smoke) value.</summary>
 internal sealed class LoadOptions
 {
-    public static readonly string[] AllScenarios = ["append-single", "append-batch", "verify", "rebuild", "http", "github", "triggers", "postgres"];
+    public static readonly string[] AllScenarios = ["append-single", "append-batch", "verify", "rebuild", "http", "github", "triggers", "postgres", "pg-rebuild"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project bench/Ops.Load -- <scenario>... [options]
-          scenarios: append-single | append-batch | verify | rebuild | http | github | triggers | postgres | all
+          scenarios: append-single | append-batch | verify | rebuild | http | github | triggers | postgres | pg-rebuild | all
           --quick            every scenario tiny (CI smoke test: checks it completes, not its speed)
           --events N         events of the batched append, verify and rebuild log (full: 1,000,000)
           --single N         events per side and synchronous mode of the one-event append (full: 20,000 FULL, 40,000 NORMAL)
@@ -19,10 +19,14 @@ internal sealed class LoadOptions
           --out FILE         where to write the JSON result (default: <temp>/ops-load/ops-load-<utc>.json)
           --dir DIR          work folder for the databases (default: a new temp folder, deleted at the end)
           --keep             keep the work folder
+          --reuse            with --dir: verify and rebuild read the log a previous --keep run left there
+                             (no append-batch figure), for iterating on verify and rebuild
           --postgres CS      a PostgreSQL superuser's Npgsql connection string for the postgres scenario
                              (default: $OPS_TEST_POSTGRES; under all, the scenario is skipped without one)
           --pg-single N      events per measurement of the postgres one-event appends (full: 5,000)
           --pg-events N      events per measurement of the postgres batched appends (full: 200,000)
+          pg-rebuild         the rebuild scenario on PostgreSQL: --events N events appended by the kernel, then
+                             NoteIndex rebuilt, against a raw read of (position, envelope) (needs --postgres)
           --pg-targets       postgres: only the figures with a target and their raw baselines (no Marten, no
                              prepared-statement question, no 8-caller rows), for iterating
         """;
@@ -34,6 +38,9 @@ internal sealed class LoadOptions
     public bool Help { get; private set; }
 
     public bool Keep { get; private set; }
+
+    /// <summary>Reuse the batched-append log a kept run left in --dir instead of appending a new one.</summary>
+    public bool Reuse { get; private set; }
 
     public long BatchEvents { get; private set; }
 
@@ -87,6 +94,7 @@ internal sealed class LoadOptions
             {
                 case "--quick": o.Quick = true; break;
                 case "--keep": o.Keep = true; break;
+                case "--reuse": o.Reuse = true; break;
                 case "--help" or "-h": o.Help = true; break;
                 case "--events": events = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--single": single = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -114,7 +122,7 @@ internal sealed class LoadOptions
                     }
 
                     o.Scenarios.Add(arg);
-                    o.PostgresNamed |= arg == "postgres";
+                    o.PostgresNamed |= arg is "postgres" or "pg-rebuild";
                     break;
             }
         }

@@ -63,6 +63,9 @@ try
                 case "postgres":
                     await PostgresScenario.RunAsync(options, report);
                     break;
+                case "pg-rebuild":
+                    await PostgresRebuildScenario.RunAsync(options, report);
+                    break;
                 default:
                     throw new InvalidOperationException("unknown scenario " + scenario);
             }

@@ -30,9 +30,17 @@ internal sealed class SharedLog(LoadOptions options) : IAsyncDisposable
             return this;
         }
 
-        _kernel = await KernelFactory.OpenAsync(KernelPath, options.Synchronous);
+        var reuse = options.Reuse && File.Exists(KernelPath);
+        _kernel = await KernelFactory.OpenAsync(KernelPath, options.Synchronous, initialize: !reuse);
         var drafts = new NoteDrafts();
         Shape = drafts.Shape();
+        if (reuse)
+        {
+            Events = await _kernel.EventLog.HeadPositionAsync(CancellationToken.None);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   reusing the log at {KernelPath} ({Events:N0} events)"));
+            return this;
+        }
+
         using var raw = new RawLog(RawPath, options.Synchronous);
         var rows = new RawRows(Shape);
         var total = options.BatchEvents;
@@ -95,7 +103,7 @@ internal sealed class SharedLog(LoadOptions options) : IAsyncDisposable
     /// awaited before the next). Only the ExecuteAsync calls are timed: the drafts, the gateway's work,
     /// are built between them with the clock stopped, as the raw side's rows cost it nothing either.
     /// </summary>
-    private static async Task<TimeSpan> AppendBatchesAsync(OpsKernel kernel, NoteDrafts drafts, long first, long count, int batch)
+    internal static async Task<TimeSpan> AppendBatchesAsync(OpsKernel kernel, NoteDrafts drafts, long first, long count, int batch)
     {
         var start = DateTimeOffset.UtcNow;
         var items = new (string Stream, EventEnvelope Draft)[batch];

@@ -9,19 +9,31 @@ public static class ChainScan
     public static async ValueTask RunAsync(IAsyncEnumerable<StoredRow> rows, ChainScanner scanner, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scanner);
-        await foreach (var stored in rows.WithCancellation(cancellationToken))
-        {
-            if (!scanner.Step(stored.Row, stored.PrevHash, stored.RowHash))
-            {
-                break;
-            }
 
-            if (scanner.RowsChecked % 100_000 == 0)
+        // Each batch of rows is hashed on another thread while the next is read (ChainPipeline).
+        var pipeline = new ChainPipeline(scanner, progress);
+        try
+        {
+            await foreach (var stored in rows.WithCancellation(cancellationToken))
             {
-                progress?.Report(scanner.RowsChecked);
+                if (pipeline.Add(stored.Row, stored.PrevHash, stored.RowHash) && !await pipeline.FlushAsync())
+                {
+                    progress?.Report(scanner.RowsChecked);
+                    return;
+                }
             }
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            if (await pipeline.FailedAsync())
+            {
+                throw;
+            }
 
-        progress?.Report(scanner.RowsChecked);
+            progress?.Report(scanner.RowsChecked);
+            return;
+        }
+
+        await pipeline.CompleteAsync();
     }
 }

@@ -142,43 +142,53 @@ internal sealed class SqliteEventStore(SqliteDatabase database) : IEventStore
 
         using (statement)
         {
-            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+            // Each batch of rows is hashed on another thread while the next is read (ChainPipeline).
+            var pipeline = new ChainPipeline(scanner, progress);
+            long read = 0;
+            try
             {
-                if ((scanner.RowsChecked & 0x3FF) == 0)
+                while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    if ((read++ & 0x3FF) == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    long? sourceSequence = raw.sqlite3_column_type(statement, 7) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, 7);
+                    var full = pipeline.Add(
+                        raw.sqlite3_column_int64(statement, 0),
+                        raw.sqlite3_column_blob(statement, 1),
+                        raw.sqlite3_column_blob(statement, 2),
+                        raw.sqlite3_column_int64(statement, 3),
+                        raw.sqlite3_column_blob(statement, 4),
+                        raw.sqlite3_column_int64(statement, 5),
+                        raw.sqlite3_column_blob(statement, 6),
+                        sourceSequence,
+                        raw.sqlite3_column_blob(statement, 8),
+                        raw.sqlite3_column_blob(statement, 9),
+                        raw.sqlite3_column_blob(statement, 10));
+                    if (full && !await pipeline.FlushAsync())
+                    {
+                        return;
+                    }
                 }
 
-                long? sourceSequence = raw.sqlite3_column_type(statement, 7) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, 7);
-                var ok = scanner.Step(
-                    raw.sqlite3_column_int64(statement, 0),
-                    raw.sqlite3_column_blob(statement, 1),
-                    raw.sqlite3_column_blob(statement, 2),
-                    raw.sqlite3_column_int64(statement, 3),
-                    raw.sqlite3_column_blob(statement, 4),
-                    raw.sqlite3_column_int64(statement, 5),
-                    raw.sqlite3_column_blob(statement, 6),
-                    sourceSequence,
-                    raw.sqlite3_column_blob(statement, 8),
-                    raw.sqlite3_column_blob(statement, 9),
-                    raw.sqlite3_column_blob(statement, 10));
-                if (!ok)
+                if (rc != raw.SQLITE_DONE)
                 {
-                    return;
-                }
-
-                if (scanner.RowsChecked % 100_000 == 0)
-                {
-                    progress?.Report(scanner.RowsChecked);
+                    throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
                 }
             }
-
-            if (rc != raw.SQLITE_DONE)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+                if (await pipeline.FailedAsync())
+                {
+                    throw;
+                }
+
+                return;
             }
 
-            progress?.Report(scanner.RowsChecked);
+            await pipeline.CompleteAsync();
         }
     }
 

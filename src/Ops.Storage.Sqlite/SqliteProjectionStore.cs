@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Ops.Core.Projections;
+using SQLitePCL;
 
 namespace Ops.Storage.Sqlite;
 
@@ -125,43 +126,72 @@ internal sealed class SqliteProjectionStore(SqliteDatabase database, TimeProvide
             await clear.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        /// <summary>Upserts and deletes in address order, so the writes walk the primary key's B-tree in order.</summary>
-        public async ValueTask WriteDocumentsAsync(string projection, IReadOnlyDictionary<DocumentAddress, byte[]?> documents, CancellationToken cancellationToken)
+        /// <summary>
+        /// Upserts and deletes in address order, so the writes walk the primary key's B-tree in order. The two statements
+        /// are prepared once per call and stepped through SQLitePCL itself (issue 21 item 4): through SqliteCommand each
+        /// document cost a command execution, more than the B-tree write under it.
+        /// </summary>
+        public ValueTask WriteDocumentsAsync(string projection, IReadOnlyDictionary<DocumentAddress, byte[]?> documents, CancellationToken cancellationToken)
         {
             var addresses = documents.Keys.ToArray();
             Array.Sort(addresses, DocumentAddress.Ordinal);
-            await using var upsert = connection.CreateCommand();
-            upsert.Transaction = transaction;
-            upsert.CommandText = "INSERT INTO projection_documents (projection, tenant_id, mode, doc_key, document) VALUES ($p, $t, $m, $k, $d) ON CONFLICT (projection, tenant_id, mode, doc_key) DO UPDATE SET document = excluded.document";
-            upsert.Parameters.AddWithValue("$p", projection);
-            var upsertTenant = upsert.Parameters.Add("$t", SqliteType.Text);
-            var upsertMode = upsert.Parameters.Add("$m", SqliteType.Text);
-            var upsertKey = upsert.Parameters.Add("$k", SqliteType.Text);
-            var upsertDoc = upsert.Parameters.Add("$d", SqliteType.Blob);
-            await using var remove = connection.CreateCommand();
-            remove.Transaction = transaction;
-            remove.CommandText = "DELETE FROM projection_documents WHERE projection = $p AND tenant_id = $t AND mode = $m AND doc_key = $k";
-            remove.Parameters.AddWithValue("$p", projection);
-            var removeTenant = remove.Parameters.Add("$t", SqliteType.Text);
-            var removeMode = remove.Parameters.Add("$m", SqliteType.Text);
-            var removeKey = remove.Parameters.Add("$k", SqliteType.Text);
-            foreach (var address in addresses)
+            var db = connection.Handle!;
+            var upsert = Prepare(db, "INSERT INTO projection_documents (projection, tenant_id, mode, doc_key, document) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (projection, tenant_id, mode, doc_key) DO UPDATE SET document = excluded.document");
+            using (upsert)
             {
-                if (documents[address] is { } document)
+                var remove = Prepare(db, "DELETE FROM projection_documents WHERE projection = ?1 AND tenant_id = ?2 AND mode = ?3 AND doc_key = ?4");
+                using (remove)
                 {
-                    upsertTenant.Value = address.TenantId;
-                    upsertMode.Value = address.Mode;
-                    upsertKey.Value = address.Key;
-                    upsertDoc.Value = document;
-                    await upsert.ExecuteNonQueryAsync(cancellationToken);
+                    Check(db, raw.sqlite3_bind_text(upsert, 1, projection));
+                    Check(db, raw.sqlite3_bind_text(remove, 1, projection));
+                    for (var i = 0; i < addresses.Length; i++)
+                    {
+                        if ((i & 0x3FF) == 0)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                        }
+
+                        var address = addresses[i];
+                        var document = documents[address];
+                        var statement = document is null ? remove : upsert;
+                        Check(db, raw.sqlite3_bind_text(statement, 2, address.TenantId));
+                        Check(db, raw.sqlite3_bind_text(statement, 3, address.Mode));
+                        Check(db, raw.sqlite3_bind_text(statement, 4, address.Key));
+                        if (document is not null)
+                        {
+                            Check(db, raw.sqlite3_bind_blob(upsert, 5, document));
+                        }
+
+                        var rc = raw.sqlite3_step(statement);
+                        raw.sqlite3_reset(statement);
+                        if (rc != raw.SQLITE_DONE)
+                        {
+                            SqliteException.ThrowExceptionForRC(rc, db);
+                        }
+                    }
                 }
-                else
-                {
-                    removeTenant.Value = address.TenantId;
-                    removeMode.Value = address.Mode;
-                    removeKey.Value = address.Key;
-                    await remove.ExecuteNonQueryAsync(cancellationToken);
-                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        private static sqlite3_stmt Prepare(sqlite3 db, string sql)
+        {
+            var rc = raw.sqlite3_prepare_v2(db, sql, out var statement);
+            if (rc != raw.SQLITE_OK)
+            {
+                statement.Dispose();
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+
+            return statement;
+        }
+
+        private static void Check(sqlite3 db, int rc)
+        {
+            if (rc != raw.SQLITE_OK)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
             }
         }
 

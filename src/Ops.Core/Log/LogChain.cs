@@ -40,37 +40,50 @@ public static class LogChain
     /// </summary>
     public static void RowHashUtf8(ReadOnlySpan<byte> previous, long position, ReadOnlySpan<byte> eventId, ReadOnlySpan<byte> streamId, long streamVersion, ReadOnlySpan<byte> eventType, long occurredAtTicks, ReadOnlySpan<byte> sourceRef, long? sourceSequence, ReadOnlySpan<byte> envelope, Span<byte> destination)
     {
-        var total = previous.Length + 8 + eventId.Length + 4 + streamId.Length + 8 + 4 + eventType.Length + 8 + 4 + sourceRef.Length + 1 + 8 + 4 + envelope.Length;
+        var total = InputSize(previous.Length, eventId.Length, streamId.Length, eventType.Length, sourceRef.Length, envelope.Length);
         var rented = ArrayPool<byte>.Shared.Rent(total);
         try
         {
             var span = rented.AsSpan(0, total);
-            var at = 0;
-            previous.CopyTo(span);
-            at += previous.Length;
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], position);
-            at += 8;
-            eventId.CopyTo(span[at..]);
-            at += eventId.Length;
-            at = WriteBytes(span, at, streamId);
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], streamVersion);
-            at += 8;
-            at = WriteBytes(span, at, eventType);
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], occurredAtTicks);
-            at += 8;
-            at = WriteBytes(span, at, sourceRef);
-            span[at++] = sourceSequence.HasValue ? (byte)1 : (byte)0;
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], sourceSequence ?? 0);
-            at += 8;
-            BinaryPrimitives.WriteInt32LittleEndian(span[at..], envelope.Length);
-            at += 4;
-            envelope.CopyTo(span[at..]);
+            WriteInput(span, previous, position, eventId, streamId, streamVersion, eventType, occurredAtTicks, sourceRef, sourceSequence, envelope);
             SHA256.HashData(span, destination);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>Bytes of the hash input of a row whose columns (texts as UTF-8) have these lengths.</summary>
+    public static int InputSize(int previous, int eventId, int streamId, int eventType, int sourceRef, int envelope) =>
+        previous + 8 + eventId + 4 + streamId + 8 + 4 + eventType + 8 + 4 + sourceRef + 1 + 8 + 4 + envelope;
+
+    /// <summary>
+    /// Writes the hash input of a row (the one layout of the chain) into <paramref name="span"/>, which holds
+    /// exactly <see cref="InputSize"/> bytes; SHA-256 of it is the row hash.
+    /// </summary>
+    public static void WriteInput(Span<byte> span, ReadOnlySpan<byte> previous, long position, ReadOnlySpan<byte> eventId, ReadOnlySpan<byte> streamId, long streamVersion, ReadOnlySpan<byte> eventType, long occurredAtTicks, ReadOnlySpan<byte> sourceRef, long? sourceSequence, ReadOnlySpan<byte> envelope)
+    {
+        var at = 0;
+        previous.CopyTo(span);
+        at += previous.Length;
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], position);
+        at += 8;
+        eventId.CopyTo(span[at..]);
+        at += eventId.Length;
+        at = WriteBytes(span, at, streamId);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], streamVersion);
+        at += 8;
+        at = WriteBytes(span, at, eventType);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], occurredAtTicks);
+        at += 8;
+        at = WriteBytes(span, at, sourceRef);
+        span[at++] = sourceSequence.HasValue ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], sourceSequence ?? 0);
+        at += 8;
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], envelope.Length);
+        at += 4;
+        envelope.CopyTo(span[at..]);
     }
 
     private static int WriteBytes(Span<byte> span, int at, ReadOnlySpan<byte> utf8)

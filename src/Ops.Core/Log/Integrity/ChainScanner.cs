@@ -63,6 +63,22 @@ public sealed class ChainScanner
         return End(row.Position, storedHash);
     }
 
+    /// <summary>
+    /// Checks a row whose hash input was hashed ahead of the check (<see cref="ChainPipeline"/>), chained on its own
+    /// stored prev_hash: once that is found equal to the previous row's hash, this is the hash <see cref="Step(in ChainRow, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>
+    /// would compute; false once the chain is broken.
+    /// </summary>
+    public bool StepHashed(long position, ReadOnlySpan<byte> storedPrevious, ReadOnlySpan<byte> storedHash, ReadOnlySpan<byte> recomputed)
+    {
+        if (!Begin(position, storedPrevious))
+        {
+            return false;
+        }
+
+        recomputed.CopyTo(_recomputed);
+        return End(position, storedHash);
+    }
+
     /// <summary>The result so far: valid when no row failed.</summary>
     public LogVerification Result() =>
         new(!IsBroken, RowsChecked, IsBroken ? BrokenAt!.Value : LastPosition, Convert.ToHexStringLower(_previous), BrokenAt, Problem);
