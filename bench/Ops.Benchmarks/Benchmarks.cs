@@ -111,14 +111,14 @@ public class CapabilityBenchmarks
 /// <summary>Namespace validation of type names.</summary>
 public class NamespaceBenchmarks
 {
-    [Benchmark(Description = "OpsTypeName.TryParse, valid pack name")]
-    public bool ValidPackName() => OpsTypeName.TryParse("pack.notes.notes.CreateNote", out _, out _);
+    [Benchmark(Description = "OpsTypeName.Parse, valid pack name")]
+    public bool ValidPackName() => OpsTypeName.Parse("pack.notes.notes.CreateNote").Problem is null;
 
-    [Benchmark(Description = "OpsTypeName.TryParse, valid core name")]
-    public bool ValidCoreName() => OpsTypeName.TryParse("core.CapabilityGranted", out _, out _);
+    [Benchmark(Description = "OpsTypeName.Parse, valid core name")]
+    public bool ValidCoreName() => OpsTypeName.Parse("core.CapabilityGranted").Problem is null;
 
-    [Benchmark(Description = "OpsTypeName.TryParse, invalid name")]
-    public bool InvalidName() => OpsTypeName.TryParse("pack.Notes.notes.createNote", out _, out _);
+    [Benchmark(Description = "OpsTypeName.Parse, invalid name")]
+    public bool InvalidName() => OpsTypeName.Parse("pack.Notes.notes.createNote").Problem is null;
 }
 
 /// <summary>

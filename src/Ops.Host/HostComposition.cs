@@ -39,8 +39,8 @@ internal static class HostComposition
 
     /// <summary>
     /// Composes the kernel the one way (<c>AddOps</c>), checks the installed packs and, with <see cref="PackCode.Load"/>,
-    /// adds those the loader loaded, and opens it (routes validated, databases migrated). Throws RouteMissingException,
-    /// InvalidOperationException or OpsException with an operator-facing message.
+    /// adds those the loader loaded, and opens it (routes validated, databases migrated). Throws an OpsException (or a
+    /// RouteMissingException, a database's exception) with an operator-facing message; <see cref="Edge.EdgeErrors"/> classifies it.
     /// </summary>
     public static OpsSession Open(IConfiguration configuration, ILoggerFactory loggerFactory, string contentRoot, PackCode packCode)
     {

@@ -27,9 +27,9 @@ internal static class Worker
         {
             HostComposition.AddOps(builder.Services, builder.Configuration, bootLoggers, builder.Environment.ContentRootPath, PackCode.Load);
         }
-        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException)
+        catch (Exception ex) when (Edge.EdgeErrors.IsStartFailure(ex))
         {
-            await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message);
+            await Console.Error.WriteLineAsync("ops: the worker did not start: " + Edge.EdgeErrors.Classify(ex).Operator);
             return 1;
         }
 
@@ -62,9 +62,9 @@ internal static class Worker
         {
             kernel = new OpsSession(app.Services);
         }
-        catch (Exception ex) when (ex is Ops.Core.Routing.RouteMissingException or InvalidOperationException or Ops.Core.Errors.OpsException or System.Data.Common.DbException or Microsoft.Extensions.Options.OptionsValidationException)
+        catch (Exception ex) when (Edge.EdgeErrors.IsStartFailure(ex))
         {
-            await Console.Error.WriteLineAsync("ops: the worker did not start: " + ex.Message);
+            await Console.Error.WriteLineAsync("ops: the worker did not start: " + Edge.EdgeErrors.Classify(ex).Operator);
             return 1;
         }
 
@@ -78,17 +78,11 @@ internal static class Worker
         app.UseExceptionHandler(error => error.Run(async context =>
         {
             var feature = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>();
-            HostLog.Unhandled(app.Logger, context.Request.Path, feature?.Error ?? new InvalidOperationException("unknown"));
-            // Fixed words per kind: the exception's text (SQL, .NET type names) stays in the worker's log.
-            var (code, detail) = feature?.Error switch
-            {
-                BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge => (Ops.Core.Errors.ReasonCodes.BadRequest, $"The request body is larger than {MaxRequestBodyBytes / 1024} KiB."),
-                BadHttpRequestException => (Ops.Core.Errors.ReasonCodes.BadRequest, "The request could not be read."),
-                Ops.Core.Log.LogCommitException => (Ops.Core.Errors.ReasonCodes.LogUnavailable, "The log could not commit."),
-                Ops.Core.Errors.OpsException ops => (ops.Code, ops.Message),
-                _ => (Ops.Core.Errors.ReasonCodes.Internal, "The worker failed to handle the request; the details are in its log."),
-            };
-            await Problems.Of(code, detail + " Nothing was changed; the request was not retried.").ExecuteAsync(context);
+            var failure = feature?.Error ?? new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.Internal, "The exception handler ran without an exception.");
+            HostLog.Unhandled(app.Logger, context.Request.Path, failure);
+            // The client gets the public words: the exception's text (SQL, .NET type names) stays in the worker's log.
+            var edge = Edge.EdgeErrors.Classify(failure);
+            await Problems.Of(edge.Code, edge.Public + " Nothing was changed; the request was not retried.").ExecuteAsync(context);
         }));
         // A status with no body of its own (an unknown route, a wrong method) still says what failed, in problem+json.
         app.UseStatusCodePages(async status =>

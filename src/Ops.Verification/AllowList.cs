@@ -86,7 +86,7 @@ internal sealed class AllowList
     private static readonly Lazy<AllowList> Embedded = new(() =>
     {
         using var stream = typeof(AllowList).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"{ResourceName} is not embedded in Ops.Verification.");
+            ?? throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.Internal, $"{ResourceName} is not embedded in Ops.Verification: this build is broken, and no pack was checked.");
         using var reader = new StreamReader(stream);
         return Parse(reader.ReadToEnd());
     });

@@ -115,8 +115,16 @@ public sealed record PackSigningOptions(bool Required, IReadOnlyList<TrustedPubl
         var publishers = new List<TrustedPublisher>();
         foreach (var child in section.GetSection("TrustedPublishers").GetChildren().OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            var keyId = ConsentSigning.ParsePublicKey(child.Value ?? string.Empty, out var error)
-                ?? throw new InvalidOperationException($"Ops:PackSigning:TrustedPublishers:{child.Key} is not usable: {error} Nothing was started.");
+            string keyId;
+            try
+            {
+                keyId = ConsentSigning.ParsePublicKey(child.Value ?? string.Empty, $"Ops:PackSigning:TrustedPublishers:{child.Key}");
+            }
+            catch (OpsException ex)
+            {
+                throw new OpsException(ReasonCodes.ConfigurationInvalid, ex.Message + " Nothing was started.", ex);
+            }
+
             publishers.Add(new TrustedPublisher(child.Key, keyId, Convert.FromBase64String(child.Value!)));
         }
 

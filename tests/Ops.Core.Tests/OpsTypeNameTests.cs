@@ -11,9 +11,10 @@ public sealed class OpsTypeNameTests
     // The kind by name: TypeNameOwnerKind is internal, and a public test method cannot take it as a parameter.
     public void TryParse_ValidNames_ParsesOwner(string name, string kind, string owner)
     {
-        Assert.True(OpsTypeName.TryParse(name, out var parsed, out var error), error);
-        Assert.Equal(Enum.Parse<TypeNameOwnerKind>(kind), parsed.OwnerKind);
-        Assert.Equal(owner, parsed.Owner);
+        var parse = OpsTypeName.Parse(name);
+        Assert.Null(parse.Problem);
+        Assert.Equal(Enum.Parse<TypeNameOwnerKind>(kind), parse.Name!.Value.OwnerKind);
+        Assert.Equal(owner, parse.Name.Value.Owner);
     }
 
     [Theory]
@@ -27,16 +28,16 @@ public sealed class OpsTypeNameTests
     [InlineData("other.github.issues.IssueObserved")]
     public void TryParse_InvalidNames_ExplainsWhy(string name)
     {
-        Assert.False(OpsTypeName.TryParse(name, out _, out var error));
-        Assert.False(string.IsNullOrEmpty(error));
+        var parse = OpsTypeName.Parse(name);
+        Assert.Null(parse.Name);
+        Assert.False(string.IsNullOrEmpty(parse.Problem));
     }
 
     [Fact]
     public void IsOwnedByPack_NameOfAnotherPack_Refused()
     {
-        Assert.True(OpsTypeName.IsOwnedByPack("pack.notes.notes.CreateNote", "notes", out _));
-        Assert.False(OpsTypeName.IsOwnedByPack("pack.github.issues.IssueObserved", "notes", out var error));
-        Assert.Contains("pack.notes.", error, StringComparison.Ordinal);
-        Assert.False(OpsTypeName.IsOwnedByPack("core.CapabilityGranted", "notes", out _));
+        Assert.Null(OpsTypeName.OwnershipProblem("pack.notes.notes.CreateNote", "notes"));
+        Assert.Contains("pack.notes.", OpsTypeName.OwnershipProblem("pack.github.issues.IssueObserved", "notes"), StringComparison.Ordinal);
+        Assert.NotNull(OpsTypeName.OwnershipProblem("core.CapabilityGranted", "notes"));
     }
 }

@@ -70,9 +70,47 @@ public sealed partial class CliErrorsTests
         // Same text, different types: the code follows the type.
         const string text = "the log is unavailable and the stream is in conflict";
         Assert.Equal(ReasonCodes.LogUnavailable, CliErrors.CodeOf(new LogCommitException(1, new IOException(text))));
-        Assert.Null(CliErrors.CodeOf(new InvalidOperationException(text)));
-        Assert.Equal(EdgeReasons.Refused, CliErrors.ExitCodeOf(new InvalidOperationException(text)));
-        Assert.Equal("ops: " + text + " Nothing was signed.", CliErrors.MessageOf(new InvalidOperationException(text), "Nothing was signed."));
+        Assert.Equal(ReasonCodes.Internal, CliErrors.CodeOf(new IOException(text)));
+        Assert.Equal(EdgeReasons.Refused, CliErrors.ExitCodeOf(new IOException(text)));
+        Assert.Equal("ops: " + text + " Nothing was signed.", CliErrors.MessageOf(new IOException(text), "Nothing was signed."));
+    }
+
+    public static TheoryData<string, string> TypedFailures() => new()
+    {
+        { nameof(LogCommitException), ReasonCodes.LogUnavailable },
+        { nameof(RefusingDatabase), ReasonCodes.LogUnavailable },
+        { nameof(Ops.Core.Routing.RouteMissingException), ReasonCodes.ConfigurationInvalid },
+        { nameof(Ops.Core.Connectors.ConnectorException), ReasonCodes.UpstreamFailed },
+        { nameof(Ops.Core.Connectors.ConnectorDeniedException), ReasonCodes.CapabilityDenied },
+        { nameof(System.Text.Json.JsonException), ReasonCodes.BadRequest },
+        { nameof(OpsException), ReasonCodes.NotFound },
+        { nameof(IOException), ReasonCodes.Internal },
+    };
+
+    [Theory]
+    [MemberData(nameof(TypedFailures))]
+    public void OneTranslator_GivesHttpCliAndStartUpTheSameCode_AndKeepsOperatorTextOffTheWire(string type, string code)
+    {
+        const string secret = "SELECT secret FROM events";
+        Exception exception = type switch
+        {
+            nameof(LogCommitException) => new LogCommitException(1, new IOException(secret)),
+            nameof(RefusingDatabase) => new RefusingDatabase(secret),
+            nameof(Ops.Core.Routing.RouteMissingException) => new Ops.Core.Routing.RouteMissingException(["event_log"]),
+            nameof(Ops.Core.Connectors.ConnectorException) => new Ops.Core.Connectors.ConnectorException("github.issues", secret),
+            nameof(Ops.Core.Connectors.ConnectorDeniedException) => new Ops.Core.Connectors.ConnectorDeniedException("github.issues", "no capability"),
+            nameof(System.Text.Json.JsonException) => new System.Text.Json.JsonException(secret),
+            nameof(OpsException) => new OpsException(ReasonCodes.NotFound, "No such request. Nothing was changed."),
+            _ => new IOException(secret),
+        };
+
+        var edge = EdgeErrors.Classify(exception);
+
+        Assert.Equal(code, edge.Code);
+        Assert.Equal(code, CliErrors.CodeOf(exception));
+        Assert.Equal(EdgeReasons.For(code).ExitCode, CliErrors.ExitCodeOf(exception));
+        Assert.DoesNotContain(secret, edge.Public, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(edge.Operator));
     }
 
     [Fact]
@@ -120,6 +158,8 @@ public sealed partial class CliErrorsTests
         Assert.Matches(MessageTextMatch(), """when (ex.Message == "is installed")""");
         Assert.DoesNotMatch(MessageTextMatch(), """await error.WriteLineAsync("ops: " + ex.Message);""");
     }
+
+    private sealed class RefusingDatabase(string message) : System.Data.Common.DbException(message);
 
     // Reading a message to decide: .Message.Contains/StartsWith/EndsWith/IndexOf/Replace/Equals, or == / != on it.
     [GeneratedRegex(@"\.Message\s*(\.\s*(Contains|StartsWith|EndsWith|IndexOf|Replace|Equals)\s*\(|[!=]=)")]

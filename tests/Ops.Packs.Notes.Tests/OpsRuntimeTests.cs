@@ -64,7 +64,7 @@ public sealed class OpsRuntimeTests : IAsyncDisposable
         Assert.Equal(ConsentSigning.KeyId(_key.ExportSubjectPublicKeyInfo()), initialized.SignerKeyId);
         Assert.False(string.IsNullOrEmpty(initialized.ApiKey));
         Assert.Equal("system", Runtime.Mode);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => InitializeAsync());
+        Assert.Equal(ReasonCodes.AlreadyInitialized, (await Assert.ThrowsAsync<OpsException>(() => InitializeAsync())).Code);
     }
 
     [Fact]

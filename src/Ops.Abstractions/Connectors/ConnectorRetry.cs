@@ -21,7 +21,7 @@ public static partial class ConnectorRetry
     /// <param name="logger">Where each wait is logged (warning, with status, path, wait in seconds, retry number).</param>
     /// <param name="cancellationToken">Cancels the request and any wait.</param>
     /// <returns>The last response (the caller disposes it) and the retries made. A response whose wait exceeds the bound, or that is still limited after the last retry, is returned as it is.</returns>
-    /// <exception cref="InvalidOperationException">The request is not a GET; nothing was sent.</exception>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.PackFault"/>: the request is not a GET; nothing was sent.</exception>
     /// <exception cref="HttpRequestException">The transport failed (not retried).</exception>
     public static async Task<ConnectorRetryResult> GetAsync(
         HttpClient client,
@@ -45,7 +45,7 @@ public static partial class ConnectorRetry
             {
                 if (request.Method != HttpMethod.Get)
                 {
-                    throw new InvalidOperationException($"Connectors read only: a {request.Method} was refused and not sent (constitution A8).");
+                    throw new Errors.OpsException(Errors.ReasonCodes.PackFault, $"Connectors read only: a {request.Method} was refused and not sent (constitution A8).");
                 }
 
                 response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);

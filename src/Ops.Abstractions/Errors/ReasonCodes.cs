@@ -189,6 +189,21 @@ public static class ReasonCodes
     /// <summary>The schema of the log's tables (their columns, indexes and append-only triggers) differs from the one the migrations create.</summary>
     public const string SchemaAltered = "schema_altered";
 
+    /// <summary>
+    /// The worker's configuration is not usable (an option out of range, a route or trusted key that does not parse, a
+    /// builder call out of order): the kernel did not start, and nothing was changed.
+    /// </summary>
+    public const string ConfigurationInvalid = "configuration_invalid";
+
+    /// <summary>A secret a connector or egress destination needs is not configured, or its handle expired; nothing was sent.</summary>
+    public const string SecretUnavailable = "secret_unavailable";
+
+    /// <summary>A public key is not base64 of an ECDSA P-256 SubjectPublicKeyInfo; nothing was registered.</summary>
+    public const string InvalidKey = "invalid_key";
+
+    /// <summary>The database is already initialized (it has actors); <c>init</c> changed nothing.</summary>
+    public const string AlreadyInitialized = "already_initialized";
+
     /// <summary>How the edge should treat a code: an HTTP status class and a CLI exit code.</summary>
     /// <param name="code">A code from this catalogue, or a pack handler's own code.</param>
     /// <returns>The kind; a code not in the catalogue is <see cref="ReasonKind.Unprocessable"/>.</returns>
@@ -198,14 +213,15 @@ public static class ReasonCodes
         Unauthenticated => ReasonKind.Unauthenticated,
         CapabilityDenied or IdentityMismatch or UnknownActor or ActorDisabled or KeyNotActive or SignatureInvalid or PolicyNotApplicable or TargetMismatch or Escalation or PackSignatureInvalid or SeparationOfDuties => ReasonKind.Forbidden,
         UnknownCommandType or NotFound or UnknownCapability or UnknownKey or UnknownPolicy or PackNotInstalled => ReasonKind.NotFound,
-        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict or PackContractTaken or EgressStateConflict or EgressSwitchEngaged or OutboxAltered => ReasonKind.Conflict,
+        MigrationRefused or CommandIdConflict or ConcurrencyConflict or PreviewMismatch or SignatureAlreadyUsed or Ambiguous or ProposalExpired or ConsentExpired or PackConflict or PackContractTaken or EgressStateConflict or EgressSwitchEngaged or OutboxAltered or AlreadyInitialized => ReasonKind.Conflict,
         ConsentRequired => ReasonKind.PreconditionRequired,
         RateLimited => ReasonKind.RateLimited,
         UnsupportedMediaType => ReasonKind.UnsupportedMediaType,
         MethodNotAllowed => ReasonKind.MethodNotAllowed,
-        LogUnavailable or ProjectionParked => ReasonKind.Unavailable,
+        LogUnavailable or ProjectionParked or SecretUnavailable => ReasonKind.Unavailable,
         UpstreamFailed => ReasonKind.Upstream,
-        IntegrityViolation or RowUnreadable or SchemaAltered or Internal or PackFault => ReasonKind.Internal,
+        IntegrityViolation or RowUnreadable or SchemaAltered or Internal or PackFault or ConfigurationInvalid => ReasonKind.Internal,
+        InvalidKey => ReasonKind.Unprocessable,
         _ => ReasonKind.Unprocessable,
     };
 }

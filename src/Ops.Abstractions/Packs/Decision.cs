@@ -117,10 +117,10 @@ public sealed record Decision
     /// <param name="after">The target as it will be; <see langword="null"/> when the change removes it.</param>
     /// <param name="reversibility">How the change can be undone.</param>
     /// <returns>The decision with its preview.</returns>
-    /// <exception cref="InvalidOperationException">The decision is a rejection or ambiguous.</exception>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.PackFault"/>: the decision is a rejection or ambiguous.</exception>
     public Decision WithPreview(object? before, object? after, Reversibility reversibility = Reversibility.Reversible) =>
         IsRejected || IsAmbiguous
-            ? throw new InvalidOperationException("Only an accepting decision has a preview.")
+            ? throw new Errors.OpsException(Errors.ReasonCodes.PackFault, "The handler added a preview to a rejecting or ambiguous decision: only an accepting decision has a preview. Nothing was appended.")
             : this with { HasPreview = true, PreviewBefore = before, PreviewAfter = after, Reversibility = reversibility };
 }
 

@@ -55,6 +55,6 @@ public abstract class ConnectorPullContext
     /// <param name="scheme">Authorization scheme, for example <c>token</c> or <c>Bearer</c>.</param>
     /// <param name="cancellationToken">Cancels the issuance.</param>
     /// <returns>A client with <see cref="HttpClient.BaseAddress"/> set to <paramref name="audience"/>.</returns>
-    /// <exception cref="InvalidOperationException">The secret is not configured.</exception>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.SecretUnavailable"/>: the secret is not configured.</exception>
     public abstract ValueTask<HttpClient> CreateHttpClientAsync(string secretId, Uri audience, string scheme, CancellationToken cancellationToken);
 }

@@ -36,7 +36,7 @@ public interface IProjection<TDocument>
 /// with <see cref="ProjectionTenancy.SpansTenants"/> needs a caller capability for
 /// <c>core.ReadAcrossTenants</c> on <c>projection:&lt;name&gt;</c>, else it throws
 /// <see cref="Errors.OpsException"/> with <see cref="Errors.ReasonCodes.CapabilityDenied"/>.
-/// Reading another pack's projection throws <see cref="InvalidOperationException"/>.
+/// Reading another pack's projection throws <see cref="Errors.OpsException"/> with <see cref="Errors.ReasonCodes.PackFault"/>.
 /// </summary>
 public interface IProjectionReader
 {

@@ -245,7 +245,7 @@ internal sealed class GrantCapabilityHandler : ICommandHandler<GrantCapability>,
 
         // Made under the capability that authorized it (the gateway checked it may confer this scope), and dies with it.
         var under = context.Capability?.CapabilityId
-            ?? throw new InvalidOperationException("core.GrantCapability was decided without an authorizing capability.");
+            ?? throw new System.Diagnostics.UnreachableException("core.GrantCapability was decided without an authorizing capability: the gateway authorizes every command first.");
         return Decide(context, c.HolderActorId, c.Scope, c.NotBefore, c.ExpiresAt, under);
     }
 

@@ -317,7 +317,7 @@ internal sealed class CommandGateway(KernelRegistry registry, LogWriter writer, 
             },
             stopped.Rejection,
             stopped.Identity),
-        _ => throw new InvalidOperationException("A ready command does not stop."),
+        _ => throw new System.Diagnostics.UnreachableException("A ready command does not stop."),
     };
 
     /// <summary>Seed 001: every safety decision is persisted with its justification, in its own transaction, coalesced per actor and reason.</summary>

@@ -214,7 +214,9 @@ internal sealed class ConnectorRunner(KernelRegistry registry, LogWriter writer,
     }
 
     private static bool IsSourceFailure(Exception ex) =>
-        ex is HttpRequestException or JsonException or InvalidOperationException or TaskCanceledException or TimeoutException;
+        ex is HttpRequestException or JsonException or InvalidOperationException or TaskCanceledException or TimeoutException
+        // A kernel refusal the connector ran into: a secret not configured, a request that is not a GET.
+        or OpsException;
 
     /// <summary>
     /// The tombstone sweep after a full sync: every entity this connector recorded that the sync did not

@@ -19,7 +19,7 @@ internal static class ConsentCommands
         .AddEvent<ConsentRecorded>(ConsentEventTypes.ConsentRecorded)
         .AddEvent<MutationCommitted>(ConsentEventTypes.MutationCommitted)
         .AddCommand("core.RegisterSignerKey", SafetyClass.WriteInternal, CoreTarget<RegisterSignerKey>.Of("actor-<actor_id>:signer-key-<key_id>", (c, _) =>
-            ParseKey(c.PublicKey, out var error) is { } keyId ? TargetBinding.Bound(CoreRefs.SignerKey(c.ActorId, keyId)) : TargetBinding.Refused(error!, "invalid_key")))
+            NewSignerKeyRef(c)))
         .AddCommand("core.RevokeSignerKey", SafetyClass.WriteInternal, CoreTarget<RevokeSignerKey>.Of("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
         .AddCommand("core.RotateSignerKey", SafetyClass.WriteInternal, CoreTarget<RotateSignerKey>.Of("actor-<owner>:signer-key-<key_id>", (c, t) => SignerKeyRef(t.Core, c.KeyId)))
         .AddCommand("core.CreatePolicy", SafetyClass.WriteInternal, CoreTarget<CreatePolicy>.Of("policy-<name>", (c, _) => TargetBinding.Bound(CoreRefs.Policy(c.Name))))
@@ -36,10 +36,13 @@ internal static class ConsentCommands
             ? TargetBinding.Bound(CoreRefs.Policy(name))
             : TargetBinding.Refused($"policy {CapabilityEvaluator.Short(policyId)} does not exist", ReasonCodes.UnknownPolicy);
 
-    /// <summary>Parses a base64 SPKI of an ECDSA P-256 key; returns its key id, or null with the reason.</summary>
-    public static string? ParseKey(string publicKey, out string? error)
+    /// <summary>Parses a base64 SPKI of an ECDSA P-256 key and returns its key id.</summary>
+    /// <param name="publicKey">The base64 text.</param>
+    /// <param name="what">What the key is, for the message (for example <c>public_key</c>, <c>the admin signing key</c>).</param>
+    /// <returns>Its key id.</returns>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.InvalidKey"/>: it is not such a key; nothing was changed.</exception>
+    public static string ParseKey(string publicKey, string what = "public_key")
     {
-        error = null;
         try
         {
             var der = Convert.FromBase64String(publicKey);
@@ -47,16 +50,27 @@ internal static class ConsentCommands
             ecdsa.ImportSubjectPublicKeyInfo(der, out _);
             if (ecdsa.KeySize != 256 || ecdsa.ExportParameters(false).Curve.Oid.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
             {
-                error = "the key is not ECDSA P-256.";
-                return null;
+                throw new OpsException(ReasonCodes.InvalidKey, $"{what} is not usable: the key is not ECDSA P-256. Nothing was changed.");
             }
 
             return ConsentSigning.KeyId(der);
         }
         catch (Exception ex) when (ex is FormatException or CryptographicException)
         {
-            error = "public_key must be base64 of an ECDSA P-256 SubjectPublicKeyInfo: " + ex.Message;
-            return null;
+            throw new OpsException(ReasonCodes.InvalidKey, $"{what} is not usable: it must be base64 of an ECDSA P-256 SubjectPublicKeyInfo ({ex.Message}). Nothing was changed.", ex);
+        }
+    }
+
+    /// <summary>The target of <c>core.RegisterSignerKey</c>, or its refusal when the key does not parse.</summary>
+    private static TargetBinding NewSignerKeyRef(RegisterSignerKey c)
+    {
+        try
+        {
+            return TargetBinding.Bound(CoreRefs.SignerKey(c.ActorId, ParseKey(c.PublicKey)));
+        }
+        catch (OpsException ex)
+        {
+            return TargetBinding.Refused(ex.Message, ex.Code);
         }
     }
 }
@@ -66,11 +80,8 @@ internal sealed class RegisterSignerKeyHandler : ICommandHandler<RegisterSignerK
     public ValueTask<Decision> DecideAsync(CommandContext<RegisterSignerKey> context, CancellationToken cancellationToken)
     {
         var c = context.Command;
-        var keyId = ConsentCommands.ParseKey(c.PublicKey, out var error);
-        if (keyId is null)
-        {
-            return ValueTask.FromResult(Decision.Reject("invalid_key", error!));
-        }
+        // A key that does not parse throws invalid_key, which the decide stage turns into the rejection.
+        var keyId = ConsentCommands.ParseKey(c.PublicKey);
 
         if (!context.Core.Actors.ContainsKey(c.ActorId))
         {
@@ -103,11 +114,8 @@ internal sealed class RevokeSignerKeyHandler : ICommandHandler<RevokeSignerKey>,
             return ValueTask.FromResult(Decision.Reject("already_revoked", $"key {c.KeyId} is already revoked; register a new key instead."));
         }
 
-        var newKeyId = ConsentCommands.ParseKey(c.NewPublicKey, out var error);
-        if (newKeyId is null)
-        {
-            return ValueTask.FromResult(Decision.Reject("invalid_key", error!));
-        }
+        // A key that does not parse throws invalid_key, which the decide stage turns into the rejection.
+        var newKeyId = ConsentCommands.ParseKey(c.NewPublicKey, "new_public_key");
 
         if (context.Core.SignerKeys.ContainsKey(newKeyId))
         {

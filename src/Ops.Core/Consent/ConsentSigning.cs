@@ -68,9 +68,10 @@ public static class ConsentSigning
     /// SubjectPublicKeyInfo (constitution A4).
     /// </summary>
     /// <param name="publicKey">The base64 text.</param>
-    /// <param name="error">Why it is refused, or null.</param>
-    /// <returns>Its key id (the first 32 hex of SHA-256 over the SubjectPublicKeyInfo), or null when refused.</returns>
-    public static string? ParsePublicKey(string publicKey, out string? error) => ConsentCommands.ParseKey(publicKey, out error);
+    /// <param name="what">What the key is, named in the refusal (for example <c>Ops:PackSigning:TrustedPublishers:acme</c>).</param>
+    /// <returns>Its key id (the first 32 hex of SHA-256 over the SubjectPublicKeyInfo).</returns>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.InvalidKey"/>: it is not such a key; the message says why.</exception>
+    public static string ParsePublicKey(string publicKey, string what) => ConsentCommands.ParseKey(publicKey, what);
 
     /// <summary>
     /// Creates a new ECDSA P-256 consent signing key as a PKCS#8 PEM file at <paramref name="path"/>, created exclusively

@@ -22,8 +22,7 @@ internal static class Bootstrap
 
     public static async Task<BootstrapResult> InitializeAsync(OpsKernel kernel, string adminActorId, string tenantId, string signerPublicKey, CancellationToken cancellationToken)
     {
-        var signerKeyId = ConsentCommands.ParseKey(signerPublicKey, out var keyError)
-            ?? throw new InvalidOperationException("The admin signing key is not usable: " + keyError + " Nothing was changed.");
+        var signerKeyId = ConsentCommands.ParseKey(signerPublicKey, "the admin signing key");
         var key = ApiKeys.Generate();
         var now = kernel.Time.GetUtcNow();
         var capabilityId = DeterministicIds.Derive("capability", "root", adminActorId, OpsJson.FormatInstant(now));
@@ -43,7 +42,7 @@ internal static class Bootstrap
             {
                 if (!session.Core.Actors.IsEmpty)
                 {
-                    throw new InvalidOperationException($"This database is already initialized (actors: {string.Join(", ", session.Core.Actors.Keys)}). Nothing was changed; use 'actors add' for more actors.");
+                    throw new Errors.OpsException(Errors.ReasonCodes.AlreadyInitialized, $"This database is already initialized (actors: {string.Join(", ", session.Core.Actors.Keys)}). Nothing was changed; use 'actors add' for more actors.");
                 }
 
                 for (var i = 0; i < genesis.Length; i++)
@@ -73,8 +72,7 @@ internal static class Recovery
 {
     public static async Task<BootstrapResult> RecoverAsync(OpsKernel kernel, string actorId, string signerPublicKey, string reason, CancellationToken cancellationToken)
     {
-        var signerKeyId = ConsentCommands.ParseKey(signerPublicKey, out var keyError)
-            ?? throw new InvalidOperationException("The new signing key is not usable: " + keyError + " Nothing was changed.");
+        var signerKeyId = ConsentCommands.ParseKey(signerPublicKey, "the new signing key");
         var key = ApiKeys.Generate();
         var now = kernel.Time.GetUtcNow();
         var runId = DeterministicIds.Derive("recover", actorId, OpsJson.FormatInstant(now));

@@ -38,16 +38,16 @@ public sealed class OpsAdministration
     /// <param name="actorId">The actor to act as, or null for the initial admin.</param>
     /// <param name="surfaceId">The surface, for example <c>cli</c> (seed 001 §5).</param>
     /// <returns>The caller; nothing is checked here beyond registration, the gateway authorizes every command.</returns>
-    /// <exception cref="InvalidOperationException">The log has no admin yet (run <c>init</c>), or the actor is not registered.</exception>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.UnknownActor"/>: the log has no admin yet (run <c>init</c>), or the actor is not registered.</exception>
     public CallerContext Caller(string? actorId, string surfaceId)
     {
         var core = _kernel.Writer.CommittedCore;
         var id = actorId
             ?? core.Capabilities.Values.Select(h => h[0].Payload).OfType<CapabilityGranted>().FirstOrDefault(g => g.GrantedBy == Bootstrap.BootstrapActorId)?.HolderActorId
-            ?? throw new InvalidOperationException("The database is not initialized: run 'init' first. Nothing was changed.");
+            ?? throw new OpsException(ReasonCodes.UnknownActor, "The database is not initialized (it has no admin to act as): run 'init' first. Nothing was changed.");
         return core.Actors.TryGetValue(id, out var actor)
             ? new CallerContext(new ActorRef(actor.ActorId, actor.Kind), surfaceId)
-            : throw new InvalidOperationException($"Actor '{id}' is not registered. Nothing was changed.");
+            : throw new OpsException(ReasonCodes.UnknownActor, $"Actor '{id}' is not registered. Nothing was changed.");
     }
 
     /// <summary>Registered actors as of the log's head, by id, with their status at <paramref name="at"/>.</summary>
@@ -148,7 +148,7 @@ public sealed class OpsAdministration
     /// <param name="cancellationToken">Cancels waiting for the writer.</param>
     /// <returns>What was created; the API key is shown once.</returns>
     /// <exception cref="OpsException"><see cref="ReasonCodes.UnknownActor"/>: no such actor; nothing was changed.</exception>
-    /// <exception cref="InvalidOperationException">The key is not usable; nothing was changed.</exception>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.InvalidKey"/>: the key is not usable; nothing was changed.</exception>
     /// <exception cref="LogCommitException">The database could not commit; nothing was written.</exception>
     public async Task<OpsRecovered> RecoverAsync(string actorId, string signerPublicKey, string reason, CancellationToken cancellationToken)
     {

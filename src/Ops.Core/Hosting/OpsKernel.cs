@@ -123,7 +123,7 @@ internal sealed class OpsKernel : IAsyncDisposable
         System.ComponentModel.DataAnnotations.Validator.TryValidateObject(checkpoints, new(checkpoints), errors, validateAllProperties: true);
         if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), errors, validateAllProperties: true) || errors.Count > 0)
         {
-            throw new InvalidOperationException("Invalid configuration: " + string.Join(" ", errors.Select(e => e.ErrorMessage)) + " Nothing was started.");
+            throw new Errors.OpsException(Errors.ReasonCodes.ConfigurationInvalid, "Invalid configuration: " + string.Join(" ", errors.Select(e => e.ErrorMessage)) + " Nothing was started.");
         }
 
         var routes = new RoutingRegistry(opsSection, options.Mode, contentRoot, providers);

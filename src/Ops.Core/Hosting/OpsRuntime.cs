@@ -38,7 +38,7 @@ public sealed class OpsRuntime
     /// <param name="signerPublicKey">The admin's consent signing key: base64 SubjectPublicKeyInfo of an ECDSA P-256 key (constitution A4).</param>
     /// <param name="cancellationToken">Cancels waiting for the writer.</param>
     /// <returns>What was created; its <see cref="OpsInitialized.ApiKey"/> is shown once and stored only as a hash.</returns>
-    /// <exception cref="InvalidOperationException">The log has an actor already, or the key is not usable; nothing was changed.</exception>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.AlreadyInitialized"/>: the log has an actor already; <see cref="Errors.ReasonCodes.InvalidKey"/>: the key is not usable. Nothing was changed.</exception>
     /// <exception cref="Log.LogCommitException">The database could not commit; nothing was written.</exception>
     public async Task<OpsInitialized> InitializeAsync(string adminActorId, string tenantId, string signerPublicKey, CancellationToken cancellationToken)
     {

@@ -123,7 +123,7 @@ internal sealed class OpsBuilder(IServiceCollection services, IConfiguration con
         ArgumentNullException.ThrowIfNull(time);
         if (Registry.Packs.Count > 1)
         {
-            throw new InvalidOperationException("Call UseTimeProvider before AddPack: packs already added keep the clock they were added with.");
+            throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.ConfigurationInvalid, "Call UseTimeProvider before AddPack: packs already added keep the clock they were added with. The clock was not changed.");
         }
 
         Time = time;

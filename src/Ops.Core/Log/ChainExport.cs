@@ -126,9 +126,10 @@ internal static class ChainExport
                 continue;
             }
 
-            if (!TryRow(e, out var row, out var storedPrevious, out var storedHash, out var error))
+            var (row, storedPrevious, storedHash, malformed) = ReadRow(e, lineNumber);
+            if (malformed is not null)
             {
-                findings.Add(new IntegrityFinding(IntegrityProblem.ExportMalformed, null, $"line {lineNumber} is not an export row: {error}"));
+                findings.Add(malformed);
                 return Report(scanner, findings, trusted);
             }
 
@@ -193,11 +194,12 @@ internal static class ChainExport
         return new IntegrityReport(chain, null, chain.HeadPosition, 0, trusted, findings, []);
     }
 
-    private static bool TryRow(JsonElement e, out ChainRow row, out byte[] storedPrevious, out byte[] storedHash, out string? error)
+    /// <summary>An export line as a chain row with its stored hashes, or the finding (code <c>export_malformed</c>) that it is not one.</summary>
+    private static (ChainRow Row, byte[] StoredPrevious, byte[] StoredHash, IntegrityFinding? Malformed) ReadRow(JsonElement e, long lineNumber)
     {
         try
         {
-            row = new ChainRow(
+            var row = new ChainRow(
                 e.GetProperty("position").GetInt64(),
                 Convert.FromHexString(e.GetProperty("event_id").GetString()!),
                 e.GetProperty("stream_id").GetString()!,
@@ -207,15 +209,11 @@ internal static class ChainExport
                 e.GetProperty("source_ref").GetString()!,
                 e.GetProperty("source_sequence").ValueKind == JsonValueKind.Null ? null : e.GetProperty("source_sequence").GetInt64(),
                 CanonicalJson.Canonicalize(e.GetProperty("envelope")));
-            storedPrevious = Convert.FromHexString(e.GetProperty("prev_hash").GetString()!);
-            storedHash = Convert.FromHexString(e.GetProperty("row_hash").GetString()!);
-            error = null;
-            return true;
+            return (row, Convert.FromHexString(e.GetProperty("prev_hash").GetString()!), Convert.FromHexString(e.GetProperty("row_hash").GetString()!), null);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentNullException)
         {
-            (row, storedPrevious, storedHash, error) = (default, [], [], ex.Message);
-            return false;
+            return (default, [], [], new IntegrityFinding(IntegrityProblem.ExportMalformed, null, $"line {lineNumber} is not an export row: {ex.Message}"));
         }
     }
 

@@ -23,7 +23,7 @@ internal sealed class WriteSession(TimeProvider time)
     public TimeProvider Time { get; } = time;
 
     /// <summary>The engine transaction of the open batch.</summary>
-    public IWriteTransaction Transaction => _transaction ?? throw new InvalidOperationException("No batch is open.");
+    public IWriteTransaction Transaction => _transaction ?? throw new System.Diagnostics.UnreachableException("No batch is open: the log writer opens one before it runs a unit.");
 
     /// <summary>Core state including this batch's appends so far.</summary>
     public CoreState Core { get; private set; } = CoreState.Empty;
@@ -165,7 +165,7 @@ internal sealed class WriteSession(TimeProvider time)
                 }
             }
 
-            throw new InvalidOperationException($"The database refused the rows at positions {plan.Rows[0].Row.Position}..{plan.Rows[^1].Row.Position}, though their streams are still at the versions decided on: the log's head moved under this writer. Nothing of the unit's appends was written.");
+            throw new Errors.OpsException(Errors.ReasonCodes.LogUnavailable, $"The database refused the rows at positions {plan.Rows[0].Row.Position}..{plan.Rows[^1].Row.Position}, though their streams are still at the versions decided on: the log's head moved under this writer. Nothing of the unit's appends was written.");
         }
 
         return Apply(plan);

@@ -14,72 +14,53 @@ internal static partial class OpsTypeName
 
     /// <summary>Parses a type name, or explains why it is not one.</summary>
     /// <param name="name">The candidate, for example <c>pack.notes.notes.CreateNote</c>.</param>
-    /// <param name="parsed">The parsed name when valid.</param>
-    /// <param name="error">Why it is invalid, when it is.</param>
-    /// <returns><see langword="true"/> when valid.</returns>
-    public static bool TryParse(string? name, out ParsedTypeName parsed, out string? error)
+    /// <returns>The parsed name, or why it is invalid; the caller gives the problem its reason code.</returns>
+    public static TypeNameParse Parse(string? name)
     {
-        parsed = default;
-        error = null;
         if (string.IsNullOrEmpty(name) || name.Length > MaxLength)
         {
-            error = $"A type name is 1 to {MaxLength} characters.";
-            return false;
+            return TypeNameParse.Invalid($"A type name is 1 to {MaxLength} characters.");
         }
 
         var parts = name.Split('.');
         var last = parts[^1];
         if (!NamePattern().IsMatch(last))
         {
-            error = $"'{name}': the final segment '{last}' must be PascalCase ([A-Z][A-Za-z0-9]*).";
-            return false;
+            return TypeNameParse.Invalid($"'{name}': the final segment '{last}' must be PascalCase ([A-Z][A-Za-z0-9]*).");
         }
 
         for (var i = 0; i < parts.Length - 1; i++)
         {
             if (!SegmentPattern().IsMatch(parts[i]))
             {
-                error = $"'{name}': segment '{parts[i]}' must be lowercase ([a-z][a-z0-9_]*).";
-                return false;
+                return TypeNameParse.Invalid($"'{name}': segment '{parts[i]}' must be lowercase ([a-z][a-z0-9_]*).");
             }
         }
 
-        switch (parts[0])
+        return parts[0] switch
         {
-            case "core" when parts.Length == 2:
-                parsed = new ParsedTypeName(name, TypeNameOwnerKind.Core, "core", null, last);
-                return true;
-            case "shared" when parts.Length == 3:
-                parsed = new ParsedTypeName(name, TypeNameOwnerKind.Shared, parts[1], null, last);
-                return true;
-            case "pack" when parts.Length == 4:
-                parsed = new ParsedTypeName(name, TypeNameOwnerKind.Pack, parts[1], parts[2], last);
-                return true;
-            default:
-                error = $"'{name}' is not namespaced: use core.<Name>, shared.<pkg>.<Name> or pack.<pack_id>.<domain>.<Name>.";
-                return false;
-        }
+            "core" when parts.Length == 2 => new(new ParsedTypeName(name, TypeNameOwnerKind.Core, "core", null, last), null),
+            "shared" when parts.Length == 3 => new(new ParsedTypeName(name, TypeNameOwnerKind.Shared, parts[1], null, last), null),
+            "pack" when parts.Length == 4 => new(new ParsedTypeName(name, TypeNameOwnerKind.Pack, parts[1], parts[2], last), null),
+            _ => TypeNameParse.Invalid($"'{name}' is not namespaced: use core.<Name>, shared.<pkg>.<Name> or pack.<pack_id>.<domain>.<Name>."),
+        };
     }
 
-    /// <summary>Whether <paramref name="name"/> is a valid name owned by the pack <paramref name="packId"/>.</summary>
+    /// <summary>Why the pack <paramref name="packId"/> may not register <paramref name="name"/>, or null when it owns the name.</summary>
     /// <param name="name">The candidate type name.</param>
     /// <param name="packId">The registering pack's id.</param>
-    /// <param name="error">Why the pack may not register it, when it may not.</param>
-    /// <returns><see langword="true"/> when the pack owns the name.</returns>
-    public static bool IsOwnedByPack(string name, string packId, out string? error)
+    /// <returns>The problem, or <see langword="null"/> when <paramref name="name"/> is a valid name under <c>pack.&lt;packId&gt;.</c>.</returns>
+    public static string? OwnershipProblem(string name, string packId)
     {
-        if (!TryParse(name, out var parsed, out error))
+        var parse = Parse(name);
+        if (parse.Problem is not null)
         {
-            return false;
+            return parse.Problem;
         }
 
-        if (parsed.OwnerKind != TypeNameOwnerKind.Pack || !string.Equals(parsed.Owner, packId, StringComparison.Ordinal))
-        {
-            error = $"'{name}' is outside the namespace of pack '{packId}': a pack registers only names under 'pack.{packId}.'.";
-            return false;
-        }
-
-        return true;
+        return parse.Name is { OwnerKind: TypeNameOwnerKind.Pack } parsed && string.Equals(parsed.Owner, packId, StringComparison.Ordinal)
+            ? null
+            : $"'{name}' is outside the namespace of pack '{packId}': a pack registers only names under 'pack.{packId}.'.";
     }
 
     /// <summary>Whether a pack id is well formed: <c>[a-z][a-z0-9_]*</c>, at most 64 characters.</summary>
@@ -115,3 +96,12 @@ internal enum TypeNameOwnerKind
 /// <param name="Domain">The pack's domain segment; <see langword="null"/> outside packs.</param>
 /// <param name="Name">The final PascalCase segment.</param>
 internal readonly record struct ParsedTypeName(string Value, TypeNameOwnerKind OwnerKind, string Owner, string? Domain, string Name);
+
+/// <summary>A type name as parsed: the name when valid, else the problem.</summary>
+/// <param name="Name">The parsed name; <see langword="null"/> when invalid.</param>
+/// <param name="Problem">Why it is invalid; <see langword="null"/> when valid.</param>
+internal readonly record struct TypeNameParse(ParsedTypeName? Name, string? Problem)
+{
+    /// <summary>An invalid name with its problem.</summary>
+    public static TypeNameParse Invalid(string problem) => new(null, problem);
+}

@@ -96,7 +96,7 @@ internal sealed class KernelRegistry
         {
             foreach (var eventType in projection.EventTypes.Order(StringComparer.Ordinal))
             {
-                if (Naming.OpsTypeName.IsOwnedByPack(eventType, pack.PackId, out _))
+                if (Naming.OpsTypeName.OwnershipProblem(eventType, pack.PackId) is null)
                 {
                     continue;
                 }

@@ -62,7 +62,7 @@ internal static class CoreTargetExtensions
         where TCommand : class =>
         builder is PackBuilder kernel
             ? kernel.AddCoreCommand(commandType, safetyClass, target)
-            : throw new InvalidOperationException($"{commandType}: only the kernel's own builder registers core commands.");
+            : throw new System.Diagnostics.UnreachableException($"{commandType}: only the kernel's own builder registers core commands.");
 }
 
 /// <summary>
@@ -97,5 +97,5 @@ internal static class KernelCommandContextExtensions
     private static KernelCommandContext<TCommand> Kernel<TCommand>(CommandContext<TCommand> context)
         where TCommand : class =>
         context as KernelCommandContext<TCommand>
-        ?? throw new InvalidOperationException("A core command was decided with a context the kernel did not create; Core's handlers need the kernel's state.");
+        ?? throw new System.Diagnostics.UnreachableException("A core command was decided with a context the kernel did not create; Core's handlers need the kernel's state.");
 }

@@ -249,22 +249,20 @@ internal sealed class PackBuilder : IPackBuilder
 
     private bool CheckName(string name)
     {
-        string? error;
-        var ok = _isCore
-            ? OpsTypeName.TryParse(name, out var parsed, out error) && (parsed.OwnerKind == TypeNameOwnerKind.Core || Fail($"'{name}' is not a core.* name", out error))
-            : OpsTypeName.IsOwnedByPack(name, PackId, out error);
-        if (!ok)
+        var problem = _isCore
+            ? OpsTypeName.Parse(name) switch
+            {
+                { Problem: { } invalid } => invalid,
+                { Name.OwnerKind: TypeNameOwnerKind.Core } => null,
+                _ => $"'{name}' is not a core.* name",
+            }
+            : OpsTypeName.OwnershipProblem(name, PackId);
+        if (problem is not null)
         {
-            _errors.Add(error!);
+            _errors.Add(problem);
         }
 
-        return ok;
-    }
-
-    private static bool Fail(string message, out string? error)
-    {
-        error = message;
-        return false;
+        return problem is null;
     }
 
     private T Single<T>(IServiceProvider services, string what)

@@ -43,7 +43,7 @@ internal sealed class ProjectionReader(KernelRegistry registry, Func<string, IPr
     {
         if (!registry.Projections.TryGetValue(projectionName, out var projection) || projection.Owner != owner)
         {
-            throw new InvalidOperationException($"Projection {projectionName} is not registered by '{owner}'; a pack reads only its own projections.");
+            throw new Errors.OpsException(Errors.ReasonCodes.PackFault, $"Projection {projectionName} is not registered by '{owner}'; a pack reads only its own projections. Nothing was read.");
         }
 
         if (ProjectionFaults.ParkOf(access.Core, projection) is { } parked)

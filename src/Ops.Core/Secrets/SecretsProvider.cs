@@ -35,7 +35,7 @@ internal sealed class SecretsProvider(IConfiguration opsSection, TimeProvider ti
         var value = opsSection.GetSection("Secrets")[secretId];
         if (string.IsNullOrEmpty(value))
         {
-            throw new InvalidOperationException($"Secret '{secretId}' is not configured: set Ops:Secrets:{secretId} (environment variable Ops__Secrets__{secretId}). Nothing was fetched.");
+            throw new Errors.OpsException(Errors.ReasonCodes.SecretUnavailable, $"Secret '{secretId}' is not configured: set Ops:Secrets:{secretId} (environment variable Ops__Secrets__{secretId}). Nothing was fetched.");
         }
 
         var issuedAt = time.GetUtcNow();
@@ -79,7 +79,7 @@ internal sealed class SecretHandle(string secretId, Uri audience, string scheme,
         && uri.Port == Audience.Port;
 
     public string Reveal() =>
-        time.GetUtcNow() < ExpiresAt ? value : throw new InvalidOperationException($"The handle for secret '{SecretId}' expired at {ExpiresAt:O}; request a new one.");
+        time.GetUtcNow() < ExpiresAt ? value : throw new Errors.OpsException(Errors.ReasonCodes.SecretUnavailable, $"The handle for secret '{SecretId}' expired at {ExpiresAt:O}; the request was not sent. Request a new handle.");
 
     public override string ToString() => $"SecretHandle({SecretId} for {Audience.GetLeftPart(UriPartial.Authority)}, expires {ExpiresAt:O})";
 }

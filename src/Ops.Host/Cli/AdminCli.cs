@@ -176,7 +176,7 @@ internal static class AdminCli
             var existing = await kernel.Admin.ActorsAsync(kernel.Runtime.Time.GetUtcNow(), ct);
             if (existing.Count > 0)
             {
-                throw new InvalidOperationException($"This database is already initialized (actors: {string.Join(", ", existing.Select(a => a.ActorId))}). Nothing was changed; use 'actors add' for more actors.");
+                throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.AlreadyInitialized, $"This database is already initialized (actors: {string.Join(", ", existing.Select(a => a.ActorId))}). Nothing was changed; use 'actors add' for more actors.");
             }
 
             var explicitFile = parse.GetValue(keyOut);

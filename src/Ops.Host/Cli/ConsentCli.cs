@@ -26,7 +26,7 @@ internal static class ConsentCli
     {
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"Signing key file {path} does not exist: create one with 'keys new --out {path}' and register it, or pass --key <file> (init writes the admin's key to {DefaultKeyFile("admin")}). Nothing was changed.");
+            throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.NotFound, $"Signing key file {path} does not exist: create one with 'keys new --out {path}' and register it, or pass --key <file> (init writes the admin's key to {DefaultKeyFile("admin")}). Nothing was changed.");
         }
 
         var key = ECDsa.Create();
@@ -39,7 +39,7 @@ internal static class ConsentCli
     {
         if (File.Exists(path))
         {
-            throw new InvalidOperationException($"{path} already exists; refusing to overwrite a signing key. Nothing was changed.");
+            throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.BadRequest, $"{path} already exists; refusing to overwrite a signing key. Nothing was changed.");
         }
 
         try
@@ -50,7 +50,7 @@ internal static class ConsentCli
         }
         catch (IOException ex) when (File.Exists(path))
         {
-            throw new InvalidOperationException($"{path} already exists; refusing to overwrite a signing key. Nothing was changed.", ex);
+            throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.BadRequest, $"{path} already exists; refusing to overwrite a signing key. Nothing was changed.", ex);
         }
     }
 
@@ -76,7 +76,7 @@ internal static class ConsentCli
         var proposal = proposed.Proposal!;
         if (proposal.Interpretations.Count != 1)
         {
-            throw new InvalidOperationException($"{type} on '{proposal.Command.TargetRef}' has {proposal.Interpretations.Count} interpretations; use propose, sign --interpretation and commit. Nothing was changed.");
+            throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.Ambiguous, $"{type} on '{proposal.Command.TargetRef}' has {proposal.Interpretations.Count} interpretations; use propose, sign --interpretation and commit. Nothing was changed.");
         }
 
         var interpretation = proposal.Interpretations[0];
@@ -119,7 +119,7 @@ internal static class ConsentCli
                 output.WriteLine("Register it with: keys register <actor-id> --public-key <public_key>");
                 return 0;
             }
-            catch (InvalidOperationException ex)
+            catch (Ops.Core.Errors.OpsException ex)
             {
                 error.WriteLine(CliErrors.MessageOf(ex));
                 return CliErrors.ExitCodeOf(ex);
@@ -186,10 +186,10 @@ internal static class ConsentCli
             {
                 var proposal = JsonSerializer.Deserialize<Proposal>(await File.ReadAllBytesAsync(parse.GetValue(proposalFile)!, ct), OpsJson.Options)!;
                 // Never guess for the signer (seed 000 §2.2): an ambiguous proposal needs an explicit choice.
-                var index = parse.GetValue(interpretationOption) ?? (proposal.Interpretations.Count == 1 ? 1 : throw new InvalidOperationException($"The proposal has {proposal.Interpretations.Count} interpretations; choose one with --interpretation 1..{proposal.Interpretations.Count} (propose lists them)."));
+                var index = parse.GetValue(interpretationOption) ?? (proposal.Interpretations.Count == 1 ? 1 : throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.Ambiguous, $"The proposal has {proposal.Interpretations.Count} interpretations; choose one with --interpretation 1..{proposal.Interpretations.Count} (propose lists them). Nothing was signed."));
                 if (index < 1 || index > proposal.Interpretations.Count)
                 {
-                    throw new InvalidOperationException($"--interpretation must be 1 to {proposal.Interpretations.Count}.");
+                    throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.BadRequest, $"--interpretation must be 1 to {proposal.Interpretations.Count}.");
                 }
 
                 var minutes = parse.GetValue(lifetime);
@@ -201,7 +201,7 @@ internal static class ConsentCli
                 await output.WriteLineAsync($"Signed interpretation [{index}] {proposal.Interpretations[index - 1].Label} as {who} (key {consent.KeyId}), valid until {OpsJson.FormatInstant(consent.ExpiresAt!.Value)}. Saved to {parse.GetValue(consentOut)}.");
                 return 0;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or JsonException or CryptographicException or ArgumentException)
+            catch (Exception ex) when (ex is Ops.Core.Errors.OpsException or IOException or JsonException or CryptographicException or ArgumentException)
             {
                 return await CliErrors.ReportAsync(error, ex, "Nothing was signed.");
             }

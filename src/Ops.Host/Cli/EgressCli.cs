@@ -62,7 +62,7 @@ internal static class EgressCli
             }
             else
             {
-                var request = await kernel.Egress.GetAsync(requestId, caller.Actor, ct) ?? throw new InvalidOperationException($"There is no egress request '{requestId}'. Nothing was changed.");
+                var request = await kernel.Egress.GetAsync(requestId, caller.Actor, ct) ?? throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.NotFound, $"There is no egress request '{requestId}'. Nothing was changed.");
                 using var key = ConsentCli.LoadKey(parse.GetValue(keyOption) ?? ConsentCli.DefaultKeyFile(caller.Actor.Id));
                 consent = EgressApproval.Sign(key, caller.Actor.Id, request.RequestId, request.RequestHash, kernel.Runtime.Time.GetUtcNow(), TimeSpan.FromMinutes(5));
             }

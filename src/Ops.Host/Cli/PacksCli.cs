@@ -78,14 +78,14 @@ internal static class PacksCli
         {
             try
             {
-                var keyFile = parse.GetValue(keyOption) ?? throw new InvalidOperationException("--key <publisher key PEM> is required.");
+                var keyFile = parse.GetValue(keyOption) ?? throw new Ops.Core.Errors.OpsException(Ops.Core.Errors.ReasonCodes.BadRequest, "--key <publisher key PEM> is required.");
                 using var key = ConsentCli.LoadKey(keyFile);
                 var signed = PackSignature.Sign(parse.GetValue(signFolder)!, key);
                 await output.WriteLineAsync($"Signed content {signed.ContentHash} with publisher key {signed.KeyId}; wrote {PackSignature.FileName}.");
                 await output.WriteLineAsync($"Workers trust it with: Ops__PackSigning__TrustedPublishers__<name>={Convert.ToBase64String(key.ExportSubjectPublicKeyInfo())}");
                 return 0;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or CryptographicException or ArgumentException or InvalidDataException)
+            catch (Exception ex) when (ex is Ops.Core.Errors.OpsException or IOException or UnauthorizedAccessException or CryptographicException or ArgumentException or InvalidDataException)
             {
                 return await CliErrors.ReportAsync(error, ex, "Nothing was signed.");
             }
@@ -101,7 +101,7 @@ internal static class PacksCli
                 await PrintAsync(verification, output, error);
                 return verification.IsAccepted ? 0 : 1;
             }
-            catch (InvalidOperationException ex)
+            catch (Ops.Core.Errors.OpsException ex)
             {
                 return await CliErrors.ReportAsync(error, ex);
             }

@@ -152,7 +152,7 @@ public sealed class PublicFacesTests
         Assert.Equal(ReasonCodes.UnknownActor, recover.Code);
         Assert.Equal(head, await h.Kernel.EventLog.HeadPositionAsync(CancellationToken.None));
         Assert.Equal("reader", admin.Caller("reader", "cli").Actor.Id);
-        Assert.Throws<InvalidOperationException>(() => admin.Caller("mallory", "cli"));
+        Assert.Equal(ReasonCodes.UnknownActor, Assert.Throws<OpsException>(() => admin.Caller("mallory", "cli")).Code);
     }
 
     [Fact]
@@ -160,6 +160,9 @@ public sealed class PublicFacesTests
     {
         await using var h = await KernelHarness.StartAsync(initialize: false);
 
-        Assert.Throws<InvalidOperationException>(() => new OpsAdministration(h.Kernel).Caller(null, "cli"));
+        var refused = Assert.Throws<OpsException>(() => new OpsAdministration(h.Kernel).Caller(null, "cli"));
+
+        Assert.Equal(ReasonCodes.UnknownActor, refused.Code);
+        Assert.Contains("run 'init' first", refused.Message, StringComparison.Ordinal);
     }
 }

@@ -22,7 +22,7 @@ internal static partial class ValidateStage
             return Invalid($"command_type is invalid: longer than {EnvelopeLimits.CommandType} characters");
         }
 
-        if (!OpsTypeName.TryParse(commandType, out _, out var nameError))
+        if (OpsTypeName.Parse(commandType).Problem is { } nameError)
         {
             return Invalid($"command_type is invalid: {nameError}");
         }
