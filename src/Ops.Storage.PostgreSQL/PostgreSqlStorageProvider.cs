@@ -19,7 +19,7 @@ namespace Ops.Storage.PostgreSQL
             ArgumentNullException.ThrowIfNull(options);
             if (string.IsNullOrWhiteSpace(options.ConnectionString))
             {
-                throw new InvalidOperationException($"Route '{resourceKind}' uses provider postgres but has no ConnectionString (Ops:Routes:{resourceKind}:ConnectionString, an Npgsql connection string such as Host=db1;Database=ops;Username=ops). Nothing was started.");
+                throw new OpsException(ReasonCodes.ConfigurationInvalid, $"Route '{resourceKind}' uses provider postgres but has no ConnectionString (Ops:Routes:{resourceKind}:ConnectionString, an Npgsql connection string such as Host=db1;Database=ops;Username=ops). Nothing was started.");
             }
 
             try
@@ -29,7 +29,7 @@ namespace Ops.Storage.PostgreSQL
             catch (ArgumentException)
             {
                 // Not echoed: the string may hold a password.
-                throw new InvalidOperationException($"Route '{resourceKind}' uses provider postgres, but its ConnectionString does not parse as an Npgsql connection string. Nothing was started.");
+                throw new OpsException(ReasonCodes.ConfigurationInvalid, $"Route '{resourceKind}' uses provider postgres, but its ConnectionString does not parse as an Npgsql connection string. Nothing was started.");
             }
 
             return new ResolvedRoute(resourceKind, "postgres", options.ConnectionString, false);

@@ -228,7 +228,7 @@ internal sealed class PostgresWriteTransaction : IWriteTransaction
         if (inserted != n)
         {
             // Only a writer that bypassed the chain lock can race the statement's own checks; the unit must fail.
-            throw new InvalidOperationException($"The database took {inserted} of {n} rows from position {position[0]}: another writer appended without the chain lock. The unit fails and its savepoint is rolled back; nothing of it stays.");
+            throw new OpsException(ReasonCodes.LogUnavailable, $"The database took {inserted} of {n} rows from position {position[0]}: another writer appended without the chain lock. The unit fails and its savepoint is rolled back; nothing of it stays.");
         }
 
         _head = (rows[^1].Row.Position, rows[^1].RowHash);

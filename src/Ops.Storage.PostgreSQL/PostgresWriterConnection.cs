@@ -59,7 +59,7 @@ internal sealed class PostgresWriterConnection(NpgsqlDataSource dataSource) : IW
     {
         if (_open is not null)
         {
-            throw new InvalidOperationException("The writer's previous batch is still open: one batch at a time.");
+            throw new System.Diagnostics.UnreachableException("The writer's previous batch is still open: one batch at a time.");
         }
 
         if (_connection is not null && (_connection.FullState & (ConnectionState.Broken | ConnectionState.Closed)) != 0)

@@ -20,7 +20,7 @@ namespace Ops.Storage.SqlServer
             ArgumentNullException.ThrowIfNull(options);
             if (string.IsNullOrWhiteSpace(options.ConnectionString))
             {
-                throw new InvalidOperationException($"Route '{resourceKind}' uses provider sqlserver but has no ConnectionString (Ops:Routes:{resourceKind}:ConnectionString, a SqlClient connection string such as Server=db1;Database=ops;User ID=ops;Password=...;Encrypt=true). Nothing was started.");
+                throw new OpsException(ReasonCodes.ConfigurationInvalid, $"Route '{resourceKind}' uses provider sqlserver but has no ConnectionString (Ops:Routes:{resourceKind}:ConnectionString, a SqlClient connection string such as Server=db1;Database=ops;User ID=ops;Password=...;Encrypt=true). Nothing was started.");
             }
 
             try
@@ -30,7 +30,7 @@ namespace Ops.Storage.SqlServer
             catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException)
             {
                 // Not echoed: the string may hold a password.
-                throw new InvalidOperationException($"Route '{resourceKind}' uses provider sqlserver, but its ConnectionString does not parse as a SqlClient connection string. Nothing was started.");
+                throw new OpsException(ReasonCodes.ConfigurationInvalid, $"Route '{resourceKind}' uses provider sqlserver, but its ConnectionString does not parse as a SqlClient connection string. Nothing was started.");
             }
 
             return new ResolvedRoute(resourceKind, "sqlserver", options.ConnectionString, false);

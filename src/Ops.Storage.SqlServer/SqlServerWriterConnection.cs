@@ -49,7 +49,7 @@ internal sealed class SqlServerWriterConnection(string connectionString) : IWrit
     {
         if (_open is not null)
         {
-            throw new InvalidOperationException("The writer's previous batch is still open: one batch at a time.");
+            throw new System.Diagnostics.UnreachableException("The writer's previous batch is still open: one batch at a time.");
         }
 
         if (_connection is not null && _connection.State != ConnectionState.Open)

@@ -27,7 +27,7 @@ public sealed class SqliteStorageProvider : IStorageProvider, IFileDatabaseProvi
 
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            throw new InvalidOperationException($"Route '{resourceKind}' uses provider sqlite but has no ConnectionString (Ops:Routes:{resourceKind}:ConnectionString, for example Data Source=data/ops.db). Nothing was started.");
+            throw new OpsException(ReasonCodes.ConfigurationInvalid, $"Route '{resourceKind}' uses provider sqlite but has no ConnectionString (Ops:Routes:{resourceKind}:ConnectionString, for example Data Source=data/ops.db). Nothing was started.");
         }
 
         return new ResolvedRoute(resourceKind, "sqlite", SqliteDatabase.ResolveFileConnectionString(options.ConnectionString, contentRoot), false);

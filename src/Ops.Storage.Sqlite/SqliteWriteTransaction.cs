@@ -75,7 +75,7 @@ internal sealed class SqliteWriteTransaction : IWriteTransaction
     }
 
     /// <summary>The open batch's SQLite transaction (for tests that act behind the writer's back within its transaction).</summary>
-    internal SqliteTransaction Transaction => _transaction ?? throw new InvalidOperationException("No batch is open.");
+    internal SqliteTransaction Transaction => _transaction ?? throw new System.Diagnostics.UnreachableException("No batch is open.");
 
     /// <summary>The writer's connection.</summary>
     internal SqliteConnection Connection => _connection;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Ops.Core.Errors;
 using Ops.Core.Storage;
 
 namespace Ops.Core.Routing;
@@ -6,7 +7,7 @@ namespace Ops.Core.Routing;
 /// <summary>
 /// The sole backend selector (seed 001): every resource kind is routed explicitly under
 /// <c>Ops:Routes</c>. A missing route throws <see cref="RouteMissingException"/>; a <c>memory</c> route
-/// outside mode <c>lab</c> throws <see cref="InvalidOperationException"/>. Each route is resolved by the registered
+/// outside mode <c>lab</c> throws <see cref="OpsException"/> (<see cref="ReasonCodes.ConfigurationInvalid"/>). Each route is resolved by the registered
 /// provider that answers its provider name (<see cref="StorageProviders"/>).
 /// </summary>
 internal sealed class RoutingRegistry
@@ -27,13 +28,13 @@ internal sealed class RoutingRegistry
             var name = options.Provider?.Trim().ToLowerInvariant();
             if (string.IsNullOrEmpty(name))
             {
-                throw new InvalidOperationException($"Route '{child.Key}' names no provider (Ops:Routes:{child.Key}:Provider); the providers registered are {string.Join(", ", providers.Names.Order(StringComparer.Ordinal))}. Nothing was started.");
+                throw new OpsException(ReasonCodes.ConfigurationInvalid, $"Route '{child.Key}' names no provider (Ops:Routes:{child.Key}:Provider); the providers registered are {string.Join(", ", providers.Names.Order(StringComparer.Ordinal))}. Nothing was started.");
             }
 
             var route = providers.For(name, child.Key).Resolve(child.Key, name, options, contentRoot);
             if (route.IsLab && !string.Equals(mode, "lab", StringComparison.Ordinal))
             {
-                throw new InvalidOperationException($"Route '{child.Key}' uses provider {name}, which exists only in mode 'lab' (seed 001: no downgrade to memory); the mode is '{mode}'. Route it to a durable provider, or set Ops:Mode=lab for an explicitly non-durable run. Nothing was started.");
+                throw new OpsException(ReasonCodes.ConfigurationInvalid, $"Route '{child.Key}' uses provider {name}, which exists only in mode 'lab' (seed 001: no downgrade to memory); the mode is '{mode}'. Route it to a durable provider, or set Ops:Mode=lab for an explicitly non-durable run. Nothing was started.");
             }
 
             _routes[child.Key] = route;
@@ -98,11 +99,11 @@ internal sealed class StorageProviders
     public IReadOnlyCollection<string> Names => _byName.Keys;
 
     /// <summary>The provider that answers <paramref name="name"/>.</summary>
-    /// <exception cref="InvalidOperationException">None is registered under that name.</exception>
+    /// <exception cref="OpsException"><see cref="ReasonCodes.ConfigurationInvalid"/>: none is registered under that name.</exception>
     public IStorageProvider For(string name, string resourceKind) =>
         _byName.TryGetValue(name, out var provider)
             ? provider
-            : throw new InvalidOperationException(_byName.Count == 0
+            : throw new OpsException(ReasonCodes.ConfigurationInvalid, _byName.Count == 0
                 ? $"Route '{resourceKind}' has provider '{name}', but no storage provider is registered: add one to the kernel (builder.UseSqlite(), UsePostgreSQL() or UseSqlServer(), from the AlignTrue.Ops.Storage.* packages). Nothing was started."
                 : $"Route '{resourceKind}' has provider '{name}'; the providers registered are {string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal))}. Nothing was started.");
 

@@ -24,7 +24,7 @@ public interface IStorageProvider
     /// <param name="options">The route's options.</param>
     /// <param name="contentRoot">The folder relative paths resolve against.</param>
     /// <returns>The resolved route.</returns>
-    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.BadRequest"/>: the options are missing or malformed. Nothing was opened.</exception>
+    /// <exception cref="Errors.OpsException"><see cref="Errors.ReasonCodes.ConfigurationInvalid"/>: the options are missing or malformed. Nothing was opened.</exception>
     ResolvedRoute Resolve(string resourceKind, string provider, RouteOptions options, string contentRoot);
 
     /// <summary>Opens the engine for <paramref name="route"/>, not yet migrated; the caller disposes it.</summary>

@@ -42,9 +42,7 @@ internal static class EdgeErrors
     /// refused migration), reported in one line instead of a stack trace.
     /// </summary>
     public static bool IsStartFailure(Exception exception) =>
-        exception is OpsException or RouteMissingException or DbException or OptionsValidationException or LogCommitException
-            // Route errors of RoutingRegistry, until the storage move gives them a code (issue 21 item 1).
-            or InvalidOperationException;
+        exception is OpsException or RouteMissingException or DbException or OptionsValidationException or LogCommitException;
 
     /// <summary>A classified failure.</summary>
     /// <param name="Code">The reason code: the <see cref="OpsException"/>'s own, else one fixed per exception type.</param>

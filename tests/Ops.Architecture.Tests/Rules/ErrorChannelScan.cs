@@ -19,8 +19,6 @@ namespace Ops.Architecture.Tests.Rules;
 /// <c>ApplicationException</c>) unless it is one of those typed failures: a new exception type is a new channel, so it
 /// gets its code in <c>EdgeErrors.Classify</c> and a line here first.</item>
 /// </list>
-/// <see cref="TemporaryAllowance"/> lists files whose throws another change converts; the scan fails when an entry no
-/// longer matches anything, so the list only shrinks.
 /// </summary>
 internal static partial class ErrorChannelScan
 {
@@ -50,20 +48,9 @@ internal static partial class ErrorChannelScan
         "SqliteException",
     ]), StringComparer.Ordinal);
 
-    /// <summary>
-    /// Files (a path, or a folder ending in '/') whose listed throws are converted by another change; each entry names why.
-    /// </summary>
-    public static readonly IReadOnlyList<(string Path, string Type, string Why)> TemporaryAllowance =
-    [
-        // converted by the storage move, issue 21 item 1
-        ("src/Ops.Core/Storage/", "InvalidOperationException", "converted by the storage move, issue 21 item 1"),
-        // converted by the storage move, issue 21 item 1
-        ("src/Ops.Core/Routing/RoutingRegistry.cs", "InvalidOperationException", "converted by the storage move, issue 21 item 1"),
-    ];
-
-    /// <summary>Every violation under <paramref name="root"/>/src, and every allowance entry that matched nothing.</summary>
+    /// <summary>Every violation under <paramref name="root"/>/src, each as <c>path:line: what</c>.</summary>
     /// <param name="root">The repository root (or a planted copy of its layout).</param>
-    public static ScanResult ScanTree(string root)
+    public static IReadOnlyList<string> ScanTree(string root)
     {
         var src = Path.Combine(root, "src");
         IEnumerable<string> files = Directory.Exists(src)
@@ -73,34 +60,24 @@ internal static partial class ErrorChannelScan
                 .Order(StringComparer.Ordinal)
             : [];
         var violations = new List<string>();
-        var used = new HashSet<int>();
         foreach (var file in files)
         {
-            violations.AddRange(ScanText(file, File.ReadAllText(Path.Combine(root, file)), used));
+            violations.AddRange(ScanText(file, File.ReadAllText(Path.Combine(root, file))));
         }
 
-        var stale = TemporaryAllowance.Where((_, i) => !used.Contains(i)).Select(a => $"{a.Path}: the allowance for {a.Type} ({a.Why}) matches nothing any more; remove it.").ToList();
-        return new ScanResult(violations, stale);
+        return violations;
     }
 
     /// <summary>The violations in one file's text, each as <c>path:line: text</c>.</summary>
-    /// <param name="path">The file's path from the repository root, with '/' separators (it decides the allowance).</param>
+    /// <param name="path">The file's path from the repository root, with '/' separators.</param>
     /// <param name="text">The file's content.</param>
-    /// <param name="usedAllowances">Collects the indexes of <see cref="TemporaryAllowance"/> entries that excused a throw.</param>
-    public static IEnumerable<string> ScanText(string path, string text, ISet<int>? usedAllowances = null)
+    public static IEnumerable<string> ScanText(string path, string text)
     {
         foreach (Match match in ThrowNew().Matches(text))
         {
             var type = LastSegment(match.Groups["type"].Value);
             if (AllowedThrows.Contains(type))
             {
-                continue;
-            }
-
-            var allowance = Allowance(path, type);
-            if (allowance >= 0)
-            {
-                usedAllowances?.Add(allowance);
                 continue;
             }
 
@@ -115,21 +92,6 @@ internal static partial class ErrorChannelScan
                 yield return $"{path}:{LineOf(text, match.Index)}: declares exception type {name}, a new error channel: throw OpsException with a code, or classify the type in EdgeErrors.Classify and list it here";
             }
         }
-    }
-
-    private static int Allowance(string path, string type)
-    {
-        for (var i = 0; i < TemporaryAllowance.Count; i++)
-        {
-            var (allowed, allowedType, _) = TemporaryAllowance[i];
-            var matches = allowed.EndsWith('/') ? path.StartsWith(allowed, StringComparison.Ordinal) : string.Equals(path, allowed, StringComparison.Ordinal);
-            if (matches && string.Equals(type, allowedType, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private static string LastSegment(string qualified) => qualified[(qualified.LastIndexOf('.') + 1)..];
@@ -150,9 +112,4 @@ internal static partial class ErrorChannelScan
     // class Name[<T>][(primary constructor)] : [System.]Exception / InvalidOperationException / ApplicationException
     [GeneratedRegex(@"\bclass\s+(?<name>\w+)(?:<[^>]*>)?\s*(?:\([^)]*\))?\s*:\s*(?:global::)?(?:System\.)?(?:Exception|InvalidOperationException|ApplicationException)\b")]
     private static partial Regex ExceptionClass();
-
-    /// <summary>What a scan of a tree found.</summary>
-    /// <param name="Violations">Each as <c>path:line: what</c>.</param>
-    /// <param name="StaleAllowances">Allowance entries that matched nothing.</param>
-    public sealed record ScanResult(IReadOnlyList<string> Violations, IReadOnlyList<string> StaleAllowances);
 }

@@ -12,7 +12,7 @@ namespace Ops.Core.Log.Integrity;
 /// would accept it, with the same first failure, message and rows checked. The reader may read up to one batch
 /// past a break; <see cref="FailedAsync"/> decides whether a read failure there counts.
 /// </summary>
-internal sealed class ChainPipeline(ChainScanner scanner, IProgress<long>? progress)
+public sealed class ChainPipeline(ChainScanner scanner, IProgress<long>? progress)
 {
     private const int RowsPerBatch = 1_024;
     private const int BytesPerBatch = 2 * 1024 * 1024;

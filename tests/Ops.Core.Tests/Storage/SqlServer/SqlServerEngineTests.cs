@@ -63,7 +63,7 @@ public sealed class SqlServerEngineTests
     [InlineData("Server=db1;Password=hunter2-secret;NoSuchKeyword=1")]
     public void Routing_AMissingOrMalformedConnectionString_IsRefusedWithoutEchoingIt(string connectionString)
     {
-        var refused = Assert.Throws<InvalidOperationException>(() => new SqlServerStorageProvider().Resolve("event_log", "sqlserver", new RouteOptions { Provider = "sqlserver", ConnectionString = connectionString }, Path.GetTempPath()));
+        var refused = Assert.Throws<OpsException>(() => new SqlServerStorageProvider().Resolve("event_log", "sqlserver", new RouteOptions { Provider = "sqlserver", ConnectionString = connectionString }, Path.GetTempPath()));
         Assert.Contains("sqlserver", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", refused.Message, StringComparison.Ordinal);
         var parse = Assert.Throws<OpsException>(() => SqlServerEngine.Parse("Server=db1;Password=hunter2-secret;NoSuchKeyword=1"));
