@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
 using Ops.Core.Storage;
-using Ops.Storage.Sqlite;
 using Ops.Packs.GitHub;
 using Ops.Packs.Notes;
+using Ops.Storage.Sqlite;
 
 namespace Ops.Load;
 

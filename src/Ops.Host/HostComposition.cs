@@ -3,10 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Ops.Core.Hosting;
 using Ops.Core.Packs;
 using Ops.Core.Storage;
+using Ops.Host.Packs;
 using Ops.Storage.PostgreSQL;
 using Ops.Storage.Sqlite;
 using Ops.Storage.SqlServer;
-using Ops.Host.Packs;
 using Ops.Verification;
 
 namespace Ops.Host;

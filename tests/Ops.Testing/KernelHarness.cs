@@ -8,9 +8,9 @@ using Ops.Core.Commands;
 using Ops.Core.Consent;
 using Ops.Core.Envelopes;
 using Ops.Core.Hosting;
-using Ops.Core.Storage;
 using Ops.Core.Identity;
 using Ops.Core.Packs;
+using Ops.Core.Storage;
 
 namespace Ops.Testing;
 
