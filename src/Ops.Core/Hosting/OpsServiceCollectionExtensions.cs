@@ -19,7 +19,8 @@ public static class OpsServiceCollectionExtensions
     /// <summary>
     /// Adds the kernel: options bound from <c>Ops</c> in <paramref name="configuration"/> and validated when the host
     /// starts (<see cref="KernelOptions"/>), the routed storage engines (<c>Ops:Routes</c>, seed 001: a missing route
-    /// stops the start), the single log writer, the command gateway, projections, and background services that fold
+    /// stops the start; each route opens through a storage provider added on the returned builder, <c>UseSqlite()</c> from
+    /// AlignTrue.Ops.Storage.Sqlite and the like, and none added stops the start with <c>configuration_invalid</c>), the single log writer, the command gateway, projections, and background services that fold
     /// projections after each commit, record capability expiries, sign checkpoints and flush the safety stream. Resolve
     /// <see cref="ICommandGateway"/> (commands), <see cref="OpsRuntime"/> (init, queries) and <see cref="IEventLog"/> to use it, and
     /// <see cref="Ops.Core.Egress.EgressOperations"/> to operate egress (a hosted dispatcher sends approved requests, <c>Ops:Egress</c>).
